@@ -1,0 +1,109 @@
+// The daemon's configuration: what conf/resolver.yaml says, with defaults filled in.
+//
+// load_config reads YAML (yaml-cpp) and checks every key and value; any error is a
+// ConfigError naming the file, line and key (and, for a misspelled key, the key that
+// was probably meant). A setting given in the file replaces its default; lists are
+// never merged with built-in values (an empty list means none).
+#pragma once
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "resolver/wire/address.h"
+#include "resolver/wire/name.h"
+
+namespace rsv {
+
+enum class LogLevel { error, warning, info, debug, trace };
+enum class AclAction { allow, refuse, deny };
+
+struct AclRule {
+  Prefix prefix;
+  AclAction action = AclAction::allow;
+};
+
+struct ForwardZone {
+  Name name;
+  std::vector<SocketAddress> servers;
+};
+
+struct NetworkConfig {
+  bool do_ip4 = true;
+  bool do_ip6 = true;
+  std::vector<SocketAddress> outgoing_interface;  // port 0: source addresses only
+  uint16_t edns_buffer_size = 1232;
+  bool do_not_query_localhost = true;
+  uint32_t tcp_idle_timeout_ms = 10000;  // RFC 7766 6.2.3
+  uint32_t max_tcp_connections = 256;    // per event loop
+  uint32_t max_tcp_queries_per_connection = 64;  // in flight at once on one connection
+  uint32_t upstream_timeout_ms = 800;    // first timeout before the RTT estimate takes over
+  bool use_caps_for_id = false;          // 0x20 randomisation of upstream query names
+};
+
+struct BudgetConfig {
+  uint32_t max_upstream_queries = 200;
+  uint32_t max_queries_per_name = 32;
+  uint32_t max_cname_chain = 11;
+  uint32_t max_subquery_depth = 6;
+  uint32_t max_glueless_per_delegation = 5;
+  uint32_t max_ns_per_delegation = 13;
+  uint32_t max_time_ms = 10000;
+};
+
+struct ResolverConfig {
+  std::string root_hints = "/usr/share/dns/root.hints";  // falls back to a built-in copy
+  bool qname_minimisation = true;
+  bool harden_glue = true;
+  bool prime_root = true;
+  BudgetConfig budgets;
+};
+
+struct CacheConfig {
+  uint64_t size_bytes = 64ull << 20;
+  uint32_t min_ttl = 0;
+  uint32_t max_ttl = 86400;
+  uint32_t max_negative_ttl = 3600;
+};
+
+struct DnssecConfig {
+  bool validation = true;
+  std::vector<std::string> trust_anchor_files = {"/usr/share/dns/root.ds"};
+  std::vector<Name> negative_trust_anchors;
+  uint32_t bogus_ttl = 60;
+};
+
+struct Config {
+  std::string source_file;  // where it was read from, for messages
+  std::vector<SocketAddress> listen;
+  std::vector<AclRule> access_control;
+  uint32_t threads = 1;
+  LogLevel log_level = LogLevel::info;
+  std::string username;  // empty: never change user
+  std::string chroot;    // empty: never change root directory
+  NetworkConfig network;
+  ResolverConfig resolver;
+  std::vector<ForwardZone> forward_zones;
+  CacheConfig cache;
+  DnssecConfig dnssec;
+};
+
+class ConfigError : public std::runtime_error {
+public:
+  using std::runtime_error::runtime_error;
+};
+
+// The defaults as if the file were empty, listening on 127.0.0.1@53 and ::1@53 and
+// allowing loopback only.
+Config default_config();
+// Throws ConfigError("FILE:LINE: key 'x': reason").
+Config load_config(const std::string &path);
+Config parse_config_text(const std::string &yaml_text, const std::string &source_name);
+// The effective configuration, defaults included, as YAML (for --check-config).
+std::string dump_config(const Config &config);
+
+const char *to_string(LogLevel level);
+const char *to_string(AclAction action);
+
+}  // namespace rsv
