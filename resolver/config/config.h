@@ -7,8 +7,10 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "resolver/wire/address.h"
@@ -16,17 +18,29 @@
 
 namespace rsv {
 
+// Debian's dns-root-data paths. When a configuration leaves these defaults in place
+// and the files are absent, the daemon uses compiled-in copies; a path the
+// operator chose must exist (see uses_default_root_hints below).
+inline constexpr const char *kDefaultRootHintsPath = "/usr/share/dns/root.hints";
+inline constexpr const char *kDefaultTrustAnchorFile = "/usr/share/dns/root.ds";
+
 enum class LogLevel { error, warning, info, debug, trace };
 enum class AclAction { allow, refuse, deny };
 
 struct AclRule {
   Prefix prefix;
   AclAction action = AclAction::allow;
+
+  friend bool operator==(const AclRule &a, const AclRule &b) {
+    return a.action == b.action && a.prefix.to_string() == b.prefix.to_string();
+  }
 };
 
 struct ForwardZone {
   Name name;
   std::vector<SocketAddress> servers;
+
+  bool operator==(const ForwardZone &) const = default;
 };
 
 struct NetworkConfig {
@@ -35,11 +49,13 @@ struct NetworkConfig {
   std::vector<SocketAddress> outgoing_interface;  // port 0: source addresses only
   uint16_t edns_buffer_size = 1232;
   bool do_not_query_localhost = true;
-  uint32_t tcp_idle_timeout_ms = 10000;  // RFC 7766 6.2.3
-  uint32_t max_tcp_connections = 256;    // per event loop
+  uint32_t tcp_idle_timeout_ms = 10000;          // RFC 7766 6.2.3
+  uint32_t max_tcp_connections = 256;            // per event loop
   uint32_t max_tcp_queries_per_connection = 64;  // in flight at once on one connection
-  uint32_t upstream_timeout_ms = 800;    // first timeout before the RTT estimate takes over
-  bool use_caps_for_id = false;          // 0x20 randomisation of upstream query names
+  uint32_t upstream_timeout_ms = 800;            // first timeout before the RTT estimate takes over
+  bool use_caps_for_id = false;                  // 0x20 randomisation of upstream query names
+
+  bool operator==(const NetworkConfig &) const = default;
 };
 
 struct BudgetConfig {
@@ -50,14 +66,18 @@ struct BudgetConfig {
   uint32_t max_glueless_per_delegation = 5;
   uint32_t max_ns_per_delegation = 13;
   uint32_t max_time_ms = 10000;
+
+  bool operator==(const BudgetConfig &) const = default;
 };
 
 struct ResolverConfig {
-  std::string root_hints = "/usr/share/dns/root.hints";  // falls back to a built-in copy
+  std::string root_hints = kDefaultRootHintsPath;  // falls back to a built-in copy
   bool qname_minimisation = true;
   bool harden_glue = true;
   bool prime_root = true;
   BudgetConfig budgets;
+
+  bool operator==(const ResolverConfig &) const = default;
 };
 
 struct CacheConfig {
@@ -65,15 +85,20 @@ struct CacheConfig {
   uint32_t min_ttl = 0;
   uint32_t max_ttl = 86400;
   uint32_t max_negative_ttl = 3600;
+
+  bool operator==(const CacheConfig &) const = default;
 };
 
 struct DnssecConfig {
   bool validation = true;
-  std::vector<std::string> trust_anchor_files = {"/usr/share/dns/root.ds"};
+  std::vector<std::string> trust_anchor_files = {kDefaultTrustAnchorFile};
   std::vector<Name> negative_trust_anchors;
   uint32_t bogus_ttl = 60;
+
+  bool operator==(const DnssecConfig &) const = default;
 };
 
+// Equality compares every setting and also source_file.
 struct Config {
   std::string source_file;  // where it was read from, for messages
   std::vector<SocketAddress> listen;
@@ -87,10 +112,12 @@ struct Config {
   std::vector<ForwardZone> forward_zones;
   CacheConfig cache;
   DnssecConfig dnssec;
+
+  bool operator==(const Config &) const = default;
 };
 
 class ConfigError : public std::runtime_error {
-public:
+ public:
   using std::runtime_error::runtime_error;
 };
 
@@ -105,5 +132,23 @@ std::string dump_config(const Config &config);
 
 const char *to_string(LogLevel level);
 const char *to_string(AclAction action);
+std::optional<LogLevel> log_level_from_string(std::string_view text);
+
+// Byte sizes as the configuration writes them: "123", "64k"/"64K" (KiB), "64M"
+// (MiB), "1G" (GiB). nullopt for anything else or on overflow.
+std::optional<uint64_t> parse_size(std::string_view text);
+// The shortest exact form parse_size accepts ("64M" rather than "67108864").
+std::string format_size(uint64_t bytes);
+
+// True when the configuration leaves root-hints or trust-anchor-files at their
+// defaults, which permits falling back to the built-in copies at start-up
+// (effective_root_hints / effective_trust_anchors take the negation).
+inline bool uses_default_root_hints(const ResolverConfig &resolver) {
+  return resolver.root_hints == kDefaultRootHintsPath;
+}
+inline bool uses_default_trust_anchors(const DnssecConfig &dnssec) {
+  return dnssec.trust_anchor_files.size() == 1 &&
+         dnssec.trust_anchor_files.front() == kDefaultTrustAnchorFile;
+}
 
 }  // namespace rsv

@@ -2,6 +2,10 @@
 // deleter, so no code path calls a bare ldns_*_free.
 #pragma once
 
+// ldns.h defines bool/true/false as macros unless <stdbool.h> came first, which
+// breaks standard C++ headers included after it.
+#include <stdbool.h>  // NOLINT(modernize-deprecated-headers)
+
 #include <ldns/ldns.h>
 
 #include <memory>

@@ -57,19 +57,23 @@ public:
     pos_ += n;
     return true;
   }
+  // True when the last name() failed because the packet ended inside it (before any
+  // pointer was followed): a cut-off packet, not a malformed one.
+  bool name_ran_out() const { return name_ran_out_; }
   // Reads a possibly compressed name at the current position into uncompressed wire form.
   bool name(std::string &out) {
     out.clear();
+    name_ran_out_ = false;
     size_t cursor = pos_;
     size_t resume = 0;  // where reading continues after the first pointer
     bool jumped = false;
     int hops = 0;
     size_t label_start_limit = pos_;  // pointers must go strictly before this
     while (true) {
-      if (cursor >= size_) return false;
+      if (cursor >= size_) return ran_out(jumped);
       uint8_t len = data_[cursor];
       if ((len & 0xC0) == 0xC0) {
-        if (cursor + 1 >= size_) return false;
+        if (cursor + 1 >= size_) return ran_out(jumped);
         size_t target = (size_t(len & 0x3F) << 8) | data_[cursor + 1];
         if (target >= label_start_limit || ++hops > kMaxPointerHops) return false;
         if (!jumped) resume = cursor + 2;
@@ -85,7 +89,7 @@ public:
         pos_ = jumped ? resume : cursor + 1;
         return true;
       }
-      if (cursor + 1 + len > size_) return false;
+      if (cursor + 1 + len > size_) return ran_out(jumped);
       out.append(reinterpret_cast<const char *>(data_ + cursor), 1 + len);
       if (out.size() + 1 > Name::kMaxWireLength) return false;
       cursor += 1 + len;
@@ -93,9 +97,16 @@ public:
   }
 
 private:
+  // A pointer always targets data already read, so running out after a jump means a
+  // bad pointer rather than a short packet.
+  bool ran_out(bool jumped) {
+    name_ran_out_ = !jumped;
+    return false;
+  }
   const uint8_t *data_;
   size_t size_;
   size_t pos_ = 0;
+  bool name_ran_out_ = false;
 };
 
 // Layout of rdata with embedded names that a sender may compress (RFC 1035 3.3,
@@ -192,7 +203,7 @@ std::optional<Message> parse_message(const uint8_t *data, size_t size, ParseErro
   for (uint16_t i = 0; i < qd; ++i) {
     Question q;
     if (!reader.name(name)) {
-      err = reader.remaining() == 0 ? ParseError::truncated : ParseError::bad_name;
+      err = reader.name_ran_out() ? ParseError::truncated : ParseError::bad_name;
       return std::nullopt;
     }
     q.name = *Name::from_wire(name);
@@ -209,7 +220,7 @@ std::optional<Message> parse_message(const uint8_t *data, size_t size, ParseErro
       ResourceRecord rr;
       uint16_t rdlength = 0;
       if (!reader.name(name)) {
-        err = reader.remaining() == 0 ? ParseError::truncated : ParseError::bad_name;
+        err = reader.name_ran_out() ? ParseError::truncated : ParseError::bad_name;
         return std::nullopt;
       }
       rr.owner = *Name::from_wire(name);

@@ -127,7 +127,11 @@ std::vector<RRset> group_rrsets(const std::vector<ResourceRecord> &records) {
       set->add(rr.rdata, rr.ttl);
       continue;
     }
-    set->signatures.push_back(rr);
+    // RFC 2181 5: a repeated record is one record; a repeated RRSIG would otherwise be
+    // verified (and counted against the validation budget) twice.
+    auto same_signature = [&](const ResourceRecord &sig) { return sig.rdata == rr.rdata; };
+    if (std::none_of(set->signatures.begin(), set->signatures.end(), same_signature))
+      set->signatures.push_back(rr);
   }
   return sets;
 }

@@ -1,0 +1,133 @@
+#include "cache/message_cache.h"
+
+#include <cstring>
+
+#include "cache/cache_key.h"
+
+namespace rsv {
+
+namespace {
+
+// Only the bits that change a reply's content take part in the key.
+constexpr uint8_t kKeyFlagMask = message_flags::DO | message_flags::CD;
+
+inline uint32_t read_u32_be(const char *p) {
+  return (static_cast<uint32_t>(static_cast<uint8_t>(p[0])) << 24) |
+         (static_cast<uint32_t>(static_cast<uint8_t>(p[1])) << 16) |
+         (static_cast<uint32_t>(static_cast<uint8_t>(p[2])) << 8) |
+         static_cast<uint32_t>(static_cast<uint8_t>(p[3]));
+}
+
+inline void write_u32_be(uint8_t *p, uint32_t v) {
+  p[0] = static_cast<uint8_t>(v >> 24);
+  p[1] = static_cast<uint8_t>(v >> 16);
+  p[2] = static_cast<uint8_t>(v >> 8);
+  p[3] = static_cast<uint8_t>(v);
+}
+
+}  // namespace
+
+uint16_t MessageCache::Entry::ttl_offset(size_t i) const {
+  uint16_t offset;
+  std::memcpy(&offset, blob.data() + wire_size + i * sizeof(uint16_t), sizeof offset);
+  return offset;
+}
+
+void MessageCache::copy_counted_down(const Entry &entry, int64_t now, uint8_t *out) {
+  std::memcpy(out, entry.blob.data(), entry.wire_size);
+  // A wall clock that stepped back must not make TTLs grow.
+  const int64_t elapsed = now > entry.stored_at ? now - entry.stored_at : 0;
+  const size_t count = entry.ttl_count();
+  for (size_t i = 0; i < count; ++i) {
+    const uint16_t offset = entry.ttl_offset(i);
+    const uint32_t original = read_u32_be(entry.blob.data() + offset);
+    const uint32_t remaining =
+        static_cast<int64_t>(original) > elapsed ? static_cast<uint32_t>(original - elapsed) : 0;
+    write_u32_be(out + offset, remaining);
+  }
+}
+
+MessageCache::MessageCache(const Clock &clock, uint64_t max_bytes, size_t shards)
+    : clock_(clock), entries_(max_bytes, shards) {}
+
+void MessageCache::store(const Name &qname, uint16_t qtype, uint16_t qclass, uint8_t flags, std::string wire,
+                         std::vector<uint16_t> ttl_offsets, uint32_t ttl_seconds, Security security,
+                         uint16_t rcode) {
+  CacheKey key(qname, qtype, qclass);
+  key.append_u8(flags & kKeyFlagMask);
+  bool well_formed = ttl_seconds > 0 && wire.size() <= 0xFFFF;
+  for (uint16_t offset : ttl_offsets)
+    if (size_t{offset} + 4 > wire.size()) well_formed = false;
+  if (!well_formed) {
+    entries_.erase(key.view());
+    return;
+  }
+
+  const int64_t now = clock_.now_seconds();
+  Entry entry;
+  entry.wire_size = static_cast<uint32_t>(wire.size());
+  entry.blob = std::move(wire);
+  entry.blob.resize(entry.wire_size + ttl_offsets.size() * sizeof(uint16_t));
+  if (!ttl_offsets.empty())
+    std::memcpy(entry.blob.data() + entry.wire_size, ttl_offsets.data(),
+                ttl_offsets.size() * sizeof(uint16_t));
+  entry.blob.shrink_to_fit();  // the encoder's spare capacity would be charged, unused
+  entry.stored_at = now;
+  entry.expires_at = now + ttl_seconds;
+  entry.security = security;
+  entry.rcode = rcode;
+  const size_t heap_bytes = string_heap_bytes(entry.blob);
+  entries_.insert(key.view(), std::move(entry), heap_bytes);
+}
+
+size_t MessageCache::answer_into(std::string_view lowered_qname_wire, uint16_t qtype, uint16_t qclass,
+                                 uint8_t flags, uint8_t *out, size_t capacity) const {
+  CacheKey key(lowered_qname_wire, qtype, qclass);
+  if (!key.valid()) return 0;
+  key.append_u8(flags & kKeyFlagMask);
+  const int64_t now = clock_.now_seconds();
+  size_t written = 0;
+  entries_.find(key.view(), [&](const Entry &entry) {
+    if (entry.expires_at <= now || entry.wire_size > capacity) return;
+    copy_counted_down(entry, now, out);
+    written = entry.wire_size;
+  });
+  return written;
+}
+
+std::optional<CachedMessage> MessageCache::lookup(const Name &qname, uint16_t qtype, uint16_t qclass,
+                                                  uint8_t flags) const {
+  CacheKey key(qname, qtype, qclass);
+  key.append_u8(flags & kKeyFlagMask);
+  const int64_t now = clock_.now_seconds();
+  std::optional<CachedMessage> result;
+  entries_.find(key.view(), [&](const Entry &entry) {
+    if (entry.expires_at <= now) return;
+    CachedMessage message{std::string(entry.wire_size, '\0'),
+                          std::vector<uint16_t>(entry.ttl_count()),
+                          entry.stored_at,
+                          entry.expires_at,
+                          entry.security,
+                          entry.rcode};
+    copy_counted_down(entry, now, reinterpret_cast<uint8_t *>(message.wire.data()));
+    for (size_t i = 0; i < message.ttl_offsets.size(); ++i) message.ttl_offsets[i] = entry.ttl_offset(i);
+    result.emplace(std::move(message));
+  });
+  return result;
+}
+
+void MessageCache::erase(const Name &qname, uint16_t qtype, uint16_t qclass, uint8_t flags) {
+  CacheKey key(qname, qtype, qclass);
+  key.append_u8(flags & kKeyFlagMask);
+  entries_.erase(key.view());
+}
+
+size_t MessageCache::entry_count() const {
+  return entries_.size();
+}
+
+uint64_t MessageCache::memory_bytes() const {
+  return entries_.memory_bytes();
+}
+
+}  // namespace rsv

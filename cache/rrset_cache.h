@@ -1,0 +1,82 @@
+// The RRset cache: every RRset the iterator and validator learn, with how far it is
+// trusted and what DNSSEC said of it.
+//
+// How one query passes through it: the iterator stores each RRset of a reply with a
+// Trust rank (glue, authority, answer...) and Security status (later raised by the
+// validator, which stores the set again as validated); before asking an authority,
+// the iterator looks up the closest delegation's NS and address sets here, and the
+// engine assembles answers from cached sets. A set of higher trust is never replaced
+// by one of lower trust while it lives (RFC 2181 5.4.1), so glue cannot overwrite an
+// authoritative answer. TTLs count down from the moment of storing; an expired set
+// is never returned.
+//
+// Keys are the lower-cased owner name in wire form followed by type and class, so
+// lookups are case-insensitive (RFC 4343). Each set is stored packed into one buffer
+// (owner, rdatas, signatures) to keep the per-entry cost low and the byte bound true.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+
+#include "cache/clock.h"
+#include "cache/sharded_lru.h"
+#include "cache/trust.h"
+#include "resolver/wire/rr.h"
+
+namespace rsv {
+
+struct TtlPolicy {
+  uint32_t min_ttl = 0, max_ttl = 86400, max_negative_ttl = 3600;
+
+  // The TTL the cache keeps a positive RRset for. RFC 2181 8: a TTL with the top bit
+  // set is treated as zero. Then clamped into [min_ttl, max_ttl].
+  uint32_t clamp(uint32_t ttl) const;
+  // RFC 2308 5: a negative answer lives min(SOA TTL, SOA MINIMUM); we cap that at
+  // max_negative_ttl (RFC 2308 5 suggests one to three hours at most). min_ttl is not
+  // applied: stretching "does not exist" hides records that appear later.
+  uint32_t negative_ttl(uint32_t soa_ttl, uint32_t soa_minimum) const;
+};
+
+struct CachedRRset {
+  RRset rrset;  // rrset.ttl (and signatures' ttl fields) = remaining seconds at lookup
+  Trust trust;
+  Security security;
+  int64_t expires_at;  // wall-clock seconds
+};
+
+class RRsetCache {
+public:
+  RRsetCache(const Clock &clock, uint64_t max_bytes, TtlPolicy policy, size_t shards = 16);
+
+  // Clamps the TTL into [min_ttl, max_ttl] and stores it, unless a live entry with a
+  // higher Trust is present (equal or higher trust replaces; an expired entry is always
+  // replaced). Returns true when stored. RRSIGs inside rrset.signatures are stored with
+  // the set. An empty set, or one whose TTL is still 0 after clamping, is not stored
+  // (RFC 1035 3.2.1: TTL 0 means use only for the transaction in progress).
+  bool store(const RRset &rrset, Trust trust, Security security);
+  // nullopt if absent or expired.
+  std::optional<CachedRRset> lookup(const Name &owner, uint16_t type, uint16_t rclass = rrclass::IN) const;
+  void erase(const Name &owner, uint16_t type, uint16_t rclass = rrclass::IN);
+  size_t entry_count() const;
+  // An honest estimate: key + rdata + per-entry overhead; stays within max_bytes.
+  uint64_t memory_bytes() const;
+
+  const TtlPolicy &policy() const { return policy_; }
+
+private:
+  struct Entry {
+    std::string packed;  // owner, rdatas and signatures, see rrset_cache.cc
+    int64_t expires_at = 0;
+    Trust trust = Trust::additional;
+    Security security = Security::unchecked;
+    uint16_t type = 0;
+    uint16_t rclass = 0;
+  };
+
+  const Clock &clock_;
+  TtlPolicy policy_;
+  // Lookups move entries in the recency list: internal, so lookup() stays const.
+  mutable ShardedLru<Entry> entries_;
+};
+
+}  // namespace rsv

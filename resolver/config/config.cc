@@ -1,0 +1,593 @@
+// Reading conf/resolver.yaml: every mapping is read against a table of the keys
+// valid at that level, every value is checked where it stands so that an error can
+// name its file, line and key, and a setting given replaces its default outright.
+#include "resolver/config/config.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <sstream>
+#include <system_error>
+
+#include <yaml-cpp/yaml.h>
+
+namespace rsv {
+namespace {
+
+// One value in the document: its node, the dotted key that holds it and where it is.
+struct Item {
+  YAML::Node node;
+  std::string key;  // "network.edns-buffer-size"
+  YAML::Mark mark;
+};
+
+struct Field {
+  const char *key;
+  std::function<void(const Item &)> read;
+};
+
+const char *describe(const YAML::Node &node) {
+  switch (node.Type()) {
+    case YAML::NodeType::Null: return "nothing";
+    case YAML::NodeType::Scalar: return "a single value";
+    case YAML::NodeType::Sequence: return "a list";
+    case YAML::NodeType::Map: return "a mapping";
+    default: return "an undefined value";
+  }
+}
+
+size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diagonal = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      size_t substitution = diagonal + (a[i - 1] == b[j - 1] ? 0 : 1);
+      diagonal = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, substitution});
+    }
+  }
+  return row[b.size()];
+}
+
+std::string join_path(const std::string &parent, const std::string &key) {
+  return parent.empty() ? key : parent + "." + key;
+}
+
+// Walks the document, filling a Config that starts from the defaults.
+class ConfigReader {
+public:
+  explicit ConfigReader(std::string source) : source_(std::move(source)) {}
+
+  Config read(const YAML::Node &root) {
+    config_ = default_config();
+    config_.source_file = source_;
+    read_mapping(Item{root, "", root.Mark()}, top_level_fields());
+    check_combinations();
+    return config_;
+  }
+
+private:
+  [[noreturn]] void fail_at(const YAML::Mark &mark, const std::string &message) const {
+    std::string line = mark.is_null() ? "1" : std::to_string(mark.line + 1);
+    throw ConfigError(source_ + ":" + line + ": " + message);
+  }
+  [[noreturn]] void fail(const Item &item, const std::string &reason) const {
+    fail_at(item.mark, "key '" + item.key + "': " + reason);
+  }
+
+  // Reads a mapping against the keys valid at its level. A key left empty
+  // ("network:" with every line below commented out) counts as an empty mapping.
+  void read_mapping(const Item &item, const std::vector<Field> &fields) {
+    if (item.node.IsNull()) return;
+    if (!item.node.IsMap()) {
+      if (item.key.empty())
+        fail_at(item.mark, std::string("expected a mapping of keys, got ") + describe(item.node));
+      fail(item, std::string("expected a mapping of keys, got ") + describe(item.node));
+    }
+    std::vector<std::string> seen;
+    for (const auto &entry : item.node) {
+      const YAML::Node key_node = entry.first;
+      const YAML::Node value = entry.second;
+      if (!key_node.IsScalar()) fail_at(key_node.Mark(), "a key must be a plain word");
+      const std::string &key = key_node.Scalar();
+      const std::string full_key = join_path(item.key, key);
+      auto field = std::find_if(fields.begin(), fields.end(), [&](const Field &f) { return key == f.key; });
+      if (field == fields.end()) fail_at(key_node.Mark(), unknown_key_message(full_key, key, fields));
+      if (std::find(seen.begin(), seen.end(), key) != seen.end())
+        fail_at(key_node.Mark(), "key '" + full_key + "' is given more than once");
+      seen.push_back(key);
+      // A key with no value is marked where the next token starts; point at the key.
+      YAML::Mark mark = value.IsNull() || value.Mark().is_null() ? key_node.Mark() : value.Mark();
+      marks_[full_key] = mark;
+      field->read(Item{value, full_key, mark});
+    }
+  }
+
+  static std::string unknown_key_message(const std::string &full_key, const std::string &key,
+                                         const std::vector<Field> &fields) {
+    std::string message = "unknown key '" + full_key + "'";
+    // A key cut short ("max-cname") is best completed when only one key starts so.
+    const Field *completion = nullptr;
+    size_t completions = 0;
+    for (const Field &f : fields)
+      if (std::string_view(f.key).starts_with(key)) completion = &f, ++completions;
+    if (completions == 1) return message + " (did you mean '" + completion->key + "'?)";
+    const Field *best = nullptr;
+    size_t best_distance = 0;
+    for (const Field &f : fields) {
+      size_t d = edit_distance(key, f.key);
+      if (!best || d < best_distance) best = &f, best_distance = d;
+    }
+    // A third of the key's length catches typos and British/American spellings
+    // without suggesting unrelated keys for short words.
+    size_t tolerance = std::max<size_t>(2, key.size() / 3);
+    if (best && best_distance <= tolerance) return message + " (did you mean '" + best->key + "'?)";
+    message += " (expected one of:";
+    for (const Field &f : fields) message += std::string(" ") + f.key;
+    return message + ")";
+  }
+
+  // --- scalar readers -------------------------------------------------------
+
+  std::string scalar(const Item &item) const {
+    if (!item.node.IsScalar()) fail(item, std::string("expected a single value, got ") + describe(item.node));
+    return item.node.Scalar();
+  }
+
+  bool read_bool(const Item &item) const {
+    std::string text = scalar(item);
+    std::transform(text.begin(), text.end(), text.begin(), [](char c) { return dns_tolower(c); });
+    if (text == "true" || text == "yes" || text == "on") return true;
+    if (text == "false" || text == "no" || text == "off") return false;
+    fail(item, "expected true or false, got '" + item.node.Scalar() + "'");
+  }
+
+  uint32_t read_uint(const Item &item, uint32_t min, uint32_t max) const {
+    const std::string text = scalar(item);
+    uint64_t value = 0;
+    auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (text.empty() || error != std::errc() || end != text.data() + text.size())
+      fail(item, "expected a whole number, got '" + text + "'");
+    if (value < min || value > max)
+      fail(item, "must be between " + std::to_string(min) + " and " + std::to_string(max));
+    return static_cast<uint32_t>(value);
+  }
+
+  std::string read_path(const Item &item) const {
+    std::string path = scalar(item);
+    if (path.empty()) fail(item, "expected a file path, got an empty string");
+    return path;
+  }
+
+  Name read_name(const Item &item) const {
+    std::string text = scalar(item);
+    std::optional<Name> name = Name::from_text(text);
+    if (!name) fail(item, "'" + text + "' is not a valid domain name");
+    return *name;
+  }
+
+  SocketAddress read_address(const Item &item) const {
+    std::string text = scalar(item);
+    std::optional<SocketAddress> address = SocketAddress::parse(text, 53);
+    if (!address) fail(item, "'" + text + "' is not an address (expected e.g. 192.0.2.1@53 or ::1@53)");
+    return *address;
+  }
+
+  SocketAddress read_source_address(const Item &item) const {
+    std::string text = scalar(item);
+    std::optional<SocketAddress> address = SocketAddress::parse(text, 0);
+    if (!address) fail(item, "'" + text + "' is not an IPv4 or IPv6 address");
+    if (address->port() != 0) fail(item, "'" + text + "': a source address takes no port");
+    return *address;
+  }
+
+  AclRule read_acl_rule(const Item &item) const {
+    std::istringstream words(scalar(item));
+    std::string prefix_text, action_text, extra;
+    words >> prefix_text >> action_text;
+    if (prefix_text.empty() || action_text.empty() || (words >> extra))
+      fail(item, "expected 'PREFIX ACTION', e.g. '127.0.0.0/8 allow'");
+    std::optional<Prefix> prefix = Prefix::parse(prefix_text);
+    if (!prefix) fail(item, "'" + prefix_text + "' is not a network prefix (expected e.g. 192.0.2.0/24)");
+    AclRule rule{*prefix, AclAction::allow};
+    if (action_text == "allow")
+      rule.action = AclAction::allow;
+    else if (action_text == "refuse")
+      rule.action = AclAction::refuse;
+    else if (action_text == "deny")
+      rule.action = AclAction::deny;
+    else
+      fail(item, "action '" + action_text + "' must be allow, refuse or deny");
+    return rule;
+  }
+
+  uint64_t read_size(const Item &item) const {
+    std::string text = scalar(item);
+    std::optional<uint64_t> size = parse_size(text);
+    if (!size) fail(item, "'" + text + "' is not a size (expected e.g. 123, 64k, 64M or 1G)");
+    if (*size == 0 || *size > (1ull << 40)) fail(item, "must be between 1 and 1T");
+    return *size;
+  }
+
+  // Reads a list, element by element. A key left empty counts as an empty list, as
+  // does "[]": either way the list replaces the default with nothing.
+  template <typename Read>
+  auto read_list(const Item &item, Read read_element) const {
+    using Element = decltype(read_element(item));
+    std::vector<Element> out;
+    if (item.node.IsNull()) return out;
+    if (!item.node.IsSequence()) fail(item, std::string("expected a list, got ") + describe(item.node));
+    for (const YAML::Node &element : item.node)
+      out.push_back(
+          read_element(Item{element, item.key, element.Mark().is_null() ? item.mark : element.Mark()}));
+    return out;
+  }
+
+  // --- the key tables -------------------------------------------------------
+
+  std::vector<Field> top_level_fields() {
+    Config &c = config_;
+    return {
+        {"listen",
+         [&](const Item &i) { c.listen = read_list(i, [&](const Item &e) { return read_address(e); }); }},
+        {"access-control",
+         [&](const Item &i) {
+           c.access_control = read_list(i, [&](const Item &e) { return read_acl_rule(e); });
+         }},
+        {"threads", [&](const Item &i) { c.threads = read_uint(i, 1, 64); }},
+        {"log-level", [&](const Item &i) { c.log_level = read_log_level(i); }},
+        {"username", [&](const Item &i) { c.username = scalar(i); }},
+        {"chroot", [&](const Item &i) { c.chroot = scalar(i); }},
+        {"network", [&](const Item &i) { read_mapping(i, network_fields()); }},
+        {"resolver", [&](const Item &i) { read_mapping(i, resolver_fields()); }},
+        {"forward-zones",
+         [&](const Item &i) {
+           c.forward_zones = read_list(i, [&](const Item &e) { return read_forward_zone(e); });
+         }},
+        {"cache", [&](const Item &i) { read_mapping(i, cache_fields()); }},
+        {"dnssec", [&](const Item &i) { read_mapping(i, dnssec_fields()); }},
+    };
+  }
+
+  LogLevel read_log_level(const Item &item) const {
+    std::string text = scalar(item);
+    std::optional<LogLevel> level = log_level_from_string(text);
+    if (!level) fail(item, "'" + text + "' must be error, warning, info, debug or trace");
+    return *level;
+  }
+
+  std::vector<Field> network_fields() {
+    NetworkConfig &n = config_.network;
+    return {
+        {"do-ip4", [&](const Item &i) { n.do_ip4 = read_bool(i); }},
+        {"do-ip6", [&](const Item &i) { n.do_ip6 = read_bool(i); }},
+        {"outgoing-interface",
+         [&](const Item &i) {
+           n.outgoing_interface = read_list(i, [&](const Item &e) { return read_source_address(e); });
+         }},
+        // RFC 6891 6.2.5: values below 512 are treated as 512; 4096 is the
+        // practical ceiling, and the DNS Flag Day 2020 default is 1232.
+        {"edns-buffer-size",
+         [&](const Item &i) { n.edns_buffer_size = static_cast<uint16_t>(read_uint(i, 512, 4096)); }},
+        {"do-not-query-localhost", [&](const Item &i) { n.do_not_query_localhost = read_bool(i); }},
+        {"tcp-idle-timeout", [&](const Item &i) { n.tcp_idle_timeout_ms = read_uint(i, 1, 3600000); }},
+        {"max-tcp-connections", [&](const Item &i) { n.max_tcp_connections = read_uint(i, 1, 1000000); }},
+        {"max-tcp-queries-per-connection",
+         [&](const Item &i) { n.max_tcp_queries_per_connection = read_uint(i, 1, 65535); }},
+        {"upstream-timeout", [&](const Item &i) { n.upstream_timeout_ms = read_uint(i, 10, 60000); }},
+        {"use-caps-for-id", [&](const Item &i) { n.use_caps_for_id = read_bool(i); }},
+    };
+  }
+
+  std::vector<Field> resolver_fields() {
+    ResolverConfig &r = config_.resolver;
+    return {
+        {"root-hints", [&](const Item &i) { r.root_hints = read_path(i); }},
+        {"qname-minimisation", [&](const Item &i) { r.qname_minimisation = read_bool(i); }},
+        {"harden-glue", [&](const Item &i) { r.harden_glue = read_bool(i); }},
+        {"prime-root", [&](const Item &i) { r.prime_root = read_bool(i); }},
+        {"budgets", [&](const Item &i) { read_mapping(i, budget_fields()); }},
+    };
+  }
+
+  std::vector<Field> budget_fields() {
+    BudgetConfig &b = config_.resolver.budgets;
+    return {
+        {"max-upstream-queries", [&](const Item &i) { b.max_upstream_queries = read_uint(i, 1, 100000); }},
+        {"max-queries-per-name", [&](const Item &i) { b.max_queries_per_name = read_uint(i, 1, 100000); }},
+        {"max-cname-chain", [&](const Item &i) { b.max_cname_chain = read_uint(i, 1, 1000); }},
+        {"max-subquery-depth", [&](const Item &i) { b.max_subquery_depth = read_uint(i, 1, 1000); }},
+        // 0 is allowed: never resolve the addresses of glueless name servers.
+        {"max-glueless-per-delegation",
+         [&](const Item &i) { b.max_glueless_per_delegation = read_uint(i, 0, 1000); }},
+        {"max-ns-per-delegation", [&](const Item &i) { b.max_ns_per_delegation = read_uint(i, 1, 1000); }},
+        {"max-time", [&](const Item &i) { b.max_time_ms = read_uint(i, 1, 3600000); }},
+    };
+  }
+
+  std::vector<Field> cache_fields() {
+    CacheConfig &c = config_.cache;
+    // RFC 2181 8: TTLs are at most 2^31 - 1.
+    constexpr uint32_t kMaxTtl = 2147483647;
+    return {
+        {"size", [&](const Item &i) { c.size_bytes = read_size(i); }},
+        {"min-ttl", [&](const Item &i) { c.min_ttl = read_uint(i, 0, kMaxTtl); }},
+        {"max-ttl", [&](const Item &i) { c.max_ttl = read_uint(i, 0, kMaxTtl); }},
+        {"max-negative-ttl", [&](const Item &i) { c.max_negative_ttl = read_uint(i, 0, kMaxTtl); }},
+    };
+  }
+
+  std::vector<Field> dnssec_fields() {
+    DnssecConfig &d = config_.dnssec;
+    return {
+        {"validation", [&](const Item &i) { d.validation = read_bool(i); }},
+        {"trust-anchor-files",
+         [&](const Item &i) {
+           d.trust_anchor_files = read_list(i, [&](const Item &e) { return read_path(e); });
+         }},
+        // RFC 7646: names below which validation is switched off.
+        {"negative-trust-anchors",
+         [&](const Item &i) {
+           d.negative_trust_anchors = read_list(i, [&](const Item &e) { return read_name(e); });
+         }},
+        // RFC 4035 4.7: bogus data may be cached, but only briefly.
+        {"bogus-ttl", [&](const Item &i) { d.bogus_ttl = read_uint(i, 0, 86400); }},
+    };
+  }
+
+  ForwardZone read_forward_zone(const Item &item) {
+    if (!item.node.IsMap())
+      fail(item,
+           std::string("expected a mapping such as {name: example.org, servers: [192.0.2.1@53]}, got ") +
+               describe(item.node));
+    ForwardZone zone;
+    bool has_name = false;
+    read_mapping(item, {
+                           {"name",
+                            [&](const Item &i) {
+                              zone.name = read_name(i);
+                              has_name = true;
+                            }},
+                           {"servers",
+                            [&](const Item &i) {
+                              zone.servers = read_list(i, [&](const Item &e) { return read_address(e); });
+                              if (zone.servers.empty()) fail(i, "a forward zone needs at least one server");
+                            }},
+                       });
+    if (!has_name) fail(item, "each forward zone needs a 'name'");
+    if (zone.servers.empty()) fail(item, "forward zone '" + zone.name.to_text() + "' needs 'servers'");
+    for (const ForwardZone &earlier : forward_zones_seen_)
+      if (earlier.name == zone.name) fail(item, "forward zone '" + zone.name.to_text() + "' is listed twice");
+    forward_zones_seen_.push_back(zone);
+    return zone;
+  }
+
+  // Rules that involve more than one key, reported at the later key's line.
+  void check_combinations() const {
+    const NetworkConfig &n = config_.network;
+    if (!n.do_ip4 && !n.do_ip6) {
+      std::string key = marks_.count("network.do-ip6") ? "network.do-ip6" : "network.do-ip4";
+      fail(Item{{}, key, mark_of(key)}, "do-ip4 and do-ip6 cannot both be false");
+    }
+    const CacheConfig &c = config_.cache;
+    if (c.min_ttl > c.max_ttl) {
+      std::string key = marks_.count("cache.max-ttl") ? "cache.max-ttl" : "cache.min-ttl";
+      fail(Item{{}, key, mark_of(key)}, "min-ttl (" + std::to_string(c.min_ttl) + ") is above max-ttl (" +
+                                            std::to_string(c.max_ttl) + ")");
+    }
+  }
+
+  YAML::Mark mark_of(const std::string &key) const {
+    auto it = marks_.find(key);
+    return it == marks_.end() ? YAML::Mark::null_mark() : it->second;
+  }
+
+  std::string source_;
+  Config config_;
+  std::map<std::string, YAML::Mark> marks_;  // where each key given was written
+  std::vector<ForwardZone> forward_zones_seen_;
+};
+
+// --- dumping ------------------------------------------------------------------
+
+void emit_string_list(YAML::Emitter &out, const char *key, const std::vector<std::string> &values) {
+  out << YAML::Key << key << YAML::Value << YAML::Flow << YAML::BeginSeq;
+  for (const std::string &v : values) out << YAML::DoubleQuoted << v;
+  out << YAML::EndSeq;
+}
+
+template <typename T, typename ToText>
+std::vector<std::string> texts(const std::vector<T> &values, ToText to_text) {
+  std::vector<std::string> out;
+  out.reserve(values.size());
+  for (const T &v : values) out.push_back(to_text(v));
+  return out;
+}
+
+void emit_network(YAML::Emitter &out, const NetworkConfig &n) {
+  out << YAML::Key << "network" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "do-ip4" << YAML::Value << n.do_ip4;
+  out << YAML::Key << "do-ip6" << YAML::Value << n.do_ip6;
+  emit_string_list(out, "outgoing-interface",
+                   texts(n.outgoing_interface, [](const SocketAddress &a) { return a.host_text(); }));
+  out << YAML::Key << "edns-buffer-size" << YAML::Value << n.edns_buffer_size;
+  out << YAML::Key << "do-not-query-localhost" << YAML::Value << n.do_not_query_localhost;
+  out << YAML::Key << "tcp-idle-timeout" << YAML::Value << n.tcp_idle_timeout_ms;
+  out << YAML::Key << "max-tcp-connections" << YAML::Value << n.max_tcp_connections;
+  out << YAML::Key << "max-tcp-queries-per-connection" << YAML::Value << n.max_tcp_queries_per_connection;
+  out << YAML::Key << "upstream-timeout" << YAML::Value << n.upstream_timeout_ms;
+  out << YAML::Key << "use-caps-for-id" << YAML::Value << n.use_caps_for_id;
+  out << YAML::EndMap;
+}
+
+void emit_resolver(YAML::Emitter &out, const ResolverConfig &r) {
+  const BudgetConfig &b = r.budgets;
+  out << YAML::Key << "resolver" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "root-hints" << YAML::Value << YAML::DoubleQuoted << r.root_hints;
+  out << YAML::Key << "qname-minimisation" << YAML::Value << r.qname_minimisation;
+  out << YAML::Key << "harden-glue" << YAML::Value << r.harden_glue;
+  out << YAML::Key << "prime-root" << YAML::Value << r.prime_root;
+  out << YAML::Key << "budgets" << YAML::Value << YAML::Flow << YAML::BeginMap;
+  out << YAML::Key << "max-upstream-queries" << YAML::Value << b.max_upstream_queries;
+  out << YAML::Key << "max-queries-per-name" << YAML::Value << b.max_queries_per_name;
+  out << YAML::Key << "max-cname-chain" << YAML::Value << b.max_cname_chain;
+  out << YAML::Key << "max-subquery-depth" << YAML::Value << b.max_subquery_depth;
+  out << YAML::Key << "max-glueless-per-delegation" << YAML::Value << b.max_glueless_per_delegation;
+  out << YAML::Key << "max-ns-per-delegation" << YAML::Value << b.max_ns_per_delegation;
+  out << YAML::Key << "max-time" << YAML::Value << b.max_time_ms;
+  out << YAML::EndMap << YAML::EndMap;
+}
+
+void emit_forward_zones(YAML::Emitter &out, const std::vector<ForwardZone> &zones) {
+  out << YAML::Key << "forward-zones" << YAML::Value;
+  if (zones.empty()) {
+    out << YAML::Flow << YAML::BeginSeq << YAML::EndSeq;
+    return;
+  }
+  out << YAML::BeginSeq;
+  for (const ForwardZone &zone : zones) {
+    out << YAML::Flow << YAML::BeginMap;
+    out << YAML::Key << "name" << YAML::Value << YAML::DoubleQuoted << zone.name.to_text();
+    emit_string_list(out, "servers",
+                     texts(zone.servers, [](const SocketAddress &a) { return a.to_string(); }));
+    out << YAML::EndMap;
+  }
+  out << YAML::EndSeq;
+}
+
+}  // namespace
+
+Config default_config() {
+  Config config;
+  config.listen = {*SocketAddress::parse("127.0.0.1@53"), *SocketAddress::parse("::1@53")};
+  config.access_control = {AclRule{*Prefix::parse("127.0.0.0/8"), AclAction::allow},
+                           AclRule{*Prefix::parse("::1/128"), AclAction::allow}};
+  return config;
+}
+
+Config parse_config_text(const std::string &yaml_text, const std::string &source_name) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(yaml_text);
+  } catch (const YAML::Exception &e) {
+    std::string line = e.mark.is_null() ? "1" : std::to_string(e.mark.line + 1);
+    throw ConfigError(source_name + ":" + line + ": YAML syntax error: " + e.msg);
+  }
+  try {
+    return ConfigReader(source_name).read(root);
+  } catch (const YAML::Exception &e) {  // e.g. an alias to a missing anchor
+    std::string line = e.mark.is_null() ? "1" : std::to_string(e.mark.line + 1);
+    throw ConfigError(source_name + ":" + line + ": " + e.msg);
+  }
+}
+
+Config load_config(const std::string &path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in)
+    throw ConfigError(path + ": cannot read: " + std::error_code(errno, std::generic_category()).message());
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (in.bad())
+    throw ConfigError(path + ": cannot read: " + std::error_code(errno, std::generic_category()).message());
+  return parse_config_text(text.str(), path);
+}
+
+std::string dump_config(const Config &c) {
+  YAML::Emitter out;
+  out.SetIndent(2);
+  out << YAML::Comment("resolverd effective configuration, defaults included" +
+                       (c.source_file.empty() ? std::string() : " (read from " + c.source_file + ")"));
+  out << YAML::BeginMap;
+  emit_string_list(out, "listen", texts(c.listen, [](const SocketAddress &a) { return a.to_string(); }));
+  emit_string_list(out, "access-control", texts(c.access_control, [](const AclRule &r) {
+                     return r.prefix.to_string() + " " + to_string(r.action);
+                   }));
+  out << YAML::Key << "threads" << YAML::Value << c.threads;
+  out << YAML::Key << "log-level" << YAML::Value << to_string(c.log_level);
+  out << YAML::Key << "username" << YAML::Value << YAML::DoubleQuoted << c.username;
+  out << YAML::Key << "chroot" << YAML::Value << YAML::DoubleQuoted << c.chroot;
+  emit_network(out, c.network);
+  emit_resolver(out, c.resolver);
+  emit_forward_zones(out, c.forward_zones);
+
+  out << YAML::Key << "cache" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "size" << YAML::Value << format_size(c.cache.size_bytes);
+  out << YAML::Key << "min-ttl" << YAML::Value << c.cache.min_ttl;
+  out << YAML::Key << "max-ttl" << YAML::Value << c.cache.max_ttl;
+  out << YAML::Key << "max-negative-ttl" << YAML::Value << c.cache.max_negative_ttl;
+  out << YAML::EndMap;
+
+  out << YAML::Key << "dnssec" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "validation" << YAML::Value << c.dnssec.validation;
+  emit_string_list(out, "trust-anchor-files", c.dnssec.trust_anchor_files);
+  emit_string_list(out, "negative-trust-anchors",
+                   texts(c.dnssec.negative_trust_anchors, [](const Name &n) { return n.to_text(); }));
+  out << YAML::Key << "bogus-ttl" << YAML::Value << c.dnssec.bogus_ttl;
+  out << YAML::EndMap;
+
+  out << YAML::EndMap;
+  return std::string(out.c_str()) + "\n";
+}
+
+const char *to_string(LogLevel level) {
+  switch (level) {
+    case LogLevel::error: return "error";
+    case LogLevel::warning: return "warning";
+    case LogLevel::info: return "info";
+    case LogLevel::debug: return "debug";
+    case LogLevel::trace: return "trace";
+  }
+  return "info";
+}
+
+const char *to_string(AclAction action) {
+  switch (action) {
+    case AclAction::allow: return "allow";
+    case AclAction::refuse: return "refuse";
+    case AclAction::deny: return "deny";
+  }
+  return "deny";
+}
+
+std::optional<LogLevel> log_level_from_string(std::string_view text) {
+  for (LogLevel level :
+       {LogLevel::error, LogLevel::warning, LogLevel::info, LogLevel::debug, LogLevel::trace})
+    if (text == to_string(level)) return level;
+  return std::nullopt;
+}
+
+std::optional<uint64_t> parse_size(std::string_view text) {
+  uint64_t multiplier = 1;
+  if (!text.empty()) {
+    switch (text.back()) {
+      case 'k':
+      case 'K': multiplier = 1ull << 10; break;
+      case 'm':
+      case 'M': multiplier = 1ull << 20; break;
+      case 'g':
+      case 'G': multiplier = 1ull << 30; break;
+      default: break;
+    }
+    if (multiplier != 1) text.remove_suffix(1);
+  }
+  uint64_t value = 0;
+  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (text.empty() || error != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  if (value > UINT64_MAX / multiplier) return std::nullopt;
+  return value * multiplier;
+}
+
+std::string format_size(uint64_t bytes) {
+  static constexpr std::pair<uint64_t, char> kUnits[] = {
+      {1ull << 30, 'G'}, {1ull << 20, 'M'}, {1ull << 10, 'K'}};
+  for (const auto &[unit, suffix] : kUnits)
+    if (bytes != 0 && bytes % unit == 0) return std::to_string(bytes / unit) + suffix;
+  return std::to_string(bytes);
+}
+
+}  // namespace rsv

@@ -1,0 +1,261 @@
+#include "resolver/engine/engine.h"
+
+#include <algorithm>
+
+#include "resolver/base/log.h"
+
+namespace rsv {
+
+struct Engine::Request {
+  uint64_t id = 0;
+  std::string key;
+  Question question;
+  std::vector<Completion> waiters;
+  std::vector<std::unique_ptr<Iterator>> stack;
+  uint64_t started_ms = 0;
+  uint32_t upstream_queries = 0;
+  std::unordered_map<std::string, uint32_t> queries_per_name;
+  std::optional<std::string> exhausted;  // the budget that ended it
+};
+
+namespace {
+
+std::string question_key(const Question &q) {
+  std::string key = q.name.lowered().wire();
+  key.push_back(static_cast<char>(q.qtype >> 8));
+  key.push_back(static_cast<char>(q.qtype & 0xFF));
+  key.push_back(static_cast<char>(q.qclass >> 8));
+  key.push_back(static_cast<char>(q.qclass & 0xFF));
+  return key;
+}
+
+// RFC 5452 9.1 / draft-vixie-dnsext-dns0x20: random case in the query name adds
+// entropy an off-path attacker must guess.
+Name randomise_case(const Name &name, RandomSource &random) {
+  std::string wire = name.wire();
+  uint32_t bits = 0;
+  unsigned available = 0;
+  for (size_t pos = 0; pos < wire.size() && wire[pos] != 0;) {
+    size_t len = static_cast<uint8_t>(wire[pos]);
+    for (size_t i = pos + 1; i <= pos + len; ++i) {
+      char c = dns_tolower(wire[i]);
+      if (c < 'a' || c > 'z') continue;
+      if (available == 0) {
+        bits = random.next_u32();
+        available = 32;
+      }
+      wire[i] = (bits & 1) ? static_cast<char>(c - 32) : c;
+      bits >>= 1;
+      --available;
+    }
+    pos += 1 + len;
+  }
+  return *Name::from_wire(wire);
+}
+
+}  // namespace
+
+Engine::Engine(EngineEnv env, Transport &transport)
+    : env_(env),
+      iterator_env_{env.rrsets,
+                    env.infra,
+                    env.random,
+                    env.config.resolver,
+                    AddressPolicy{env.config.network.do_ip4, env.config.network.do_ip6,
+                                  env.config.network.do_not_query_localhost},
+                    env.config.forward_zones,
+                    env.root_hints,
+                    env.config.cache.max_negative_ttl},
+      transport_(transport) {}
+
+Engine::~Engine() { *alive_ = false; }
+
+void Engine::resolve(const Question &question, Completion done) {
+  ++stats_.requests;
+  std::string key = question_key(question);
+  if (auto it = by_question_.find(key); it != by_question_.end()) {
+    ++stats_.coalesced;
+    requests_.at(it->second)->waiters.push_back(std::move(done));
+    return;
+  }
+  auto request = std::make_unique<Request>();
+  request->id = next_request_id_++;
+  request->key = key;
+  request->question = question;
+  request->waiters.push_back(std::move(done));
+  request->started_ms = env_.clock.now_monotonic_ms();
+  request->stack.push_back(std::make_unique<Iterator>(iterator_env_, question));
+  Request &ref = *request;
+  by_question_.emplace(key, request->id);
+  requests_.emplace(request->id, std::move(request));
+  drive(ref);
+}
+
+std::optional<std::string> Engine::spent_budget(const Request &request) const {
+  const auto &budgets = env_.config.resolver.budgets;
+  if (env_.clock.now_monotonic_ms() - request.started_ms >= budgets.max_time_ms)
+    return "time budget of " + std::to_string(budgets.max_time_ms) + " ms spent";
+  if (request.upstream_queries >= budgets.max_upstream_queries)
+    return "budget of " + std::to_string(budgets.max_upstream_queries) + " upstream queries spent";
+  return std::nullopt;
+}
+
+void Engine::drive(Request &request) {
+  const auto &budgets = env_.config.resolver.budgets;
+  for (;;) {
+    if (auto spent = spent_budget(request)) {
+      ++stats_.budget_exhausted;
+      finish(request, Resolution::failure(ede::OTHER, "resolution stopped: " + *spent));
+      return;
+    }
+    Iterator &top = *request.stack.back();
+    IteratorAction action = top.next();
+    switch (action.kind) {
+      case IteratorAction::Kind::send: {
+        std::string name_key = action.question.name.lowered().wire();
+        uint32_t &per_name = request.queries_per_name[name_key];
+        if (++per_name > budgets.max_queries_per_name) {
+          ++stats_.budget_exhausted;
+          finish(request, Resolution::failure(ede::OTHER, "resolution stopped: more than " +
+                                                              std::to_string(budgets.max_queries_per_name) +
+                                                              " upstream queries for " +
+                                                              action.question.name.to_text()));
+          return;
+        }
+        dispatch(request, action);
+        return;
+      }
+      case IteratorAction::Kind::subquery: {
+        const Question &sub = action.question;
+        bool loops = std::any_of(request.stack.begin(), request.stack.end(), [&](const auto &it) {
+          return it->question().name == sub.name && it->question().qtype == sub.qtype;
+        });
+        if (loops || request.stack.size() > budgets.max_subquery_depth) {
+          top.on_subquery_result(Resolution::failure(
+              ede::OTHER, loops ? "name server lookup loop at " + sub.name.to_text() : "sub-query depth exceeded"));
+          continue;
+        }
+        RSV_LOG(trace, "sub-query %s %s for %s", sub.name.to_text().c_str(), type_to_text(sub.qtype).c_str(),
+                top.question().name.to_text().c_str());
+        request.stack.push_back(std::make_unique<Iterator>(iterator_env_, sub));
+        continue;
+      }
+      case IteratorAction::Kind::done: {
+        Resolution result = top.result();
+        if (request.stack.size() == 1) {
+          finish(request, result);
+          return;
+        }
+        request.stack.pop_back();
+        request.stack.back()->on_subquery_result(result);
+        continue;
+      }
+    }
+  }
+}
+
+void Engine::dispatch(Request &request, const IteratorAction &action) {
+  ++request.upstream_queries;
+  ++stats_.upstream_queries;
+  OutgoingQuery query;
+  query.server = action.server;
+  query.id = env_.random.next_u16();
+  query.question = action.question;
+  if (env_.config.network.use_caps_for_id && !no_caps_servers_.contains(action.server))
+    query.question.name = randomise_case(action.question.name, env_.random);
+  query.tcp = action.tcp;
+  std::optional<Edns> edns;
+  if (action.edns) {
+    Edns e;
+    e.udp_size = env_.config.network.edns_buffer_size;
+    e.dnssec_ok = true;  // RRSIGs and denial records are kept for validation
+    edns = e;
+  }
+  query.wire = encode_query(query.id, query.question, action.recursion_desired, edns, false);
+  query.timeout_ms = env_.infra.timeout_ms(action.server, env_.config.network.upstream_timeout_ms);
+  RSV_LOG(debug, "upstream query to %s: %s %s (%s)", query.server.to_string().c_str(),
+          query.question.name.to_text().c_str(), type_to_text(query.question.qtype).c_str(),
+          query.tcp ? "tcp" : "udp");
+  uint64_t id = request.id;
+  std::weak_ptr<bool> alive = alive_;
+  transport_.send(query, [this, alive, id, query](TransportResult result) {
+    if (alive.expired()) return;
+    on_transport_result(id, query, std::move(result));
+  });
+}
+
+void Engine::on_transport_result(uint64_t request_id, const OutgoingQuery &query, TransportResult result) {
+  auto it = requests_.find(request_id);
+  if (it == requests_.end()) return;
+  Request &request = *it->second;
+  Iterator &top = *request.stack.back();
+  switch (result.status) {
+    case TransportStatus::reply: {
+      ParseError error = ParseError::none;
+      auto reply = parse_message(reinterpret_cast<const uint8_t *>(result.wire.data()), result.wire.size(), &error);
+      bool case_matches = reply && reply->question() && reply->question()->name.wire() == query.question.name.wire();
+      if (reply && reply->qr && reply->question() && !case_matches && !no_caps_servers_.contains(query.server)) {
+        // The fallback for 0x20: some servers do not preserve case. Stop using it with
+        // this one and ask it again at once.
+        ++stats_.caps_mismatches;
+        no_caps_servers_.insert(query.server);
+        resend_without_caps(request, query);
+        return;
+      }
+      if (!reply || !reply->qr || !case_matches) {
+        ++stats_.upstream_malformed;
+        RSV_LOG(debug, "unusable reply from %s: %s", query.server.to_string().c_str(),
+                !reply ? to_string(error) : (!case_matches ? "question case differs (0x20)" : "QR not set"));
+        top.on_failure();
+        break;
+      }
+      env_.infra.record_rtt(query.server, result.rtt_ms);
+      top.on_reply(*reply);
+      break;
+    }
+    case TransportStatus::timeout:
+    case TransportStatus::network_error:
+      ++stats_.upstream_timeouts;
+      RSV_LOG(debug, "no reply from %s for %s %s (%s)", query.server.to_string().c_str(),
+              query.question.name.to_text().c_str(), type_to_text(query.question.qtype).c_str(),
+              result.status == TransportStatus::timeout ? "timeout" : "network error");
+      env_.infra.record_timeout(query.server);
+      top.on_failure();
+      break;
+  }
+  drive(request);
+}
+
+void Engine::resend_without_caps(Request &request, const OutgoingQuery &original) {
+  ParseError error;
+  auto message = parse_message(reinterpret_cast<const uint8_t *>(original.wire.data()), original.wire.size(), &error);
+  if (!message || message->questions.size() != 1) {
+    request.stack.back()->on_failure();
+    drive(request);
+    return;
+  }
+  OutgoingQuery query = original;
+  query.id = env_.random.next_u16();
+  query.question.name = original.question.name.lowered();
+  message->id = query.id;
+  message->questions[0].name = query.question.name;
+  query.wire = encode_message(*message, 65535).wire;
+  ++request.upstream_queries;
+  ++stats_.upstream_queries;
+  uint64_t id = request.id;
+  std::weak_ptr<bool> alive = alive_;
+  transport_.send(query, [this, alive, id, query](TransportResult result) {
+    if (alive.expired()) return;
+    on_transport_result(id, query, std::move(result));
+  });
+}
+
+void Engine::finish(Request &request, const Resolution &result) {
+  // Detach the request before calling anyone: a waiter may start new resolutions.
+  auto node = requests_.extract(request.id);
+  by_question_.erase(request.key);
+  std::unique_ptr<Request> owned = std::move(node.mapped());
+  for (auto &waiter : owned->waiters) waiter(result);
+}
+
+}  // namespace rsv

@@ -1,0 +1,85 @@
+// The engine: one client question from arrival to Resolution, on one event loop.
+//
+// resolve() looks for an identical question already in flight and, if there is
+// one, simply waits with it (coalescing). Otherwise it creates a Request holding a
+// stack of iterators: the client's question at the bottom, sub-questions (a
+// glueless name server's address) above it. drive() asks the top iterator for its
+// next action and carries it out: a query goes to the Transport, a sub-question
+// pushes an iterator, "done" pops one and hands its result to the one below.
+// Every budget that spans the whole client query is checked here, in one place:
+// upstream queries in total and per name, sub-question depth and loops, and wall
+// time. When one is spent the request ends with SERVFAIL and an Extended DNS Error.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "cache/clock.h"
+#include "resolver/engine/transport.h"
+#include "resolver/iter/iterator.h"
+
+namespace rsv {
+
+struct EngineEnv {
+  RRsetCache &rrsets;
+  InfraCache &infra;
+  const Clock &clock;
+  RandomSource &random;
+  const Config &config;
+  const DelegationPoint &root_hints;
+};
+
+struct EngineStats {
+  uint64_t requests = 0;
+  uint64_t coalesced = 0;
+  uint64_t upstream_queries = 0;
+  uint64_t upstream_timeouts = 0;
+  uint64_t upstream_malformed = 0;
+  uint64_t budget_exhausted = 0;
+  uint64_t caps_mismatches = 0;
+};
+
+class Engine {
+public:
+  using Completion = std::function<void(const Resolution &)>;
+
+  Engine(EngineEnv env, Transport &transport);
+  ~Engine();
+  Engine(const Engine &) = delete;
+  Engine &operator=(const Engine &) = delete;
+
+  // Resolves `question`; `done` is called exactly once, possibly before resolve returns
+  // (an answer from the cache), always on this engine's thread.
+  void resolve(const Question &question, Completion done);
+
+  size_t in_flight() const { return requests_.size(); }
+  const EngineStats &stats() const { return stats_; }
+
+private:
+  struct Request;
+
+  void drive(Request &request);
+  void dispatch(Request &request, const IteratorAction &action);
+  void on_transport_result(uint64_t request_id, const OutgoingQuery &query, TransportResult result);
+  void resend_without_caps(Request &request, const OutgoingQuery &original);
+  void finish(Request &request, const Resolution &result);
+  std::optional<std::string> spent_budget(const Request &request) const;
+
+  EngineEnv env_;
+  IteratorEnv iterator_env_;
+  Transport &transport_;
+  uint64_t next_request_id_ = 1;
+  std::unordered_map<uint64_t, std::unique_ptr<Request>> requests_;
+  std::unordered_map<std::string, uint64_t> by_question_;
+  EngineStats stats_;
+  // Servers that did not echo the 0x20 case of a query name: asked without it from then on.
+  std::unordered_set<SocketAddress, SocketAddressHash> no_caps_servers_;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+}  // namespace rsv

@@ -1,0 +1,595 @@
+#include "resolver/iter/iterator.h"
+
+#include <algorithm>
+
+#include "resolver/base/log.h"
+#include "resolver/iter/scrub.h"
+#include "resolver/iter/server_selection.h"
+
+namespace rsv {
+
+namespace {
+
+// RFC 9156 2.3: MAX_MINIMISE_COUNT bounds the number of minimised queries per cut walk.
+constexpr unsigned kMaxMinimiseSteps = 10;
+constexpr unsigned kMaxPrimingAttempts = 3;
+constexpr unsigned kServerRounds = 2;  // each server may be asked a question twice
+
+std::vector<ResourceRecord> records_at(const std::vector<ResourceRecord> &section, const Name &owner,
+                                       uint16_t type) {
+  std::vector<ResourceRecord> out;
+  for (const auto &rr : section) {
+    bool matches = rr.type == type || (rr.type == rrtype::RRSIG && rr.rrsig_type_covered() == type);
+    if (matches && rr.owner == owner) out.push_back(rr);
+  }
+  return out;
+}
+
+bool has_data(const std::vector<ResourceRecord> &records) {
+  return std::any_of(records.begin(), records.end(), [](const ResourceRecord &rr) { return rr.type != rrtype::RRSIG; });
+}
+
+const ResourceRecord *find_soa(const Message &reply, const Name &zone) {
+  for (const auto &rr : reply.authority)
+    if (rr.type == rrtype::SOA && rr.owner.is_subdomain_of(zone)) return &rr;
+  return nullptr;
+}
+
+uint32_t min_ttl(const std::vector<ResourceRecord> &records) {
+  uint32_t ttl = UINT32_MAX;
+  for (const auto &rr : records) ttl = std::min(ttl, rr.ttl);
+  return ttl == UINT32_MAX ? 0 : ttl;
+}
+
+void store_rrsets(RRsetCache &cache, const std::vector<ResourceRecord> &records, Trust trust) {
+  for (const auto &set : group_rrsets(records)) cache.store(set, trust, Security::unchecked);
+}
+
+}  // namespace
+
+const char *to_string(IteratorState state) {
+  switch (state) {
+    case IteratorState::start: return "start";
+    case IteratorState::prime: return "prime";
+    case IteratorState::select_server: return "select_server";
+    case IteratorState::wait_reply: return "wait_reply";
+    case IteratorState::wait_subquery: return "wait_subquery";
+    case IteratorState::done: return "done";
+  }
+  return "?";
+}
+
+Iterator::Iterator(IteratorEnv &env, Question question)
+    : env_(env), question_(std::move(question)), current_(question_.name) {
+  minimise_ = env_.config.qname_minimisation;
+  visited_.push_back(current_);
+}
+
+void Iterator::transition(IteratorState next, const char *why) {
+  RSV_LOG(trace, "iterator %s %s: %s -> %s (%s)", question_.name.to_text().c_str(),
+          type_to_text(question_.qtype).c_str(), to_string(state_), to_string(next), why);
+  state_ = next;
+}
+
+IteratorAction Iterator::next() {
+  // Each handler either returns an action or moves to another state; the loop is
+  // bounded because every pass without an action consumes budget (a cached chain
+  // link, a delegation, a server) that is itself bounded.
+  for (int guard = 0; guard < 1000; ++guard) {
+    switch (state_) {
+      case IteratorState::start: {
+        auto action = handle_start();
+        if (state_ == IteratorState::start) return action;
+        break;
+      }
+      case IteratorState::prime: return handle_prime();
+      case IteratorState::select_server: {
+        auto action = handle_select_server();
+        if (action.kind != IteratorAction::Kind::done || state_ == IteratorState::done) return action;
+        break;
+      }
+      case IteratorState::wait_reply:
+      case IteratorState::wait_subquery:
+        // The engine only calls next() when an event has moved us on; being here is a bug
+        // in the caller, answered safely.
+        fail(ede::OTHER, "iterator asked for an action while waiting");
+        return IteratorAction{};
+      case IteratorState::done: return IteratorAction{};
+    }
+  }
+  fail(ede::OTHER, "iterator made no progress");
+  return IteratorAction{};
+}
+
+IteratorAction Iterator::handle_start() {
+  if (follow_chain_from_cache()) return IteratorAction{};
+  if (state_ == IteratorState::done) return IteratorAction{};
+
+  // Forward zones: the longest configured name at or above the question.
+  const ForwardZone *forward = nullptr;
+  for (const auto &zone : env_.forward_zones)
+    if (current_.is_subdomain_of(zone.name) &&
+        (!forward || zone.name.label_count() > forward->name.label_count()))
+      forward = &zone;
+  if (forward) {
+    DelegationPoint dp;
+    dp.zone = forward->name;
+    dp.forwarding = true;
+    for (const auto &server : forward->servers) {
+      NameServer ns;
+      ns.name = forward->name;
+      ns.addresses.push_back(server);
+      ns.address_lookup_done = true;
+      dp.servers.push_back(std::move(ns));
+    }
+    begin_delegation(std::move(dp));
+    return IteratorAction{};
+  }
+
+  // RFC 4035 3.1.4.1: DS lives in the parent zone, so look for the cut above the name.
+  Name search = (question_.qtype == rrtype::DS && !current_.is_root()) ? current_.parent() : current_;
+  auto dp = closest_cached_delegation(search, env_.rrsets, env_.address_policy,
+                                      env_.config.budgets.max_ns_per_delegation);
+  if (dp) {
+    begin_delegation(std::move(*dp));
+    return IteratorAction{};
+  }
+  if (env_.config.prime_root && !primed_ && priming_attempts_ < kMaxPrimingAttempts) {
+    transition(IteratorState::prime, "no cached root NS set");
+    return IteratorAction{};
+  }
+  begin_delegation(env_.root_hints);
+  return IteratorAction{};
+}
+
+bool Iterator::follow_chain_from_cache() {
+  for (unsigned hop = 0; hop <= env_.config.budgets.max_cname_chain; ++hop) {
+    auto data = env_.rrsets.lookup(current_, question_.qtype);
+    if (data && data->trust >= Trust::answer && !data->rrset.empty()) {
+      for (auto &rr : data->rrset.records()) chain_.push_back(std::move(rr));
+      for (const auto &sig : data->rrset.signatures) chain_.push_back(sig);
+      finish_positive();
+      return true;
+    }
+    if (question_.qtype == rrtype::CNAME) return false;
+    auto cname = env_.rrsets.lookup(current_, rrtype::CNAME);
+    if (!cname || cname->trust < Trust::answer || cname->rrset.rdatas.size() != 1) return false;
+    auto records = cname->rrset.records();
+    auto target = records[0].rdata_target();
+    if (!target) return false;
+    chain_.push_back(records[0]);
+    for (const auto &sig : cname->rrset.signatures) chain_.push_back(sig);
+    if (std::find(visited_.begin(), visited_.end(), *target) != visited_.end()) {
+      fail(ede::OTHER, "CNAME loop at " + target->to_text());
+      return false;
+    }
+    visited_.push_back(*target);
+    current_ = *target;
+  }
+  fail(ede::OTHER, "CNAME chain longer than " + std::to_string(env_.config.budgets.max_cname_chain));
+  return false;
+}
+
+void Iterator::begin_delegation(DelegationPoint dp) {
+  RSV_LOG(trace, "iterator %s: zone cut %s with %zu servers%s", current_.to_text().c_str(),
+          dp.zone.to_text().c_str(), dp.servers.size(), dp.forwarding ? " (forwarding)" : "");
+  dp_ = std::move(dp);
+  have_dp_ = true;
+  tried_.clear();
+  timed_out_.clear();
+  rounds_ = 0;
+  glueless_lookups_ = 0;
+  minimise_labels_ = dp_.zone.label_count() + 1;
+  transition(IteratorState::select_server, "new zone cut");
+}
+
+Question Iterator::next_question() const {
+  bool minimise = minimise_ && !dp_.forwarding && minimise_steps_ < kMaxMinimiseSteps;
+  // DS is asked of the parent with the full name; nothing to hide below the cut.
+  if (!minimise || question_.qtype == rrtype::DS || minimise_labels_ >= current_.label_count())
+    return Question{current_, question_.qtype, question_.qclass};
+  // RFC 9156 2.1: hide the rest of the name, asking for type A (section 2.1 / 3).
+  return Question{current_.suffix(minimise_labels_), rrtype::A, question_.qclass};
+}
+
+IteratorAction Iterator::make_send(const SocketAddress &server, bool tcp, bool edns) {
+  IteratorAction action;
+  action.kind = IteratorAction::Kind::send;
+  action.server = server;
+  action.question = next_question();
+  action.recursion_desired = dp_.forwarding;
+  action.tcp = tcp;
+  action.edns = edns;
+  last_server_ = server;
+  last_question_ = action.question;
+  last_tcp_ = tcp;
+  last_edns_ = edns;
+  transition(IteratorState::wait_reply, "query sent");
+  return action;
+}
+
+IteratorAction Iterator::handle_prime() {
+  // RFC 8109 3: ask a root hint server for ". NS" and use its answer instead of the hints.
+  ++priming_attempts_;
+  auto candidates = env_.root_hints.addresses();
+  auto choice = select_server(candidates, Name::root(), {}, env_.infra, env_.random);
+  if (!choice) {
+    primed_ = true;  // nothing to prime from; fall back to the hints
+    transition(IteratorState::start, "no root hint address usable");
+    return IteratorAction{};
+  }
+  IteratorAction action;
+  action.kind = IteratorAction::Kind::send;
+  action.server = candidates[choice->index];
+  action.question = Question{Name::root(), rrtype::NS, rrclass::IN};
+  last_server_ = action.server;
+  last_question_ = action.question;
+  last_tcp_ = false;
+  last_edns_ = true;
+  priming_in_flight_ = true;
+  transition(IteratorState::wait_reply, "priming query sent");
+  return action;
+}
+
+void Iterator::handle_priming_reply(const Message &reply) {
+  auto ns = records_at(reply.answer, Name::root(), rrtype::NS);
+  if (reply.rcode != rcode::NOERROR || !has_data(ns)) {
+    transition(IteratorState::start, "priming reply unusable");
+    return;
+  }
+  primed_ = true;
+  store_rrsets(env_.rrsets, ns, Trust::authoritative);
+  std::vector<ResourceRecord> glue;
+  for (const auto &rr : reply.additional)
+    if (rr.type == rrtype::A || rr.type == rrtype::AAAA) glue.push_back(rr);
+  store_rrsets(env_.rrsets, glue, Trust::glue);
+  transition(IteratorState::start, "root primed");
+}
+
+IteratorAction Iterator::handle_select_server() {
+  if (retry_same_) {
+    auto action = make_send(retry_same_->server, retry_same_->tcp, retry_same_->edns);
+    retry_same_.reset();
+    return action;
+  }
+  auto candidates = dp_.addresses();
+  for (;;) {
+    auto choice = select_server(candidates, dp_.zone, tried_, env_.infra, env_.random);
+    if (choice) {
+      tried_.push_back(choice->index);
+      const auto &server = candidates[choice->index];
+      bool edns = env_.infra.get(server).edns != EdnsSupport::unsupported;
+      return make_send(server, false, edns);
+    }
+    // No address left to try: look up a glueless name server's address (RFC 1034 5.3.3 step 4).
+    if (glueless_lookups_ < env_.config.budgets.max_glueless_per_delegation) {
+      for (auto &ns : dp_.servers) {
+        if (ns.address_lookup_done) continue;
+        ns.address_lookup_done = true;
+        ++glueless_lookups_;
+        uint16_t type = env_.address_policy.do_ip4 ? rrtype::A : rrtype::AAAA;
+        pending_lookup_ = std::make_pair(ns.name, type);
+        IteratorAction action;
+        action.kind = IteratorAction::Kind::subquery;
+        action.question = Question{ns.name, type, rrclass::IN};
+        transition(IteratorState::wait_subquery, "glueless name server");
+        return action;
+      }
+    }
+    if (!tried_.empty() && ++rounds_ < kServerRounds) {
+      // A second round for servers that answered badly (packet loss, a transient
+      // SERVFAIL); those that timed out already cost a full timeout each.
+      tried_.clear();
+      for (size_t i = 0; i < candidates.size(); ++i)
+        if (std::find(timed_out_.begin(), timed_out_.end(), candidates[i]) != timed_out_.end()) tried_.push_back(i);
+      if (tried_.size() < candidates.size()) continue;
+    }
+    fail(ede::NO_REACHABLE_AUTHORITY, "no reachable authority for " + dp_.zone.to_text());
+    return IteratorAction{};
+  }
+}
+
+void Iterator::on_subquery_result(const Resolution &result) {
+  if (state_ != IteratorState::wait_subquery || !pending_lookup_) return;
+  auto [ns_name, type] = *pending_lookup_;
+  pending_lookup_.reset();
+  size_t added = 0;
+  for (const auto &rr : result.answer) {
+    if (rr.type != rrtype::A && rr.type != rrtype::AAAA) continue;
+    auto address = SocketAddress::from_rdata(rr.rdata);
+    if (address && env_.address_policy.allowed(*address)) {
+      dp_.add_address(ns_name, *address);
+      ++added;
+    }
+  }
+  // No IPv4 address: try IPv6 for the same name before giving it up.
+  if (added == 0 && type == rrtype::A && env_.address_policy.do_ip6) {
+    for (auto &ns : dp_.servers)
+      if (ns.name == ns_name) ns.address_lookup_done = false;
+    // The AAAA attempt counts against the same glueless budget.
+  }
+  transition(IteratorState::select_server, added ? "name server address found" : "name server address lookup failed");
+}
+
+void Iterator::on_failure() {
+  if (state_ != IteratorState::wait_reply) return;
+  if (priming_in_flight_) {
+    priming_in_flight_ = false;
+    transition(IteratorState::start, "priming query failed");
+    return;
+  }
+  timed_out_.push_back(last_server_);
+  transition(IteratorState::select_server, "no reply");
+}
+
+void Iterator::on_reply(const Message &reply) {
+  if (state_ != IteratorState::wait_reply) return;
+  if (priming_in_flight_) {
+    priming_in_flight_ = false;
+    handle_priming_reply(reply);
+    return;
+  }
+  handle_reply(reply);
+}
+
+void Iterator::try_next_server() { transition(IteratorState::select_server, "trying another server"); }
+
+void Iterator::handle_reply(Message reply) {
+  // RFC 7766 / RFC 1035 4.2.1: a truncated UDP reply is retried over TCP.
+  if (reply.tc && !last_tcp_) {
+    retry_same_ = IteratorAction{IteratorAction::Kind::send, last_server_, last_question_, false, true, last_edns_};
+    transition(IteratorState::select_server, "truncated, retrying over TCP");
+    return;
+  }
+  // RFC 6891 7: FORMERR or NOTIMP to a query with EDNS means the server may not know EDNS.
+  if ((reply.rcode == rcode::FORMERR || reply.rcode == rcode::NOTIMP) && last_edns_ && !reply.edns) {
+    env_.infra.set_edns(last_server_, EdnsSupport::unsupported);
+    retry_same_ = IteratorAction{IteratorAction::Kind::send, last_server_, last_question_, false, last_tcp_, false};
+    transition(IteratorState::select_server, "EDNS not supported, retrying without");
+    return;
+  }
+  if (reply.edns && last_edns_) env_.infra.set_edns(last_server_, EdnsSupport::supported);
+  if (reply.rcode != rcode::NOERROR && reply.rcode != rcode::NXDOMAIN) {
+    // RFC 9156 3: a minimised query can upset a broken server; retry it in full once.
+    if (reply.rcode == rcode::REFUSED) env_.infra.mark_lame(last_server_, dp_.zone);
+    try_next_server();
+    return;
+  }
+
+  bool authoritative = reply.aa || dp_.forwarding;
+  bool minimised = last_question_.name != current_ || last_question_.qtype != question_.qtype;
+  ScrubPolicy policy{dp_.zone, last_question_.name, env_.config.harden_glue, 100};
+  if (dp_.forwarding) policy.zone = Name::root();  // a forwarder speaks for the whole tree
+  scrub_response(reply, policy);
+
+  if (!minimised) {
+    // Follow the answer through CNAME and DNAME records (RFC 1034 4.3.2, RFC 6672 3.2).
+    Name name = current_;
+    std::vector<ResourceRecord> collected;
+    bool found_data = false;
+    unsigned hops = 0;
+    for (;;) {
+      auto data = records_at(reply.answer, name, question_.qtype);
+      if (has_data(data)) {
+        collected.insert(collected.end(), data.begin(), data.end());
+        found_data = true;
+        break;
+      }
+      // RFC 6672 3.2: a DNAME above the name wins over any CNAME the server synthesized.
+      const ResourceRecord *dname = nullptr;
+      for (const auto &rr : reply.answer)
+        if (rr.type == rrtype::DNAME && name.is_subdomain_of(rr.owner) && name != rr.owner) dname = &rr;
+      if (dname && question_.qtype != rrtype::DNAME) {
+        auto dname_target = dname->rdata_target();
+        if (!dname_target) break;
+        auto synthesized = name.replace_suffix(dname->owner, *dname_target);
+        collected.push_back(*dname);
+        for (const auto &sig : records_at(reply.answer, dname->owner, rrtype::DNAME))
+          if (sig.type == rrtype::RRSIG) collected.push_back(sig);
+        if (!synthesized) {
+          // RFC 6672 2.2: the substituted name would exceed 255 octets.
+          chain_.insert(chain_.end(), collected.begin(), collected.end());
+          result_.rcode = 6;  // YXDOMAIN
+          result_.answer = chain_;
+          transition(IteratorState::done, "DNAME substitution too long");
+          return;
+        }
+        // RFC 6672 3.1: the synthesized CNAME carries the DNAME's TTL.
+        collected.push_back(ResourceRecord{name, rrtype::CNAME, rrclass::IN, dname->ttl, synthesized->wire()});
+        name = *synthesized;
+        ++hops;
+        if (std::find(visited_.begin(), visited_.end(), name) != visited_.end()) {
+          fail(ede::OTHER, "DNAME loop at " + name.to_text());
+          return;
+        }
+        visited_.push_back(name);
+        if (visited_.size() > env_.config.budgets.max_cname_chain + 1) {
+          fail(ede::OTHER, "CNAME chain longer than " + std::to_string(env_.config.budgets.max_cname_chain));
+          return;
+        }
+        continue;
+      }
+      if (question_.qtype != rrtype::CNAME) {
+        auto cname = records_at(reply.answer, name, rrtype::CNAME);
+        const ResourceRecord *link = nullptr;
+        for (const auto &rr : cname)
+          if (rr.type == rrtype::CNAME) link = &rr;
+        if (link) {
+          auto target = link->rdata_target();
+          if (!target) break;
+          collected.insert(collected.end(), cname.begin(), cname.end());
+          name = *target;
+          ++hops;
+          if (std::find(visited_.begin(), visited_.end(), name) != visited_.end()) {
+            fail(ede::OTHER, "CNAME loop at " + name.to_text());
+            return;
+          }
+          visited_.push_back(name);
+          if (visited_.size() > env_.config.budgets.max_cname_chain + 1) {
+            fail(ede::OTHER, "CNAME chain longer than " + std::to_string(env_.config.budgets.max_cname_chain));
+            return;
+          }
+          continue;
+        }
+      }
+      break;
+    }
+    if (!collected.empty()) {
+      if (!authoritative) {
+        // An answer without AA outside a referral: the server is lame for this zone.
+        env_.infra.mark_lame(last_server_, dp_.zone);
+        try_next_server();
+        return;
+      }
+      Trust trust = dp_.forwarding ? Trust::answer : Trust::authoritative;
+      std::vector<ResourceRecord> cacheable;
+      for (const auto &rr : collected)
+        if (!(rr.type == rrtype::CNAME && records_at(reply.answer, rr.owner, rrtype::CNAME).empty()))
+          cacheable.push_back(rr);  // synthesized CNAMEs are not cached on their own
+      store_rrsets(env_.rrsets, cacheable, trust);
+      chain_.insert(chain_.end(), collected.begin(), collected.end());
+      if (found_data) {
+        finish_positive();
+        return;
+      }
+      current_ = name;
+      // RFC 6604 3: the rcode speaks of the last name in the chain.
+      if (reply.rcode == rcode::NXDOMAIN && name.is_subdomain_of(dp_.zone)) {
+        finish_negative(rcode::NXDOMAIN, reply);
+        return;
+      }
+      if (find_soa(reply, dp_.zone) && name.is_subdomain_of(dp_.zone)) {
+        finish_negative(rcode::NOERROR, reply);
+        return;
+      }
+      // The chain leaves this zone: resolve the target from its own zone cut.
+      minimise_steps_ = 0;
+      transition(IteratorState::start, "following CNAME out of zone");
+      return;
+    }
+  }
+
+  if (accept_referral(reply)) return;
+
+  if (!authoritative) {
+    env_.infra.mark_lame(last_server_, dp_.zone);
+    try_next_server();
+    return;
+  }
+  if (minimised) {
+    if (reply.rcode == rcode::NXDOMAIN) {
+      // RFC 8020 says nothing lies below, but some servers answer NXDOMAIN for empty
+      // non-terminals; RFC 9156 3 (relaxed): ask the full name instead.
+      minimise_ = false;
+      tried_.clear();
+      transition(IteratorState::select_server, "NXDOMAIN to a minimised query, retrying in full");
+      return;
+    }
+    advance_minimisation();
+    return;
+  }
+  finish_negative(reply.rcode == rcode::NXDOMAIN ? rcode::NXDOMAIN : rcode::NOERROR, reply);
+}
+
+bool Iterator::accept_referral(const Message &reply) {
+  if (reply.rcode != rcode::NOERROR || dp_.forwarding || !reply.answer.empty()) return false;
+  if (find_soa(reply, dp_.zone)) return false;
+  const ResourceRecord *first_ns = nullptr;
+  for (const auto &rr : reply.authority)
+    if (rr.type == rrtype::NS) {
+      first_ns = &rr;
+      break;
+    }
+  if (!first_ns) return false;
+  const Name &child = first_ns->owner;
+  if (child.label_count() <= dp_.zone.label_count()) {
+    // A referral to the zone itself or upward: the server is lame (RFC 1034 5.3.3).
+    env_.infra.mark_lame(last_server_, dp_.zone);
+    try_next_server();
+    return true;
+  }
+  if (!last_question_.name.is_subdomain_of(child)) return false;
+  auto ns_records = records_at(reply.authority, child, rrtype::NS);
+  std::vector<ResourceRecord> glue;
+  for (const auto &rr : reply.additional)
+    if (rr.type == rrtype::A || rr.type == rrtype::AAAA) glue.push_back(rr);
+  store_rrsets(env_.rrsets, ns_records, Trust::authority);
+  store_rrsets(env_.rrsets, glue, Trust::glue);
+
+  RRset ns_set;
+  ns_set.owner = child;
+  ns_set.type = rrtype::NS;
+  for (const auto &rr : ns_records)
+    if (rr.type == rrtype::NS) ns_set.add(rr.rdata, rr.ttl);
+  DelegationPoint dp = delegation_from_ns(child, ns_set, env_.rrsets, env_.address_policy,
+                                          env_.config.budgets.max_ns_per_delegation);
+  // Use this reply's glue even if the cache kept better-ranked data for the names.
+  for (const auto &rr : glue)
+    if (auto address = SocketAddress::from_rdata(rr.rdata); address && env_.address_policy.allowed(*address))
+      dp.add_address(rr.owner, *address);
+  for (auto &ns : dp.servers)
+    if (!ns.addresses.empty()) ns.address_lookup_done = true;
+  begin_delegation(std::move(dp));
+  return true;
+}
+
+void Iterator::advance_minimisation() {
+  ++minimise_steps_;
+  ++minimise_labels_;
+  // RFC 9156 2.3: after MINIMISE_ONE_LAB single-label steps, reveal labels faster so
+  // that a long name costs at most MAX_MINIMISE_COUNT queries.
+  if (minimise_steps_ >= 4) {
+    size_t remaining = current_.label_count() > minimise_labels_ ? current_.label_count() - minimise_labels_ : 0;
+    size_t steps_left = kMaxMinimiseSteps > minimise_steps_ ? kMaxMinimiseSteps - minimise_steps_ : 1;
+    if (remaining > steps_left) minimise_labels_ += (remaining + steps_left - 1) / steps_left - 1;
+  }
+  tried_.clear();
+  rounds_ = 0;
+  transition(IteratorState::select_server, "no zone cut at this label");
+}
+
+void Iterator::finish_positive() {
+  result_.rcode = rcode::NOERROR;
+  result_.answer = chain_;
+  result_.cache_ttl = min_ttl(chain_);
+  result_.cacheable = true;
+  transition(IteratorState::done, "answer");
+}
+
+void Iterator::finish_negative(uint16_t code, const Message &reply) {
+  result_.rcode = code;
+  result_.answer = chain_;
+  uint32_t negative_ttl = 0;
+  if (const ResourceRecord *soa = find_soa(reply, dp_.zone)) {
+    // RFC 2308 5: negative answers live min(SOA TTL, SOA MINIMUM).
+    ResourceRecord record = *soa;
+    negative_ttl = std::min(record.ttl, soa_minimum(record.rdata).value_or(record.ttl));
+    negative_ttl = std::min(negative_ttl, env_.max_negative_ttl);
+    record.ttl = negative_ttl;
+    result_.authority.push_back(record);
+    for (const auto &rr : reply.authority)
+      if (rr.type == rrtype::RRSIG && rr.owner == soa->owner && rr.rrsig_type_covered() == rrtype::SOA)
+        result_.authority.push_back(rr);
+    result_.cacheable = true;
+  } else {
+    // RFC 2308 5: without a SOA the negative answer must not be cached.
+    result_.cacheable = false;
+  }
+  for (const auto &rr : reply.authority)
+    if (rr.type == rrtype::NSEC || rr.type == rrtype::NSEC3 ||
+        (rr.type == rrtype::RRSIG &&
+         (rr.rrsig_type_covered() == rrtype::NSEC || rr.rrsig_type_covered() == rrtype::NSEC3)))
+      result_.authority.push_back(rr);
+  uint32_t chain_ttl = chain_.empty() ? negative_ttl : std::min(negative_ttl, min_ttl(chain_));
+  result_.cache_ttl = chain_ttl;
+  transition(IteratorState::done, code == rcode::NXDOMAIN ? "NXDOMAIN" : "NODATA");
+}
+
+void Iterator::fail(uint16_t info_code, std::string text) {
+  RSV_LOG(debug, "resolution of %s %s failed: %s", question_.name.to_text().c_str(),
+          type_to_text(question_.qtype).c_str(), text.c_str());
+  result_ = Resolution::failure(info_code, std::move(text));
+  transition(IteratorState::done, "failure");
+}
+
+}  // namespace rsv

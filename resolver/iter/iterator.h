@@ -1,0 +1,139 @@
+// The iterator: one question resolved from the zone cuts down, as a state machine.
+//
+// It never touches a socket. The engine calls next() and gets an action: send a
+// query to an authority, resolve a sub-question (a name server's address), or
+// done. Replies, timeouts and sub-question results come back as events. One query
+// passes through it like this:
+//
+//   start          forward zone? cached answer or CNAME? else the closest cached
+//                  zone cut, or the root hints (priming the root NS set first,
+//                  RFC 8109) -> select_server
+//   select_server  pick an address of the cut's servers by RTT (server_selection);
+//                  none left with an address -> sub-query a glueless NS name;
+//                  nothing at all -> SERVFAIL (EDE 22) -> wait_reply / wait_subquery
+//   wait_reply     the reply is scrubbed to the cut's bailiwick and classified:
+//                  answer (follow CNAME/DNAME, RFC 6672), referral (new cut, glue
+//                  cached), NXDOMAIN/NODATA (SOA kept for negative caching), a
+//                  minimised query's "no cut here" (RFC 9156), or lame -> next server
+//   done           result() holds the Resolution
+//
+// Budgets that span a whole client query (total queries, per-name queries, depth,
+// wall time) are the engine's; the iterator enforces those that are local to one
+// delegation (glueless lookups, NS considered) and the CNAME chain length.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "cache/infra_cache.h"
+#include "cache/random.h"
+#include "cache/rrset_cache.h"
+#include "resolver/config/config.h"
+#include "resolver/iter/delegation.h"
+#include "resolver/iter/resolution.h"
+#include "resolver/wire/message.h"
+
+namespace rsv {
+
+struct IteratorEnv {
+  RRsetCache &rrsets;
+  InfraCache &infra;
+  RandomSource &random;
+  const ResolverConfig &config;
+  AddressPolicy address_policy;
+  const std::vector<ForwardZone> &forward_zones;
+  const DelegationPoint &root_hints;
+  uint32_t max_negative_ttl = 3600;
+};
+
+struct IteratorAction {
+  enum class Kind { send, subquery, done };
+  Kind kind = Kind::done;
+  // send:
+  SocketAddress server;
+  Question question;  // what to ask (send) or resolve (subquery)
+  bool recursion_desired = false;
+  bool tcp = false;
+  bool edns = true;
+};
+
+enum class IteratorState { start, prime, select_server, wait_reply, wait_subquery, done };
+const char *to_string(IteratorState state);
+
+class Iterator {
+public:
+  Iterator(IteratorEnv &env, Question question);
+
+  // Called whenever the iterator is not waiting; returns what to do next.
+  IteratorAction next();
+  // The reply to the last `send`, already matched to it by the transport.
+  void on_reply(const Message &reply);
+  // The last `send` timed out or failed.
+  void on_failure();
+  // The result of the last `subquery`.
+  void on_subquery_result(const Resolution &result);
+  // Ends resolution now (a budget of the engine's was spent).
+  void fail(uint16_t info_code, std::string text);
+
+  IteratorState state() const { return state_; }
+  const Question &question() const { return question_; }
+  const Resolution &result() const { return result_; }
+  const SocketAddress &last_server() const { return last_server_; }
+
+private:
+  IteratorAction handle_start();
+  IteratorAction handle_prime();
+  IteratorAction handle_select_server();
+  void handle_priming_reply(const Message &reply);
+  void handle_reply(Message reply);
+
+  bool follow_chain_from_cache();
+  void begin_delegation(DelegationPoint dp);
+  Question next_question() const;
+  IteratorAction make_send(const SocketAddress &server, bool tcp, bool edns);
+  bool accept_referral(const Message &reply);
+  void advance_minimisation();
+  void finish_positive();
+  void finish_negative(uint16_t code, const Message &reply);
+  void try_next_server();
+  void transition(IteratorState next, const char *why);
+
+  IteratorEnv &env_;
+  Question question_;
+  IteratorState state_ = IteratorState::start;
+
+  Name current_;                       // the name being resolved (after CNAME/DNAME)
+  std::vector<ResourceRecord> chain_;  // answer records accumulated so far
+  std::vector<Name> visited_;          // names of the chain, for loop detection
+  DelegationPoint dp_;
+  bool have_dp_ = false;
+
+  // Servers of the current cut already asked the current question.
+  std::vector<size_t> tried_;
+  // Servers of the current cut that timed out: not asked again in the second round.
+  std::vector<SocketAddress> timed_out_;
+  unsigned rounds_ = 0;
+  unsigned glueless_lookups_ = 0;
+  std::optional<std::pair<Name, uint16_t>> pending_lookup_;  // NS name and type being resolved
+
+  // RFC 9156: how many labels of current_ the next query reveals.
+  bool minimise_ = true;
+  size_t minimise_labels_ = 0;
+  unsigned minimise_steps_ = 0;
+
+  bool primed_ = false;
+  bool priming_in_flight_ = false;
+  unsigned priming_attempts_ = 0;
+
+  // What was last sent, for retries on the same server (TCP after TC, no EDNS after FORMERR).
+  SocketAddress last_server_;
+  Question last_question_;
+  bool last_tcp_ = false;
+  bool last_edns_ = true;
+  std::optional<IteratorAction> retry_same_;
+
+  Resolution result_;
+};
+
+}  // namespace rsv

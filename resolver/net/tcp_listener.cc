@@ -1,0 +1,505 @@
+#include "resolver/net/tcp_listener.h"
+
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "resolver/net/uv_box.h"
+
+namespace rsv {
+
+namespace {
+
+// RFC 1035 4.1.1: every DNS message starts with a 12-octet header. A frame shorter
+// than that (a length of 0 included) means the peer is not speaking DNS over TCP.
+constexpr size_t kDnsHeaderSize = 12;
+constexpr size_t kReadBufferSize = 65536;
+
+// A framed reply that could not be written at once. It owns its bytes until libuv's
+// write callback, which also runs (with UV_ECANCELED) when the socket closes first.
+struct FrameWrite {
+  uv_write_t request{};
+  std::vector<uint8_t> bytes;
+};
+
+}  // namespace
+
+struct TcpServerBox {
+  uv_tcp_t handle{};
+  TcpListener *owner = nullptr;
+};
+
+struct TcpConnectionBox {
+  uv_tcp_t handle{};
+  TcpConnection *owner = nullptr;
+};
+
+// One client connection. Owned by its listener's list; ReplyChannels and callbacks
+// that may outlive it hold weak references or go through the box's owner pointer,
+// which close() clears.
+class TcpConnection : public std::enable_shared_from_this<TcpConnection> {
+public:
+  TcpConnection(TcpListener &listener, EventLoop &loop) : listener_(&listener), idle_timer_(loop) {}
+  ~TcpConnection() {
+    if (box_ != nullptr) {
+      box_->owner = nullptr;
+      uvbox::close_box(box_);
+    }
+  }
+  TcpConnection(const TcpConnection &) = delete;
+  TcpConnection &operator=(const TcpConnection &) = delete;
+
+  bool start(uv_stream_t *server);
+  void close();
+  void detach_from_listener() { listener_ = nullptr; }
+  bool is_closed() const { return box_ == nullptr; }
+  // Nothing owed to the client: safe to close for room or for idleness.
+  bool idle() const { return box_ != nullptr && outstanding_ == 0 && box_->handle.write_queue_size == 0; }
+
+  // For TcpQueryContext and TcpReplyChannel.
+  void occupy_slot() { ++outstanding_; }
+  void send_deferred(std::string_view wire);
+  void release_slot();
+  TcpListener *listener() const { return listener_; }
+  static void note_dropped_reply(TcpListener &listener) { ++listener.stats_.replies_dropped; }
+
+  std::list<std::shared_ptr<TcpConnection>>::iterator position;
+
+private:
+  void on_read(ssize_t nread, const uv_buf_t *buffer);
+  void on_write_done(int status);
+  size_t dispatch_frames(const uint8_t *data, size_t size);
+  void dispatch(const uint8_t *query, size_t size);
+  void write_frame(const uint8_t *data, size_t size);
+  void settle();
+  void start_reading();
+  void stop_reading();
+  uint32_t slot_cap() const {
+    return listener_ ? std::max<uint32_t>(1, listener_->limits_.max_queries_per_connection) : 1;
+  }
+  template <typename Field>
+  void count(Field field) {
+    if (listener_) ++(listener_->stats_.*field);
+  }
+
+  TcpListener *listener_;
+  TcpConnectionBox *box_ = nullptr;
+  Timer idle_timer_;
+  // Bytes of frames not yet handed to the handler: a partial frame, or whole frames
+  // held back while the connection is at its outstanding-query cap.
+  std::vector<uint8_t> pending_input_;
+  uint32_t outstanding_ = 0;
+  bool reading_ = false;
+  bool peer_finished_ = false;  // EOF: the client sends no more (it may still read)
+  bool dispatching_ = false;
+  SocketAddress client_;
+  SocketAddress local_;
+
+  friend class TcpQueryContext;
+};
+
+namespace {
+
+class TcpReplyChannel final : public ReplyChannel {
+public:
+  TcpReplyChannel(std::weak_ptr<TcpConnection> connection, std::weak_ptr<TcpListener> listener)
+      : connection_(std::move(connection)), listener_(std::move(listener)) {}
+  ~TcpReplyChannel() override {
+    // A handler that gives up on a query must not leave its slot occupied forever.
+    if (!finished_)
+      if (auto connection = connection_.lock()) connection->release_slot();
+  }
+
+  void send(std::string_view wire) override {
+    if (finished_) return;
+    finished_ = true;
+    auto connection = connection_.lock();
+    if (connection && !connection->is_closed()) {
+      connection->send_deferred(wire);
+    } else if (auto listener = listener_.lock()) {
+      TcpConnection::note_dropped_reply(*listener);
+    }
+  }
+
+private:
+  std::weak_ptr<TcpConnection> connection_;
+  std::weak_ptr<TcpListener> listener_;
+  bool finished_ = false;
+};
+
+}  // namespace
+
+class TcpQueryContext final : public QueryContext {
+public:
+  explicit TcpQueryContext(TcpConnection &connection) : connection_(connection) {}
+
+  std::shared_ptr<ReplyChannel> defer() override {
+    connection_.occupy_slot();
+    std::weak_ptr<TcpListener> listener;
+    if (connection_.listener()) listener = connection_.listener()->weak_from_this();
+    return std::make_shared<TcpReplyChannel>(connection_.weak_from_this(), std::move(listener));
+  }
+
+private:
+  TcpConnection &connection_;
+};
+
+// ---------------------------------------------------------------------------------
+// TcpConnection
+
+bool TcpConnection::start(uv_stream_t *server) {
+  auto *box = new TcpConnectionBox;
+  uv_tcp_init(server->loop, &box->handle);
+  box->handle.data = box;
+  box->owner = this;
+  box_ = box;
+  if (uv_accept(server, reinterpret_cast<uv_stream_t *>(&box->handle)) != 0) return false;
+  // Replies are written whole; do not let Nagle hold back the last segment.
+  uv_tcp_nodelay(&box->handle, 1);
+  sockaddr_storage address{};
+  int length = sizeof address;
+  if (uv_tcp_getpeername(&box->handle, reinterpret_cast<sockaddr *>(&address), &length) == 0)
+    if (auto peer = SocketAddress::from_sockaddr(reinterpret_cast<sockaddr *>(&address))) client_ = *peer;
+  length = sizeof address;
+  if (uv_tcp_getsockname(&box->handle, reinterpret_cast<sockaddr *>(&address), &length) == 0)
+    if (auto local = SocketAddress::from_sockaddr(reinterpret_cast<sockaddr *>(&address))) local_ = *local;
+  settle();
+  return !is_closed();
+}
+
+void TcpConnection::close() {
+  if (box_ == nullptr) return;
+  auto keep_alive = shared_from_this();
+  idle_timer_.stop();
+  box_->owner = nullptr;
+  uvbox::close_box(box_);
+  box_ = nullptr;
+  reading_ = false;
+  pending_input_.clear();
+  pending_input_.shrink_to_fit();
+  if (listener_ != nullptr) {
+    TcpListener *listener = listener_;
+    listener_ = nullptr;
+    listener->forget(*this);
+  }
+}
+
+void TcpConnection::start_reading() {
+  if (reading_ || box_ == nullptr) return;
+  int rc = uv_read_start(
+      reinterpret_cast<uv_stream_t *>(&box_->handle),
+      [](uv_handle_t *handle, size_t, uv_buf_t *buffer) {
+        auto *box = static_cast<TcpConnectionBox *>(handle->data);
+        TcpListener *listener = box->owner ? box->owner->listener_ : nullptr;
+        if (listener == nullptr) {
+          *buffer = uv_buf_init(nullptr, 0);  // libuv answers with UV_ENOBUFS
+          return;
+        }
+        *buffer = uv_buf_init(reinterpret_cast<char *>(listener->read_buffer_.get()), kReadBufferSize);
+      },
+      [](uv_stream_t *stream, ssize_t nread, const uv_buf_t *buffer) {
+        auto *box = static_cast<TcpConnectionBox *>(stream->data);
+        if (box->owner) box->owner->on_read(nread, buffer);
+      });
+  if (rc != 0) {
+    close();
+    return;
+  }
+  reading_ = true;
+}
+
+void TcpConnection::stop_reading() {
+  if (!reading_ || box_ == nullptr) return;
+  uv_read_stop(reinterpret_cast<uv_stream_t *>(&box_->handle));
+  reading_ = false;
+}
+
+void TcpConnection::on_read(ssize_t nread, const uv_buf_t *buffer) {
+  auto keep_alive = shared_from_this();
+  if (nread == 0) return;  // EAGAIN: nothing this time
+  if (nread < 0) {
+    if (nread == UV_EOF) {
+      // RFC 7766 6.2.4 lets a client half-close: answer what it already sent.
+      peer_finished_ = true;
+      settle();
+    } else {
+      close();  // reset or other error: nobody is left to answer
+    }
+    return;
+  }
+  idle_timer_.stop();  // activity
+  const auto *data = reinterpret_cast<const uint8_t *>(buffer->base);
+  const size_t size = static_cast<size_t>(nread);
+  if (pending_input_.empty()) {
+    // Common case: whole frames straight from the shared read buffer, no copy.
+    size_t consumed = dispatch_frames(data, size);
+    if (is_closed()) return;
+    pending_input_.assign(data + consumed, data + size);
+  } else {
+    pending_input_.insert(pending_input_.end(), data, data + size);
+    size_t consumed = dispatch_frames(pending_input_.data(), pending_input_.size());
+    if (is_closed()) return;
+    pending_input_.erase(pending_input_.begin(), pending_input_.begin() + static_cast<ptrdiff_t>(consumed));
+  }
+  settle();
+}
+
+// Hands every complete frame to the handler until the outstanding-query cap is
+// reached; returns the number of bytes consumed. May close the connection.
+size_t TcpConnection::dispatch_frames(const uint8_t *data, size_t size) {
+  dispatching_ = true;
+  size_t offset = 0;
+  while (!is_closed() && outstanding_ < slot_cap() && size - offset >= 2) {
+    size_t length = (static_cast<size_t>(data[offset]) << 8) | data[offset + 1];
+    if (length < kDnsHeaderSize) {
+      count(&TcpListenerStats::connections_bad_frame);
+      close();
+      break;
+    }
+    if (size - offset - 2 < length) break;  // the rest of the frame is still on its way
+    dispatch(data + offset + 2, length);
+    offset += 2 + length;
+  }
+  dispatching_ = false;
+  return offset;
+}
+
+void TcpConnection::dispatch(const uint8_t *query, size_t size) {
+  if (listener_ == nullptr) return;
+  count(&TcpListenerStats::queries_received);
+  TcpListener &listener = *listener_;
+  TcpQueryContext context(*this);
+  context.query = query;
+  context.query_size = size;
+  context.client = client_;
+  context.local = local_;
+  context.tcp = true;
+  context.reply_buffer = listener.reply_buffer_.get();
+  context.reply_capacity = TcpListener::kMaxMessageSize;
+  context.reply_size = 0;
+  Disposition disposition = listener.handler_.handle(context);
+  if (is_closed()) return;  // the handler closed the listener
+  if (disposition == Disposition::reply) {
+    if (context.reply_size > 0 && context.reply_size <= TcpListener::kMaxMessageSize) {
+      write_frame(context.reply_buffer, context.reply_size);
+      count(&TcpListenerStats::replies_sent);
+    } else {
+      count(&TcpListenerStats::replies_dropped);
+    }
+  }
+}
+
+void TcpConnection::send_deferred(std::string_view wire) {
+  auto keep_alive = shared_from_this();
+  if (wire.empty() || wire.size() > TcpListener::kMaxMessageSize) {
+    count(&TcpListenerStats::replies_dropped);
+  } else {
+    write_frame(reinterpret_cast<const uint8_t *>(wire.data()), wire.size());
+    if (!is_closed()) count(&TcpListenerStats::replies_sent);
+  }
+  release_slot();
+}
+
+void TcpConnection::release_slot() {
+  if (outstanding_ > 0) --outstanding_;
+  // Inside dispatch_frames the loop re-checks the cap itself; settle() follows it.
+  if (dispatching_ || is_closed()) return;
+  auto keep_alive = shared_from_this();
+  if (!pending_input_.empty() && outstanding_ < slot_cap()) {
+    size_t consumed = dispatch_frames(pending_input_.data(), pending_input_.size());
+    if (is_closed()) return;
+    pending_input_.erase(pending_input_.begin(), pending_input_.begin() + static_cast<ptrdiff_t>(consumed));
+  }
+  settle();
+}
+
+// Brings reading, the idle timer and the half-close state in line with the counts.
+void TcpConnection::settle() {
+  if (is_closed()) return;
+  if (outstanding_ >= slot_cap() || peer_finished_)
+    stop_reading();  // RFC 7766 6.2.1.1: a server may limit what it has in flight
+  else
+    start_reading();
+  if (is_closed() || outstanding_ > 0) {
+    idle_timer_.stop();
+    return;
+  }
+  if (peer_finished_) {
+    // Nothing outstanding and nothing more will come: close once the replies are out.
+    if (box_->handle.write_queue_size == 0) close();
+    return;
+  }
+  if (!idle_timer_.active() && listener_ != nullptr) {
+    idle_timer_.start(listener_->limits_.idle_timeout_ms, [this] {
+      // RFC 7766 6.2.3: servers close idle connections to conserve resources.
+      count(&TcpListenerStats::connections_timed_out);
+      close();
+    });
+  }
+}
+
+void TcpConnection::write_frame(const uint8_t *data, size_t size) {
+  if (is_closed()) return;
+  auto *stream = reinterpret_cast<uv_stream_t *>(&box_->handle);
+  // RFC 1035 4.2.2: a two-octet length in network order, then the message.
+  uint8_t prefix[2] = {static_cast<uint8_t>(size >> 8), static_cast<uint8_t>(size & 0xFF)};
+  uv_buf_t parts[2] = {uv_buf_init(reinterpret_cast<char *>(prefix), 2),
+                       uv_buf_init(const_cast<char *>(reinterpret_cast<const char *>(data)),
+                                   static_cast<unsigned>(size))};
+  const size_t total = size + 2;
+  // Fast path: written now from the caller's buffer. libuv answers EAGAIN while
+  // earlier writes are queued, which keeps frames whole and in order.
+  int rc = uv_try_write(stream, parts, 2);
+  size_t written = 0;
+  if (rc >= 0) {
+    written = static_cast<size_t>(rc);
+  } else if (rc != UV_EAGAIN) {
+    count(&TcpListenerStats::write_errors);
+    close();
+    return;
+  }
+  if (written == total) return;
+
+  if (box_->handle.write_queue_size + (total - written) > (listener_ ? listener_->limits_.max_pending_write_bytes : 0)) {
+    close();  // the client does not read its answers
+    return;
+  }
+  auto *pending = new FrameWrite;
+  pending->bytes.reserve(total - written);
+  for (size_t i = written; i < total; ++i) pending->bytes.push_back(i < 2 ? prefix[i] : data[i - 2]);
+  pending->request.data = pending;
+  uv_buf_t copy = uv_buf_init(reinterpret_cast<char *>(pending->bytes.data()),
+                              static_cast<unsigned>(pending->bytes.size()));
+  rc = uv_write(&pending->request, stream, &copy, 1, [](uv_write_t *request, int status) {
+    std::unique_ptr<FrameWrite> done(static_cast<FrameWrite *>(request->data));
+    auto *box = static_cast<TcpConnectionBox *>(request->handle->data);
+    if (box->owner) box->owner->on_write_done(status);
+  });
+  if (rc != 0) {
+    delete pending;
+    count(&TcpListenerStats::write_errors);
+    close();
+  }
+}
+
+void TcpConnection::on_write_done(int status) {
+  if (status < 0) {
+    count(&TcpListenerStats::write_errors);
+    close();
+    return;
+  }
+  settle();  // a half-closed connection may now be done
+}
+
+// ---------------------------------------------------------------------------------
+// TcpListener
+
+TcpListener::TcpListener(PassKey, EventLoop &loop, QueryHandler &handler, const TcpLimits &limits)
+    : loop_(loop),
+      handler_(handler),
+      limits_(limits),
+      read_buffer_(std::make_unique<uint8_t[]>(kReadBufferSize)),
+      reply_buffer_(std::make_unique<uint8_t[]>(kMaxMessageSize)) {}
+
+TcpListener::~TcpListener() { close(); }
+
+std::shared_ptr<TcpListener> TcpListener::create(EventLoop &loop, const SocketAddress &address,
+                                                 QueryHandler &handler, const TcpLimits &limits) {
+  auto listener = std::make_shared<TcpListener>(PassKey{}, loop, handler, limits);
+  listener->open(address);
+  return listener;
+}
+
+void TcpListener::open(const SocketAddress &address) {
+  auto fail = [&](const std::string &what, const std::string &why) {
+    close();
+    throw std::runtime_error("TCP listener " + address.to_string() + ": " + what + ": " + why);
+  };
+  auto *box = new TcpServerBox;
+  if (int rc = uv_tcp_init_ex(loop_.uv_loop(), &box->handle, static_cast<unsigned>(address.family()));
+      rc != 0) {
+    uvbox::delete_unregistered_box(box);
+    throw std::runtime_error("TCP listener " + address.to_string() +
+                             ": cannot create socket: " + uvbox::error_text(rc));
+  }
+  box->handle.data = box;
+  box->owner = this;
+  box_ = box;
+
+  uv_os_fd_t fd = -1;
+  if (int rc = uv_fileno(reinterpret_cast<uv_handle_t *>(&box->handle), &fd); rc != 0)
+    fail("no descriptor", uvbox::error_text(rc));
+  // One listening socket per worker thread on the same address and port.
+  int one = 1;
+  if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0)
+    fail("SO_REUSEPORT", std::strerror(errno));
+  unsigned flags = address.is_ipv6() ? UV_TCP_IPV6ONLY : 0;
+  if (int rc = uv_tcp_bind(&box->handle, address.sockaddr_ptr(), flags); rc != 0)
+    fail("cannot bind", uvbox::error_text(rc));
+  // libuv may report a bind error only here.
+  int rc = uv_listen(reinterpret_cast<uv_stream_t *>(&box->handle), 256, [](uv_stream_t *server, int status) {
+    auto *server_box = static_cast<TcpServerBox *>(server->data);
+    if (status == 0 && server_box->owner) server_box->owner->on_connection();
+  });
+  if (rc != 0) fail("cannot listen", uvbox::error_text(rc));
+
+  sockaddr_storage bound{};
+  int bound_length = sizeof bound;
+  if (uv_tcp_getsockname(&box->handle, reinterpret_cast<sockaddr *>(&bound), &bound_length) == 0)
+    if (auto local = SocketAddress::from_sockaddr(reinterpret_cast<sockaddr *>(&bound))) local_address_ = *local;
+}
+
+void TcpListener::on_connection() {
+  auto keep_alive = shared_from_this();
+  auto *server = reinterpret_cast<uv_stream_t *>(&box_->handle);
+  if (connections_.size() >= limits_.max_connections && !make_room()) {
+    // Full of busy clients: accept (libuv requires it) and close at once.
+    ++stats_.connections_refused;
+    auto *refused = new TcpConnectionBox;
+    uv_tcp_init(server->loop, &refused->handle);
+    refused->handle.data = refused;
+    uv_accept(server, reinterpret_cast<uv_stream_t *>(&refused->handle));
+    uvbox::close_box(refused);
+    return;
+  }
+  auto connection = std::make_shared<TcpConnection>(*this, loop_);
+  connections_.push_back(connection);
+  connection->position = std::prev(connections_.end());
+  ++stats_.connections_accepted;
+  if (!connection->start(server)) connection->close();
+}
+
+// RFC 7766 6.2.3: under pressure, the idle connections go first (oldest first).
+bool TcpListener::make_room() {
+  for (auto &connection : connections_) {
+    if (connection->idle()) {
+      ++stats_.connections_evicted;
+      connection->close();  // erases it from connections_: stop iterating
+      return true;
+    }
+  }
+  return false;
+}
+
+void TcpListener::forget(TcpConnection &connection) { connections_.erase(connection.position); }
+
+void TcpListener::close() {
+  if (box_ != nullptr) {
+    box_->owner = nullptr;
+    uvbox::close_box(box_);
+    box_ = nullptr;
+  }
+  auto connections = std::move(connections_);
+  connections_.clear();
+  for (auto &connection : connections) {
+    connection->detach_from_listener();
+    connection->close();
+  }
+}
+
+}  // namespace rsv

@@ -1,0 +1,86 @@
+// Client queries over UDP.
+//
+// One datagram's path: libuv asks for a buffer and gets the listener's own 64 KiB
+// receive buffer (handling is synchronous, so one is enough); the datagram arrives in
+// it; a QueryContext on the stack points at it, at the client's address and at the
+// listener's reply buffer; QueryHandler::handle runs. If it wrote a reply, the reply
+// is sent at once with a non-blocking send from that buffer: a cache hit costs no
+// heap allocation and no copy. If it deferred, it holds a ReplyChannel that sends
+// later (copying the reply only if the socket is momentarily full).
+//
+// Each worker thread binds its own UdpListener on the same address and port; the
+// socket has SO_REUSEPORT so the kernel spreads datagrams over the threads.
+//
+// Lifetime: a UdpListener is owned by a shared_ptr (create()), must be destroyed on
+// its loop's thread before the EventLoop, and its QueryHandler must outlive it.
+// ReplyChannels hold only a weak reference: sending after the listener is closed or
+// destroyed does nothing.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string_view>
+
+#include "resolver/net/event_loop.h"
+#include "resolver/net/listener.h"
+#include "resolver/wire/address.h"
+
+namespace rsv {
+
+struct UdpListenerBox;
+
+struct UdpListenerStats {
+  uint64_t datagrams_received = 0;
+  uint64_t replies_sent = 0;
+  uint64_t replies_queued = 0;  // the socket was full: sent later from a copy
+  uint64_t deferred = 0;
+  uint64_t dropped = 0;
+  uint64_t send_errors = 0;
+  uint64_t receive_errors = 0;
+};
+
+class UdpListener : public std::enable_shared_from_this<UdpListener> {
+public:
+  static constexpr size_t kBufferSize = 65535;
+
+  // Binds `address` (port 0: the OS chooses; see local_address()) with SO_REUSEPORT
+  // and, for IPv6, IPV6_V6ONLY, and starts receiving. Throws std::runtime_error when
+  // the socket cannot be bound (start-up only).
+  static std::shared_ptr<UdpListener> create(EventLoop &loop, const SocketAddress &address,
+                                             QueryHandler &handler);
+  ~UdpListener();
+  UdpListener(const UdpListener &) = delete;
+  UdpListener &operator=(const UdpListener &) = delete;
+
+  // Stops receiving and closes the socket; later ReplyChannel sends are dropped.
+  void close();
+  bool is_open() const { return box_ != nullptr; }
+
+  // The bound address, with the port the OS chose if 0 was asked for. This is also
+  // QueryContext::local (a wildcard bind reports the wildcard, not the destination).
+  const SocketAddress &local_address() const { return local_address_; }
+  const UdpListenerStats &stats() const { return stats_; }
+
+  // Sends one datagram to `client` (used by the deferred path).
+  void send_to(const SocketAddress &client, std::string_view wire);
+
+private:
+  struct PassKey {};
+
+public:
+  UdpListener(PassKey, QueryHandler &handler);
+
+private:
+  void open(EventLoop &loop, const SocketAddress &address);
+  void on_datagram(size_t size, const void *client_sockaddr);
+
+  QueryHandler &handler_;
+  UdpListenerBox *box_ = nullptr;
+  SocketAddress local_address_;
+  UdpListenerStats stats_;
+
+  friend struct UdpListenerBox;
+  friend class UdpQueryContext;
+};
+
+}  // namespace rsv

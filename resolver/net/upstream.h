@@ -1,0 +1,96 @@
+// Queries to authoritative servers over UDP and TCP: the real Transport.
+//
+// One query's path over UDP: send() opens a fresh socket, binds it to an outgoing
+// interface (or the wildcard) on a source port drawn from the RandomSource, connects
+// it to the server so the kernel discards datagrams from any other address or port,
+// sends the packet and starts a timer of query.timeout_ms. Each datagram that arrives
+// is checked (RFC 5452 9.1: ID, and the question: name case-insensitively, type,
+// class; QR set); one that fails is counted and ignored while we keep waiting, so a
+// spoofed packet cannot end the exchange early. The first acceptable datagram, the
+// timer or a network error (ICMP port unreachable shows up as UV_ECONNREFUSED on the
+// connected socket) ends the exchange, the socket is closed and `done` is called.
+//
+// Over TCP (query.tcp, RFC 7766 5: after a truncated UDP reply): a fresh connection,
+// bound to an outgoing interface if configured, one framed query, one framed reply
+// checked the same way, closed afterwards. The timer covers connect, write and read.
+//
+// RFC 5452 4 and 10: an unpredictable source port multiplies the work of a spoofer by
+// about 2^16 on top of the ID (which the engine draws). Ports are drawn from
+// 1024..65535; a port in use is redrawn up to 10 times before the kernel chooses.
+//
+// Lifetime: a UdpTcpUpstream belongs to one EventLoop and is used on its thread only.
+// `done` is always called later on that thread, never from inside send(), and exactly
+// once -- unless the upstream is destroyed first: then every query still in flight is
+// abandoned and its `done` is destroyed without being called. `done` may destroy the
+// upstream or call send() again.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <list>
+#include <memory>
+#include <optional>
+#include <string_view>
+
+#include "cache/clock.h"
+#include "cache/random.h"
+#include "resolver/config/config.h"
+#include "resolver/engine/transport.h"
+#include "resolver/net/event_loop.h"
+
+namespace rsv {
+
+struct UpstreamStats {
+  uint64_t udp_queries = 0;
+  uint64_t tcp_queries = 0;
+  uint64_t replies = 0;
+  uint64_t timeouts = 0;
+  uint64_t network_errors = 0;
+  uint64_t mismatches_ignored = 0;  // wrong ID, no QR, wrong question, bad frame
+  uint64_t port_collisions = 0;     // random source port in use, redrawn
+};
+
+// True if `wire` is a response to the query with `id` and `question` (RFC 5452 9.1):
+// QR set, the same ID, exactly one question equal to ours (name compared
+// case-insensitively; the engine checks 0x20 case itself), same type and class.
+bool response_matches_query(std::string_view wire, uint16_t id, const Question &question);
+
+class UpstreamExchange;
+
+class UdpTcpUpstream final : public Transport {
+public:
+  static constexpr uint16_t kLowestSourcePort = 1024;
+  static constexpr int kPortAttempts = 10;
+
+  UdpTcpUpstream(EventLoop &loop, RandomSource &random, Clock &clock, const NetworkConfig &network);
+  ~UdpTcpUpstream() override;
+  UdpTcpUpstream(const UdpTcpUpstream &) = delete;
+  UdpTcpUpstream &operator=(const UdpTcpUpstream &) = delete;
+
+  void send(const OutgoingQuery &query, std::function<void(TransportResult)> done) override;
+
+  const UpstreamStats &stats() const { return stats_; }
+  size_t in_flight() const { return exchanges_.size(); }
+
+private:
+  // The source address for a query to `server`: a random outgoing interface of the
+  // same family (port 0), the wildcard if none is configured, or nullopt when that
+  // family is disabled or the configured interfaces have none of that family.
+  std::optional<SocketAddress> source_for(const SocketAddress &server);
+  uint16_t random_source_port();
+  void finish(UpstreamExchange &exchange, TransportStatus status, std::string wire = {});
+
+  EventLoop &loop_;
+  RandomSource &random_;
+  Clock &clock_;
+  NetworkConfig network_;
+  std::list<std::unique_ptr<UpstreamExchange>> exchanges_;
+  // Datagrams and TCP reads are handled to completion before the loop moves on, so
+  // all sockets of this upstream share one receive buffer.
+  std::unique_ptr<uint8_t[]> receive_buffer_;
+  UpstreamStats stats_;
+
+  friend class UpstreamExchange;
+};
+
+}  // namespace rsv

@@ -1,0 +1,316 @@
+#include "resolver/server/query_handler.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "resolver/base/log.h"
+
+namespace rsv {
+
+namespace {
+
+constexpr uint16_t kFlagQR = 0x8000, kFlagAA = 0x0400, kFlagTC = 0x0200, kFlagRD = 0x0100, kFlagRA = 0x0080,
+                   kFlagAD = 0x0020, kFlagCD = 0x0010;
+constexpr size_t kOptRecordSize = 11;  // root owner, type, class, ttl, rdlength 0
+
+uint16_t read16(const uint8_t *p) { return static_cast<uint16_t>((p[0] << 8) | p[1]); }
+void write16(uint8_t *p, uint16_t v) {
+  p[0] = static_cast<uint8_t>(v >> 8);
+  p[1] = static_cast<uint8_t>(v & 0xFF);
+}
+
+// QTYPEs a resolver must not pass on: zone transfers and the meta range (RFC 6895 3.1).
+bool is_meta_qtype(uint16_t qtype) {
+  return qtype == rrtype::AXFR || qtype == rrtype::IXFR || (qtype >= 128 && qtype <= 254);
+}
+
+uint8_t message_cache_flags(bool dnssec_ok, bool checking_disabled) {
+  return static_cast<uint8_t>((dnssec_ok ? message_flags::DO : 0) | (checking_disabled ? message_flags::CD : 0));
+}
+
+// RFC 3225 / RFC 4035 3.2.1: without DO, leave out DNSSEC records the client did not ask for.
+void strip_dnssec(std::vector<ResourceRecord> &records, uint16_t qtype) {
+  records.erase(std::remove_if(records.begin(), records.end(),
+                               [&](const ResourceRecord &rr) { return is_dnssec_type(rr.type) && rr.type != qtype; }),
+                records.end());
+}
+
+void clamp_ttls(std::vector<ResourceRecord> &records, uint32_t min_ttl, uint32_t max_ttl) {
+  for (auto &rr : records) rr.ttl = std::clamp(rr.ttl, min_ttl, std::max(min_ttl, max_ttl));
+}
+
+}  // namespace
+
+std::string minimal_error_reply(const uint8_t *query, size_t size, uint16_t code) {
+  std::string out;
+  if (size < 12) return out;
+  out.assign(reinterpret_cast<const char *>(query), 12);
+  auto *header = reinterpret_cast<uint8_t *>(out.data());
+  uint16_t flags = read16(header + 2);
+  flags = static_cast<uint16_t>((flags & (0x7800 | kFlagRD | kFlagCD)) | kFlagQR | kFlagRA | (code & 0xF));
+  write16(header + 2, flags);
+  // Echo the question when it is a single well-formed one.
+  uint16_t qdcount = read16(header + 4);
+  size_t name_len = qdcount == 1 ? wire_name_length(query, size, 12) : 0;
+  if (name_len && 12 + name_len + 4 <= size) {
+    out.append(reinterpret_cast<const char *>(query + 12), name_len + 4);
+    write16(reinterpret_cast<uint8_t *>(out.data()) + 4, 1);
+  } else {
+    write16(reinterpret_cast<uint8_t *>(out.data()) + 4, 0);
+  }
+  write16(reinterpret_cast<uint8_t *>(out.data()) + 6, 0);
+  write16(reinterpret_cast<uint8_t *>(out.data()) + 8, 0);
+  write16(reinterpret_cast<uint8_t *>(out.data()) + 10, 0);
+  return out;
+}
+
+ClientQueryHandler::ClientQueryHandler(const Config &config, MessageCache &messages, RRsetCache &rrsets,
+                                       Engine &engine, const DelegationPoint &root_hints)
+    : config_(config), messages_(messages), rrsets_(rrsets), engine_(engine), root_hints_(root_hints) {}
+
+AclAction ClientQueryHandler::access_for(const SocketAddress &client) const {
+  for (const auto &rule : config_.access_control)
+    if (rule.prefix.contains(client)) return rule.action;
+  return AclAction::refuse;  // as Unbound: clients matching no rule are refused
+}
+
+Disposition ClientQueryHandler::handle(QueryContext &context) {
+  ++stats_.queries;
+  if (context.query_size < 12 || (context.query[2] & 0x80)) {
+    // Too short to answer, or a response (RFC 1035 4.1.1): never reply to those.
+    ++stats_.dropped;
+    return Disposition::drop;
+  }
+  switch (access_for(context.client)) {
+    case AclAction::deny: ++stats_.dropped; return Disposition::drop;
+    case AclAction::refuse:
+      ++stats_.refused;
+      return reply_now(context, minimal_error_reply(context.query, context.query_size, rcode::REFUSED));
+    case AclAction::allow: break;
+  }
+  if (fast_path(context) == Disposition::reply) {
+    ++stats_.cache_hits;
+    return Disposition::reply;
+  }
+  return slow_path(context);
+}
+
+Disposition ClientQueryHandler::fast_path(QueryContext &context) {
+  const uint8_t *q = context.query;
+  const size_t size = context.query_size;
+  uint16_t flags = read16(q + 2);
+  if ((flags & 0x7800) != 0 || !(flags & kFlagRD)) return Disposition::drop;  // opcode, RD=0: slow path
+  if (read16(q + 4) != 1 || read16(q + 6) != 0 || read16(q + 8) != 0 || read16(q + 10) > 1) return Disposition::drop;
+
+  // Question name, lower-cased into a stack buffer (no compression in a query's question).
+  uint8_t key[Name::kMaxWireLength];
+  size_t pos = 12, key_len = 0;
+  for (;;) {
+    if (pos >= size) return Disposition::drop;
+    uint8_t len = q[pos];
+    if (len > Name::kMaxLabelLength) return Disposition::drop;
+    if (key_len + 1 + len > Name::kMaxWireLength || pos + 1 + len > size) return Disposition::drop;
+    key[key_len++] = len;
+    for (size_t i = 0; i < len; ++i) key[key_len++] = static_cast<uint8_t>(dns_tolower(static_cast<char>(q[pos + 1 + i])));
+    pos += 1 + len;
+    if (len == 0) break;
+  }
+  if (pos + 4 > size) return Disposition::drop;
+  size_t question_end = pos + 4;
+  uint16_t qtype = read16(q + pos), qclass = read16(q + pos + 2);
+  if (qclass != rrclass::IN || qtype == rrtype::ANY || is_meta_qtype(qtype)) return Disposition::drop;
+
+  bool has_edns = false, dnssec_ok = false;
+  uint16_t client_udp = 512;
+  if (read16(q + 10) == 1) {
+    // Only a bare OPT record (RFC 6891 6.1.2) is handled here; anything else goes the slow way.
+    if (question_end + kOptRecordSize > size || q[question_end] != 0 || read16(q + question_end + 1) != rrtype::OPT)
+      return Disposition::drop;
+    const uint8_t *opt = q + question_end;
+    if (opt[6] != 0) return Disposition::drop;  // EDNS version: BADVERS is the slow path's job
+    uint16_t rdlen = read16(opt + 9);
+    if (question_end + kOptRecordSize + rdlen != size) return Disposition::drop;
+    has_edns = true;
+    client_udp = std::max<uint16_t>(512, read16(opt + 3));
+    dnssec_ok = opt[7] & 0x80;
+  } else if (question_end != size) {
+    return Disposition::drop;
+  }
+  bool checking_disabled = flags & kFlagCD;
+
+  uint8_t *out = context.reply_buffer;
+  size_t capacity = context.reply_capacity - kOptRecordSize;
+  size_t n = messages_.answer_into(std::string_view(reinterpret_cast<const char *>(key), key_len), qtype, qclass,
+                                   message_cache_flags(dnssec_ok, checking_disabled), out, capacity);
+  if (n < question_end) return Disposition::drop;
+  size_t limit = context.tcp ? 65535 : (has_edns ? std::min<size_t>(client_udp, config_.network.edns_buffer_size) : 512);
+  if (n + (has_edns ? kOptRecordSize : 0) > std::max<size_t>(limit, 512)) return Disposition::drop;  // needs truncation
+
+  std::memcpy(out, q, 2);  // ID
+  uint16_t cached_flags = read16(out + 2);
+  uint16_t reply_flags = static_cast<uint16_t>(kFlagQR | kFlagRA | kFlagRD | (cached_flags & (kFlagAA | kFlagAD | 0xF)) |
+                                               (flags & kFlagCD));
+  // RFC 6840 5.8: AD only for clients that showed they understand it.
+  if (!dnssec_ok && !(flags & kFlagAD)) reply_flags &= static_cast<uint16_t>(~kFlagAD);
+  write16(out + 2, reply_flags);
+  std::memcpy(out + 12, q + 12, question_end - 12);  // the client's own spelling (case) of the name
+  if (has_edns) {
+    uint8_t *opt = out + n;
+    opt[0] = 0;
+    write16(opt + 1, rrtype::OPT);
+    write16(opt + 3, config_.network.edns_buffer_size);
+    opt[5] = 0;
+    opt[6] = 0;
+    opt[7] = dnssec_ok ? 0x80 : 0;
+    opt[8] = 0;
+    write16(opt + 9, 0);
+    write16(out + 10, static_cast<uint16_t>(read16(out + 10) + 1));
+    n += kOptRecordSize;
+  }
+  context.reply_size = n;
+  return Disposition::reply;
+}
+
+Disposition ClientQueryHandler::reply_now(QueryContext &context, const std::string &wire) {
+  if (wire.empty() || wire.size() > context.reply_capacity) {
+    ++stats_.dropped;
+    return Disposition::drop;
+  }
+  std::memcpy(context.reply_buffer, wire.data(), wire.size());
+  context.reply_size = wire.size();
+  return Disposition::reply;
+}
+
+size_t ClientQueryHandler::udp_limit(const Message &query, bool tcp) const {
+  if (tcp) return 65535;
+  if (!query.edns) return 512;  // RFC 1035 4.2.1
+  return std::max<size_t>(512, std::min<size_t>(query.edns->udp_size, config_.network.edns_buffer_size));
+}
+
+Disposition ClientQueryHandler::slow_path(QueryContext &context) {
+  ParseError error = ParseError::none;
+  auto query = parse_message(context.query, context.query_size, &error);
+  if (!query) {
+    ++stats_.formerr;
+    RSV_LOG(debug, "FORMERR to %s: %s", context.client.to_string().c_str(), to_string(error));
+    return reply_now(context, minimal_error_reply(context.query, context.query_size, rcode::FORMERR));
+  }
+  if (query->opcode != opcode::QUERY)
+    return reply_now(context, minimal_error_reply(context.query, context.query_size, rcode::NOTIMP));
+  if (query->questions.size() != 1 || !query->answer.empty() || !query->authority.empty()) {
+    ++stats_.formerr;
+    return reply_now(context, minimal_error_reply(context.query, context.query_size, rcode::FORMERR));
+  }
+  const Question &question = query->questions[0];
+  Resolution immediate;
+  bool answer_now = false;
+  if (query->edns && query->edns->version != 0) {
+    // RFC 6891 6.1.3: unknown EDNS version.
+    immediate.rcode = rcode::BADVERS;
+    answer_now = true;
+  } else if (question.qclass != rrclass::IN) {
+    immediate.rcode = rcode::REFUSED;
+    immediate.error = ExtendedError{ede::NOT_SUPPORTED, "only class IN is served"};
+    answer_now = true;
+  } else if (question.qtype == rrtype::AXFR || question.qtype == rrtype::IXFR) {
+    immediate.rcode = rcode::REFUSED;
+    immediate.error = ExtendedError{ede::NOT_SUPPORTED, "zone transfers are not served by a resolver"};
+    answer_now = true;
+  } else if (is_meta_qtype(question.qtype)) {
+    immediate.rcode = rcode::NOTIMP;
+    answer_now = true;
+  } else if (question.qtype == rrtype::ANY) {
+    // RFC 8482 4.2: a small synthesized HINFO instead of everything we know.
+    immediate.rcode = rcode::NOERROR;
+    immediate.answer.push_back(ResourceRecord{question.name, 13 /* HINFO */, rrclass::IN, 3600,
+                                              std::string("\x07RFC8482\x00", 9)});
+    answer_now = true;
+  } else if (!query->rd) {
+    immediate = answer_from_cache_only(question);
+    answer_now = true;
+  }
+  if (answer_now) return reply_now(context, build_reply(*query, immediate, context.tcp, false));
+
+  auto channel = context.defer();
+  bool tcp = context.tcp;
+  engine_.resolve(question, [this, channel, tcp, query = std::move(*query)](const Resolution &result) {
+    channel->send(build_reply(query, result, tcp, true));
+  });
+  return Disposition::deferred;
+}
+
+Resolution ClientQueryHandler::answer_from_cache_only(const Question &question) const {
+  Resolution result;
+  result.rcode = rcode::NOERROR;
+  auto cached = messages_.lookup(question.name, question.qtype, question.qclass, 0);
+  if (cached) {
+    ParseError error;
+    if (auto message = parse_message(reinterpret_cast<const uint8_t *>(cached->wire.data()), cached->wire.size(), &error)) {
+      result.rcode = message->rcode;
+      result.answer = message->answer;
+      result.authority = message->authority;
+      return result;
+    }
+  }
+  if (auto data = rrsets_.lookup(question.name, question.qtype); data && data->trust >= Trust::answer) {
+    result.answer = data->rrset.records();
+    return result;
+  }
+  // RFC 1034 4.3.1: without recursion, refer the client to the closest servers we know.
+  for (Name cut = question.name;; cut = cut.parent()) {
+    if (auto ns = rrsets_.lookup(cut, rrtype::NS)) {
+      result.authority = ns->rrset.records();
+      return result;
+    }
+    if (cut.is_root()) break;
+  }
+  for (const auto &server : root_hints_.servers)
+    result.authority.push_back(ResourceRecord{Name::root(), rrtype::NS, rrclass::IN, 3600, server.name.wire()});
+  return result;
+}
+
+std::string ClientQueryHandler::build_reply(const Message &query, const Resolution &result, bool tcp, bool store) {
+  const Question &question = query.questions[0];
+  bool dnssec_ok = query.edns && query.edns->dnssec_ok;
+  Message reply;
+  reply.id = query.id;
+  reply.qr = true;
+  reply.rd = query.rd;
+  reply.ra = true;
+  reply.cd = query.cd;
+  reply.rcode = result.rcode;
+  reply.questions = query.questions;
+  reply.answer = result.answer;
+  reply.authority = result.authority;
+  clamp_ttls(reply.answer, config_.cache.min_ttl, config_.cache.max_ttl);
+  if (!dnssec_ok) {
+    strip_dnssec(reply.answer, question.qtype);
+    strip_dnssec(reply.authority, question.qtype);
+  }
+
+  if (store && result.cacheable && result.cache_ttl > 0 &&
+      (result.rcode == rcode::NOERROR || result.rcode == rcode::NXDOMAIN)) {
+    // The cached copy carries no OPT record: the fast path appends the client's own.
+    Message cached = reply;
+    cached.id = 0;
+    cached.rd = true;
+    cached.cd = false;
+    cached.questions[0].name = question.name.lowered();
+    uint32_t ttl = std::clamp(result.cache_ttl, config_.cache.min_ttl, std::max(config_.cache.min_ttl, config_.cache.max_ttl));
+    if (result.rcode == rcode::NXDOMAIN || reply.answer.empty()) ttl = std::min(ttl, config_.cache.max_negative_ttl);
+    EncodeResult encoded = encode_message(cached, 65535);
+    messages_.store(question.name, question.qtype, question.qclass, message_cache_flags(dnssec_ok, query.cd),
+                    std::move(encoded.wire), std::move(encoded.ttl_offsets), ttl, result.security, result.rcode);
+  }
+
+  if (query.edns) {
+    Edns edns;
+    edns.udp_size = config_.network.edns_buffer_size;
+    edns.dnssec_ok = dnssec_ok;
+    reply.edns = edns;
+    if (result.error) reply.add_extended_error(*result.error);
+  }
+  return encode_message(reply, udp_limit(query, tcp)).wire;
+}
+
+}  // namespace rsv

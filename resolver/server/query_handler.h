@@ -1,0 +1,60 @@
+// The server's side of a client query: checks, the cache-hit fast path, and replies.
+//
+// A query arrives from a listener (resolver/net) as raw bytes. handle():
+//   1. access control by client prefix (first match wins; deny drops, refuse
+//      answers REFUSED; no match is refused);
+//   2. fast path: a well-formed single-question query with RD set whose answer is in
+//      the message cache is answered by copying the ready-made reply, patching ID,
+//      flags, question case and TTLs, and appending our OPT record; no parsing beyond
+//      header and question, no heap allocation;
+//   3. otherwise the slow path parses the whole message (FORMERR, NOTIMP, BADVERS,
+//      RFC 8482 for ANY, cache-only answers for RD=0) and hands real questions to the
+//      engine, answering when it completes and filling the message cache.
+#pragma once
+
+#include "cache/message_cache.h"
+#include "cache/rrset_cache.h"
+#include "resolver/config/config.h"
+#include "resolver/engine/engine.h"
+#include "resolver/net/listener.h"
+
+namespace rsv {
+
+struct ServerStats {
+  uint64_t queries = 0;
+  uint64_t cache_hits = 0;
+  uint64_t refused = 0;
+  uint64_t dropped = 0;
+  uint64_t formerr = 0;
+};
+
+class ClientQueryHandler final : public QueryHandler {
+public:
+  ClientQueryHandler(const Config &config, MessageCache &messages, RRsetCache &rrsets, Engine &engine,
+                     const DelegationPoint &root_hints);
+
+  Disposition handle(QueryContext &context) override;
+  const ServerStats &stats() const { return stats_; }
+
+private:
+  Disposition fast_path(QueryContext &context);
+  Disposition slow_path(QueryContext &context);
+  AclAction access_for(const SocketAddress &client) const;
+  size_t udp_limit(const Message &query, bool tcp) const;
+  // Builds the reply to `query` from a Resolution, and caches it when allowed.
+  std::string build_reply(const Message &query, const Resolution &result, bool tcp, bool store);
+  Resolution answer_from_cache_only(const Question &question) const;
+  Disposition reply_now(QueryContext &context, const std::string &wire);
+
+  const Config &config_;
+  MessageCache &messages_;
+  RRsetCache &rrsets_;
+  Engine &engine_;
+  const DelegationPoint &root_hints_;
+  ServerStats stats_;
+};
+
+// Reply with only a header (and the question when it parsed): FORMERR, REFUSED, NOTIMP.
+std::string minimal_error_reply(const uint8_t *query, size_t size, uint16_t code);
+
+}  // namespace rsv

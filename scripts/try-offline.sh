@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Builds resolverd and runs it against a local DNS hierarchy (a root, TLDs and leaf
+# zones served by NSD on 127.x addresses), so it can be tried without the Internet:
+#   dig @127.53.0.1 www.alpha.test A
+# Ctrl-C stops everything it started.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/deps.sh --test
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build build -j"$(nproc)" --target resolverd dnsq
+exec /usr/bin/python3 tests/system/run_hierarchy.py --resolver resolverd --build-dir build "$@"

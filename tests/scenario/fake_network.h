@@ -1,0 +1,204 @@
+// An in-process DNS hierarchy for scenario tests: fake authoritative servers
+// answering from zone text, reached through a Transport that never touches a
+// socket, with time taken from a ManualClock.
+#pragma once
+
+#include <deque>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "cache/clock.h"
+#include "resolver/engine/transport.h"
+#include "resolver/wire/ldns_convert.h"
+#include "resolver/wire/message.h"
+
+namespace rsv::testing {
+
+inline std::vector<ResourceRecord> zone_records(const std::string &text, const std::string &origin) {
+  std::vector<ResourceRecord> out;
+  for (auto &r : parse_zone_text("$TTL 300\n" + text, "test zone", *Name::from_text(origin))) out.push_back(r.record);
+  return out;
+}
+
+struct FakeZone {
+  Name origin;
+  std::vector<ResourceRecord> records;
+};
+
+enum class ServerBehaviour { normal, silent, refused, servfail, no_aa, truncate_udp, formerr_on_edns, lowercases_question };
+
+// Answers like an authoritative server (RFC 1034 4.3.2) from its zones.
+class FakeServer {
+public:
+  std::vector<FakeZone> zones;
+  ServerBehaviour behaviour = ServerBehaviour::normal;
+  uint32_t rtt_ms = 10;
+
+  Message answer(const Message &query) const {
+    Message reply;
+    reply.id = query.id;
+    reply.qr = true;
+    reply.rd = query.rd;
+    reply.questions = query.questions;
+    if (query.edns) reply.edns = Edns{};
+    const Question &q = query.questions.at(0);
+    const FakeZone *zone = nullptr;
+    for (const auto &z : zones)
+      if (q.name.is_subdomain_of(z.origin) && (!zone || z.origin.label_count() > zone->origin.label_count())) zone = &z;
+    if (!zone) {
+      reply.rcode = rcode::REFUSED;
+      return reply;
+    }
+    // Delegations: the highest NS set strictly below the origin on the path to the name.
+    for (size_t labels = zone->origin.label_count() + 1; labels <= q.name.label_count(); ++labels) {
+      Name cut = q.name.suffix(labels);
+      auto ns = find(*zone, cut, rrtype::NS);
+      if (ns.empty()) continue;
+      if (q.qtype == rrtype::DS && cut == q.name) break;  // the parent answers DS itself
+      reply.authority = ns;
+      for (const auto &rr : ns)
+        if (auto target = rr.rdata_target())
+          for (uint16_t t : {rrtype::A, rrtype::AAAA})
+            for (auto &glue : find(*zone, *target, t)) reply.additional.push_back(glue);
+      return reply;
+    }
+    reply.aa = true;
+    Name name = q.name;
+    for (int hops = 0; hops < 16; ++hops) {
+      auto data = find(*zone, name, q.qtype);
+      if (!data.empty()) {
+        reply.answer.insert(reply.answer.end(), data.begin(), data.end());
+        return reply;
+      }
+      auto cname = find(*zone, name, rrtype::CNAME);
+      if (!cname.empty()) {
+        reply.answer.push_back(cname[0]);
+        name = *cname[0].rdata_target();
+        if (!name.is_subdomain_of(zone->origin)) return reply;
+        continue;
+      }
+      for (const auto &rr : zone->records) {
+        if (rr.type == rrtype::DNAME && name.is_subdomain_of(rr.owner) && name != rr.owner) {
+          reply.answer.push_back(rr);
+          auto target = *name.replace_suffix(rr.owner, *rr.rdata_target());
+          reply.answer.push_back(ResourceRecord{name, rrtype::CNAME, rrclass::IN, rr.ttl, target.wire()});
+          return reply;
+        }
+      }
+      bool exists = false;
+      for (const auto &rr : zone->records)
+        if (rr.owner.is_subdomain_of(name)) exists = true;
+      if (!exists && reply.answer.empty()) reply.rcode = rcode::NXDOMAIN;
+      if (!exists && !reply.answer.empty()) reply.rcode = rcode::NXDOMAIN;
+      reply.authority = find(*zone, zone->origin, rrtype::SOA);
+      return reply;
+    }
+    return reply;
+  }
+
+private:
+  static std::vector<ResourceRecord> find(const FakeZone &zone, const Name &owner, uint16_t type) {
+    std::vector<ResourceRecord> out;
+    for (const auto &rr : zone.records)
+      if (rr.type == type && rr.owner == owner) out.push_back(rr);
+    return out;
+  }
+};
+
+class FakeNetwork final : public Transport {
+public:
+  explicit FakeNetwork(ManualClock &clock) : clock_(clock) {}
+
+  std::map<std::string, FakeServer> servers;  // keyed by SocketAddress::to_string()
+  std::vector<OutgoingQuery> sent;
+
+  FakeServer &server(const std::string &address) {
+    return servers[SocketAddress::parse(address)->to_string()];
+  }
+
+  void send(const OutgoingQuery &query, std::function<void(TransportResult)> done) override {
+    sent.push_back(query);
+    pending_.push_back({query, std::move(done)});
+  }
+
+  // Delivers replies and timeouts in order until nothing is pending (bounded).
+  void run(size_t max_events = 10000) {
+    for (size_t i = 0; i < max_events && !pending_.empty(); ++i) {
+      auto [query, done] = std::move(pending_.front());
+      pending_.pop_front();
+      done(deliver(query));
+    }
+  }
+
+  size_t queries_to(const std::string &address) const {
+    auto key = SocketAddress::parse(address)->to_string();
+    size_t n = 0;
+    for (const auto &q : sent)
+      if (q.server.to_string() == key) ++n;
+    return n;
+  }
+
+private:
+  TransportResult deliver(const OutgoingQuery &query) {
+    TransportResult result;
+    auto it = servers.find(query.server.to_string());
+    if (it == servers.end() || it->second.behaviour == ServerBehaviour::silent) {
+      clock_.advance_ms(query.timeout_ms);
+      result.status = TransportStatus::timeout;
+      return result;
+    }
+    const FakeServer &server = it->second;
+    clock_.advance_ms(server.rtt_ms);
+    ParseError error;
+    auto parsed = parse_message(reinterpret_cast<const uint8_t *>(query.wire.data()), query.wire.size(), &error);
+    Message reply = server.answer(*parsed);
+    switch (server.behaviour) {
+      case ServerBehaviour::refused:
+        reply = Message{};
+        reply.id = parsed->id;
+        reply.qr = true;
+        reply.questions = parsed->questions;
+        reply.rcode = rcode::REFUSED;
+        break;
+      case ServerBehaviour::servfail:
+        reply.answer.clear();
+        reply.authority.clear();
+        reply.additional.clear();
+        reply.rcode = rcode::SERVFAIL;
+        break;
+      case ServerBehaviour::no_aa: reply.aa = false; break;
+      case ServerBehaviour::truncate_udp:
+        if (!query.tcp) {
+          reply.answer.clear();
+          reply.tc = true;
+        }
+        break;
+      case ServerBehaviour::formerr_on_edns:
+        if (parsed->edns) {
+          reply = Message{};
+          reply.id = parsed->id;
+          reply.qr = true;
+          reply.questions = parsed->questions;
+          reply.rcode = rcode::FORMERR;
+        }
+        break;
+      case ServerBehaviour::lowercases_question: reply.questions[0].name = reply.questions[0].name.lowered(); break;
+      default: break;
+    }
+    result.status = TransportStatus::reply;
+    result.wire = encode_message(reply, 65535).wire;
+    result.rtt_ms = server.rtt_ms;
+    return result;
+  }
+
+  struct Pending {
+    OutgoingQuery query;
+    std::function<void(TransportResult)> done;
+  };
+  ManualClock &clock_;
+  std::deque<Pending> pending_;
+};
+
+}  // namespace rsv::testing

@@ -1,0 +1,376 @@
+// The engine and iterator driven through a fake hierarchy with a manual clock.
+#include <gtest/gtest.h>
+
+#include <memory>
+
+#include "cache/infra_cache.h"
+#include "cache/rrset_cache.h"
+#include "resolver/engine/engine.h"
+#include "tests/scenario/fake_network.h"
+
+namespace rsv {
+namespace {
+
+using testing::FakeNetwork;
+using testing::ServerBehaviour;
+using testing::zone_records;
+
+struct Harness {
+  ManualClock clock;
+  SeededRandom random{42};
+  Config config = make_config();
+  RRsetCache rrsets{clock, 16u << 20, TtlPolicy{}};
+  InfraCache infra{clock};
+  FakeNetwork net{clock};
+  DelegationPoint hints;
+  std::unique_ptr<Engine> engine;
+
+  static Config make_config() {
+    Config c = default_config();
+    c.network.do_not_query_localhost = false;
+    c.network.do_ip6 = false;
+    return c;
+  }
+
+  Harness() {
+    hints.zone = Name::root();
+    NameServer root;
+    root.name = *Name::from_text("a.root.");
+    root.addresses.push_back(*SocketAddress::parse("127.1.0.1"));
+    root.address_lookup_done = true;
+    hints.servers.push_back(root);
+
+    add_zone("127.1.0.1", ".", R"(
+. SOA a.root. hostmaster.root. 1 3600 600 86400 300
+. NS a.root.
+a.root. A 127.1.0.1
+test. NS ns.test.
+ns.test. A 127.2.0.1
+example. NS ns.example.
+ns.example. A 127.2.0.2
+)");
+    add_zone("127.2.0.1", "test.", R"(
+test. SOA ns.test. hostmaster.test. 1 3600 600 86400 60
+test. NS ns.test.
+ns.test. A 127.2.0.1
+alpha.test. NS ns.alpha.test.
+ns.alpha.test. A 127.3.0.1
+beta.test. NS ns.beta.test.
+ns.beta.test. A 127.3.0.2
+glueless.test. NS ns.alpha.test.
+lame.test. NS ns1.lame.test.
+lame.test. NS ns2.lame.test.
+ns1.lame.test. A 127.3.0.10
+ns2.lame.test. A 127.3.0.11
+)");
+    add_zone("127.2.0.2", "example.", R"(
+example. SOA ns.example. hostmaster.example. 1 3600 600 86400 60
+example. NS ns.example.
+ns.example. A 127.2.0.2
+gamma.example. NS ns.gamma.example.
+ns.gamma.example. A 127.3.0.3
+)");
+    add_zone("127.3.0.1", "alpha.test.", R"(
+alpha.test. SOA ns.alpha.test. hostmaster.alpha.test. 1 3600 600 86400 30
+alpha.test. NS ns.alpha.test.
+ns.alpha.test. A 127.3.0.1
+www.alpha.test. A 192.0.2.1
+www.alpha.test. AAAA 2001:db8::1
+alpha.test. MX 10 mail.alpha.test.
+start.alpha.test. CNAME mid.beta.test.
+loop1.alpha.test. CNAME loop2.alpha.test.
+loop2.alpha.test. CNAME loop1.alpha.test.
+old.alpha.test. DNAME new.beta.test.
+a.b.c.deep.alpha.test. A 192.0.2.9
+)");
+    add_zone("127.3.0.2", "beta.test.", R"(
+beta.test. SOA ns.beta.test. hostmaster.beta.test. 1 3600 600 86400 30
+beta.test. NS ns.beta.test.
+mid.beta.test. CNAME end.gamma.example.
+www.new.beta.test. A 192.0.2.2
+)");
+    add_zone("127.3.0.3", "gamma.example.", R"(
+gamma.example. SOA ns.gamma.example. hostmaster.gamma.example. 1 3600 600 86400 30
+gamma.example. NS ns.gamma.example.
+end.gamma.example. A 192.0.2.33
+)");
+    // glueless.test is served by ns.alpha.test's address too.
+    net.server("127.3.0.1").zones.push_back(
+        {*Name::from_text("glueless.test."),
+         zone_records("glueless.test. SOA ns.alpha.test. h.glueless.test. 1 3600 600 86400 30\n"
+                      "glueless.test. NS ns.alpha.test.\nwww.glueless.test. A 192.0.2.7\n",
+                      "glueless.test.")});
+    for (const char *addr : {"127.3.0.10", "127.3.0.11"})
+      add_zone(addr, "lame.test.",
+               "lame.test. SOA ns1.lame.test. h.lame.test. 1 3600 600 86400 30\nlame.test. NS ns1.lame.test.\n"
+               "lame.test. NS ns2.lame.test.\nwww.lame.test. A 192.0.2.5\n");
+    engine = std::make_unique<Engine>(EngineEnv{rrsets, infra, clock, random, config, hints}, net);
+  }
+
+  void add_zone(const std::string &address, const std::string &origin, const std::string &text) {
+    net.server(address).zones.push_back({*Name::from_text(origin), zone_records(text, origin)});
+  }
+
+  Resolution resolve(const std::string &name, uint16_t type) {
+    std::optional<Resolution> out;
+    engine->resolve(Question{*Name::from_text(name), type, rrclass::IN}, [&](const Resolution &r) { out = r; });
+    net.run();
+    EXPECT_TRUE(out.has_value()) << "no completion for " << name;
+    return out.value_or(Resolution{});
+  }
+};
+
+std::vector<std::string> answer_texts(const Resolution &r) {
+  std::vector<std::string> out;
+  for (const auto &rr : r.answer) out.push_back(type_to_text(rr.type) + " " + rr.owner.to_text());
+  return out;
+}
+
+bool has_record(const Resolution &r, const std::string &owner, uint16_t type) {
+  for (const auto &rr : r.answer)
+    if (rr.owner == *Name::from_text(owner) && rr.type == type) return true;
+  return false;
+}
+
+TEST(IteratorScenario, ResolvesFromTheRootAndAnswersRepeatsFromCache) {
+  Harness h;
+  auto r = h.resolve("www.alpha.test.", rrtype::A);
+  EXPECT_EQ(r.rcode, rcode::NOERROR);
+  ASSERT_TRUE(has_record(r, "www.alpha.test.", rrtype::A));
+  size_t sent = h.net.sent.size();
+  auto again = h.resolve("www.alpha.test.", rrtype::A);
+  EXPECT_EQ(again.rcode, rcode::NOERROR);
+  EXPECT_EQ(h.net.sent.size(), sent) << "a repeated question must not go upstream";
+}
+
+TEST(IteratorScenario, PrimesTheRootFirst) {
+  Harness h;
+  h.resolve("www.alpha.test.", rrtype::A);
+  ASSERT_FALSE(h.net.sent.empty());
+  EXPECT_TRUE(h.net.sent[0].question.name.is_root());
+  EXPECT_EQ(h.net.sent[0].question.qtype, rrtype::NS);
+}
+
+TEST(IteratorScenario, MinimisesQueryNames) {
+  Harness h;
+  h.resolve("a.b.c.deep.alpha.test.", rrtype::A);
+  for (const auto &q : h.net.sent) {
+    if (q.server.to_string() == "127.1.0.1@53" && !q.question.name.is_root()) {
+      EXPECT_EQ(q.question.name.to_text(), "test.") << "the root must only see the TLD";
+    }
+    if (q.server.to_string() == "127.2.0.1@53") {
+      EXPECT_EQ(q.question.name.to_text(), "alpha.test.") << "the TLD must only see the next label";
+    }
+  }
+  EXPECT_TRUE(has_record(h.resolve("a.b.c.deep.alpha.test.", rrtype::A), "a.b.c.deep.alpha.test.", rrtype::A));
+}
+
+TEST(IteratorScenario, SendsFullNamesWhenMinimisationIsOff) {
+  Harness h;
+  h.config.resolver.qname_minimisation = false;
+  h.engine = std::make_unique<Engine>(EngineEnv{h.rrsets, h.infra, h.clock, h.random, h.config, h.hints}, h.net);
+  auto r = h.resolve("www.alpha.test.", rrtype::A);
+  EXPECT_EQ(r.rcode, rcode::NOERROR);
+  for (const auto &q : h.net.sent) {
+    if (!q.question.name.is_root()) {
+      EXPECT_EQ(q.question.name.to_text(), "www.alpha.test.");
+    }
+  }
+}
+
+TEST(IteratorScenario, FollowsCnameChainAcrossThreeZones) {
+  Harness h;
+  auto r = h.resolve("start.alpha.test.", rrtype::A);
+  EXPECT_EQ(r.rcode, rcode::NOERROR);
+  EXPECT_TRUE(has_record(r, "start.alpha.test.", rrtype::CNAME));
+  EXPECT_TRUE(has_record(r, "mid.beta.test.", rrtype::CNAME));
+  EXPECT_TRUE(has_record(r, "end.gamma.example.", rrtype::A)) << ::testing::PrintToString(answer_texts(r));
+}
+
+TEST(IteratorScenario, SynthesizesCnameFromDname) {
+  Harness h;
+  auto r = h.resolve("www.old.alpha.test.", rrtype::A);
+  EXPECT_EQ(r.rcode, rcode::NOERROR);
+  EXPECT_TRUE(has_record(r, "old.alpha.test.", rrtype::DNAME));
+  EXPECT_TRUE(has_record(r, "www.old.alpha.test.", rrtype::CNAME));
+  EXPECT_TRUE(has_record(r, "www.new.beta.test.", rrtype::A)) << ::testing::PrintToString(answer_texts(r));
+}
+
+TEST(IteratorScenario, NxdomainAndNodataCarryTheSoaWithNegativeTtl) {
+  Harness h;
+  auto nx = h.resolve("missing.alpha.test.", rrtype::A);
+  EXPECT_EQ(nx.rcode, rcode::NXDOMAIN);
+  ASSERT_EQ(nx.authority.size(), 1u);
+  EXPECT_EQ(nx.authority[0].type, rrtype::SOA);
+  EXPECT_EQ(nx.authority[0].ttl, 30u) << "min(SOA TTL 300, MINIMUM 30)";
+  EXPECT_TRUE(nx.cacheable);
+  auto nodata = h.resolve("www.alpha.test.", rrtype::TXT);
+  EXPECT_EQ(nodata.rcode, rcode::NOERROR);
+  EXPECT_TRUE(nodata.answer.empty());
+  ASSERT_EQ(nodata.authority.size(), 1u);
+  EXPECT_EQ(nodata.cache_ttl, 30u);
+}
+
+TEST(IteratorScenario, ResolvesGluelessDelegation) {
+  Harness h;
+  auto r = h.resolve("www.glueless.test.", rrtype::A);
+  EXPECT_EQ(r.rcode, rcode::NOERROR);
+  EXPECT_TRUE(has_record(r, "www.glueless.test.", rrtype::A));
+}
+
+TEST(IteratorScenario, SkipsRefusingAndSilentServers) {
+  Harness h;
+  h.net.server("127.3.0.10").behaviour = ServerBehaviour::refused;
+  auto r = h.resolve("www.lame.test.", rrtype::A);
+  EXPECT_EQ(r.rcode, rcode::NOERROR);
+  EXPECT_TRUE(has_record(r, "www.lame.test.", rrtype::A));
+
+  Harness silent;
+  silent.net.server("127.3.0.10").behaviour = ServerBehaviour::silent;
+  uint64_t start = silent.clock.now_monotonic_ms();
+  auto s = silent.resolve("www.lame.test.", rrtype::A);
+  EXPECT_EQ(s.rcode, rcode::NOERROR);
+  EXPECT_LT(silent.clock.now_monotonic_ms() - start, 2000u);
+}
+
+TEST(IteratorScenario, TreatsNonAuthoritativeAnswersAsLame) {
+  Harness h;
+  h.net.server("127.3.0.10").behaviour = ServerBehaviour::no_aa;
+  auto r = h.resolve("www.lame.test.", rrtype::A);
+  EXPECT_EQ(r.rcode, rcode::NOERROR);
+  EXPECT_TRUE(has_record(r, "www.lame.test.", rrtype::A));
+  EXPECT_GE(h.net.queries_to("127.3.0.11"), 1u);
+}
+
+TEST(IteratorScenario, RetriesTruncatedRepliesOverTcp) {
+  Harness h;
+  h.net.server("127.3.0.1").behaviour = ServerBehaviour::truncate_udp;
+  auto r = h.resolve("www.alpha.test.", rrtype::A);
+  EXPECT_TRUE(has_record(r, "www.alpha.test.", rrtype::A));
+  bool used_tcp = false;
+  for (const auto &q : h.net.sent) used_tcp |= q.tcp;
+  EXPECT_TRUE(used_tcp);
+}
+
+TEST(IteratorScenario, RetriesWithoutEdnsAfterFormerr) {
+  Harness h;
+  h.net.server("127.3.0.1").behaviour = ServerBehaviour::formerr_on_edns;
+  auto r = h.resolve("www.alpha.test.", rrtype::A);
+  EXPECT_TRUE(has_record(r, "www.alpha.test.", rrtype::A));
+  EXPECT_EQ(h.infra.get(*SocketAddress::parse("127.3.0.1")).edns, EdnsSupport::unsupported);
+}
+
+TEST(IteratorScenario, CnameLoopFailsWithServfail) {
+  Harness h;
+  auto r = h.resolve("loop1.alpha.test.", rrtype::A);
+  EXPECT_EQ(r.rcode, rcode::SERVFAIL);
+  ASSERT_TRUE(r.error.has_value());
+  EXPECT_NE(r.error->extra_text.find("loop"), std::string::npos) << r.error->extra_text;
+  EXPECT_LT(h.net.sent.size(), 20u);
+}
+
+TEST(IteratorScenario, UpwardReferralMarksServerLame) {
+  Harness h;
+  // ns1.lame.test refers back up to the root: a referral loop.
+  h.net.server("127.3.0.10").zones.clear();
+  h.add_zone("127.3.0.10", ".", ". SOA a.root. h.root. 1 3600 600 86400 300\n. NS a.root.\n"
+                                "test. NS ns.test.\nns.test. A 127.2.0.1\n");
+  auto r = h.resolve("www.lame.test.", rrtype::A);
+  EXPECT_TRUE(has_record(r, "www.lame.test.", rrtype::A));
+}
+
+TEST(IteratorScenario, FiftyGluelessNameServersStayWithinBudget) {
+  Harness h;
+  std::string text = "hostile.test. SOA ns.test. h.test. 1 3600 600 86400 60\n";
+  for (int i = 1; i <= 50; ++i) text += "fifty.hostile.test. NS ns" + std::to_string(i) + ".nowhere.example.\n";
+  h.add_zone("127.2.0.1", "hostile.test.", text);
+  h.add_zone("127.2.0.1", "test.", "hostile.test. NS ns.test.\n");
+  auto r = h.resolve("www.fifty.hostile.test.", rrtype::A);
+  EXPECT_EQ(r.rcode, rcode::SERVFAIL);
+  EXPECT_LE(h.net.sent.size(), 60u) << "glueless lookups are capped per delegation";
+}
+
+TEST(IteratorScenario, CoalescesIdenticalQuestions) {
+  Harness h;
+  int completions = 0;
+  Question q{*Name::from_text("www.alpha.test."), rrtype::A, rrclass::IN};
+  h.engine->resolve(q, [&](const Resolution &) { ++completions; });
+  h.engine->resolve(q, [&](const Resolution &) { ++completions; });
+  EXPECT_EQ(h.engine->stats().coalesced, 1u);
+  h.net.run();
+  EXPECT_EQ(completions, 2);
+}
+
+TEST(IteratorScenario, ForwardZoneSendsRecursiveQueriesToForwarder) {
+  Harness h;
+  h.config.forward_zones.push_back(ForwardZone{*Name::from_text("fwd.example."), {*SocketAddress::parse("127.9.0.1")}});
+  h.add_zone("127.9.0.1", "fwd.example.", "fwd.example. SOA a. b. 1 1 1 1 1\nwww.fwd.example. A 192.0.2.99\n");
+  h.net.server("127.9.0.1").behaviour = ServerBehaviour::no_aa;  // recursive servers answer without AA
+  h.engine = std::make_unique<Engine>(EngineEnv{h.rrsets, h.infra, h.clock, h.random, h.config, h.hints}, h.net);
+  auto r = h.resolve("www.fwd.example.", rrtype::A);
+  EXPECT_TRUE(has_record(r, "www.fwd.example.", rrtype::A));
+  ASSERT_EQ(h.net.sent.size(), 1u);
+  EXPECT_EQ(h.net.sent[0].server.to_string(), "127.9.0.1@53");
+}
+
+TEST(IteratorScenario, AllServersSilentEndsWithNoReachableAuthority) {
+  Harness h;
+  for (auto &[address, server] : h.net.servers) server.behaviour = ServerBehaviour::silent;
+  auto r = h.resolve("www.alpha.test.", rrtype::A);
+  EXPECT_EQ(r.rcode, rcode::SERVFAIL);
+  ASSERT_TRUE(r.error);
+  // Either every server was tried (EDE 22) or the time budget ran out first.
+  EXPECT_TRUE(r.error->info_code == ede::NO_REACHABLE_AUTHORITY || r.error->info_code == ede::OTHER);
+  EXPECT_LE(h.clock.now_monotonic_ms() - 1'000'000, 12'000u);
+}
+
+TEST(IteratorScenario, DropsOutOfBailiwickData) {
+  Harness h;
+  // alpha.test's server tries to poison www.beta.test.
+  h.add_zone("127.3.0.1", "alpha.test.", "poison.alpha.test. CNAME www.beta.test.\n");
+  h.net.server("127.3.0.1").zones[0].records.push_back(
+      zone_records("www.beta.test. A 6.6.6.6\n", "beta.test.")[0]);
+  h.add_zone("127.3.0.2", "beta.test.", "www.beta.test. A 192.0.2.22\n");
+  auto r = h.resolve("poison.alpha.test.", rrtype::A);
+  for (const auto &rr : r.answer) {
+    if (rr.type == rrtype::A) {
+      EXPECT_EQ(rr.rdata, std::string("\xC0\x00\x02\x16", 4)) << "must come from beta.test";
+    }
+  }
+}
+
+}  // namespace
+}  // namespace rsv
+
+namespace rsv {
+namespace {
+
+TEST(IteratorScenario, CapsForIdRandomisesCaseAndStillResolves) {
+  Harness h;
+  h.config.network.use_caps_for_id = true;
+  h.engine = std::make_unique<Engine>(EngineEnv{h.rrsets, h.infra, h.clock, h.random, h.config, h.hints}, h.net);
+  auto r = h.resolve("www.alpha.test.", rrtype::A);
+  EXPECT_TRUE(has_record(r, "www.alpha.test.", rrtype::A));
+  bool mixed = false;
+  for (const auto &q : h.net.sent) mixed |= q.question.name.wire() != q.question.name.lowered().wire();
+  EXPECT_TRUE(mixed) << "0x20 should put upper-case letters in some query names";
+}
+
+}  // namespace
+}  // namespace rsv
+
+namespace rsv {
+namespace {
+
+TEST(IteratorScenario, CapsForIdFallsBackForServersThatLoseTheCase) {
+  Harness h;
+  h.config.network.use_caps_for_id = true;
+  h.engine = std::make_unique<Engine>(EngineEnv{h.rrsets, h.infra, h.clock, h.random, h.config, h.hints}, h.net);
+  h.net.server("127.3.0.1").behaviour = ServerBehaviour::lowercases_question;
+  auto r = h.resolve("www.alpha.test.", rrtype::A);
+  EXPECT_TRUE(has_record(r, "www.alpha.test.", rrtype::A));
+  EXPECT_EQ(h.engine->stats().caps_mismatches, 1u);
+}
+
+}  // namespace
+}  // namespace rsv

@@ -1,0 +1,397 @@
+#include "resolver/config/config.h"
+
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include <gtest/gtest.h>
+
+namespace rsv {
+namespace {
+
+Config parse(const std::string &text) {
+  return parse_config_text(text, "t.yaml");
+}
+
+// The ConfigError message for `text`, or "" if it parses.
+std::string error_of(const std::string &text) {
+  try {
+    parse(text);
+  } catch (const ConfigError &e) {
+    return e.what();
+  }
+  return "";
+}
+
+SocketAddress address(const char *text) {
+  return *SocketAddress::parse(text);
+}
+Name name(const char *text) {
+  return *Name::from_text(text);
+}
+
+std::vector<std::string> acl_texts(const Config &c) {
+  std::vector<std::string> out;
+  for (const AclRule &rule : c.access_control)
+    out.push_back(rule.prefix.to_string() + " " + to_string(rule.action));
+  return out;
+}
+
+const char *const kEveryKey = R"(listen: [192.0.2.53@5353, "2001:db8::53@53", 198.51.100.1]
+access-control: [10.0.0.0/8 allow, 10.1.0.0/16 refuse, "2001:db8::/32 deny"]
+threads: 4
+log-level: debug
+username: resolverd
+chroot: /var/lib/resolverd
+network:
+  do-ip4: true
+  do-ip6: false
+  outgoing-interface: [192.0.2.7, "2001:db8::7"]
+  edns-buffer-size: 1400
+  do-not-query-localhost: false
+  tcp-idle-timeout: 5000
+  max-tcp-connections: 100
+  max-tcp-queries-per-connection: 16
+  upstream-timeout: 400
+  use-caps-for-id: yes
+resolver:
+  root-hints: /etc/resolverd/root.hints
+  qname-minimisation: false
+  harden-glue: false
+  prime-root: false
+  budgets: {max-upstream-queries: 100, max-queries-per-name: 10, max-cname-chain: 8, max-subquery-depth: 3, max-glueless-per-delegation: 0, max-ns-per-delegation: 7, max-time: 3000}
+forward-zones:
+  - {name: example.org, servers: [192.0.2.1@53, "2001:db8::1@5300"]}
+  - name: .
+    servers: [192.0.2.2]
+cache: {size: 16M, min-ttl: 5, max-ttl: 3600, max-negative-ttl: 600}
+dnssec:
+  validation: false
+  trust-anchor-files: [/etc/a.ds, /etc/b.key]
+  negative-trust-anchors: [broken.example, test.]
+  bogus-ttl: 30
+)";
+
+TEST(Config, EmptyTextGivesTheDefaults) {
+  Config c = parse("");
+  Config defaults = default_config();
+  defaults.source_file = "t.yaml";
+  EXPECT_EQ(c, defaults);
+  ASSERT_EQ(c.listen.size(), 2u);
+  EXPECT_EQ(c.listen[0].to_string(), "127.0.0.1@53");
+  EXPECT_EQ(c.listen[1].to_string(), "::1@53");
+  EXPECT_EQ(acl_texts(c), (std::vector<std::string>{"127.0.0.0/8 allow", "::1/128 allow"}));
+  EXPECT_EQ(c.threads, 1u);
+  EXPECT_EQ(c.log_level, LogLevel::info);
+  EXPECT_EQ(c.network.edns_buffer_size, 1232);
+  EXPECT_EQ(c.resolver.root_hints, kDefaultRootHintsPath);
+  EXPECT_EQ(c.dnssec.trust_anchor_files, std::vector<std::string>{kDefaultTrustAnchorFile});
+  EXPECT_TRUE(c.dnssec.validation);
+  EXPECT_EQ(c.cache.size_bytes, 64ull << 20);
+  EXPECT_TRUE(uses_default_root_hints(c.resolver));
+  EXPECT_TRUE(uses_default_trust_anchors(c.dnssec));
+  // A comment-only file and empty sections mean the same as an empty file.
+  EXPECT_EQ(parse("# nothing\nnetwork:\n  # do-ip4: false\ncache: {}\n"), c);
+}
+
+TEST(Config, ReadsEveryKey) {
+  Config c = parse(kEveryKey);
+  ASSERT_EQ(c.listen.size(), 3u);
+  EXPECT_EQ(c.listen[0], address("192.0.2.53@5353"));
+  EXPECT_EQ(c.listen[1], address("2001:db8::53@53"));
+  EXPECT_EQ(c.listen[2], address("198.51.100.1@53"));  // port 53 when none is given
+  EXPECT_EQ(acl_texts(c),
+            (std::vector<std::string>{"10.0.0.0/8 allow", "10.1.0.0/16 refuse", "2001:db8::/32 deny"}));
+  EXPECT_EQ(c.threads, 4u);
+  EXPECT_EQ(c.log_level, LogLevel::debug);
+  EXPECT_EQ(c.username, "resolverd");
+  EXPECT_EQ(c.chroot, "/var/lib/resolverd");
+
+  EXPECT_TRUE(c.network.do_ip4);
+  EXPECT_FALSE(c.network.do_ip6);
+  ASSERT_EQ(c.network.outgoing_interface.size(), 2u);
+  EXPECT_EQ(c.network.outgoing_interface[0], *SocketAddress::parse("192.0.2.7", 0));
+  EXPECT_EQ(c.network.outgoing_interface[1], *SocketAddress::parse("2001:db8::7", 0));
+  EXPECT_EQ(c.network.edns_buffer_size, 1400);
+  EXPECT_FALSE(c.network.do_not_query_localhost);
+  EXPECT_EQ(c.network.tcp_idle_timeout_ms, 5000u);
+  EXPECT_EQ(c.network.max_tcp_connections, 100u);
+  EXPECT_EQ(c.network.max_tcp_queries_per_connection, 16u);
+  EXPECT_EQ(c.network.upstream_timeout_ms, 400u);
+  EXPECT_TRUE(c.network.use_caps_for_id);
+
+  EXPECT_EQ(c.resolver.root_hints, "/etc/resolverd/root.hints");
+  EXPECT_FALSE(uses_default_root_hints(c.resolver));
+  EXPECT_FALSE(c.resolver.qname_minimisation);
+  EXPECT_FALSE(c.resolver.harden_glue);
+  EXPECT_FALSE(c.resolver.prime_root);
+  const BudgetConfig &b = c.resolver.budgets;
+  EXPECT_EQ(b.max_upstream_queries, 100u);
+  EXPECT_EQ(b.max_queries_per_name, 10u);
+  EXPECT_EQ(b.max_cname_chain, 8u);
+  EXPECT_EQ(b.max_subquery_depth, 3u);
+  EXPECT_EQ(b.max_glueless_per_delegation, 0u);
+  EXPECT_EQ(b.max_ns_per_delegation, 7u);
+  EXPECT_EQ(b.max_time_ms, 3000u);
+
+  ASSERT_EQ(c.forward_zones.size(), 2u);
+  EXPECT_EQ(c.forward_zones[0].name, name("example.org."));
+  EXPECT_EQ(c.forward_zones[0].servers,
+            (std::vector<SocketAddress>{address("192.0.2.1@53"), address("2001:db8::1@5300")}));
+  EXPECT_TRUE(c.forward_zones[1].name.is_root());
+  EXPECT_EQ(c.forward_zones[1].servers, std::vector<SocketAddress>{address("192.0.2.2@53")});
+
+  EXPECT_EQ(c.cache.size_bytes, 16ull << 20);
+  EXPECT_EQ(c.cache.min_ttl, 5u);
+  EXPECT_EQ(c.cache.max_ttl, 3600u);
+  EXPECT_EQ(c.cache.max_negative_ttl, 600u);
+
+  EXPECT_FALSE(c.dnssec.validation);
+  EXPECT_EQ(c.dnssec.trust_anchor_files, (std::vector<std::string>{"/etc/a.ds", "/etc/b.key"}));
+  EXPECT_FALSE(uses_default_trust_anchors(c.dnssec));
+  EXPECT_EQ(c.dnssec.negative_trust_anchors, (std::vector<Name>{name("broken.example"), name("test")}));
+  EXPECT_EQ(c.dnssec.bogus_ttl, 30u);
+}
+
+TEST(Config, ListsReplaceTheirDefaultsAndAreNeverMerged) {
+  Config c = parse("listen: [192.0.2.1@5353]\naccess-control: []\ndnssec: {trust-anchor-files: []}\n");
+  EXPECT_EQ(c.listen, std::vector<SocketAddress>{address("192.0.2.1@5353")});
+  EXPECT_TRUE(c.access_control.empty());
+  EXPECT_TRUE(c.dnssec.trust_anchor_files.empty());
+  EXPECT_FALSE(uses_default_trust_anchors(c.dnssec));
+  // A key left empty is an empty list, too.
+  EXPECT_TRUE(parse("listen:\n").listen.empty());
+  // Settings not given keep their defaults, key by key inside a section.
+  Config partial = parse("network: {do-ip6: false}\n");
+  EXPECT_FALSE(partial.network.do_ip6);
+  EXPECT_EQ(partial.network.edns_buffer_size, 1232);
+  EXPECT_EQ(partial.listen, default_config().listen);
+}
+
+TEST(Config, ErrorsNameFileLineAndKey) {
+  EXPECT_EQ(error_of("threads: 1\nnetwork:\n  edns-buffer-size: 100\n"),
+            "t.yaml:3: key 'network.edns-buffer-size': must be between 512 and 4096");
+  EXPECT_EQ(error_of("network: {edns-buffer-size: 8192}\n"),
+            "t.yaml:1: key 'network.edns-buffer-size': must be between 512 and 4096");
+  EXPECT_EQ(error_of("threads: 0\n"), "t.yaml:1: key 'threads': must be between 1 and 64");
+  EXPECT_EQ(error_of("\nthreads: 65\n"), "t.yaml:2: key 'threads': must be between 1 and 64");
+  EXPECT_EQ(error_of("threads: -1\n"), "t.yaml:1: key 'threads': expected a whole number, got '-1'");
+  EXPECT_EQ(error_of("threads: many\n"), "t.yaml:1: key 'threads': expected a whole number, got 'many'");
+  EXPECT_EQ(error_of("log-level: loud\n"),
+            "t.yaml:1: key 'log-level': 'loud' must be error, warning, info, debug or trace");
+  EXPECT_EQ(error_of("network:\n  do-ip4: maybe\n"),
+            "t.yaml:2: key 'network.do-ip4': expected true or false, got 'maybe'");
+}
+
+TEST(Config, WrongTypesAreErrors) {
+  EXPECT_EQ(error_of("threads: [1, 2]\n"), "t.yaml:1: key 'threads': expected a single value, got a list");
+  EXPECT_EQ(error_of("listen: 127.0.0.1@53\n"),
+            "t.yaml:1: key 'listen': expected a list, got a single value");
+  EXPECT_EQ(error_of("network: [do-ip4]\n"),
+            "t.yaml:1: key 'network': expected a mapping of keys, got a list");
+  EXPECT_EQ(error_of("resolver:\n  root-hints: [a, b]\n"),
+            "t.yaml:2: key 'resolver.root-hints': expected a single value, got a list");
+  EXPECT_EQ(error_of("dnssec:\n  trust-anchor-files:\n    - /a.ds\n    - {file: /b.ds}\n"),
+            "t.yaml:4: key 'dnssec.trust-anchor-files': expected a single value, got a mapping");
+  EXPECT_EQ(error_of("resolver: {root-hints: \"\"}\n"),
+            "t.yaml:1: key 'resolver.root-hints': expected a file path, got an empty string");
+  EXPECT_EQ(error_of("threads:\n"), "t.yaml:1: key 'threads': expected a single value, got nothing");
+  EXPECT_EQ(error_of("- listen\n"), "t.yaml:1: expected a mapping of keys, got a list");
+}
+
+TEST(Config, BadValuesAreErrors) {
+  EXPECT_EQ(error_of("listen:\n  - 127.0.0.1@53\n  - 127.0.0.300@53\n"),
+            "t.yaml:3: key 'listen': '127.0.0.300@53' is not an address (expected e.g. "
+            "192.0.2.1@53 or ::1@53)");
+  EXPECT_EQ(error_of("listen: [127.0.0.1@0]\n"),
+            "t.yaml:1: key 'listen': '127.0.0.1@0' is not an address (expected e.g. 192.0.2.1@53 "
+            "or ::1@53)");
+  EXPECT_EQ(error_of("access-control: [10.0.0.0/33 allow]\n"),
+            "t.yaml:1: key 'access-control': '10.0.0.0/33' is not a network prefix (expected e.g. "
+            "192.0.2.0/24)");
+  EXPECT_EQ(error_of("access-control: [10.0.0.0/8 permit]\n"),
+            "t.yaml:1: key 'access-control': action 'permit' must be allow, refuse or deny");
+  EXPECT_EQ(error_of("access-control: [10.0.0.0/8]\n"),
+            "t.yaml:1: key 'access-control': expected 'PREFIX ACTION', e.g. '127.0.0.0/8 allow'");
+  EXPECT_EQ(error_of("dnssec: {negative-trust-anchors: [\"a..b\"]}\n"),
+            "t.yaml:1: key 'dnssec.negative-trust-anchors': 'a..b' is not a valid domain name");
+  EXPECT_EQ(error_of("network:\n  outgoing-interface: [192.0.2.1@53]\n"),
+            "t.yaml:2: key 'network.outgoing-interface': '192.0.2.1@53': a source address takes no port");
+  EXPECT_EQ(error_of("cache:\n  size: 64T\n"),
+            "t.yaml:2: key 'cache.size': '64T' is not a size (expected e.g. 123, 64k, 64M or 1G)");
+  EXPECT_EQ(error_of("cache: {min-ttl: 100, max-ttl: 50}\n"),
+            "t.yaml:1: key 'cache.max-ttl': min-ttl (100) is above max-ttl (50)");
+  EXPECT_EQ(error_of("network:\n  do-ip4: false\n  do-ip6: false\n"),
+            "t.yaml:3: key 'network.do-ip6': do-ip4 and do-ip6 cannot both be false");
+}
+
+TEST(Config, ForwardZoneErrors) {
+  EXPECT_EQ(error_of("forward-zones:\n  - {servers: [192.0.2.1]}\n"),
+            "t.yaml:2: key 'forward-zones': each forward zone needs a 'name'");
+  EXPECT_EQ(error_of("forward-zones:\n  - {name: example.org}\n"),
+            "t.yaml:2: key 'forward-zones': forward zone 'example.org.' needs 'servers'");
+  EXPECT_EQ(error_of("forward-zones:\n  - {name: example.org, servers: []}\n"),
+            "t.yaml:2: key 'forward-zones.servers': a forward zone needs at least one server");
+  EXPECT_EQ(error_of("forward-zones:\n  - {name: a.org, servers: [192.0.2.1]}\n  - {name: A.org., "
+                     "servers: [192.0.2.2]}\n"),
+            "t.yaml:3: key 'forward-zones': forward zone 'A.org.' is listed twice");
+  EXPECT_EQ(error_of("forward-zones:\n  - {name: a.org, server: [192.0.2.1]}\n"),
+            "t.yaml:2: unknown key 'forward-zones.server' (did you mean 'servers'?)");
+  EXPECT_EQ(error_of("forward-zones: [example.org]\n"),
+            "t.yaml:1: key 'forward-zones': expected a mapping such as {name: example.org, servers: "
+            "[192.0.2.1@53]}, got a single value");
+}
+
+TEST(Config, UnknownKeysSuggestTheClosestValidKey) {
+  EXPECT_EQ(error_of("resolver:\n  qname-minimization: true\n"),
+            "t.yaml:2: unknown key 'resolver.qname-minimization' (did you mean 'qname-minimisation'?)");
+  EXPECT_EQ(error_of("thread: 2\n"), "t.yaml:1: unknown key 'thread' (did you mean 'threads'?)");
+  EXPECT_EQ(error_of("resolver:\n  budgets:\n    max-cname: 3\n"),
+            "t.yaml:3: unknown key 'resolver.budgets.max-cname' (did you mean 'max-cname-chain'?)");
+  // Keys valid elsewhere are not suggested at the wrong level.
+  EXPECT_EQ(error_of("cache:\n  validation: true\n"),
+            "t.yaml:2: unknown key 'cache.validation' (expected one of: size min-ttl max-ttl "
+            "max-negative-ttl)");
+  EXPECT_EQ(error_of("threads: 2\nthreads: 3\n"), "t.yaml:2: key 'threads' is given more than once");
+}
+
+TEST(Config, YamlSyntaxErrorsHaveALine) {
+  std::string error = error_of("threads: 1\nlisten: [127.0.0.1@53\nlog-level: info\n");
+  EXPECT_EQ(error.rfind("t.yaml:", 0), 0u) << error;
+  EXPECT_NE(error.find("YAML syntax error"), std::string::npos) << error;
+  EXPECT_EQ(error_of("a: b\n  c: d\n").rfind("t.yaml:2: YAML syntax error: ", 0), 0u);
+}
+
+TEST(Config, SizesAcceptSuffixes) {
+  EXPECT_EQ(parse_size("123"), 123u);
+  EXPECT_EQ(parse_size("64k"), 64u << 10);
+  EXPECT_EQ(parse_size("64K"), 64u << 10);
+  EXPECT_EQ(parse_size("64M"), 64u << 20);
+  EXPECT_EQ(parse_size("64m"), 64u << 20);
+  EXPECT_EQ(parse_size("1G"), 1ull << 30);
+  for (const char *bad : {"", "k", "64T", "64KB", "1.5M", "-1", " 64M", "99999999999999999999"})
+    EXPECT_FALSE(parse_size(bad)) << bad;
+  EXPECT_FALSE(parse_size("17179869184G"));  // 2^34 GiB overflows 64 bits
+  EXPECT_EQ(format_size(64ull << 20), "64M");
+  EXPECT_EQ(format_size(1ull << 30), "1G");
+  EXPECT_EQ(format_size(65536), "64K");
+  EXPECT_EQ(format_size(1000), "1000");
+  EXPECT_EQ(parse("cache: {size: 123}\n").cache.size_bytes, 123u);
+  EXPECT_EQ(parse("cache: {size: 64k}\n").cache.size_bytes, 65536u);
+  EXPECT_EQ(parse("cache: {size: 1G}\n").cache.size_bytes, 1ull << 30);
+  EXPECT_EQ(error_of("cache: {size: 0}\n"), "t.yaml:1: key 'cache.size': must be between 1 and 1T");
+}
+
+TEST(Config, DumpRoundTripsToAnEqualConfig) {
+  for (const std::string &text :
+       {std::string(), std::string(kEveryKey),
+        std::string("listen: []\naccess-control: []\ndnssec: {trust-anchor-files: []}\n"
+                    "username: \"odd \\\"name\\\" here\"\ncache: {size: 1000}\n")}) {
+    Config original = parse(text);
+    std::string dumped = dump_config(original);
+    Config reparsed = parse_config_text(dumped, "dumped.yaml");
+    reparsed.source_file = original.source_file;
+    EXPECT_EQ(reparsed, original) << dumped;
+    EXPECT_EQ(dump_config(reparsed), dumped);
+  }
+}
+
+TEST(Config, DumpShowsEveryKey) {
+  std::string dumped = dump_config(default_config());
+  for (const char *key : {"listen:",
+                          "access-control:",
+                          "threads:",
+                          "log-level:",
+                          "username:",
+                          "chroot:",
+                          "network:",
+                          "do-ip4:",
+                          "do-ip6:",
+                          "outgoing-interface:",
+                          "edns-buffer-size:",
+                          "do-not-query-localhost:",
+                          "tcp-idle-timeout:",
+                          "max-tcp-connections:",
+                          "max-tcp-queries-per-connection:",
+                          "upstream-timeout:",
+                          "use-caps-for-id:",
+                          "resolver:",
+                          "root-hints:",
+                          "qname-minimisation:",
+                          "harden-glue:",
+                          "prime-root:",
+                          "budgets:",
+                          "max-upstream-queries:",
+                          "max-queries-per-name:",
+                          "max-cname-chain:",
+                          "max-subquery-depth:",
+                          "max-glueless-per-delegation:",
+                          "max-ns-per-delegation:",
+                          "max-time:",
+                          "forward-zones:",
+                          "cache:",
+                          "size:",
+                          "min-ttl:",
+                          "max-ttl:",
+                          "max-negative-ttl:",
+                          "dnssec:",
+                          "validation:",
+                          "trust-anchor-files:",
+                          "negative-trust-anchors:",
+                          "bogus-ttl:"})
+    EXPECT_NE(dumped.find(key), std::string::npos) << key << "\n" << dumped;
+  EXPECT_NE(dumped.find("\"::1@53\""), std::string::npos) << dumped;
+  EXPECT_NE(dumped.find("size: 64M"), std::string::npos) << dumped;
+}
+
+class ConfigFile : public testing::Test {
+ protected:
+  void SetUp() override {
+    std::string pattern = testing::TempDir() + "config_test_XXXXXX";
+    ASSERT_NE(mkdtemp(pattern.data()), nullptr);
+    dir_ = pattern;
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  std::string write(const std::string &file, const std::string &text) {
+    std::string path = dir_ + "/" + file;
+    std::ofstream(path) << text;
+    return path;
+  }
+  std::string dir_;
+};
+
+TEST_F(ConfigFile, LoadsAFileAndNamesItInErrors) {
+  std::string good = write("good.yaml", "threads: 3\n");
+  Config c = load_config(good);
+  EXPECT_EQ(c.threads, 3u);
+  EXPECT_EQ(c.source_file, good);
+  std::string bad = write("bad.yaml", "# comment\nthreads: 3\nnetwork:\n  bogus: 1\n");
+  try {
+    load_config(bad);
+    FAIL() << "no error";
+  } catch (const ConfigError &e) {
+    EXPECT_EQ(std::string(e.what()),
+              bad +
+                  ":4: unknown key 'network.bogus' (expected one of: do-ip4 do-ip6 "
+                  "outgoing-interface edns-buffer-size do-not-query-localhost "
+                  "tcp-idle-timeout max-tcp-connections max-tcp-queries-per-connection "
+                  "upstream-timeout use-caps-for-id)");
+  }
+  EXPECT_THROW(load_config(dir_ + "/absent.yaml"), ConfigError);
+}
+
+TEST_F(ConfigFile, ShippedConfigurationsParse) {
+  Config shipped = load_config(std::string(RESOLVER_SOURCE_DIR) + "/conf/resolver.yaml");
+  EXPECT_EQ(shipped.listen, default_config().listen);
+  EXPECT_EQ(acl_texts(shipped), acl_texts(default_config()));
+  EXPECT_TRUE(shipped.dnssec.validation);
+  EXPECT_TRUE(uses_default_trust_anchors(shipped.dnssec));
+  Config forwarding = load_config(std::string(RESOLVER_SOURCE_DIR) + "/conf/example-forwarding.yaml");
+  ASSERT_FALSE(forwarding.forward_zones.empty());
+  EXPECT_TRUE(forwarding.forward_zones.front().name.is_root());
+}
+
+}  // namespace
+}  // namespace rsv
