@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "resolver/base/log.h"
+#include "resolver/iter/answer_chain.h"
 #include "resolver/iter/scrub.h"
 #include "resolver/iter/server_selection.h"
 
@@ -363,95 +364,35 @@ void Iterator::handle_reply(Message reply) {
   scrub_response(reply, policy);
 
   if (!minimised) {
-    // Follow the answer through CNAME and DNAME records (RFC 1034 4.3.2, RFC 6672 3.2).
-    Name name = current_;
-    std::vector<ResourceRecord> collected;
-    bool found_data = false;
-    unsigned hops = 0;
-    for (;;) {
-      auto data = records_at(reply.answer, name, question_.qtype);
-      if (has_data(data)) {
-        collected.insert(collected.end(), data.begin(), data.end());
-        found_data = true;
-        break;
-      }
-      // RFC 6672 3.2: a DNAME above the name wins over any CNAME the server synthesized.
-      const ResourceRecord *dname = nullptr;
-      for (const auto &rr : reply.answer)
-        if (rr.type == rrtype::DNAME && name.is_subdomain_of(rr.owner) && name != rr.owner) dname = &rr;
-      if (dname && question_.qtype != rrtype::DNAME) {
-        auto dname_target = dname->rdata_target();
-        if (!dname_target) break;
-        auto synthesized = name.replace_suffix(dname->owner, *dname_target);
-        collected.push_back(*dname);
-        for (const auto &sig : records_at(reply.answer, dname->owner, rrtype::DNAME))
-          if (sig.type == rrtype::RRSIG) collected.push_back(sig);
-        if (!synthesized) {
-          // RFC 6672 2.2: the substituted name would exceed 255 octets.
-          chain_.insert(chain_.end(), collected.begin(), collected.end());
-          result_.rcode = 6;  // YXDOMAIN
-          result_.answer = chain_;
-          transition(IteratorState::done, "DNAME substitution too long");
-          return;
-        }
-        // RFC 6672 3.1: the synthesized CNAME carries the DNAME's TTL.
-        collected.push_back(ResourceRecord{name, rrtype::CNAME, rrclass::IN, dname->ttl, synthesized->wire()});
-        name = *synthesized;
-        ++hops;
-        if (std::find(visited_.begin(), visited_.end(), name) != visited_.end()) {
-          fail(ede::OTHER, "DNAME loop at " + name.to_text());
-          return;
-        }
-        visited_.push_back(name);
-        if (visited_.size() > env_.config.budgets.max_cname_chain + 1) {
-          fail(ede::OTHER, "CNAME chain longer than " + std::to_string(env_.config.budgets.max_cname_chain));
-          return;
-        }
-        continue;
-      }
-      if (question_.qtype != rrtype::CNAME) {
-        auto cname = records_at(reply.answer, name, rrtype::CNAME);
-        const ResourceRecord *link = nullptr;
-        for (const auto &rr : cname)
-          if (rr.type == rrtype::CNAME) link = &rr;
-        if (link) {
-          auto target = link->rdata_target();
-          if (!target) break;
-          collected.insert(collected.end(), cname.begin(), cname.end());
-          name = *target;
-          ++hops;
-          if (std::find(visited_.begin(), visited_.end(), name) != visited_.end()) {
-            fail(ede::OTHER, "CNAME loop at " + name.to_text());
-            return;
-          }
-          visited_.push_back(name);
-          if (visited_.size() > env_.config.budgets.max_cname_chain + 1) {
-            fail(ede::OTHER, "CNAME chain longer than " + std::to_string(env_.config.budgets.max_cname_chain));
-            return;
-          }
-          continue;
-        }
-      }
-      break;
+    AnswerChain chain = follow_answer_chain(reply.answer, current_, question_.qtype, visited_,
+                                            env_.config.budgets.max_cname_chain);
+    switch (chain.end) {
+      case AnswerChain::End::loop: fail(ede::OTHER, "CNAME loop at " + chain.final_name.to_text()); return;
+      case AnswerChain::End::too_long:
+        fail(ede::OTHER, "CNAME chain longer than " + std::to_string(env_.config.budgets.max_cname_chain));
+        return;
+      case AnswerChain::End::dname_overflow:
+        chain_.insert(chain_.end(), chain.records.begin(), chain.records.end());
+        result_.rcode = 6;  // YXDOMAIN, RFC 6672 2.2
+        result_.answer = chain_;
+        transition(IteratorState::done, "DNAME substitution too long");
+        return;
+      default: break;
     }
-    if (!collected.empty()) {
+    if (!chain.records.empty()) {
       if (!authoritative) {
         // An answer without AA outside a referral: the server is lame for this zone.
         env_.infra.mark_lame(last_server_, dp_.zone);
         try_next_server();
         return;
       }
-      Trust trust = dp_.forwarding ? Trust::answer : Trust::authoritative;
-      std::vector<ResourceRecord> cacheable;
-      for (const auto &rr : collected)
-        if (!(rr.type == rrtype::CNAME && records_at(reply.answer, rr.owner, rrtype::CNAME).empty()))
-          cacheable.push_back(rr);  // synthesized CNAMEs are not cached on their own
-      store_rrsets(env_.rrsets, cacheable, trust);
-      chain_.insert(chain_.end(), collected.begin(), collected.end());
-      if (found_data) {
+      store_rrsets(env_.rrsets, chain.cacheable, dp_.forwarding ? Trust::answer : Trust::authoritative);
+      chain_.insert(chain_.end(), chain.records.begin(), chain.records.end());
+      if (chain.end == AnswerChain::End::data) {
         finish_positive();
         return;
       }
+      const Name &name = chain.final_name;
       current_ = name;
       // RFC 6604 3: the rcode speaks of the last name in the chain.
       if (reply.rcode == rcode::NXDOMAIN && name.is_subdomain_of(dp_.zone)) {
@@ -575,11 +516,16 @@ void Iterator::finish_negative(uint16_t code, const Message &reply) {
     // RFC 2308 5: without a SOA the negative answer must not be cached.
     result_.cacheable = false;
   }
+  // Denial records travel with the answer and are cached for the validator (and,
+  // once validated, for RFC 8198 aggressive negative caching).
+  std::vector<ResourceRecord> denial;
   for (const auto &rr : reply.authority)
     if (rr.type == rrtype::NSEC || rr.type == rrtype::NSEC3 ||
         (rr.type == rrtype::RRSIG &&
          (rr.rrsig_type_covered() == rrtype::NSEC || rr.rrsig_type_covered() == rrtype::NSEC3)))
-      result_.authority.push_back(rr);
+      denial.push_back(rr);
+  store_rrsets(env_.rrsets, denial, Trust::authority);
+  result_.authority.insert(result_.authority.end(), denial.begin(), denial.end());
   uint32_t chain_ttl = chain_.empty() ? negative_ttl : std::min(negative_ttl, min_ttl(chain_));
   result_.cache_ttl = chain_ttl;
   transition(IteratorState::done, code == rcode::NXDOMAIN ? "NXDOMAIN" : "NODATA");

@@ -59,7 +59,9 @@ public:
   void detach_from_listener() { listener_ = nullptr; }
   bool is_closed() const { return box_ == nullptr; }
   // Nothing owed to the client: safe to close for room or for idleness.
-  bool idle() const { return box_ != nullptr && outstanding_ == 0 && box_->handle.write_queue_size == 0; }
+  bool idle() const {
+    return box_ != nullptr && outstanding_ == 0 && box_->handle.write_queue_size == 0;
+  }
 
   // For TcpQueryContext and TcpReplyChannel.
   void occupy_slot() { ++outstanding_; }
@@ -164,10 +166,12 @@ bool TcpConnection::start(uv_stream_t *server) {
   sockaddr_storage address{};
   int length = sizeof address;
   if (uv_tcp_getpeername(&box->handle, reinterpret_cast<sockaddr *>(&address), &length) == 0)
-    if (auto peer = SocketAddress::from_sockaddr(reinterpret_cast<sockaddr *>(&address))) client_ = *peer;
+    if (auto peer = SocketAddress::from_sockaddr(reinterpret_cast<sockaddr *>(&address)))
+      client_ = *peer;
   length = sizeof address;
   if (uv_tcp_getsockname(&box->handle, reinterpret_cast<sockaddr *>(&address), &length) == 0)
-    if (auto local = SocketAddress::from_sockaddr(reinterpret_cast<sockaddr *>(&address))) local_ = *local;
+    if (auto local = SocketAddress::from_sockaddr(reinterpret_cast<sockaddr *>(&address)))
+      local_ = *local;
   settle();
   return !is_closed();
 }
@@ -200,7 +204,8 @@ void TcpConnection::start_reading() {
           *buffer = uv_buf_init(nullptr, 0);  // libuv answers with UV_ENOBUFS
           return;
         }
-        *buffer = uv_buf_init(reinterpret_cast<char *>(listener->read_buffer_.get()), kReadBufferSize);
+        *buffer =
+            uv_buf_init(reinterpret_cast<char *>(listener->read_buffer_.get()), kReadBufferSize);
       },
       [](uv_stream_t *stream, ssize_t nread, const uv_buf_t *buffer) {
         auto *box = static_cast<TcpConnectionBox *>(stream->data);
@@ -244,7 +249,8 @@ void TcpConnection::on_read(ssize_t nread, const uv_buf_t *buffer) {
     pending_input_.insert(pending_input_.end(), data, data + size);
     size_t consumed = dispatch_frames(pending_input_.data(), pending_input_.size());
     if (is_closed()) return;
-    pending_input_.erase(pending_input_.begin(), pending_input_.begin() + static_cast<ptrdiff_t>(consumed));
+    pending_input_.erase(pending_input_.begin(),
+                         pending_input_.begin() + static_cast<ptrdiff_t>(consumed));
   }
   settle();
 }
@@ -313,7 +319,8 @@ void TcpConnection::release_slot() {
   if (!pending_input_.empty() && outstanding_ < slot_cap()) {
     size_t consumed = dispatch_frames(pending_input_.data(), pending_input_.size());
     if (is_closed()) return;
-    pending_input_.erase(pending_input_.begin(), pending_input_.begin() + static_cast<ptrdiff_t>(consumed));
+    pending_input_.erase(pending_input_.begin(),
+                         pending_input_.begin() + static_cast<ptrdiff_t>(consumed));
   }
   settle();
 }
@@ -365,13 +372,15 @@ void TcpConnection::write_frame(const uint8_t *data, size_t size) {
   }
   if (written == total) return;
 
-  if (box_->handle.write_queue_size + (total - written) > (listener_ ? listener_->limits_.max_pending_write_bytes : 0)) {
+  if (box_->handle.write_queue_size + (total - written) >
+      (listener_ ? listener_->limits_.max_pending_write_bytes : 0)) {
     close();  // the client does not read its answers
     return;
   }
   auto *pending = new FrameWrite;
   pending->bytes.reserve(total - written);
-  for (size_t i = written; i < total; ++i) pending->bytes.push_back(i < 2 ? prefix[i] : data[i - 2]);
+  for (size_t i = written; i < total; ++i)
+    pending->bytes.push_back(i < 2 ? prefix[i] : data[i - 2]);
   pending->request.data = pending;
   uv_buf_t copy = uv_buf_init(reinterpret_cast<char *>(pending->bytes.data()),
                               static_cast<unsigned>(pending->bytes.size()));
@@ -421,7 +430,8 @@ void TcpListener::open(const SocketAddress &address) {
     throw std::runtime_error("TCP listener " + address.to_string() + ": " + what + ": " + why);
   };
   auto *box = new TcpServerBox;
-  if (int rc = uv_tcp_init_ex(loop_.uv_loop(), &box->handle, static_cast<unsigned>(address.family()));
+  if (int rc =
+          uv_tcp_init_ex(loop_.uv_loop(), &box->handle, static_cast<unsigned>(address.family()));
       rc != 0) {
     uvbox::delete_unregistered_box(box);
     throw std::runtime_error("TCP listener " + address.to_string() +
@@ -442,16 +452,18 @@ void TcpListener::open(const SocketAddress &address) {
   if (int rc = uv_tcp_bind(&box->handle, address.sockaddr_ptr(), flags); rc != 0)
     fail("cannot bind", uvbox::error_text(rc));
   // libuv may report a bind error only here.
-  int rc = uv_listen(reinterpret_cast<uv_stream_t *>(&box->handle), 256, [](uv_stream_t *server, int status) {
-    auto *server_box = static_cast<TcpServerBox *>(server->data);
-    if (status == 0 && server_box->owner) server_box->owner->on_connection();
-  });
+  int rc = uv_listen(reinterpret_cast<uv_stream_t *>(&box->handle), 256,
+                     [](uv_stream_t *server, int status) {
+                       auto *server_box = static_cast<TcpServerBox *>(server->data);
+                       if (status == 0 && server_box->owner) server_box->owner->on_connection();
+                     });
   if (rc != 0) fail("cannot listen", uvbox::error_text(rc));
 
   sockaddr_storage bound{};
   int bound_length = sizeof bound;
   if (uv_tcp_getsockname(&box->handle, reinterpret_cast<sockaddr *>(&bound), &bound_length) == 0)
-    if (auto local = SocketAddress::from_sockaddr(reinterpret_cast<sockaddr *>(&bound))) local_address_ = *local;
+    if (auto local = SocketAddress::from_sockaddr(reinterpret_cast<sockaddr *>(&bound)))
+      local_address_ = *local;
 }
 
 void TcpListener::on_connection() {

@@ -78,7 +78,8 @@ void UdpListener::open(EventLoop &loop, const SocketAddress &address) {
 
   auto *box = new UdpListenerBox;
   // init_ex creates the socket now, so options can be set before bind.
-  if (int rc = uv_udp_init_ex(loop.uv_loop(), &box->handle, static_cast<unsigned>(address.family()));
+  if (int rc =
+          uv_udp_init_ex(loop.uv_loop(), &box->handle, static_cast<unsigned>(address.family()));
       rc != 0) {
     uvbox::delete_unregistered_box(box);
     throw std::runtime_error("UDP listener " + address.to_string() +
@@ -172,7 +173,8 @@ void UdpListener::on_datagram(size_t size, const void *client_sockaddr) {
 
 void UdpListener::send_to(const SocketAddress &client, std::string_view wire) {
   if (box_ == nullptr) return;
-  uv_buf_t buffer = uv_buf_init(const_cast<char *>(wire.data()), static_cast<unsigned>(wire.size()));
+  uv_buf_t buffer =
+      uv_buf_init(const_cast<char *>(wire.data()), static_cast<unsigned>(wire.size()));
   // Fast path: straight from the caller's buffer. uv_udp_try_send also answers EAGAIN
   // while earlier sends are queued, which keeps replies in order.
   int rc = uv_udp_try_send(&box_->handle, &buffer, 1, client.sockaddr_ptr());
@@ -188,16 +190,17 @@ void UdpListener::send_to(const SocketAddress &client, std::string_view wire) {
   queued->bytes.assign(wire);
   queued->request.data = queued;
   uv_buf_t copy = uv_buf_init(queued->bytes.data(), static_cast<unsigned>(queued->bytes.size()));
-  rc = uv_udp_send(&queued->request, &box_->handle, &copy, 1, client.sockaddr_ptr(),
-                   [](uv_udp_send_t *request, int status) {
-                     std::unique_ptr<QueuedDatagram> done(static_cast<QueuedDatagram *>(request->data));
-                     auto *listener_box = static_cast<UdpListenerBox *>(request->handle->data);
-                     if (listener_box->owner == nullptr) return;
-                     if (status < 0)
-                       ++listener_box->owner->stats_.send_errors;
-                     else
-                       ++listener_box->owner->stats_.replies_sent;
-                   });
+  rc = uv_udp_send(
+      &queued->request, &box_->handle, &copy, 1, client.sockaddr_ptr(),
+      [](uv_udp_send_t *request, int status) {
+        std::unique_ptr<QueuedDatagram> done(static_cast<QueuedDatagram *>(request->data));
+        auto *listener_box = static_cast<UdpListenerBox *>(request->handle->data);
+        if (listener_box->owner == nullptr) return;
+        if (status < 0)
+          ++listener_box->owner->stats_.send_errors;
+        else
+          ++listener_box->owner->stats_.replies_sent;
+      });
   if (rc != 0) {
     delete queued;
     ++stats_.send_errors;

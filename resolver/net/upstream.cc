@@ -24,7 +24,7 @@ bool response_matches_query(std::string_view wire, uint16_t id, const Question &
   const size_t size = wire.size();
   if (size < kDnsHeaderSize) return false;
   if (read_u16(data) != id) return false;
-  if ((data[2] & 0x80) == 0) return false;  // QR: a query is not an answer
+  if ((data[2] & 0x80) == 0) return false;    // QR: a query is not an answer
   if (read_u16(data + 4) != 1) return false;  // QDCOUNT
   // The question name follows the header and cannot be compressed (there is nothing
   // before it to point at).
@@ -35,10 +35,12 @@ bool response_matches_query(std::string_view wire, uint16_t id, const Question &
   // Byte-wise comparison after ASCII folding is exact for two valid uncompressed names
   // of equal length: length octets (<= 63) are never changed by folding.
   for (size_t i = 0; i < name_length; ++i) {
-    if (dns_tolower(static_cast<char>(data[kDnsHeaderSize + i])) != dns_tolower(ours[i])) return false;
+    if (dns_tolower(static_cast<char>(data[kDnsHeaderSize + i])) != dns_tolower(ours[i]))
+      return false;
   }
   const uint8_t *type_and_class = data + kDnsHeaderSize + name_length;
-  return read_u16(type_and_class) == question.qtype && read_u16(type_and_class + 2) == question.qclass;
+  return read_u16(type_and_class) == question.qtype &&
+         read_u16(type_and_class + 2) == question.qclass;
 }
 
 struct UdpSocketBox {
@@ -62,8 +64,11 @@ class UpstreamExchange {
 public:
   UpstreamExchange(UdpTcpUpstream &upstream, const OutgoingQuery &query,
                    std::function<void(TransportResult)> done)
-      : done(std::move(done)), started_ms(upstream.clock_.now_monotonic_ms()), upstream_(upstream),
-        query_(query), timer_(upstream.loop_) {}
+      : done(std::move(done)),
+        started_ms(upstream.clock_.now_monotonic_ms()),
+        upstream_(upstream),
+        query_(query),
+        timer_(upstream.loop_) {}
   ~UpstreamExchange() { close_sockets(); }
   UpstreamExchange(const UpstreamExchange &) = delete;
   UpstreamExchange &operator=(const UpstreamExchange &) = delete;
@@ -84,7 +89,8 @@ private:
   void on_tcp_connected();
   void on_tcp_read(ssize_t nread, const uv_buf_t *buffer);
   uv_buf_t receive_buffer() const {
-    return uv_buf_init(reinterpret_cast<char *>(upstream_.receive_buffer_.get()), kReceiveBufferSize);
+    return uv_buf_init(reinterpret_cast<char *>(upstream_.receive_buffer_.get()),
+                       kReceiveBufferSize);
   }
 
   UdpTcpUpstream &upstream_;
@@ -174,7 +180,8 @@ bool UpstreamExchange::start_udp() {
         auto *socket_box = static_cast<UdpSocketBox *>(handle->data);
         *buffer = socket_box->owner ? socket_box->owner->receive_buffer() : uv_buf_init(nullptr, 0);
       },
-      [](uv_udp_t *handle, ssize_t nread, const uv_buf_t *buffer, const sockaddr *from, unsigned flags) {
+      [](uv_udp_t *handle, ssize_t nread, const uv_buf_t *buffer, const sockaddr *from,
+         unsigned flags) {
         auto *socket_box = static_cast<UdpSocketBox *>(handle->data);
         UpstreamExchange *exchange = socket_box->owner;
         if (exchange == nullptr) return;
@@ -188,7 +195,8 @@ bool UpstreamExchange::start_udp() {
           ++exchange->upstream_.stats_.mismatches_ignored;
           return;
         }
-        exchange->on_candidate(reinterpret_cast<const uint8_t *>(buffer->base), static_cast<size_t>(nread));
+        exchange->on_candidate(reinterpret_cast<const uint8_t *>(buffer->base),
+                               static_cast<size_t>(nread));
       });
   if (rc != 0) return false;
 
@@ -196,10 +204,12 @@ bool UpstreamExchange::start_udp() {
   rc = uv_udp_try_send(&box->handle, &packet, 1, nullptr);
   if (rc >= 0) return true;
   if (rc != UV_EAGAIN) return false;
-  rc = uv_udp_send(&box->send_request, &box->handle, &packet, 1, nullptr, [](uv_udp_send_t *request, int status) {
-    auto *socket_box = static_cast<UdpSocketBox *>(request->handle->data);
-    if (status < 0 && socket_box->owner != nullptr) socket_box->owner->on_network_error();
-  });
+  rc = uv_udp_send(&box->send_request, &box->handle, &packet, 1, nullptr,
+                   [](uv_udp_send_t *request, int status) {
+                     auto *socket_box = static_cast<UdpSocketBox *>(request->handle->data);
+                     if (status < 0 && socket_box->owner != nullptr)
+                       socket_box->owner->on_network_error();
+                   });
   return rc == 0;
 }
 
@@ -276,8 +286,8 @@ void UpstreamExchange::on_tcp_read(ssize_t nread, const uv_buf_t *buffer) {
     size_t length = read_u16(tcp_input_.data());
     if (tcp_input_.size() < 2 + length) return;
     if (response_matches_query(
-            std::string_view(reinterpret_cast<const char *>(tcp_input_.data() + 2), length), query_.id,
-            query_.question)) {
+            std::string_view(reinterpret_cast<const char *>(tcp_input_.data() + 2), length),
+            query_.id, query_.question)) {
       std::string reply(reinterpret_cast<const char *>(tcp_input_.data() + 2), length);
       upstream_.finish(*this, TransportStatus::reply, std::move(reply));  // `this` is gone now
       return;
@@ -326,9 +336,15 @@ void UdpTcpUpstream::finish(UpstreamExchange &exchange, TransportStatus status, 
   uint64_t elapsed = clock_.now_monotonic_ms() - owned->started_ms;
   result.rtt_ms = static_cast<uint32_t>(std::min<uint64_t>(elapsed, UINT32_MAX));
   switch (status) {
-    case TransportStatus::reply: ++stats_.replies; break;
-    case TransportStatus::timeout: ++stats_.timeouts; break;
-    case TransportStatus::network_error: ++stats_.network_errors; break;
+    case TransportStatus::reply:
+      ++stats_.replies;
+      break;
+    case TransportStatus::timeout:
+      ++stats_.timeouts;
+      break;
+    case TransportStatus::network_error:
+      ++stats_.network_errors;
+      break;
   }
   auto done = std::move(owned->done);
   // Destroying the exchange stops its timer; if we are inside that timer's callback,
@@ -348,7 +364,8 @@ std::optional<SocketAddress> UdpTcpUpstream::source_for(const SocketAddress &ser
   }
   // A configured list replaces the default: a family it does not name is not used.
   size_t matching = 0;
-  for (const auto &address : network_.outgoing_interface) matching += address.family() == server.family();
+  for (const auto &address : network_.outgoing_interface)
+    matching += address.family() == server.family();
   if (matching == 0) return std::nullopt;
   size_t pick = random_.uniform(static_cast<uint32_t>(matching));
   for (const auto &address : network_.outgoing_interface) {
