@@ -291,6 +291,7 @@ private:
         {"qname-minimisation", [&](const Item &i) { r.qname_minimisation = read_bool(i); }},
         {"harden-glue", [&](const Item &i) { r.harden_glue = read_bool(i); }},
         {"prime-root", [&](const Item &i) { r.prime_root = read_bool(i); }},
+        {"max-queries-in-flight", [&](const Item &i) { r.max_queries_in_flight = read_uint(i, 1, 1000000); }},
         {"budgets", [&](const Item &i) { read_mapping(i, budget_fields()); }},
     };
   }
@@ -432,6 +433,7 @@ void emit_resolver(YAML::Emitter &out, const ResolverConfig &r) {
   out << YAML::Key << "qname-minimisation" << YAML::Value << r.qname_minimisation;
   out << YAML::Key << "harden-glue" << YAML::Value << r.harden_glue;
   out << YAML::Key << "prime-root" << YAML::Value << r.prime_root;
+  out << YAML::Key << "max-queries-in-flight" << YAML::Value << r.max_queries_in_flight;
   out << YAML::Key << "budgets" << YAML::Value << YAML::Flow << YAML::BeginMap;
   out << YAML::Key << "max-upstream-queries" << YAML::Value << b.max_upstream_queries;
   out << YAML::Key << "max-queries-per-name" << YAML::Value << b.max_queries_per_name;

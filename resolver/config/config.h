@@ -75,6 +75,10 @@ struct ResolverConfig {
   bool qname_minimisation = true;
   bool harden_glue = true;
   bool prime_root = true;
+  // Distinct client questions being resolved at once per event loop; past it, new
+  // questions are dropped (as Unbound's num-queries-per-thread) so a flood of unique
+  // names cannot grow memory without bound.
+  uint32_t max_queries_in_flight = 1024;
   BudgetConfig budgets;
 
   bool operator==(const ResolverConfig &) const = default;

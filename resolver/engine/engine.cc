@@ -91,6 +91,10 @@ void Engine::resolve(const Question &question, Completion done) {
   drive(ref);
 }
 
+bool Engine::is_in_flight(const Question &question) const {
+  return by_question_.contains(question_key(question));
+}
+
 std::optional<std::string> Engine::spent_budget(const Request &request) const {
   const auto &budgets = env_.config.resolver.budgets;
   if (env_.clock.now_monotonic_ms() - request.started_ms >= budgets.max_time_ms)
@@ -193,7 +197,10 @@ void Engine::on_transport_result(uint64_t request_id, const OutgoingQuery &query
     case TransportStatus::reply: {
       ParseError error = ParseError::none;
       auto reply = parse_message(reinterpret_cast<const uint8_t *>(result.wire.data()), result.wire.size(), &error);
-      bool case_matches = reply && reply->question() && reply->question()->name.wire() == query.question.name.wire();
+      bool questionless_error = reply && reply->questions.empty() &&
+                                (reply->rcode == rcode::FORMERR || reply->rcode == rcode::NOTIMP);
+      bool case_matches = questionless_error ||
+                          (reply && reply->question() && reply->question()->name.wire() == query.question.name.wire());
       if (reply && reply->qr && reply->question() && !case_matches && !no_caps_servers_.contains(query.server)) {
         // The fallback for 0x20: some servers do not preserve case. Stop using it with
         // this one and ask it again at once.

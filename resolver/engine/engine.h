@@ -58,6 +58,7 @@ public:
   void resolve(const Question &question, Completion done);
 
   size_t in_flight() const { return requests_.size(); }
+  bool is_in_flight(const Question &question) const;
   const EngineStats &stats() const { return stats_; }
 
 private:

@@ -25,7 +25,13 @@ bool response_matches_query(std::string_view wire, uint16_t id, const Question &
   if (size < kDnsHeaderSize) return false;
   if (read_u16(data) != id) return false;
   if ((data[2] & 0x80) == 0) return false;    // QR: a query is not an answer
-  if (read_u16(data + 4) != 1) return false;  // QDCOUNT
+  const uint16_t qdcount = read_u16(data + 4);
+  // RFC 6891 7: servers that do not know EDNS may answer FORMERR (or NOTIMP) without
+  // repeating the question; the ID and the connected socket still vouch for it, and
+  // the iterator needs it to fall back to plain DNS quickly.
+  const unsigned rcode = data[3] & 0x0F;
+  if (qdcount == 0 && (rcode == 1 || rcode == 4)) return true;
+  if (qdcount != 1) return false;
   // The question name follows the header and cannot be compressed (there is nothing
   // before it to point at).
   const size_t name_length = wire_name_length(data, size, kDnsHeaderSize);

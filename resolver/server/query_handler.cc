@@ -231,6 +231,12 @@ Disposition ClientQueryHandler::slow_path(QueryContext &context) {
   }
   if (answer_now) return reply_now(context, build_reply(*query, immediate, context.tcp, false));
 
+  if (engine_.in_flight() >= config_.resolver.max_queries_in_flight && !engine_.is_in_flight(question)) {
+    ++stats_.overload_dropped;
+    RSV_LOG(debug, "dropping %s from %s: %u questions in flight", question.name.to_text().c_str(),
+            context.client.to_string().c_str(), config_.resolver.max_queries_in_flight);
+    return Disposition::drop;
+  }
   auto channel = context.defer();
   bool tcp = context.tcp;
   engine_.resolve(question, [this, channel, tcp, query = std::move(*query)](const Resolution &result) {

@@ -26,6 +26,7 @@ struct ServerStats {
   uint64_t refused = 0;
   uint64_t dropped = 0;
   uint64_t formerr = 0;
+  uint64_t overload_dropped = 0;
 };
 
 class ClientQueryHandler final : public QueryHandler {

@@ -102,7 +102,8 @@ private:
   static std::vector<ResourceRecord> find(const FakeZone &zone, const Name &owner, uint16_t type) {
     std::vector<ResourceRecord> out;
     for (const auto &rr : zone.records)
-      if (rr.type == type && rr.owner == owner) out.push_back(rr);
+      if ((rr.type == type || (rr.type == rrtype::RRSIG && rr.rrsig_type_covered() == type)) && rr.owner == owner)
+        out.push_back(rr);
     return out;
   }
 };
@@ -180,8 +181,7 @@ private:
           reply = Message{};
           reply.id = parsed->id;
           reply.qr = true;
-          reply.questions = parsed->questions;
-          reply.rcode = rcode::FORMERR;
+          reply.rcode = rcode::FORMERR;  // like old servers: no question section
         }
         break;
       case ServerBehaviour::lowercases_question: reply.questions[0].name = reply.questions[0].name.lowered(); break;

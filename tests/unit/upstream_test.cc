@@ -133,6 +133,13 @@ TEST(ResponseMatching, ChecksIdQrAndQuestion) {
   std::string no_question = reply.substr(0, 12);
   no_question[5] = 0;
   EXPECT_FALSE(response_matches_query(no_question, 100, question));
+  // RFC 6891 7: a FORMERR or NOTIMP without a question (servers that do not know EDNS).
+  std::string formerr = no_question;
+  formerr[3] = static_cast<char>((formerr[3] & 0xF0) | 1);
+  EXPECT_TRUE(response_matches_query(formerr, 100, question));
+  EXPECT_FALSE(response_matches_query(formerr, 101, question));
+  formerr[3] = static_cast<char>((formerr[3] & 0xF0) | 2);  // SERVFAIL must repeat the question
+  EXPECT_FALSE(response_matches_query(formerr, 100, question));
 }
 
 TEST_F(UpstreamTest, AcceptsTheAuthoritysReply) {

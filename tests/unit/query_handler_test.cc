@@ -1,0 +1,238 @@
+// The server's query handling, driven with raw packets and a fake network.
+#include "resolver/server/query_handler.h"
+
+#include <gtest/gtest.h>
+
+#include <memory>
+
+#include "cache/infra_cache.h"
+#include "tests/scenario/fake_network.h"
+
+namespace rsv {
+namespace {
+
+using testing::FakeNetwork;
+
+class CapturingChannel final : public ReplyChannel {
+public:
+  void send(std::string_view wire) override { replies.emplace_back(wire); }
+  std::vector<std::string> replies;
+};
+
+class TestContext final : public QueryContext {
+public:
+  TestContext(const std::string &wire, const char *client, bool over_tcp) : packet(wire) {
+    query = reinterpret_cast<const uint8_t *>(packet.data());
+    query_size = packet.size();
+    this->client = *SocketAddress::parse(client);
+    tcp = over_tcp;
+    reply_buffer = buffer;
+    reply_capacity = sizeof buffer;
+  }
+  std::shared_ptr<ReplyChannel> defer() override {
+    channel = std::make_shared<CapturingChannel>();
+    return channel;
+  }
+  std::string packet;
+  uint8_t buffer[65535];
+  std::shared_ptr<CapturingChannel> channel;
+};
+
+struct ServerHarness {
+  ManualClock clock;
+  SeededRandom random{7};
+  Config config = make_config();
+  RRsetCache rrsets{clock, 8u << 20, TtlPolicy{}};
+  MessageCache messages{clock, 8u << 20};
+  InfraCache infra{clock};
+  FakeNetwork net{clock};
+  DelegationPoint hints;
+  std::unique_ptr<Engine> engine;
+  std::unique_ptr<ClientQueryHandler> handler;
+
+  static Config make_config() {
+    Config c = default_config();
+    c.network.do_not_query_localhost = false;
+    c.network.do_ip6 = false;
+    c.access_control = {AclRule{*Prefix::parse("127.0.0.0/8"), AclAction::allow},
+                        AclRule{*Prefix::parse("10.0.0.0/8"), AclAction::refuse},
+                        AclRule{*Prefix::parse("192.168.0.0/16"), AclAction::deny}};
+    return c;
+  }
+
+  ServerHarness() {
+    hints.zone = Name::root();
+    NameServer root;
+    root.name = *Name::from_text("a.root.");
+    root.addresses.push_back(*SocketAddress::parse("127.1.0.1"));
+    root.address_lookup_done = true;
+    hints.servers.push_back(root);
+    auto &server = net.server("127.1.0.1");
+    std::string text = ". SOA a.root. h.root. 1 3600 600 86400 300\n. NS a.root.\na.root. A 127.1.0.1\n"
+                       "www.example. A 192.0.2.1\n";
+    for (int i = 0; i < 40; ++i) text += "big.example. TXT \"" + std::string(100, 'a' + i % 26) + std::to_string(i) + "\"\n";
+    server.zones.push_back({Name::root(), testing::zone_records(text, ".")});
+    rebuild();
+  }
+
+  void rebuild() {
+    engine = std::make_unique<Engine>(EngineEnv{rrsets, infra, clock, random, config, hints}, net);
+    handler = std::make_unique<ClientQueryHandler>(config, messages, rrsets, *engine, hints);
+  }
+
+  // Sends `wire`; returns the reply (empty when dropped).
+  std::string ask(const std::string &wire, const char *client = "127.0.0.1@5353", bool tcp = false) {
+    TestContext context(wire, client, tcp);
+    Disposition d = handler->handle(context);
+    if (d == Disposition::reply) return std::string(reinterpret_cast<char *>(context.buffer), context.reply_size);
+    if (d == Disposition::drop) return {};
+    net.run();
+    EXPECT_TRUE(context.channel && context.channel->replies.size() == 1);
+    return context.channel && !context.channel->replies.empty() ? context.channel->replies[0] : std::string();
+  }
+};
+
+std::string query_wire(const char *name, uint16_t type, uint16_t id = 0x1234, bool rd = true,
+                       std::optional<Edns> edns = Edns{}) {
+  return encode_query(id, Question{*Name::from_text(name), type, rrclass::IN}, rd, edns, false);
+}
+
+Message parse(const std::string &wire) {
+  ParseError e;
+  auto m = parse_message(reinterpret_cast<const uint8_t *>(wire.data()), wire.size(), &e);
+  EXPECT_TRUE(m) << to_string(e);
+  return m.value_or(Message{});
+}
+
+TEST(QueryHandler, ResolvesThenAnswersRepeatsFromTheFastPath) {
+  ServerHarness h;
+  auto first = parse(h.ask(query_wire("www.example.", rrtype::A)));
+  EXPECT_EQ(first.rcode, rcode::NOERROR);
+  ASSERT_EQ(first.answer.size(), 1u);
+  size_t sent = h.net.sent.size();
+  h.clock.advance_seconds(5);
+  auto wire = h.ask(query_wire("WWW.Example.", rrtype::A, 0x4321));
+  auto second = parse(wire);
+  EXPECT_EQ(h.net.sent.size(), sent) << "no upstream query for a cached answer";
+  EXPECT_EQ(h.handler->stats().cache_hits, 1u);
+  EXPECT_EQ(second.id, 0x4321);
+  EXPECT_TRUE(second.qr && second.ra && second.rd);
+  EXPECT_EQ(second.questions[0].name.to_text(), "WWW.Example.") << "the client's case is echoed";
+  ASSERT_EQ(second.answer.size(), 1u);
+  EXPECT_EQ(second.answer[0].ttl, first.answer[0].ttl - 5) << "TTLs count down";
+  ASSERT_TRUE(second.edns);
+  EXPECT_EQ(second.edns->udp_size, 1232);
+}
+
+TEST(QueryHandler, MalformedQueriesGetFormerr) {
+  ServerHarness h;
+  std::string garbage = query_wire("www.example.", rrtype::A);
+  garbage.resize(garbage.size() - 3);
+  EXPECT_EQ(parse(h.ask(garbage)).rcode, rcode::FORMERR);
+  std::string two_questions = query_wire("www.example.", rrtype::A, 1, true, std::nullopt);
+  two_questions[5] = 2;
+  EXPECT_EQ(parse(h.ask(two_questions)).rcode, rcode::FORMERR);
+  EXPECT_TRUE(h.ask(std::string("\x12\x34\x01", 3)).empty()) << "shorter than a header: dropped";
+}
+
+TEST(QueryHandler, UnknownOpcodeGetsNotimp) {
+  ServerHarness h;
+  std::string q = query_wire("www.example.", rrtype::A);
+  q[2] = static_cast<char>(q[2] | (2 << 3));  // opcode STATUS
+  EXPECT_EQ(parse(h.ask(q)).rcode, rcode::NOTIMP);
+}
+
+TEST(QueryHandler, UnknownEdnsVersionGetsBadvers) {
+  ServerHarness h;
+  Edns edns;
+  edns.version = 1;
+  auto reply = parse(h.ask(query_wire("www.example.", rrtype::A, 1, true, edns)));
+  EXPECT_EQ(reply.rcode, rcode::BADVERS);
+  EXPECT_TRUE(h.net.sent.empty());
+}
+
+TEST(QueryHandler, AnyGetsAMinimalAnswer) {
+  ServerHarness h;
+  auto reply = parse(h.ask(query_wire("www.example.", rrtype::ANY)));
+  EXPECT_EQ(reply.rcode, rcode::NOERROR);
+  ASSERT_EQ(reply.answer.size(), 1u);
+  EXPECT_EQ(reply.answer[0].type, 13) << "RFC 8482 HINFO";
+  EXPECT_TRUE(h.net.sent.empty());
+}
+
+TEST(QueryHandler, AccessControlRefusesAndDrops) {
+  ServerHarness h;
+  EXPECT_EQ(parse(h.ask(query_wire("www.example.", rrtype::A), "10.1.2.3@999")).rcode, rcode::REFUSED);
+  EXPECT_TRUE(h.ask(query_wire("www.example.", rrtype::A), "192.168.1.1@999").empty());
+  EXPECT_EQ(parse(h.ask(query_wire("www.example.", rrtype::A), "172.16.0.1@999")).rcode, rcode::REFUSED)
+      << "no matching rule: refused";
+  EXPECT_TRUE(h.net.sent.empty());
+}
+
+TEST(QueryHandler, RecursionNotDesiredAnswersFromCacheOnly) {
+  ServerHarness h;
+  auto reply = parse(h.ask(query_wire("www.example.", rrtype::A, 1, false)));
+  EXPECT_TRUE(h.net.sent.empty()) << "RD=0 must not cause upstream queries";
+  EXPECT_TRUE(reply.answer.empty());
+  EXPECT_FALSE(reply.authority.empty()) << "a referral to the closest known servers";
+  h.ask(query_wire("www.example.", rrtype::A));
+  size_t sent = h.net.sent.size();
+  auto cached = parse(h.ask(query_wire("www.example.", rrtype::A, 2, false)));
+  EXPECT_EQ(cached.answer.size(), 1u);
+  EXPECT_EQ(h.net.sent.size(), sent);
+}
+
+TEST(QueryHandler, TruncatesForSmallBuffersAndAnswersInFullOverTcp) {
+  ServerHarness h;
+  Edns small;
+  small.udp_size = 512;
+  auto udp = parse(h.ask(query_wire("big.example.", rrtype::TXT, 1, true, small)));
+  EXPECT_TRUE(udp.tc);
+  EXPECT_TRUE(udp.answer.empty());
+  auto cached_udp = parse(h.ask(query_wire("big.example.", rrtype::TXT, 2, true, small)));
+  EXPECT_TRUE(cached_udp.tc) << "a cached answer too big for the client is truncated too";
+  auto tcp = parse(h.ask(query_wire("big.example.", rrtype::TXT, 3, true, small), "127.0.0.1@5353", true));
+  EXPECT_FALSE(tcp.tc);
+  EXPECT_EQ(tcp.answer.size(), 40u);
+}
+
+TEST(QueryHandler, DropsNewQuestionsBeyondTheInFlightLimit) {
+  ServerHarness h;
+  h.config.resolver.max_queries_in_flight = 1;
+  h.rebuild();
+  TestContext first(query_wire("www.example.", rrtype::A), "127.0.0.1@1", false);
+  EXPECT_EQ(h.handler->handle(first), Disposition::deferred);
+  TestContext same(query_wire("www.example.", rrtype::A, 9), "127.0.0.1@2", false);
+  EXPECT_EQ(h.handler->handle(same), Disposition::deferred) << "joins the question in flight";
+  TestContext other(query_wire("other.example.", rrtype::A), "127.0.0.1@3", false);
+  EXPECT_EQ(h.handler->handle(other), Disposition::drop);
+  h.net.run();
+  EXPECT_EQ(first.channel->replies.size(), 1u);
+  EXPECT_EQ(same.channel->replies.size(), 1u);
+}
+
+TEST(QueryHandler, NonInClassIsRefused) {
+  ServerHarness h;
+  std::string q = encode_query(1, Question{*Name::from_text("id.server."), rrtype::TXT, rrclass::CH}, true, Edns{}, false);
+  EXPECT_EQ(parse(h.ask(q)).rcode, rcode::REFUSED);
+}
+
+TEST(QueryHandler, WithoutDoDnssecRecordsAreLeftOut) {
+  ServerHarness h;
+  auto &zone = h.net.server("127.1.0.1").zones[0].records;
+  ResourceRecord sig{*Name::from_text("www.example."), rrtype::RRSIG, rrclass::IN, 300,
+                     std::string("\x00\x01\x08\x02\x00\x00\x01\x2c\x00\x00\x00\x00\x00\x00\x00\x00\x00\x01\x00", 19) +
+                         std::string("\x00", 1) + std::string(64, 'x')};
+  zone.push_back(sig);
+  auto plain = parse(h.ask(query_wire("www.example.", rrtype::A)));
+  for (const auto &rr : plain.answer) EXPECT_NE(rr.type, rrtype::RRSIG);
+  Edns with_do;
+  with_do.dnssec_ok = true;
+  auto dnssec = parse(h.ask(query_wire("www.example.", rrtype::A, 2, true, with_do)));
+  bool has_sig = false;
+  for (const auto &rr : dnssec.answer) has_sig |= rr.type == rrtype::RRSIG;
+  EXPECT_TRUE(has_sig) << "DO set: RRSIGs are included";
+}
+
+}  // namespace
+}  // namespace rsv
