@@ -338,6 +338,17 @@ private:
          }},
         // RFC 4035 4.7: bogus data may be cached, but only briefly.
         {"bogus-ttl", [&](const Item &i) { d.bogus_ttl = read_uint(i, 0, 86400); }},
+        {"max-rrsigs-per-rrset", [&](const Item &i) { d.max_rrsigs_per_rrset = read_uint(i, 1, 1000); }},
+        {"max-keys-per-tag", [&](const Item &i) { d.max_keys_per_tag = read_uint(i, 1, 1000); }},
+        {"max-ds-per-zone", [&](const Item &i) { d.max_ds_per_zone = read_uint(i, 1, 1000); }},
+        {"max-verifications-per-response",
+         [&](const Item &i) { d.max_verifications_per_response = read_uint(i, 1, 100000); }},
+        {"max-verifications-per-query",
+         [&](const Item &i) { d.max_verifications_per_query = read_uint(i, 1, 100000); }},
+        {"max-nsec3-per-response", [&](const Item &i) { d.max_nsec3_per_response = read_uint(i, 1, 1000); }},
+        {"max-nsec3-hashes-per-query",
+         [&](const Item &i) { d.max_nsec3_hashes_per_query = read_uint(i, 1, 1000000); }},
+        {"max-nsec3-iterations", [&](const Item &i) { d.max_nsec3_iterations = read_uint(i, 0, 2500); }},
     };
   }
 
@@ -530,6 +541,14 @@ std::string dump_config(const Config &c) {
   emit_string_list(out, "negative-trust-anchors",
                    texts(c.dnssec.negative_trust_anchors, [](const Name &n) { return n.to_text(); }));
   out << YAML::Key << "bogus-ttl" << YAML::Value << c.dnssec.bogus_ttl;
+  out << YAML::Key << "max-rrsigs-per-rrset" << YAML::Value << c.dnssec.max_rrsigs_per_rrset;
+  out << YAML::Key << "max-keys-per-tag" << YAML::Value << c.dnssec.max_keys_per_tag;
+  out << YAML::Key << "max-ds-per-zone" << YAML::Value << c.dnssec.max_ds_per_zone;
+  out << YAML::Key << "max-verifications-per-response" << YAML::Value << c.dnssec.max_verifications_per_response;
+  out << YAML::Key << "max-verifications-per-query" << YAML::Value << c.dnssec.max_verifications_per_query;
+  out << YAML::Key << "max-nsec3-per-response" << YAML::Value << c.dnssec.max_nsec3_per_response;
+  out << YAML::Key << "max-nsec3-hashes-per-query" << YAML::Value << c.dnssec.max_nsec3_hashes_per_query;
+  out << YAML::Key << "max-nsec3-iterations" << YAML::Value << c.dnssec.max_nsec3_iterations;
   out << YAML::EndMap;
 
   out << YAML::EndMap;

@@ -98,6 +98,16 @@ struct DnssecConfig {
   std::vector<std::string> trust_anchor_files = {kDefaultTrustAnchorFile};
   std::vector<Name> negative_trust_anchors;
   uint32_t bogus_ttl = 60;
+  // Bounds on validation work against hostile zones (KeyTrap, CVE-2023-50387, and
+  // NSEC3 hashing, CVE-2023-50868). Past one, the answer is SERVFAIL with an EDE.
+  uint32_t max_rrsigs_per_rrset = 8;
+  uint32_t max_keys_per_tag = 2;  // DNSKEYs with the same key tag and algorithm tried
+  uint32_t max_ds_per_zone = 8;
+  uint32_t max_verifications_per_response = 16;
+  uint32_t max_verifications_per_query = 64;
+  uint32_t max_nsec3_per_response = 8;
+  uint32_t max_nsec3_hashes_per_query = 600;
+  uint32_t max_nsec3_iterations = 50;  // RFC 9276 3.2: more makes the answer insecure (EDE 27)
 
   bool operator==(const DnssecConfig &) const = default;
 };
