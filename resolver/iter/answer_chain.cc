@@ -6,17 +6,6 @@ namespace rsv {
 
 namespace {
 
-// Records of `type` at `owner`, with the RRSIGs covering them.
-std::vector<ResourceRecord> rrset_with_signatures(const std::vector<ResourceRecord> &section, const Name &owner,
-                                                  uint16_t type) {
-  std::vector<ResourceRecord> out;
-  for (const auto &rr : section) {
-    bool matches = rr.type == type || (rr.type == rrtype::RRSIG && rr.rrsig_type_covered() == type);
-    if (matches && rr.owner == owner) out.push_back(rr);
-  }
-  return out;
-}
-
 const ResourceRecord *first_of_type(const std::vector<ResourceRecord> &records, uint16_t type) {
   for (const auto &rr : records)
     if (rr.type == type) return &rr;
@@ -34,6 +23,16 @@ const ResourceRecord *covering_dname(const std::vector<ResourceRecord> &answer, 
 }
 
 }  // namespace
+
+std::vector<ResourceRecord> rrset_with_signatures(const std::vector<ResourceRecord> &section, const Name &owner,
+                                                  uint16_t type) {
+  std::vector<ResourceRecord> out;
+  for (const auto &rr : section) {
+    bool matches = rr.type == type || (rr.type == rrtype::RRSIG && rr.rrsig_type_covered() == type);
+    if (matches && rr.owner == owner) out.push_back(rr);
+  }
+  return out;
+}
 
 AnswerChain follow_answer_chain(const std::vector<ResourceRecord> &answer, const Name &start, uint16_t qtype,
                                 std::vector<Name> &visited, size_t max_links) {

@@ -27,6 +27,10 @@ struct AnswerChain {
   Name final_name;                        // the last name reached
 };
 
+// Records of `type` at `owner` in `section`, with the RRSIGs covering them.
+std::vector<ResourceRecord> rrset_with_signatures(const std::vector<ResourceRecord> &section, const Name &owner,
+                                                  uint16_t type);
+
 // `visited` holds the names of the chain so far (the question name first); the
 // names reached are appended. `max_links` is the CNAME chain budget for the whole
 // chain, `visited` included.

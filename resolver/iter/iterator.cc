@@ -16,16 +16,6 @@ constexpr unsigned kMaxMinimiseSteps = 10;
 constexpr unsigned kMaxPrimingAttempts = 3;
 constexpr unsigned kServerRounds = 2;  // each server may be asked a question twice
 
-std::vector<ResourceRecord> records_at(const std::vector<ResourceRecord> &section, const Name &owner,
-                                       uint16_t type) {
-  std::vector<ResourceRecord> out;
-  for (const auto &rr : section) {
-    bool matches = rr.type == type || (rr.type == rrtype::RRSIG && rr.rrsig_type_covered() == type);
-    if (matches && rr.owner == owner) out.push_back(rr);
-  }
-  return out;
-}
-
 bool has_data(const std::vector<ResourceRecord> &records) {
   return std::any_of(records.begin(), records.end(), [](const ResourceRecord &rr) { return rr.type != rrtype::RRSIG; });
 }
@@ -233,7 +223,7 @@ IteratorAction Iterator::handle_prime() {
 }
 
 void Iterator::handle_priming_reply(const Message &reply) {
-  auto ns = records_at(reply.answer, Name::root(), rrtype::NS);
+  auto ns = rrset_with_signatures(reply.answer, Name::root(), rrtype::NS);
   if (reply.rcode != rcode::NOERROR || !has_data(ns)) {
     transition(IteratorState::start, "priming reply unusable");
     return;
@@ -450,7 +440,7 @@ bool Iterator::accept_referral(const Message &reply) {
     return true;
   }
   if (!last_question_.name.is_subdomain_of(child)) return false;
-  auto ns_records = records_at(reply.authority, child, rrtype::NS);
+  auto ns_records = rrset_with_signatures(reply.authority, child, rrtype::NS);
   std::vector<ResourceRecord> glue;
   for (const auto &rr : reply.additional)
     if (rr.type == rrtype::A || rr.type == rrtype::AAAA) glue.push_back(rr);

@@ -441,13 +441,8 @@ void TcpListener::open(const SocketAddress &address) {
   box->owner = this;
   box_ = box;
 
-  uv_os_fd_t fd = -1;
-  if (int rc = uv_fileno(reinterpret_cast<uv_handle_t *>(&box->handle), &fd); rc != 0)
-    fail("no descriptor", uvbox::error_text(rc));
-  // One listening socket per worker thread on the same address and port.
-  int one = 1;
-  if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0)
-    fail("SO_REUSEPORT", std::strerror(errno));
+  if (auto error = uvbox::enable_reuse_port(reinterpret_cast<uv_handle_t *>(&box->handle)); !error.empty())
+    fail("cannot share the port", error);
   unsigned flags = address.is_ipv6() ? UV_TCP_IPV6ONLY : 0;
   if (int rc = uv_tcp_bind(&box->handle, address.sockaddr_ptr(), flags); rc != 0)
     fail("cannot bind", uvbox::error_text(rc));

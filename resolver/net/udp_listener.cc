@@ -89,14 +89,8 @@ void UdpListener::open(EventLoop &loop, const SocketAddress &address) {
   box->handle.data = box;
   box_ = box;
 
-  uv_os_fd_t fd = -1;
-  if (int rc = uv_fileno(reinterpret_cast<uv_handle_t *>(&box->handle), &fd); rc != 0)
-    fail("no descriptor", uvbox::error_text(rc));
-  // SO_REUSEPORT (not SO_REUSEADDR): every worker thread binds the same address and
-  // port and the kernel balances datagrams across the sockets.
-  int one = 1;
-  if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0)
-    fail("SO_REUSEPORT", std::strerror(errno));
+  if (auto error = uvbox::enable_reuse_port(reinterpret_cast<uv_handle_t *>(&box->handle)); !error.empty())
+    fail("cannot share the port", error);
   // An IPv6 listener serves IPv6 only; IPv4 clients reach the IPv4 listener.
   unsigned flags = address.is_ipv6() ? UV_UDP_IPV6ONLY : 0;
   if (int rc = uv_udp_bind(&box->handle, address.sockaddr_ptr(), flags); rc != 0)

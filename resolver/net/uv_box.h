@@ -21,6 +21,10 @@
 
 #include <uv.h>
 
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <cstring>
 #include <string>
 
 #include "resolver/wire/address.h"
@@ -44,6 +48,18 @@ void delete_unregistered_box(Box *box) {
 // Text of a libuv error code for exceptions and logs ("EADDRINUSE: address already in use").
 inline std::string error_text(int code) {
   return std::string(uv_err_name(code)) + ": " + uv_strerror(code);
+}
+
+// SO_REUSEPORT (not SO_REUSEADDR): every worker thread binds the same address and
+// port, and the kernel balances queries across their sockets. Returns an error text,
+// or an empty string on success.
+inline std::string enable_reuse_port(uv_handle_t *handle) {
+  uv_os_fd_t fd = -1;
+  if (int rc = uv_fileno(handle, &fd); rc != 0) return "no descriptor: " + error_text(rc);
+  int one = 1;
+  if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0)
+    return std::string("SO_REUSEPORT: ") + std::strerror(errno);
+  return {};
 }
 
 }  // namespace rsv::uvbox

@@ -11,15 +11,27 @@
 
 #include "cache/clock.h"
 #include "resolver/engine/transport.h"
+#include "resolver/iter/delegation.h"
 #include "resolver/wire/ldns_convert.h"
+#include "tests/unit/test_records.h"
 #include "resolver/wire/message.h"
 
 namespace rsv::testing {
 
 inline std::vector<ResourceRecord> zone_records(const std::string &text, const std::string &origin) {
-  std::vector<ResourceRecord> out;
-  for (auto &r : parse_zone_text("$TTL 300\n" + text, "test zone", *Name::from_text(origin))) out.push_back(r.record);
-  return out;
+  return records(text, origin);
+}
+
+// Root hints naming one server at `address`.
+inline DelegationPoint single_root_hint(const char *server_name, const char *address) {
+  DelegationPoint hints;
+  hints.zone = Name::root();
+  NameServer root;
+  root.name = *Name::from_text(server_name);
+  root.addresses.push_back(*SocketAddress::parse(address));
+  root.address_lookup_done = true;
+  hints.servers.push_back(root);
+  return hints;
 }
 
 struct FakeZone {

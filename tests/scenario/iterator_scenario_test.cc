@@ -33,12 +33,7 @@ struct Harness {
   }
 
   Harness() {
-    hints.zone = Name::root();
-    NameServer root;
-    root.name = *Name::from_text("a.root.");
-    root.addresses.push_back(*SocketAddress::parse("127.1.0.1"));
-    root.address_lookup_done = true;
-    hints.servers.push_back(root);
+    hints = testing::single_root_hint("a.root.", "127.1.0.1");
 
     add_zone("127.1.0.1", ".", R"(
 . SOA a.root. hostmaster.root. 1 3600 600 86400 300

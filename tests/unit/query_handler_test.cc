@@ -61,12 +61,7 @@ struct ServerHarness {
   }
 
   ServerHarness() {
-    hints.zone = Name::root();
-    NameServer root;
-    root.name = *Name::from_text("a.root.");
-    root.addresses.push_back(*SocketAddress::parse("127.1.0.1"));
-    root.address_lookup_done = true;
-    hints.servers.push_back(root);
+    hints = testing::single_root_hint("a.root.", "127.1.0.1");
     auto &server = net.server("127.1.0.1");
     std::string text = ". SOA a.root. h.root. 1 3600 600 86400 300\n. NS a.root.\na.root. A 127.1.0.1\n"
                        "www.example. A 192.0.2.1\n";

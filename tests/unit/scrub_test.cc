@@ -2,18 +2,13 @@
 
 #include <gtest/gtest.h>
 
-#include "resolver/wire/ldns_convert.h"
+#include "tests/unit/test_records.h"
 
 namespace rsv {
 namespace {
 
-std::vector<ResourceRecord> records(const std::string &text) {
-  std::vector<ResourceRecord> out;
-  for (auto &r : parse_zone_text("$TTL 300\n" + text, "test")) out.push_back(r.record);
-  return out;
-}
-
-Name n(const char *text) { return *Name::from_text(text); }
+using testing::n;
+using testing::records;
 
 TEST(Scrub, RemovesOutOfBailiwickRecords) {
   Message m;
