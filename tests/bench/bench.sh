@@ -197,6 +197,10 @@ start_resolver() {  # side address
   echo "$!"
 }
 
+rss_kb() {  # pid -> resident set size in KiB
+  awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0
+}
+
 # dnsperf doubles as the readiness probe: one query, one-second timeout.
 answers() {  # address query
   echo "$2" | dnsperf -s "$1" -p 53 -n 1 -t 1 2>/dev/null | grep -q 'Response codes: *NOERROR 1 '
@@ -249,6 +253,8 @@ run_side() {  # side address -> writes $WORK/<side>.results
     tail -20 "$WORK/$side/stdout" >&2 || true
     return 1
   fi
+  local rss_start rss_end
+  rss_start=$(rss_kb "$pid")
   log "$side: warming the cache with $HOT_COUNT names"
   measure "$address" "$WORK/hot.queries" "$WORK/$side.warm" -n 1 >/dev/null
   log "$side: cache hits for ${HIT_SECONDS}s"
@@ -256,7 +262,8 @@ run_side() {  # side address -> writes $WORK/<side>.results
   hit=$(measure "$address" "$WORK/hot.queries" "$WORK/$side.hit" -l "$HIT_SECONDS")
   log "$side: cache misses over $((NAME_COUNT - HOT_COUNT)) fresh names (at most ${MISS_SECONDS}s)"
   miss=$(measure "$address" "$WORK/miss.queries" "$WORK/$side.miss" -n 1 -l "$MISS_SECONDS")
-  printf 'hit %s\nmiss %s\n' "$hit" "$miss" >"$WORK/$side.results"
+  rss_end=$(rss_kb "$pid")
+  printf 'hit %s\nmiss %s\nmemory %s %s\n' "$hit" "$miss" "$rss_start" "$rss_end" >"$WORK/$side.results"
   # One side at a time has the CPU: stop this resolver before the other starts.
   stop_pid "$pid"
   forget_pid "$pid"
@@ -286,6 +293,15 @@ print_table() {
     printf '%-10s | %18.0f %12.0f %7s | %9s %9s | %9s %9s\n' "$label" "$oq" "$uq" \
       "$(awk -v a="$oq" -v b="$uq" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }')" \
       "$(field ours "$phase" 2)" "$(field ours "$phase" 3)" "$(field unbound "$phase" 2)" "$(field unbound "$phase" 3)"
+  done
+  echo
+  echo "memory (resident set; every name of the zone cached once, no DNSSEC):"
+  for side in ours unbound; do
+    local before after
+    before=$(field "$side" memory 1)
+    after=$(field "$side" memory 2)
+    printf '  %-8s %8s KiB at start, %8s KiB after %s names: %s bytes per cached name\n' "$side" "$before" "$after" \
+      "$NAME_COUNT" "$(awk -v a="$after" -v b="$before" -v n="$NAME_COUNT" 'BEGIN { printf "%.0f", (a - b) * 1024 / n }')"
   done
   echo
   echo "answers (sent / completed / NOERROR):"
