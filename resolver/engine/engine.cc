@@ -14,6 +14,7 @@ struct Engine::Request {
   std::vector<std::unique_ptr<Iterator>> stack;
   uint64_t started_ms = 0;
   uint32_t upstream_queries = 0;
+  uint32_t replies = 0;  // upstream replies received, usable or not
   std::unordered_map<std::string, uint32_t> queries_per_name;
   std::optional<std::string> exhausted;  // the budget that ended it
 };
@@ -109,7 +110,12 @@ void Engine::drive(Request &request) {
   for (;;) {
     if (auto spent = spent_budget(request)) {
       ++stats_.budget_exhausted;
-      finish(request, Resolution::failure(ede::OTHER, "resolution stopped: " + *spent));
+      // RFC 8914 4.23: when not a single authority answered, say so precisely.
+      if (request.replies == 0)
+        finish(request, Resolution::failure(ede::NO_REACHABLE_AUTHORITY,
+                                            "no authority answered (" + *spent + ")"));
+      else
+        finish(request, Resolution::failure(ede::OTHER, "resolution stopped: " + *spent));
       return;
     }
     Iterator &top = *request.stack.back();
@@ -195,6 +201,7 @@ void Engine::on_transport_result(uint64_t request_id, const OutgoingQuery &query
   Iterator &top = *request.stack.back();
   switch (result.status) {
     case TransportStatus::reply: {
+      ++request.replies;
       ParseError error = ParseError::none;
       auto reply = parse_message(reinterpret_cast<const uint8_t *>(result.wire.data()), result.wire.size(), &error);
       bool questionless_error = reply && reply->questions.empty() &&

@@ -1,0 +1,295 @@
+// OpenSSL 3 backend for dnssec/crypto.h. Public keys are imported straight from
+// their DNSKEY encodings with EVP_PKEY_fromdata / EVP_PKEY_new_raw_public_key, and
+// every OpenSSL object lives in a unique_ptr with its own free function.
+#include "dnssec/crypto.h"
+
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
+#include <openssl/ecdsa.h>
+#include <openssl/evp.h>
+#include <openssl/param_build.h>
+
+#include <array>
+#include <memory>
+#include <vector>
+
+namespace rsv {
+namespace {
+
+template <typename T, void (*Free)(T *)>
+struct OpensslDeleter {
+  void operator()(T *p) const {
+    if (p) Free(p);
+  }
+};
+
+using EvpPkey = std::unique_ptr<EVP_PKEY, OpensslDeleter<EVP_PKEY, EVP_PKEY_free>>;
+using EvpPkeyCtx = std::unique_ptr<EVP_PKEY_CTX, OpensslDeleter<EVP_PKEY_CTX, EVP_PKEY_CTX_free>>;
+using EvpMdCtx = std::unique_ptr<EVP_MD_CTX, OpensslDeleter<EVP_MD_CTX, EVP_MD_CTX_free>>;
+using EvpMd = std::unique_ptr<EVP_MD, OpensslDeleter<EVP_MD, EVP_MD_free>>;
+using Bignum = std::unique_ptr<BIGNUM, OpensslDeleter<BIGNUM, BN_free>>;
+using ParamBuilder = std::unique_ptr<OSSL_PARAM_BLD, OpensslDeleter<OSSL_PARAM_BLD, OSSL_PARAM_BLD_free>>;
+using Params = std::unique_ptr<OSSL_PARAM, OpensslDeleter<OSSL_PARAM, OSSL_PARAM_free>>;
+using EcdsaSig = std::unique_ptr<ECDSA_SIG, OpensslDeleter<ECDSA_SIG, ECDSA_SIG_free>>;
+
+const unsigned char *bytes(std::string_view s) { return reinterpret_cast<const unsigned char *>(s.data()); }
+
+// RFC 3110 2 allows moduli up to 4096 bits; refusing larger ones also bounds the
+// cost of one verification.
+constexpr size_t kMaxRsaModulusOctets = 512;
+constexpr size_t kMinRsaModulusOctets = 64;  // 512 bits, RFC 3110 2
+
+// ---- public key import ----------------------------------------------------------
+
+EvpPkey pkey_from_params(const char *key_type, const OSSL_PARAM *params) {
+  EvpPkeyCtx ctx(EVP_PKEY_CTX_new_from_name(nullptr, key_type, nullptr));
+  if (!ctx || EVP_PKEY_fromdata_init(ctx.get()) != 1) return nullptr;
+  EVP_PKEY *raw = nullptr;
+  // EVP_PKEY_fromdata only stores into `raw` on success, so it is owned at once.
+  if (EVP_PKEY_fromdata(ctx.get(), &raw, EVP_PKEY_PUBLIC_KEY, const_cast<OSSL_PARAM *>(params)) != 1)
+    return nullptr;
+  return EvpPkey(raw);
+}
+
+// RFC 3110 2: exponent length (one octet, or zero then two octets), exponent, modulus.
+EvpPkey rsa_public_key(std::string_view key) {
+  if (key.empty()) return nullptr;
+  size_t exponent_length = static_cast<uint8_t>(key[0]);
+  size_t offset = 1;
+  if (exponent_length == 0) {
+    if (key.size() < 3) return nullptr;
+    exponent_length = (static_cast<size_t>(static_cast<uint8_t>(key[1])) << 8) | static_cast<uint8_t>(key[2]);
+    offset = 3;
+  }
+  if (exponent_length == 0 || key.size() <= offset + exponent_length) return nullptr;
+  std::string_view exponent = key.substr(offset, exponent_length);
+  std::string_view modulus = key.substr(offset + exponent_length);
+  if (modulus.size() < kMinRsaModulusOctets || modulus.size() > kMaxRsaModulusOctets) return nullptr;
+
+  Bignum n(BN_bin2bn(bytes(modulus), static_cast<int>(modulus.size()), nullptr));
+  Bignum e(BN_bin2bn(bytes(exponent), static_cast<int>(exponent.size()), nullptr));
+  ParamBuilder builder(OSSL_PARAM_BLD_new());
+  if (!n || !e || !builder) return nullptr;
+  if (OSSL_PARAM_BLD_push_BN(builder.get(), OSSL_PKEY_PARAM_RSA_N, n.get()) != 1 ||
+      OSSL_PARAM_BLD_push_BN(builder.get(), OSSL_PKEY_PARAM_RSA_E, e.get()) != 1)
+    return nullptr;
+  Params params(OSSL_PARAM_BLD_to_param(builder.get()));
+  if (!params) return nullptr;
+  return pkey_from_params("RSA", params.get());
+}
+
+// RFC 6605 4: the key is the uncompressed point Q = x | y without the 0x04 prefix.
+EvpPkey ecdsa_public_key(std::string_view key, const char *group, size_t coordinate_octets) {
+  if (key.size() != 2 * coordinate_octets) return nullptr;
+  std::string point;
+  point.reserve(key.size() + 1);
+  point.push_back('\x04');  // SEC 1 2.3.3: uncompressed point
+  point.append(key);
+  std::array<OSSL_PARAM, 3> params = {
+      OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, const_cast<char *>(group), 0),
+      OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, point.data(), point.size()),
+      OSSL_PARAM_construct_end(),
+  };
+  return pkey_from_params("EC", params.data());
+}
+
+// RFC 8080 3: the key is the raw public key, 32 octets for Ed25519, 57 for Ed448.
+EvpPkey eddsa_public_key(std::string_view key, int key_type, size_t key_octets) {
+  if (key.size() != key_octets) return nullptr;
+  return EvpPkey(EVP_PKEY_new_raw_public_key(key_type, nullptr, bytes(key), key.size()));
+}
+
+// ---- signature encodings --------------------------------------------------------
+
+// RFC 6605 4: the signature is r | s, each `coordinate_octets` long; OpenSSL wants DER.
+std::vector<unsigned char> ecdsa_signature_to_der(std::string_view signature, size_t coordinate_octets) {
+  if (signature.size() != 2 * coordinate_octets) return {};
+  EcdsaSig sig(ECDSA_SIG_new());
+  Bignum r(BN_bin2bn(bytes(signature), static_cast<int>(coordinate_octets), nullptr));
+  Bignum s(BN_bin2bn(bytes(signature.substr(coordinate_octets)), static_cast<int>(coordinate_octets), nullptr));
+  if (!sig || !r || !s) return {};
+  if (ECDSA_SIG_set0(sig.get(), r.get(), s.get()) != 1) return {};
+  r.release();  // owned by `sig` from here on
+  s.release();
+  int length = i2d_ECDSA_SIG(sig.get(), nullptr);
+  if (length <= 0) return {};
+  std::vector<unsigned char> der(static_cast<size_t>(length));
+  unsigned char *out = der.data();
+  if (i2d_ECDSA_SIG(sig.get(), &out) != length) return {};
+  return der;
+}
+
+// One-shot EVP verification; `digest_name` is null for EdDSA (the hash is built in).
+bool evp_verify(EVP_PKEY *key, const char *digest_name, std::string_view data, const unsigned char *signature,
+                size_t signature_length) {
+  if (!key) return false;
+  EvpMdCtx ctx(EVP_MD_CTX_new());
+  if (!ctx) return false;
+  if (EVP_DigestVerifyInit_ex(ctx.get(), nullptr, digest_name, nullptr, nullptr, key, nullptr) != 1) return false;
+  return EVP_DigestVerify(ctx.get(), signature, signature_length, bytes(data), data.size()) == 1;
+}
+
+bool verify_rsa(const char *digest_name, std::string_view key, std::string_view data, std::string_view signature) {
+  EvpPkey pkey = rsa_public_key(key);
+  return evp_verify(pkey.get(), digest_name, data, bytes(signature), signature.size());
+}
+
+bool verify_ecdsa(const char *group, size_t coordinate_octets, const char *digest_name, std::string_view key,
+                  std::string_view data, std::string_view signature) {
+  EvpPkey pkey = ecdsa_public_key(key, group, coordinate_octets);
+  std::vector<unsigned char> der = ecdsa_signature_to_der(signature, coordinate_octets);
+  if (der.empty()) return false;
+  return evp_verify(pkey.get(), digest_name, data, der.data(), der.size());
+}
+
+bool verify_eddsa(int key_type, size_t key_octets, size_t signature_octets, std::string_view key,
+                  std::string_view data, std::string_view signature) {
+  if (signature.size() != signature_octets) return false;  // RFC 8080 4
+  EvpPkey pkey = eddsa_public_key(key, key_type, key_octets);
+  return evp_verify(pkey.get(), nullptr, data, bytes(signature), signature.size());
+}
+
+// Verification without the "is this algorithm allowed" check, used by the probes.
+bool verify_unchecked(uint8_t algorithm, std::string_view key, std::string_view data, std::string_view signature) {
+  namespace alg = dnssec_algorithm;
+  switch (algorithm) {
+    case alg::RSASHA1:
+    case alg::RSASHA1_NSEC3_SHA1: return verify_rsa("SHA1", key, data, signature);
+    case alg::RSASHA256: return verify_rsa("SHA256", key, data, signature);
+    case alg::RSASHA512: return verify_rsa("SHA512", key, data, signature);
+    case alg::ECDSAP256SHA256: return verify_ecdsa("P-256", 32, "SHA256", key, data, signature);
+    case alg::ECDSAP384SHA384: return verify_ecdsa("P-384", 48, "SHA384", key, data, signature);
+    case alg::ED25519: return verify_eddsa(EVP_PKEY_ED25519, 32, 64, key, data, signature);
+    case alg::ED448: return verify_eddsa(EVP_PKEY_ED448, 57, 114, key, data, signature);
+    default: return false;
+  }
+}
+
+// ---- capability probes ----------------------------------------------------------
+
+std::string from_hex(std::string_view hex) {
+  auto nibble = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return 0;
+  };
+  std::string out;
+  out.reserve(hex.size() / 2);
+  for (size_t i = 0; i + 1 < hex.size(); i += 2) out.push_back(static_cast<char>(nibble(hex[i]) * 16 + nibble(hex[i + 1])));
+  return out;
+}
+
+// A throw-away 1024-bit RSA key (RFC 3110 form: exponent length 3, 65537, modulus)
+// and its PKCS#1 v1.5 SHA-1 signature over kSha1ProbeMessage, made with
+// `openssl dgst -sha1 -sign`. Verifying it tells whether the crypto policy in force
+// (e.g. a distribution that disables SHA-1 signatures) still accepts SHA-1.
+constexpr std::string_view kSha1ProbeMessage = "resolverd SHA-1 probe";
+constexpr std::string_view kSha1ProbeKeyHex =
+    "03010001"
+    "AAEF5B4D093B342A923D8452A1F5B57D70D1D6D76779853D969987284DDDA8F09D24084008C73FB8839381C66FE1D7E3C217733F"
+    "2318F43FD1591500369985345866B2F713E6735CEF5E93E3F75DF103131D0F6BCC9DC8FBECFD70DE203123412BD614DED3259ABD"
+    "FD668B50C32BEB23B59C5C05E6DFB5BD4605DA4F3608D85D";
+constexpr std::string_view kSha1ProbeSignatureHex =
+    "631c63090376e0a0f0a58a408310da316c225e75b1e679a071103106907e9dff4421532c08e1931efa8c4e14df48a046d44870694d"
+    "997bf2dda6a09f55c58927a7a4671d0fbe250e6422f62a7b8125819cb9961f180f5e7ceab5d5fb4aa6f3438cb0725f30463242a190"
+    "8d7bba3caa1ad91e758c7e36d1175c175acec381f9ea";
+
+bool sha1_signatures_allowed() {
+  static const bool allowed = verify_unchecked(dnssec_algorithm::RSASHA1, from_hex(kSha1ProbeKeyHex),
+                                               kSha1ProbeMessage, from_hex(kSha1ProbeSignatureHex));
+  return allowed;
+}
+
+bool provider_has(const char *key_type, const char *digest_name) {
+  EvpPkeyCtx ctx(EVP_PKEY_CTX_new_from_name(nullptr, key_type, nullptr));
+  if (!ctx) return false;
+  if (!digest_name) return true;
+  EvpMd md(EVP_MD_fetch(nullptr, digest_name, nullptr));
+  return md != nullptr;
+}
+
+struct AlgorithmAvailability {
+  bool rsa_sha256 = provider_has("RSA", "SHA256");
+  bool rsa_sha512 = provider_has("RSA", "SHA512");
+  bool ecdsa_p256 = provider_has("EC", "SHA256");
+  bool ecdsa_p384 = provider_has("EC", "SHA384");
+  bool ed25519 = provider_has("ED25519", nullptr);
+  bool ed448 = provider_has("ED448", nullptr);
+};
+
+const AlgorithmAvailability &availability() {
+  static const AlgorithmAvailability probed;
+  return probed;
+}
+
+const EVP_MD *digest_for_ds(uint8_t digest_type) {
+  switch (digest_type) {
+    case ds_digest_type::SHA1: return EVP_sha1();
+    case ds_digest_type::SHA256: return EVP_sha256();
+    case ds_digest_type::SHA384: return EVP_sha384();
+    default: return nullptr;
+  }
+}
+
+}  // namespace
+
+bool algorithm_supported(uint8_t algorithm) {
+  namespace alg = dnssec_algorithm;
+  const AlgorithmAvailability &have = availability();
+  switch (algorithm) {
+    // RFC 8624 3.1: RSASHA1 and RSASHA1-NSEC3-SHA1 are still "MUST" for validation,
+    // but some systems forbid SHA-1 signatures outright; then they count as unknown.
+    case alg::RSASHA1:
+    case alg::RSASHA1_NSEC3_SHA1: return sha1_signatures_allowed();
+    case alg::RSASHA256: return have.rsa_sha256;
+    case alg::RSASHA512: return have.rsa_sha512;
+    case alg::ECDSAP256SHA256: return have.ecdsa_p256;
+    case alg::ECDSAP384SHA384: return have.ecdsa_p384;
+    case alg::ED25519: return have.ed25519;
+    case alg::ED448: return have.ed448;
+    default: return false;  // RSAMD5, DSA, GOST (RFC 8624 3.1 "MUST NOT"), unknown
+  }
+}
+
+bool digest_supported(uint8_t digest_type) { return digest_for_ds(digest_type) != nullptr; }
+
+bool verify_signature(uint8_t algorithm, std::string_view public_key, std::string_view signed_data,
+                      std::string_view signature) {
+  if (!algorithm_supported(algorithm)) return false;
+  return verify_unchecked(algorithm, public_key, signed_data, signature);
+}
+
+std::string ds_digest(uint8_t digest_type, std::string_view owner_canonical_wire, std::string_view dnskey_rdata) {
+  const EVP_MD *md = digest_for_ds(digest_type);
+  EvpMdCtx ctx(EVP_MD_CTX_new());
+  if (!md || !ctx) return {};
+  std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
+  unsigned int length = 0;
+  if (EVP_DigestInit_ex2(ctx.get(), md, nullptr) != 1 ||
+      EVP_DigestUpdate(ctx.get(), owner_canonical_wire.data(), owner_canonical_wire.size()) != 1 ||
+      EVP_DigestUpdate(ctx.get(), dnskey_rdata.data(), dnskey_rdata.size()) != 1 ||
+      EVP_DigestFinal_ex(ctx.get(), digest.data(), &length) != 1)
+    return {};
+  return std::string(reinterpret_cast<const char *>(digest.data()), length);
+}
+
+std::string nsec3_hash(std::string_view name_canonical_wire, std::string_view salt, uint16_t iterations) {
+  EvpMdCtx ctx(EVP_MD_CTX_new());
+  if (!ctx) return {};
+  std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
+  unsigned int length = 0;
+  std::string_view input = name_canonical_wire;
+  // RFC 5155 5: iterations + 1 applications of H, each over (previous | salt).
+  for (uint32_t round = 0; round <= iterations; ++round) {
+    if (EVP_DigestInit_ex2(ctx.get(), EVP_sha1(), nullptr) != 1 ||
+        EVP_DigestUpdate(ctx.get(), input.data(), input.size()) != 1 ||
+        EVP_DigestUpdate(ctx.get(), salt.data(), salt.size()) != 1 ||
+        EVP_DigestFinal_ex(ctx.get(), digest.data(), &length) != 1)
+      return {};
+    input = std::string_view(reinterpret_cast<const char *>(digest.data()), length);
+  }
+  return std::string(input);
+}
+
+}  // namespace rsv

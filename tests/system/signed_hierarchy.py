@@ -1,0 +1,506 @@
+"""A separate, DNSSEC-signed DNS hierarchy for the validation tests.
+
+Its own root "." (KSK + ZSK), a signed TLD "sec." (KSK + ZSK) and one
+delegation per case below it: secure zones for every algorithm, NSEC3 zones,
+an insecure delegation, and deliberately broken zones.  Keys are generated at
+start (ldns-keygen, dnssec-keygen is not needed) and zones are signed with
+ldns-signzone, or dnssec-signzone (bind9-utils) for the NSEC3 opt-out zone,
+whose unsigned delegation needs to be left out of the NSEC3 chain.  Nothing
+here is resolverd code: the tests trust only these external tools.
+
+The broken zones are made by editing the signed zone text (see BREAKAGES);
+`DS_EDITS` changes what the parent publishes.  The resolver gets
+`root_hints` and `trust_anchor` (the root KSK's DS) from here.
+
+Address plan (IPv4 loopback, port 53; the old hierarchy uses 127.8-127.15):
+  127.20.0.1-2   root "."           (one NSD)
+  127.20.1.1-2   sec.               (one NSD)
+  127.20.2.N     leaf zones under sec., one address each (one NSD for all of
+                 them: siblings only, so no server is asked for a child of a
+                 zone it serves)
+  127.20.3.1     unsigned.optout.sec (unsigned, below the opt-out zone)
+Resolvers under test listen on 127.21.x.y (see conftest.py).
+"""
+
+import base64
+import os
+import random
+import subprocess
+import time
+
+import dns.dnssec
+import dns.name
+import dns.rdata
+import dns.rdataclass
+import dns.rdatatype
+
+import procs
+from hierarchy import NsdGroup, _answers
+
+ROOT_ADDRS = ["127.20.0.1", "127.20.0.2"]
+SEC_ADDRS = ["127.20.1.1", "127.20.1.2"]
+UNSIGNED_CHILD = "unsigned.optout.sec"
+UNSIGNED_CHILD_ADDR = "127.20.3.1"
+LDNS_KEYGEN = "/usr/bin/ldns-keygen"
+LDNS_SIGNZONE = "/usr/bin/ldns-signzone"
+DNSSEC_SIGNZONE = "/usr/bin/dnssec-signzone"
+
+ALG_NAMES = {8: "RSASHA256", 10: "RSASHA512", 13: "ECDSAP256SHA256",
+             14: "ECDSAP384SHA384", 15: "ED25519", 16: "ED448"}
+
+# zone -> how it is built.  alg: DNSSEC algorithm (None: unsigned);
+# denial: "nsec" | "nsec3" (iterations 0, empty salt) | "nsec3-iter51" |
+# "optout"; wild: has *.wild; ksk_zsk: separate KSK and ZSK (else one CSK).
+LEAVES = {
+    "rsasha256.sec": dict(alg=8),
+    "rsasha512.sec": dict(alg=10),
+    "ecdsa256.sec": dict(alg=13, wild=True),
+    "ecdsa384.sec": dict(alg=14),
+    "ed25519.sec": dict(alg=15),
+    "ed448.sec": dict(alg=16),
+    "nsec3.sec": dict(alg=13, denial="nsec3", wild=True),
+    "optout.sec": dict(alg=13, denial="optout"),
+    "insecure.sec": dict(alg=None),
+    "tampered.sec": dict(alg=13),
+    "expired.sec": dict(alg=13),
+    "future.sec": dict(alg=13),
+    "wrongds.sec": dict(alg=13),
+    "noselfsig.sec": dict(alg=13, ksk_zsk=True),
+    "stripped.sec": dict(alg=13),
+    "unknownalg.sec": dict(alg=13),
+    "unknowndigest.sec": dict(alg=13),
+    "iter51.sec": dict(alg=13, denial="nsec3-iter51"),
+    "nxbad.sec": dict(alg=13),
+    # RSA so that the look-alike keys are loadable and each try costs a real
+    # verification (ECDSA/EdDSA look-alikes are mostly not valid points).
+    # keytrap.sec: the look-alikes share the DS key's tag (KeyTrap at the
+    # DNSKEY RRset); sigtrap.sec: they share another tag, so the DNSKEY RRset
+    # validates and all the work lands on www's A RRset (KeySigTrap).
+    "keytrap.sec": dict(alg=8),
+    "sigtrap.sec": dict(alg=8),
+}
+for _i, _z in enumerate(LEAVES):
+    LEAVES[_z].setdefault("denial", "nsec")
+    LEAVES[_z].setdefault("wild", False)
+    LEAVES[_z].setdefault("ksk_zsk", False)
+    LEAVES[_z]["addr"] = f"127.20.2.{_i + 1}"
+
+KEYTRAP_KEYS = 30   # extra DNSKEYs sharing the real key's tag and algorithm
+KEYTRAP_SIGS = 30   # garbage RRSIGs with that tag over www.keytrap.sec A
+TAMPERED_A = "192.0.2.166"
+
+
+def zone_index(zone):
+    return list(LEAVES).index(zone) + 1
+
+
+def www_a(zone):
+    return f"192.0.2.{zone_index(zone)}"
+
+
+def wild_a(zone):
+    return f"192.0.2.{100 + zone_index(zone)}"
+
+
+def _ts(t):
+    return time.strftime("%Y%m%d%H%M%S", time.gmtime(t))
+
+
+# --------------------------------------------------------------------------
+# keys
+
+
+class Key:
+    """One key pair made by ldns-keygen: base path (no extension) + DNSKEY."""
+
+    def __init__(self, keydir, zone, alg, ksk):
+        argv = [LDNS_KEYGEN, "-a", ALG_NAMES[alg]]
+        if alg in (8, 10):
+            argv += ["-b", "2048"]
+        if ksk:
+            argv.append("-k")
+        argv.append(zone if zone != "." else ".")
+        out = subprocess.run(argv, cwd=keydir, capture_output=True, text=True, check=True)
+        self.base = os.path.join(keydir, out.stdout.strip().splitlines()[-1])
+        self.zone = zone
+        self.alg = alg
+        line = [ln for ln in open(self.base + ".key") if ln.strip() and not ln.startswith(";")][0]
+        line = line.split(";")[0]
+        parts = line.split()
+        i = parts.index("DNSKEY")
+        self.dnskey = dns.rdata.from_text(dns.rdataclass.IN, dns.rdatatype.DNSKEY,
+                                          " ".join(parts[i + 1:]))
+        self.tag = dns.dnssec.key_id(self.dnskey)
+
+    def ds(self, digest="SHA256"):
+        return dns.dnssec.make_ds(dns.name.from_text(self.zone), self.dnskey, digest)
+
+    def dnskey_line(self, ttl=300):
+        owner = self.zone if self.zone == "." else self.zone + "."
+        return f"{owner} {ttl} IN DNSKEY {self.dnskey.to_text()}\n"
+
+
+def keytag(rdata_wire):
+    """RFC 4034 Appendix B."""
+    ac = 0
+    for i, b in enumerate(rdata_wire):
+        ac += b if i & 1 else b << 8
+    ac += (ac >> 16) & 0xFFFF
+    return ac & 0xFFFF
+
+
+def lookalike_dnskeys(key, count, rng, flags=256, tag=None):
+    """DNSKEY rdata texts with key's algorithm and key tag (or `tag`) but
+    other key bytes.
+
+    The tag is a 16-bit one's-complement-ish sum of the rdata words, so we
+    randomise some modulus bytes and then pick one more 16-bit word (at an even
+    rdata offset) that brings the sum back to the wanted tag."""
+    tag = key.tag if tag is None else tag
+    pub = bytearray(key.dnskey.key)
+    assert key.alg in (8, 10) and pub[0] != 0, "RSA key with a 1-byte exponent length expected"
+    mod_off = 1 + pub[0]  # modulus offset inside the key field
+    out = []
+    while len(out) < count:
+        k = bytearray(pub)
+        for i in range(mod_off + 40, mod_off + 72):  # random middle modulus bytes
+            k[i] = rng.randrange(256)
+        # the word to solve for sits at an even rdata offset (rdata = 4 + key)
+        w_off = mod_off + 100
+        if (4 + w_off) % 2:
+            w_off += 1
+        k[w_off] = k[w_off + 1] = 0
+        head = bytes([flags >> 8, flags & 0xFF, 3, key.alg])
+        s = sum(b if i & 1 else b << 8 for i, b in enumerate(head + k))
+        for w in range(65536):
+            if (s + w + ((s + w) >> 16)) & 0xFFFF == tag:
+                break
+        else:  # pragma: no cover - always solvable
+            continue
+        k[w_off], k[w_off + 1] = w >> 8, w & 0xFF
+        rd = dns.rdata.from_text(dns.rdataclass.IN, dns.rdatatype.DNSKEY,
+                                 f"{flags} 3 {key.alg} {base64.b64encode(bytes(k)).decode()}")
+        assert dns.dnssec.key_id(rd) == tag
+        if bytes(k) != bytes(pub) and rd.to_text() not in out:
+            out.append(rd.to_text())
+    return out
+
+
+# --------------------------------------------------------------------------
+# zone text
+
+
+def _soa(zone, minimum=60):
+    o = "." if zone == "." else zone + "."
+    ns = "a.root-servers.net." if zone == "." else f"ns1.{zone}."
+    host = "hostmaster.root-servers.net." if zone == "." else f"hostmaster.{zone}."
+    return f"{o} 300 IN SOA {ns} {host} 1 3600 900 604800 {minimum}\n"
+
+
+def root_text():
+    z = "$TTL 86400\n" + _soa(".", 300)
+    z += ". IN NS a.root-servers.net.\n. IN NS b.root-servers.net.\n"
+    z += f"a.root-servers.net. IN A {ROOT_ADDRS[0]}\nb.root-servers.net. IN A {ROOT_ADDRS[1]}\n"
+    z += "sec. IN NS ns1.sec.\nsec. IN NS ns2.sec.\n"
+    z += f"ns1.sec. IN A {SEC_ADDRS[0]}\nns2.sec. IN A {SEC_ADDRS[1]}\n"
+    return z
+
+
+def sec_text(ds_lines):
+    z = "$TTL 3600\n" + _soa("sec", 300)
+    z += "sec. IN NS ns1.sec.\nsec. IN NS ns2.sec.\n"
+    z += f"ns1.sec. IN A {SEC_ADDRS[0]}\nns2.sec. IN A {SEC_ADDRS[1]}\n"
+    for zone, spec in LEAVES.items():
+        z += f"{zone}. IN NS ns1.{zone}.\nns1.{zone}. IN A {spec['addr']}\n"
+    z += "".join(ds_lines)
+    return z
+
+
+def leaf_text(zone, spec):
+    i = zone_index(zone)
+    z = "$TTL 300\n" + _soa(zone)
+    z += f"{zone}. IN NS ns1.{zone}.\nns1.{zone}. IN A {spec['addr']}\n"
+    z += f"www.{zone}. IN A {www_a(zone)}\nwww.{zone}. IN AAAA 2001:db8::{i}\n"
+    z += f'www.{zone}. IN TXT "www of {zone}"\n'
+    if spec["wild"]:
+        z += f"*.wild.{zone}. IN A {wild_a(zone)}\n"
+    if spec["denial"] == "optout":
+        z += f"{UNSIGNED_CHILD}. IN NS ns1.{UNSIGNED_CHILD}.\n"
+        z += f"ns1.{UNSIGNED_CHILD}. IN A {UNSIGNED_CHILD_ADDR}\n"
+    return z
+
+
+def unsigned_child_text():
+    z = "$TTL 300\n" + _soa(UNSIGNED_CHILD)
+    z += f"{UNSIGNED_CHILD}. IN NS ns1.{UNSIGNED_CHILD}.\n"
+    z += f"ns1.{UNSIGNED_CHILD}. IN A {UNSIGNED_CHILD_ADDR}\n"
+    z += f"www.{UNSIGNED_CHILD}. IN A 192.0.2.250\n"
+    return z
+
+
+def _records(text):
+    """Signed zone text (ldns-signzone: one RR per line) -> list of lines."""
+    return [ln for ln in text.splitlines() if ln.strip() and not ln.startswith(";")]
+
+
+def _fields(line):
+    """owner, ttl, class, type, rdata"""
+    p = line.split(None, 4)
+    return p[0].lower(), p[1], p[2], p[3].upper(), (p[4] if len(p) > 4 else "")
+
+
+def _rrsig_covers(line):
+    o, _, _, t, rd = _fields(line)
+    return rd.split()[0].upper() if t == "RRSIG" else None
+
+
+def _rrsig_tag(line):
+    return int(_fields(line)[4].split()[6])
+
+
+# --------------------------------------------------------------------------
+# the hierarchy
+
+
+class SignedHierarchy:
+    def __init__(self, base_dir):
+        self.base = base_dir
+        self.keydir = os.path.join(base_dir, "keys")
+        self.srcdir = os.path.join(base_dir, "src")
+        os.makedirs(self.keydir, exist_ok=True)
+        os.makedirs(self.srcdir, exist_ok=True)
+        self.root_hints = os.path.join(base_dir, "root.hints")
+        self.trust_anchor = os.path.join(base_dir, "root.anchor")
+        self.trust_anchor_dnskey = os.path.join(base_dir, "root.anchor.dnskey")
+        self.groups = []
+        self.keys = {}      # zone -> list of Key (index 0: the key the DS is for)
+        self.signed = {}    # zone -> signed zone text as served
+        self.now = int(time.time())
+        self.rng = random.Random(4711)
+        self.build_seconds = None
+        self.trap_tags = {}  # keytrap.sec / sigtrap.sec -> the shared key tag
+
+    # -- signing ------------------------------------------------------------
+    def _sign_ldns(self, zone, text, keys, extra_args=(), inception=None, expiration=None):
+        src = os.path.join(self.srcdir, zone.strip(".") or "root")
+        with open(src + ".zone", "w") as f:
+            f.write(text)
+        inception = self.now - 3600 if inception is None else inception
+        expiration = self.now + 30 * 86400 if expiration is None else expiration
+        argv = [LDNS_SIGNZONE, "-i", _ts(inception), "-e", _ts(expiration),
+                "-o", zone if zone == "." else zone + ".", "-f", src + ".signed",
+                *extra_args, src + ".zone", *[k.base for k in keys]]
+        subprocess.run(argv, check=True, capture_output=True, text=True)
+        return open(src + ".signed").read()
+
+    def _sign_optout(self, zone, text, key):
+        """NSEC3 opt-out (iterations 0, no salt): dnssec-signzone -A leaves the
+        insecure delegation out of the chain (ldns-signzone keeps it)."""
+        src = os.path.join(self.srcdir, zone)
+        with open(src + ".zone", "w") as f:
+            f.write(text + key.dnskey_line())
+        argv = [DNSSEC_SIGNZONE, "-q", "-z", "-3", "-", "-H", "0", "-A", "-O", "full",
+                "-s", _ts(self.now - 3600), "-e", _ts(self.now + 30 * 86400),
+                "-o", zone, "-f", src + ".signed", "-K", self.keydir, src + ".zone", key.base]
+        subprocess.run(argv, check=True, capture_output=True, text=True, cwd=self.srcdir)
+        return open(src + ".signed").read()
+
+    def _leaf(self, zone, spec):
+        text = leaf_text(zone, spec)
+        if spec["alg"] is None:
+            return text
+        alg = spec["alg"]
+        ksk = Key(self.keydir, zone, alg, ksk=True)
+        keys = [ksk]
+        if spec["ksk_zsk"]:
+            keys.append(Key(self.keydir, zone, alg, ksk=False))
+        self.keys[zone] = keys
+        denial = spec["denial"]
+        if denial == "optout":
+            return self._sign_optout(zone, text, ksk)
+        args = []
+        if denial == "nsec3":
+            args = ["-n", "-a", "1", "-t", "0"]
+        elif denial == "nsec3-iter51":
+            args = ["-n", "-a", "1", "-t", "51"]
+        inception = expiration = None
+        if zone == "expired.sec":
+            inception, expiration = self.now - 40 * 86400, self.now - 10 * 86400
+        elif zone == "future.sec":
+            inception, expiration = self.now + 10 * 86400, self.now + 40 * 86400
+        elif zone == "noselfsig.sec":
+            args.append("-A")  # DNSKEY signed by KSK and ZSK; the KSK one goes below
+        elif zone in ("keytrap.sec", "sigtrap.sec"):
+            tag = ksk.tag if zone == "keytrap.sec" else (ksk.tag + 1) & 0xFFFF
+            self.trap_tags[zone] = tag
+            lookalikes = lookalike_dnskeys(ksk, KEYTRAP_KEYS, self.rng, tag=tag)
+            text += "".join(f"{zone}. 300 IN DNSKEY {k}\n" for k in lookalikes)
+            text += ksk.dnskey_line()
+        signed = self._sign_ldns(zone, text, keys, args, inception, expiration)
+        return BREAKAGES.get(zone, lambda h, z, t: t)(self, zone, signed)
+
+    def build(self):
+        t0 = time.monotonic()
+        leaf_texts = {z: self._leaf(z, s) for z, s in LEAVES.items()}
+        # sec. with the DS records the parent publishes
+        ds_lines = []
+        for zone in LEAVES:
+            if zone in self.keys:
+                ds_lines += DS_EDITS.get(zone, _normal_ds)(self, zone)
+        self.keys["sec"] = [Key(self.keydir, "sec", 13, ksk=True), Key(self.keydir, "sec", 13, ksk=False)]
+        sec_signed = self._sign_ldns("sec", sec_text(ds_lines), self.keys["sec"])
+        self.keys["."] = [Key(self.keydir, ".", 13, ksk=True), Key(self.keydir, ".", 13, ksk=False)]
+        root_src = root_text() + "".join(f"sec. 86400 IN DS {self.keys['sec'][0].ds().to_text()}\n")
+        root_signed = self._sign_ldns(".", root_src, self.keys["."])
+        self.signed = {".": root_signed, "sec": sec_signed, **leaf_texts,
+                       UNSIGNED_CHILD: unsigned_child_text()}
+
+        root_ksk = self.keys["."][0]
+        with open(self.trust_anchor, "w") as f:
+            f.write(f". 86400 IN DS {root_ksk.ds().to_text()}\n")
+        with open(self.trust_anchor_dnskey, "w") as f:
+            f.write(root_ksk.dnskey_line(86400))
+        with open(self.root_hints, "w") as f:
+            f.write(". 3600000 IN NS a.root-servers.net.\n")
+            f.write(f"a.root-servers.net. 3600000 IN A {ROOT_ADDRS[0]}\n")
+            f.write(". 3600000 IN NS b.root-servers.net.\n")
+            f.write(f"b.root-servers.net. 3600000 IN A {ROOT_ADDRS[1]}\n")
+
+        g = self.groups
+        g.append(NsdGroup("sroot", ROOT_ADDRS, {".": root_signed}))
+        g.append(NsdGroup("ssec", SEC_ADDRS, {"sec": sec_signed}))
+        g.append(NsdGroup("sleaves", [s["addr"] for s in LEAVES.values()], leaf_texts))
+        g.append(NsdGroup("sunsigned", [UNSIGNED_CHILD_ADDR], {UNSIGNED_CHILD: unsigned_child_text()}))
+        for grp in g:
+            grp.write(os.path.join(self.base, "nsd"))
+        self.build_seconds = time.monotonic() - t0
+
+    def start(self, timeout=15.0):
+        if not self.groups:
+            self.build()
+        try:
+            for grp in self.groups:
+                grp.start()
+            deadline = time.monotonic() + timeout
+            for grp in self.groups:
+                for addr in grp.addrs:
+                    while not _answers(addr):
+                        if grp.proc.poll() is not None:
+                            raise RuntimeError(f"NSD {grp.name} exited early:\n{grp.log()}")
+                        if time.monotonic() > deadline:
+                            raise RuntimeError(f"NSD {grp.name} on {addr} not answering:\n{grp.log()}")
+                        time.sleep(0.05)
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def stop(self):
+        for grp in self.groups:
+            grp.stop()
+
+    def server_for(self, zone):
+        """An authoritative address of `zone` (for asking it directly)."""
+        zone = zone.rstrip(".")
+        if zone in ("", "."):
+            return ROOT_ADDRS[0]
+        if zone == "sec":
+            return SEC_ADDRS[0]
+        if zone == UNSIGNED_CHILD:
+            return UNSIGNED_CHILD_ADDR
+        return LEAVES[zone]["addr"]
+
+    def resolverd_dnssec_line(self):
+        return f"dnssec: {{validation: true, trust-anchor-files: [{self.trust_anchor}]}}\n"
+
+
+# --------------------------------------------------------------------------
+# what the parent publishes
+
+
+def _normal_ds(h, zone):
+    return [f"{zone}. 3600 IN DS {h.keys[zone][0].ds().to_text()}\n"]
+
+
+def _wrong_ds(h, zone):
+    # DS of a key that exists nowhere in the child
+    rogue = Key(h.keydir, zone, 13, ksk=True)
+    h.keys[zone + "#rogue"] = [rogue]
+    return [f"{zone}. 3600 IN DS {rogue.ds().to_text()}\n"]
+
+
+def _unknown_alg_ds(h, zone):
+    ds = h.keys[zone][0].ds()
+    return [f"{zone}. 3600 IN DS {ds.key_tag} 200 2 {ds.digest.hex()}\n"]
+
+
+def _unknown_digest_ds(h, zone):
+    ds = h.keys[zone][0].ds()
+    return [f"{zone}. 3600 IN DS {ds.key_tag} {ds.algorithm} 200 {ds.digest.hex()}\n"]
+
+
+DS_EDITS = {
+    "wrongds.sec": _wrong_ds,
+    "unknownalg.sec": _unknown_alg_ds,
+    "unknowndigest.sec": _unknown_digest_ds,
+}
+
+
+# --------------------------------------------------------------------------
+# edits of the signed text
+
+
+def _tamper(h, zone, text):
+    out = []
+    for ln in _records(text):
+        o, ttl, c, t, rd = _fields(ln)
+        if o == f"www.{zone}." and t == "A":
+            ln = f"{o}\t{ttl}\t{c}\tA\t{TAMPERED_A}"
+        out.append(ln)
+    return "\n".join(out) + "\n"
+
+
+def _no_self_sig(h, zone, text):
+    ksk = h.keys[zone][0]
+    out = [ln for ln in _records(text)
+           if not (_rrsig_covers(ln) == "DNSKEY" and _rrsig_tag(ln) == ksk.tag)]
+    assert any(_rrsig_covers(ln) == "DNSKEY" for ln in out), "expected the ZSK's DNSKEY signature"
+    return "\n".join(out) + "\n"
+
+
+def _strip_rrsigs(h, zone, text):
+    return "\n".join(ln for ln in _records(text) if _fields(ln)[3] != "RRSIG") + "\n"
+
+
+def _strip_nsec(h, zone, text):
+    return "\n".join(ln for ln in _records(text)
+                     if _fields(ln)[3] != "NSEC" and _rrsig_covers(ln) != "NSEC") + "\n"
+
+
+def _keytrap(h, zone, text):
+    tag = h.trap_tags[zone]
+    out = []
+    www = f"www.{zone}."
+    template = None
+    for ln in _records(text):
+        if _fields(ln)[0] == www and _rrsig_covers(ln) == "A":
+            template = _fields(ln)
+            continue  # the real signature goes: only garbage is left
+        out.append(ln)
+    assert template is not None
+    o, ttl, c, _, rd = template
+    p = rd.split()  # A alg labels ttl exp inc tag signer sig
+    for _ in range(KEYTRAP_SIGS):
+        sig = base64.b64encode(bytes(h.rng.randrange(256) for _ in range(256))).decode()
+        out.append(f"{o}\t{ttl}\t{c}\tRRSIG\t{' '.join(p[:6])} {tag} {p[7]} {sig}")
+    return "\n".join(out) + "\n"
+
+
+BREAKAGES = {
+    "tampered.sec": _tamper,
+    "noselfsig.sec": _no_self_sig,
+    "stripped.sec": _strip_rrsigs,
+    "nxbad.sec": _strip_nsec,
+    "keytrap.sec": _keytrap,
+    "sigtrap.sec": _keytrap,
+}

@@ -1,0 +1,66 @@
+"""The validating resolver for the DNSSEC tests (test_dnssec.py).
+
+Debian's unbound ("validator iterator") by default, or resolverd with
+`dnssec: {validation: true, ...}` when DNSSEC_UNDER_TEST=resolverd (or
+--dnssec-resolver resolverd).  Both use the signed hierarchy's root hints and
+root trust anchor (signed_hierarchy.py).  Switching the default to resolverd
+is the one line DNSSEC_DEFAULT below.
+"""
+
+import os
+
+from hierarchy import resolverd_config_text
+from resolver_process import ResolverProcess, unbound_config_text
+
+DNSSEC_DEFAULT = "unbound"  # -> "resolverd" once its validator is wired in
+
+UNBOUND_ADDR = "127.21.0.1"
+RESOLVERD_ADDR = "127.21.0.2"
+# fresh instances (empty cache) for timing-sensitive tests
+FRESH_PREFIX = "127.21.1."
+
+# RFC 9276 3.2 / resolverd's dnssec.max-nsec3-iterations default: NSEC3 with
+# more iterations than this makes a denial insecure.
+MAX_NSEC3_ITERATIONS = 50
+
+
+def validating_unbound_config(root_hints, trust_anchor, workdir, listen):
+    text = unbound_config_text(root_hints, workdir, listen)
+    text = text.replace('  module-config: "iterator"', '  module-config: "validator iterator"')
+    extra = [
+        f'  trust-anchor-file: "{trust_anchor}"',
+        "  val-log-level: 2",
+        "  ede: yes",
+        "  harden-algo-downgrade: no",
+        # unbound 1.17's default is 150 for every key size; use resolverd's
+        # (RFC 9276) limit so iter51.sec is insecure under both.
+        f'  val-nsec3-keysize-iterations: "1024 {MAX_NSEC3_ITERATIONS} 2048 '
+        f'{MAX_NSEC3_ITERATIONS} 4096 {MAX_NSEC3_ITERATIONS}"',
+    ]
+    head, sep, tail = text.partition("remote-control:")
+    return head + "\n".join(extra) + "\n" + sep + tail
+
+
+def validating_resolverd_config(root_hints, trust_anchor, listen):
+    text = resolverd_config_text(root_hints, listen=listen)
+    line = "dnssec: {validation: false, trust-anchor-files: []}\n"
+    assert line in text, "resolverd_config_text changed; update validating_resolverd_config"
+    return text.replace(line, f"dnssec: {{validation: true, trust-anchor-files: [{trust_anchor}]}}\n")
+
+
+class ValidatingResolver(ResolverProcess):
+    def __init__(self, kind, build_dir, signed, workdir, listen):
+        super().__init__(kind, build_dir, signed.root_hints, workdir, listen=listen)
+        self.trust_anchor = signed.trust_anchor
+
+    def argv(self):
+        if self.is_unbound:
+            conf = os.path.join(self.workdir, "unbound.conf")
+            with open(conf, "w") as f:
+                f.write(validating_unbound_config(self.root_hints, self.trust_anchor,
+                                                  self.workdir, self.addr))
+            return ["/usr/sbin/unbound", "-d", "-c", conf]
+        conf = os.path.join(self.workdir, "resolverd.yaml")
+        with open(conf, "w") as f:
+            f.write(validating_resolverd_config(self.root_hints, self.trust_anchor, self.addr))
+        return [os.path.join(self.build_dir, "resolverd"), "-c", conf]
