@@ -3,15 +3,15 @@
 // every OpenSSL object lives in a unique_ptr with its own free function.
 #include "dnssec/crypto.h"
 
+#include <array>
+#include <memory>
+#include <vector>
+
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
 #include <openssl/ecdsa.h>
 #include <openssl/evp.h>
 #include <openssl/param_build.h>
-
-#include <array>
-#include <memory>
-#include <vector>
 
 namespace rsv {
 namespace {
@@ -32,7 +32,9 @@ using ParamBuilder = std::unique_ptr<OSSL_PARAM_BLD, OpensslDeleter<OSSL_PARAM_B
 using Params = std::unique_ptr<OSSL_PARAM, OpensslDeleter<OSSL_PARAM, OSSL_PARAM_free>>;
 using EcdsaSig = std::unique_ptr<ECDSA_SIG, OpensslDeleter<ECDSA_SIG, ECDSA_SIG_free>>;
 
-const unsigned char *bytes(std::string_view s) { return reinterpret_cast<const unsigned char *>(s.data()); }
+const unsigned char *bytes(std::string_view s) {
+  return reinterpret_cast<const unsigned char *>(s.data());
+}
 
 // RFC 3110 2 allows moduli up to 4096 bits; refusing larger ones also bounds the
 // cost of one verification.
@@ -106,11 +108,13 @@ std::vector<unsigned char> ecdsa_signature_to_der(std::string_view signature, si
   if (signature.size() != 2 * coordinate_octets) return {};
   EcdsaSig sig(ECDSA_SIG_new());
   Bignum r(BN_bin2bn(bytes(signature), static_cast<int>(coordinate_octets), nullptr));
-  Bignum s(BN_bin2bn(bytes(signature.substr(coordinate_octets)), static_cast<int>(coordinate_octets), nullptr));
+  Bignum s(
+      BN_bin2bn(bytes(signature.substr(coordinate_octets)), static_cast<int>(coordinate_octets), nullptr));
   if (!sig || !r || !s) return {};
   if (ECDSA_SIG_set0(sig.get(), r.get(), s.get()) != 1) return {};
-  r.release();  // owned by `sig` from here on
-  s.release();
+  // Owned by `sig` from here on.
+  static_cast<void>(r.release());
+  static_cast<void>(s.release());
   int length = i2d_ECDSA_SIG(sig.get(), nullptr);
   if (length <= 0) return {};
   std::vector<unsigned char> der(static_cast<size_t>(length));
@@ -125,11 +129,13 @@ bool evp_verify(EVP_PKEY *key, const char *digest_name, std::string_view data, c
   if (!key) return false;
   EvpMdCtx ctx(EVP_MD_CTX_new());
   if (!ctx) return false;
-  if (EVP_DigestVerifyInit_ex(ctx.get(), nullptr, digest_name, nullptr, nullptr, key, nullptr) != 1) return false;
+  if (EVP_DigestVerifyInit_ex(ctx.get(), nullptr, digest_name, nullptr, nullptr, key, nullptr) != 1)
+    return false;
   return EVP_DigestVerify(ctx.get(), signature, signature_length, bytes(data), data.size()) == 1;
 }
 
-bool verify_rsa(const char *digest_name, std::string_view key, std::string_view data, std::string_view signature) {
+bool verify_rsa(const char *digest_name, std::string_view key, std::string_view data,
+                std::string_view signature) {
   EvpPkey pkey = rsa_public_key(key);
   return evp_verify(pkey.get(), digest_name, data, bytes(signature), signature.size());
 }
@@ -150,7 +156,8 @@ bool verify_eddsa(int key_type, size_t key_octets, size_t signature_octets, std:
 }
 
 // Verification without the "is this algorithm allowed" check, used by the probes.
-bool verify_unchecked(uint8_t algorithm, std::string_view key, std::string_view data, std::string_view signature) {
+bool verify_unchecked(uint8_t algorithm, std::string_view key, std::string_view data,
+                      std::string_view signature) {
   namespace alg = dnssec_algorithm;
   switch (algorithm) {
     case alg::RSASHA1:
@@ -176,7 +183,8 @@ std::string from_hex(std::string_view hex) {
   };
   std::string out;
   out.reserve(hex.size() / 2);
-  for (size_t i = 0; i + 1 < hex.size(); i += 2) out.push_back(static_cast<char>(nibble(hex[i]) * 16 + nibble(hex[i + 1])));
+  for (size_t i = 0; i + 1 < hex.size(); i += 2)
+    out.push_back(static_cast<char>(nibble(hex[i]) * 16 + nibble(hex[i + 1])));
   return out;
 }
 
@@ -191,14 +199,16 @@ constexpr std::string_view kSha1ProbeKeyHex =
     "2318F43FD1591500369985345866B2F713E6735CEF5E93E3F75DF103131D0F6BCC9DC8FBECFD70DE203123412BD614DED3259ABD"
     "FD668B50C32BEB23B59C5C05E6DFB5BD4605DA4F3608D85D";
 constexpr std::string_view kSha1ProbeSignatureHex =
-    "631c63090376e0a0f0a58a408310da316c225e75b1e679a071103106907e9dff4421532c08e1931efa8c4e14df48a046d44870694d"
-    "997bf2dda6a09f55c58927a7a4671d0fbe250e6422f62a7b8125819cb9961f180f5e7ceab5d5fb4aa6f3438cb0725f30463242a190"
+    "631c63090376e0a0f0a58a408310da316c225e75b1e679a071103106907e9dff4421532c08e1931efa8c4e14df48a046d4487069"
+    "4d"
+    "997bf2dda6a09f55c58927a7a4671d0fbe250e6422f62a7b8125819cb9961f180f5e7ceab5d5fb4aa6f3438cb0725f30463242a1"
+    "90"
     "8d7bba3caa1ad91e758c7e36d1175c175acec381f9ea";
 
 bool sha1_signatures_allowed() {
-  static const bool allowed = verify_unchecked(dnssec_algorithm::RSASHA1, from_hex(kSha1ProbeKeyHex),
-                                               kSha1ProbeMessage, from_hex(kSha1ProbeSignatureHex));
-  return allowed;
+  static const bool kAllowed = verify_unchecked(dnssec_algorithm::RSASHA1, from_hex(kSha1ProbeKeyHex),
+                                                kSha1ProbeMessage, from_hex(kSha1ProbeSignatureHex));
+  return kAllowed;
 }
 
 bool provider_has(const char *key_type, const char *digest_name) {
@@ -219,8 +229,8 @@ struct AlgorithmAvailability {
 };
 
 const AlgorithmAvailability &availability() {
-  static const AlgorithmAvailability probed;
-  return probed;
+  static const AlgorithmAvailability kProbed;
+  return kProbed;
 }
 
 const EVP_MD *digest_for_ds(uint8_t digest_type) {
@@ -252,7 +262,9 @@ bool algorithm_supported(uint8_t algorithm) {
   }
 }
 
-bool digest_supported(uint8_t digest_type) { return digest_for_ds(digest_type) != nullptr; }
+bool digest_supported(uint8_t digest_type) {
+  return digest_for_ds(digest_type) != nullptr;
+}
 
 bool verify_signature(uint8_t algorithm, std::string_view public_key, std::string_view signed_data,
                       std::string_view signature) {
@@ -260,7 +272,8 @@ bool verify_signature(uint8_t algorithm, std::string_view public_key, std::strin
   return verify_unchecked(algorithm, public_key, signed_data, signature);
 }
 
-std::string ds_digest(uint8_t digest_type, std::string_view owner_canonical_wire, std::string_view dnskey_rdata) {
+std::string ds_digest(uint8_t digest_type, std::string_view owner_canonical_wire,
+                      std::string_view dnskey_rdata) {
   const EVP_MD *md = digest_for_ds(digest_type);
   EvpMdCtx ctx(EVP_MD_CTX_new());
   if (!md || !ctx) return {};

@@ -46,7 +46,8 @@ bool verify_signature(uint8_t algorithm, std::string_view public_key, std::strin
 
 // The DS digest of a DNSKEY: hash(owner name in canonical wire form | DNSKEY RDATA)
 // (RFC 4034 5.1.4, RFC 4509 2.1, RFC 6605 6). Empty for an unsupported digest type.
-std::string ds_digest(uint8_t digest_type, std::string_view owner_canonical_wire, std::string_view dnskey_rdata);
+std::string ds_digest(uint8_t digest_type, std::string_view owner_canonical_wire,
+                      std::string_view dnskey_rdata);
 
 // The NSEC3 hash of a name (RFC 5155 5, hash algorithm 1 = SHA-1):
 // IH(salt, x, 0) = H(x | salt), IH(salt, x, k) = H(IH(salt, x, k-1) | salt),

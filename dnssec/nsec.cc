@@ -30,7 +30,8 @@ bool nsec_bitmap_has(std::string_view bitmap, uint16_t type) {
   while (pos + 2 <= bitmap.size()) {
     int window = static_cast<uint8_t>(bitmap[pos]);
     size_t length = static_cast<uint8_t>(bitmap[pos + 1]);
-    if (window <= previous_window || length < 1 || length > 32 || bitmap.size() - pos - 2 < length) return false;
+    if (window <= previous_window || length < 1 || length > 32 || bitmap.size() - pos - 2 < length)
+      return false;
     if (window == wanted_window) {
       if (wanted_octet >= length) return false;
       return (static_cast<uint8_t>(bitmap[pos + 2 + wanted_octet]) & wanted_mask) != 0;
@@ -107,9 +108,13 @@ std::vector<UsableNsec> usable_nsecs(const std::vector<ResourceRecord> &records,
   return usable;
 }
 
-ValidationOutcome not_proven(const std::string &what) { return ValidationOutcome::bogus(ede::NSEC_MISSING, what); }
+ValidationOutcome not_proven(const std::string &what) {
+  return ValidationOutcome::bogus(ede::NSEC_MISSING, what);
+}
 
-std::string in_zone(const Name &zone) { return " (zone " + zone.to_text() + ")"; }
+std::string in_zone(const Name &zone) {
+  return " (zone " + zone.to_text() + ")";
+}
 
 // Checks the NSEC proving that the wildcard at `closest_encloser` does not exist.
 // Returns nullopt when proven, else the reason.
@@ -134,7 +139,8 @@ std::optional<std::string> type_denial_problem(const UsableNsec &nsec, uint16_t 
   if (nsec.has(rrtype::CNAME)) return "NSEC" + at + " lists CNAME";
   if (qtype == rrtype::DS) {
     // The DS lives in the parent; a child apex NSEC (with SOA) cannot deny it.
-    if (nsec.has(rrtype::SOA) && !nsec.owner.is_root()) return "NSEC" + at + " is from the child zone (SOA set)";
+    if (nsec.has(rrtype::SOA) && !nsec.owner.is_root())
+      return "NSEC" + at + " is from the child zone (SOA set)";
   } else if (nsec.has(rrtype::NS) && !nsec.has(rrtype::SOA)) {
     // The parent's NSEC at a delegation speaks only for the parent's data there.
     return "NSEC" + at + " is a delegation point and cannot deny " + type_to_text(qtype);
@@ -169,8 +175,8 @@ ValidationOutcome prove_nxdomain_nsec(const Name &qname, const std::vector<Resou
   return not_proven(*problem + in_zone(zone));
 }
 
-ValidationOutcome prove_nodata_nsec(const Name &qname, uint16_t qtype, const std::vector<ResourceRecord> &nsecs,
-                                    const Name &zone) {
+ValidationOutcome prove_nodata_nsec(const Name &qname, uint16_t qtype,
+                                    const std::vector<ResourceRecord> &nsecs, const Name &zone) {
   if (!qname.is_subdomain_of(zone)) return not_proven(qname.to_text() + " is outside" + in_zone(zone));
   auto usable = usable_nsecs(nsecs, zone);
   std::optional<std::string> problem;
@@ -210,8 +216,8 @@ ValidationOutcome prove_wildcard_answer_nsec(const Name &qname, const Name &wild
                                              const std::vector<ResourceRecord> &nsecs, const Name &zone) {
   if (!qname.is_subdomain_of(zone) || !wildcard_closest_encloser.is_subdomain_of(zone) ||
       !is_proper_subdomain(qname, wildcard_closest_encloser)) {
-    return not_proven("wildcard answer for " + qname.to_text() + " from " + wildcard_closest_encloser.to_text() +
-                      " is not possible" + in_zone(zone));
+    return not_proven("wildcard answer for " + qname.to_text() + " from " +
+                      wildcard_closest_encloser.to_text() + " is not possible" + in_zone(zone));
   }
   for (const auto &nsec : usable_nsecs(nsecs, zone)) {
     // RFC 4035 5.3.4: qname itself does not exist and no name between qname and the
@@ -238,8 +244,8 @@ ValidationOutcome prove_insecure_delegation_nsec(const Name &child, const std::v
     } else if (nsec.has(rrtype::SOA)) {
       problem = at + " is from the child zone (SOA set)";
     } else {
-      return ValidationOutcome::insecure(ede::OTHER, "delegation to " + child.to_text() + " is unsigned (NSEC" +
-                                                         in_zone(zone) + ")");
+      return ValidationOutcome::insecure(
+          ede::OTHER, "delegation to " + child.to_text() + " is unsigned (NSEC" + in_zone(zone) + ")");
     }
   }
   if (!problem) problem = "no NSEC at " + child.to_text() + " proves the delegation unsigned";

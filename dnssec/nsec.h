@@ -63,8 +63,8 @@ ValidationOutcome prove_nxdomain_nsec(const Name &qname, const std::vector<Resou
 // Also accepted: an empty non-terminal (an NSEC whose owner < qname and whose next
 // name lies below qname, RFC 4035 3.1.3.2), and wildcard NODATA (an NSEC covering
 // qname plus the NSEC at "*.<closest encloser>" without qtype and CNAME, 3.1.3.4).
-ValidationOutcome prove_nodata_nsec(const Name &qname, uint16_t qtype, const std::vector<ResourceRecord> &nsecs,
-                                    const Name &zone);
+ValidationOutcome prove_nodata_nsec(const Name &qname, uint16_t qtype,
+                                    const std::vector<ResourceRecord> &nsecs, const Name &zone);
 
 // A positive answer synthesised from the wildcard "*.<wildcard_closest_encloser>"
 // (the caller learns the encloser from the RRSIG labels field, RFC 4035 5.3.2): an

@@ -1,5 +1,6 @@
 #include "dnssec/nsec3.h"
 
+#include <algorithm>
 #include <unordered_map>
 
 #include "dnssec/nsec.h"
@@ -64,7 +65,8 @@ std::optional<Nsec3Rdata> parse_nsec3_rdata(std::string_view rdata) {
   Nsec3Rdata parsed;
   parsed.hash_algorithm = static_cast<uint8_t>(rdata[0]);
   parsed.flags = static_cast<uint8_t>(rdata[1]);
-  parsed.iterations = static_cast<uint16_t>((static_cast<uint8_t>(rdata[2]) << 8) | static_cast<uint8_t>(rdata[3]));
+  parsed.iterations =
+      static_cast<uint16_t>((static_cast<uint8_t>(rdata[2]) << 8) | static_cast<uint8_t>(rdata[3]));
   size_t salt_length = static_cast<uint8_t>(rdata[4]);
   size_t pos = 5;
   if (rdata.size() < pos + salt_length + 1) return std::nullopt;
@@ -113,20 +115,22 @@ ValidationOutcome not_proven(const std::string &what, const Name &zone) {
 }
 
 // RFC 5155 8.1 and 8.2, RFC 9276 3.2: which NSEC3 records may be used (see nsec3.h).
-Selection select_nsec3s(const std::vector<ResourceRecord> &records, const Name &zone, ValidationBudget &budget) {
+Selection select_nsec3s(const std::vector<ResourceRecord> &records, const Name &zone,
+                        ValidationBudget &budget) {
   Selection selection;
   uint16_t highest_iterations = 0;
   for (const auto &record : records) {
     if (record.type != rrtype::NSEC3) continue;
     if (!budget.take_nsec3_record()) {
-      selection.verdict = budget_exceeded("more than " + std::to_string(budget.limits().max_nsec3_per_response) +
-                                          " NSEC3 records in one response");
+      selection.verdict =
+          budget_exceeded("more than " + std::to_string(budget.limits().max_nsec3_per_response) +
+                          " NSEC3 records in one response");
       return selection;
     }
     if (record.owner.label_count() != zone.label_count() + 1 || record.owner.parent() != zone) continue;
     auto rdata = parse_nsec3_rdata(record.rdata);
     if (!rdata || rdata->hash_algorithm != nsec3::kHashSha1) continue;  // RFC 5155 8.1: unknown algorithm
-    if ((rdata->flags & ~nsec3::kFlagOptOut) != 0) continue;             // RFC 5155 8.2: unknown flags
+    if ((rdata->flags & ~nsec3::kFlagOptOut) != 0) continue;            // RFC 5155 8.2: unknown flags
     auto owner_hash = base32hex_decode(record.owner.first_label());
     if (!owner_hash || owner_hash->size() != nsec3::kSha1Length) continue;
     if (rdata->next_hashed_owner.size() != nsec3::kSha1Length) continue;
@@ -142,9 +146,9 @@ Selection select_nsec3s(const std::vector<ResourceRecord> &records, const Name &
   }
   if (highest_iterations > 0) {
     selection.verdict = ValidationOutcome::insecure(
-        ede::UNSUPPORTED_NSEC3_ITERATIONS, "NSEC3 in zone " + zone.to_text() + " uses " +
-                                               std::to_string(highest_iterations) + " iterations, more than " +
-                                               std::to_string(budget.limits().max_nsec3_iterations));
+        ede::UNSUPPORTED_NSEC3_ITERATIONS,
+        "NSEC3 in zone " + zone.to_text() + " uses " + std::to_string(highest_iterations) +
+            " iterations, more than " + std::to_string(budget.limits().max_nsec3_iterations));
   } else if (selection.records.empty()) {
     selection.verdict = not_proven("no usable NSEC3 records", zone);
   }
@@ -264,8 +268,8 @@ private:
 
 ValidationOutcome opted_out(const std::string &what, const ClosestEncloserProof &proof, const Name &zone) {
   return ValidationOutcome::insecure(ede::OTHER, what + ": next closer name " + proof.next_closer.to_text() +
-                                                     " is covered by an Opt-Out NSEC3 (zone " + zone.to_text() +
-                                                     ")");
+                                                     " is covered by an Opt-Out NSEC3 (zone " +
+                                                     zone.to_text() + ")");
 }
 
 bool is_proper_subdomain(const Name &name, const Name &ancestor) {
@@ -275,7 +279,8 @@ bool is_proper_subdomain(const Name &name, const Name &ancestor) {
 }  // namespace
 
 ValidationOutcome prove_nxdomain_nsec3(const Name &qname, const std::vector<ResourceRecord> &nsec3s,
-                                       const Name &zone, ValidationBudget &budget, const Nsec3HashFunction &hash) {
+                                       const Name &zone, ValidationBudget &budget,
+                                       const Nsec3HashFunction &hash) {
   if (!qname.is_subdomain_of(zone)) return not_proven(qname.to_text() + " is outside the zone", zone);
   Selection selection = select_nsec3s(nsec3s, zone, budget);
   if (selection.verdict) return *selection.verdict;
@@ -287,16 +292,17 @@ ValidationOutcome prove_nxdomain_nsec3(const Name &qname, const std::vector<Reso
   // RFC 5155 8.4: the wildcard at the closest encloser must not exist either.
   auto wildcard = proof->closest_encloser.prepend("*");
   if (wildcard && !prover.covering(*wildcard)) {
-    return prover.settle(not_proven("no NSEC3 covers wildcard " + wildcard->to_text() + " for " + qname.to_text(),
-                                    zone));
+    return prover.settle(
+        not_proven("no NSEC3 covers wildcard " + wildcard->to_text() + " for " + qname.to_text(), zone));
   }
   if (proof->next_closer_cover->rdata.opt_out())
     return prover.settle(opted_out("NXDOMAIN for " + qname.to_text(), *proof, zone));
   return prover.settle(ValidationOutcome::secure());
 }
 
-ValidationOutcome prove_nodata_nsec3(const Name &qname, uint16_t qtype, const std::vector<ResourceRecord> &nsec3s,
-                                     const Name &zone, ValidationBudget &budget, const Nsec3HashFunction &hash) {
+ValidationOutcome prove_nodata_nsec3(const Name &qname, uint16_t qtype,
+                                     const std::vector<ResourceRecord> &nsec3s, const Name &zone,
+                                     ValidationBudget &budget, const Nsec3HashFunction &hash) {
   if (!qname.is_subdomain_of(zone)) return not_proven(qname.to_text() + " is outside the zone", zone);
   Selection selection = select_nsec3s(nsec3s, zone, budget);
   if (selection.verdict) return *selection.verdict;
@@ -309,7 +315,7 @@ ValidationOutcome prove_nodata_nsec3(const Name &qname, uint16_t qtype, const st
     if (problem) return prover.settle(not_proven(*problem, zone));
     return prover.settle(ValidationOutcome::secure());
   }
-  if (prover.budget_refused()) return prover.settle(ValidationOutcome::secure());
+  if (prover.budget_refused()) return prover.settle(not_proven("no NSEC3 matches " + qname.to_text(), zone));
 
   std::string problem;
   auto proof = prover.closest_encloser_proof(qname, problem);
@@ -338,8 +344,8 @@ ValidationOutcome prove_wildcard_answer_nsec3(const Name &qname, const Name &wil
                                               ValidationBudget &budget, const Nsec3HashFunction &hash) {
   if (!qname.is_subdomain_of(zone) || !wildcard_closest_encloser.is_subdomain_of(zone) ||
       !is_proper_subdomain(qname, wildcard_closest_encloser)) {
-    return not_proven("wildcard answer for " + qname.to_text() + " from " + wildcard_closest_encloser.to_text() +
-                          " is not possible",
+    return not_proven("wildcard answer for " + qname.to_text() + " from " +
+                          wildcard_closest_encloser.to_text() + " is not possible",
                       zone);
   }
   Selection selection = select_nsec3s(nsec3s, zone, budget);
@@ -361,9 +367,9 @@ ValidationOutcome prove_wildcard_answer_nsec3(const Name &qname, const Name &wil
   return prover.settle(ValidationOutcome::secure());
 }
 
-ValidationOutcome prove_insecure_delegation_nsec3(const Name &child, const std::vector<ResourceRecord> &nsec3s,
-                                                  const Name &zone, ValidationBudget &budget,
-                                                  const Nsec3HashFunction &hash) {
+ValidationOutcome prove_insecure_delegation_nsec3(const Name &child,
+                                                  const std::vector<ResourceRecord> &nsec3s, const Name &zone,
+                                                  ValidationBudget &budget, const Nsec3HashFunction &hash) {
   if (!is_proper_subdomain(child, zone)) return not_proven(child.to_text() + " is not below the zone", zone);
   Selection selection = select_nsec3s(nsec3s, zone, budget);
   if (selection.verdict) return *selection.verdict;
@@ -373,12 +379,15 @@ ValidationOutcome prove_insecure_delegation_nsec3(const Name &child, const std::
     std::string at = "NSEC3 matching " + child.to_text();
     // RFC 5155 8.9 with RFC 6840 4.4: NS present, DS and SOA absent.
     if (!match->has(rrtype::NS)) return prover.settle(not_proven(at + " does not list NS", zone));
-    if (match->has(rrtype::DS)) return prover.settle(not_proven(at + " lists DS: the delegation is signed", zone));
-    if (match->has(rrtype::SOA)) return prover.settle(not_proven(at + " is from the child zone (SOA set)", zone));
+    if (match->has(rrtype::DS))
+      return prover.settle(not_proven(at + " lists DS: the delegation is signed", zone));
+    if (match->has(rrtype::SOA))
+      return prover.settle(not_proven(at + " is from the child zone (SOA set)", zone));
     return prover.settle(ValidationOutcome::insecure(
-        ede::OTHER, "delegation to " + child.to_text() + " is unsigned (NSEC3, zone " + zone.to_text() + ")"));
+        ede::OTHER,
+        "delegation to " + child.to_text() + " is unsigned (NSEC3, zone " + zone.to_text() + ")"));
   }
-  if (prover.budget_refused()) return prover.settle(ValidationOutcome::secure());
+  if (prover.budget_refused()) return prover.settle(not_proven("no NSEC3 matches " + child.to_text(), zone));
 
   // RFC 5155 8.6 / 7.2.4: no match; an Opt-Out span covering the next closer name
   // may hold the unsigned delegation.

@@ -48,11 +48,11 @@ namespace rsv {
 // Computes the RFC 5155 5 hash of a name in canonical (lower-case) wire form and
 // returns the raw digest (20 octets for SHA-1). In the daemon this is
 // dnssec/crypto.h's nsec3_hash; tests supply their own.
-using Nsec3HashFunction =
-    std::function<std::string(std::string_view name_canonical_wire, std::string_view salt, uint16_t iterations)>;
+using Nsec3HashFunction = std::function<std::string(std::string_view name_canonical_wire,
+                                                    std::string_view salt, uint16_t iterations)>;
 
 namespace nsec3 {
-inline constexpr uint8_t kHashSha1 = 1;     // RFC 5155 11, the only algorithm defined
+inline constexpr uint8_t kHashSha1 = 1;       // RFC 5155 11, the only algorithm defined
 inline constexpr uint8_t kFlagOptOut = 0x01;  // RFC 5155 3.1.2.1
 inline constexpr size_t kSha1Length = 20;
 }  // namespace nsec3
@@ -82,15 +82,17 @@ std::optional<std::string> base32hex_decode(std::string_view text);
 // covering the wildcard at the closest encloser. Insecure when the next closer name
 // is covered by an Opt-Out NSEC3.
 ValidationOutcome prove_nxdomain_nsec3(const Name &qname, const std::vector<ResourceRecord> &nsec3s,
-                                       const Name &zone, ValidationBudget &budget, const Nsec3HashFunction &hash);
+                                       const Name &zone, ValidationBudget &budget,
+                                       const Nsec3HashFunction &hash);
 
 // NODATA (RFC 5155 8.5, 8.6, 8.7): an NSEC3 matching qname without qtype and CNAME
 // (for DS: also without SOA, the NSEC3 must be the parent's); else a closest encloser
 // proof with either the matching wildcard NSEC3 without qtype and CNAME (8.7), or,
 // for DS and for empty non-terminals of opted-out delegations, an Opt-Out NSEC3
 // covering the next closer name (insecure).
-ValidationOutcome prove_nodata_nsec3(const Name &qname, uint16_t qtype, const std::vector<ResourceRecord> &nsec3s,
-                                     const Name &zone, ValidationBudget &budget, const Nsec3HashFunction &hash);
+ValidationOutcome prove_nodata_nsec3(const Name &qname, uint16_t qtype,
+                                     const std::vector<ResourceRecord> &nsec3s, const Name &zone,
+                                     ValidationBudget &budget, const Nsec3HashFunction &hash);
 
 // A positive answer expanded from "*.<wildcard_closest_encloser>" (RFC 5155 8.8): an
 // NSEC3 covers the next closer name (qname cut to one label below the encloser).
@@ -101,8 +103,8 @@ ValidationOutcome prove_wildcard_answer_nsec3(const Name &qname, const Name &wil
 // An unsigned delegation (RFC 5155 8.9 with 8.6): an NSEC3 matching `child` with NS
 // and without DS and SOA, or a closest encloser proof whose next closer name is
 // covered by an Opt-Out NSEC3. Proven -> insecure; otherwise bogus.
-ValidationOutcome prove_insecure_delegation_nsec3(const Name &child, const std::vector<ResourceRecord> &nsec3s,
-                                                  const Name &zone, ValidationBudget &budget,
-                                                  const Nsec3HashFunction &hash);
+ValidationOutcome prove_insecure_delegation_nsec3(const Name &child,
+                                                  const std::vector<ResourceRecord> &nsec3s, const Name &zone,
+                                                  ValidationBudget &budget, const Nsec3HashFunction &hash);
 
 }  // namespace rsv

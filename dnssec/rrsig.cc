@@ -9,7 +9,8 @@ namespace rsv {
 namespace {
 
 uint16_t read16(std::string_view data, size_t offset) {
-  return static_cast<uint16_t>((static_cast<uint8_t>(data[offset]) << 8) | static_cast<uint8_t>(data[offset + 1]));
+  return static_cast<uint16_t>((static_cast<uint8_t>(data[offset]) << 8) |
+                               static_cast<uint8_t>(data[offset + 1]));
 }
 
 uint32_t read32(std::string_view data, size_t offset) {
@@ -58,21 +59,31 @@ struct NameLayout {
 // RFC 4034 6.2 item 3, as corrected by RFC 6840 5.1 (not NSEC, not HINFO).
 std::optional<NameLayout> names_in_rdata(uint16_t type, std::string_view rdata) {
   switch (type) {
-    case 2: case 3: case 4: case 5: case 7: case 8: case 9: case 12: case 30: case 39:
-      return NameLayout{0, 1};  // NS MD MF CNAME MB MG MR PTR NXT DNAME
-    case 6: case 14: case 17:
-      return NameLayout{0, 2};  // SOA MINFO RP
-    case 15: case 18: case 21: case 36:
-      return NameLayout{2, 1};  // MX AFSDB RT KX: preference first
-    case 26:
-      return NameLayout{2, 2};  // PX
-    case 33:
-      return NameLayout{6, 1};  // SRV: priority, weight, port
-    case 24: case 46:
-      return NameLayout{18, 1};  // SIG RRSIG: signer name after the fixed fields
-    case 35: {                   // NAPTR: order, preference, flags, services, regexp
+    case 2:
+    case 3:
+    case 4:
+    case 5:
+    case 7:
+    case 8:
+    case 9:
+    case 12:
+    case 30:
+    case 39: return NameLayout{0, 1};  // NS MD MF CNAME MB MG MR PTR NXT DNAME
+    case 6:
+    case 14:
+    case 17: return NameLayout{0, 2};  // SOA MINFO RP
+    case 15:
+    case 18:
+    case 21:
+    case 36: return NameLayout{2, 1};  // MX AFSDB RT KX: preference first
+    case 26: return NameLayout{2, 2};  // PX
+    case 33: return NameLayout{6, 1};  // SRV: priority, weight, port
+    case 24:
+    case 46: return NameLayout{18, 1};  // SIG RRSIG: signer name after the fixed fields
+    case 35: {                          // NAPTR: order, preference, flags, services, regexp
       size_t offset = 4;
-      for (int i = 0; i < 3 && offset != std::string::npos; ++i) offset = skip_character_string(rdata, offset);
+      for (int i = 0; i < 3 && offset != std::string::npos; ++i)
+        offset = skip_character_string(rdata, offset);
       if (offset == std::string::npos) return std::nullopt;
       return NameLayout{offset, 1};
     }
@@ -82,12 +93,13 @@ std::optional<NameLayout> names_in_rdata(uint16_t type, std::string_view rdata) 
       if (prefix_length == 0 || prefix_length > 128) return std::nullopt;
       return NameLayout{1 + static_cast<size_t>(128 - prefix_length + 7) / 8, 1};
     }
-    default:
-      return std::nullopt;
+    default: return std::nullopt;
   }
 }
 
-std::string key_id(uint16_t tag, uint8_t algorithm) { return std::to_string(tag) + "/" + std::to_string(algorithm); }
+std::string key_id(uint16_t tag, uint8_t algorithm) {
+  return std::to_string(tag) + "/" + std::to_string(algorithm);
+}
 
 // ---- verify_rrset ----------------------------------------------------------------
 
@@ -118,7 +130,7 @@ enum class Stage {
 };
 
 class FailureTracker {
- public:
+public:
   void note(Stage stage, uint16_t ede, std::string reason) {
     if (stage <= stage_) return;
     stage_ = stage;
@@ -127,16 +139,20 @@ class FailureTracker {
   Stage stage() const { return stage_; }
   ValidationOutcome take() { return std::move(outcome_); }
 
- private:
+private:
   Stage stage_ = Stage::none;
   ValidationOutcome outcome_;
 };
 
 class RrsetVerifier {
- public:
+public:
   RrsetVerifier(const RRset &rrset, const Name &zone, int64_t now, ValidationBudget &budget,
                 const std::vector<ZoneKey> &keys)
-      : rrset_(rrset), zone_(zone), now_(now), budget_(budget), keys_(keys),
+      : rrset_(rrset),
+        zone_(zone),
+        now_(now),
+        budget_(budget),
+        keys_(keys),
         subject_(rrset.owner.to_text() + " " + type_to_text(rrset.type)) {}
 
   ValidationOutcome run(const std::vector<ResourceRecord> &rrsigs, uint32_t *validated_ttl,
@@ -147,12 +163,14 @@ class RrsetVerifier {
       return ValidationOutcome::bogus(ede::DNSSEC_BOGUS, subject_ + ": not within zone " + zone_.to_text());
     std::vector<std::pair<RrsigFields, const ResourceRecord *>> covering;
     for (const ResourceRecord &record : rrsigs) {
-      if (record.type != rrtype::RRSIG || record.owner != rrset_.owner || record.rclass != rrset_.rclass) continue;
+      if (record.type != rrtype::RRSIG || record.owner != rrset_.owner || record.rclass != rrset_.rclass)
+        continue;
       auto fields = parse_rrsig(record);
       if (fields && fields->type_covered == rrset_.type) covering.emplace_back(std::move(*fields), &record);
     }
     if (covering.empty())
-      return ValidationOutcome::bogus(ede::RRSIGS_MISSING, subject_ + ": no RRSIG (zone " + zone_.to_text() + ")");
+      return ValidationOutcome::bogus(ede::RRSIGS_MISSING,
+                                      subject_ + ": no RRSIG (zone " + zone_.to_text() + ")");
 
     const uint32_t max_rrsigs = budget_.limits().max_rrsigs_per_rrset;
     uint32_t tried = 0;
@@ -163,7 +181,8 @@ class RrsetVerifier {
       if (!passes_header_checks(sig)) continue;
       if (!algorithm_supported(sig.algorithm)) {
         unsupported_seen = true;
-        unsupported_algorithms += (unsupported_algorithms.empty() ? "" : ", ") + std::to_string(sig.algorithm);
+        unsupported_algorithms +=
+            (unsupported_algorithms.empty() ? "" : ", ") + std::to_string(sig.algorithm);
         continue;
       }
       if (tried == max_rrsigs) {
@@ -176,8 +195,9 @@ class RrsetVerifier {
           report_success(sig, validated_ttl, wildcard_source);
           return ValidationOutcome::secure();
         case Attempt::budget_refused:
-          return ValidationOutcome::bogus(ede::DNSSEC_BOGUS, "validation budget exhausted: " + budget_.describe() +
-                                                                 " before checking " + describe(sig));
+          return ValidationOutcome::bogus(
+              ede::DNSSEC_BOGUS,
+              "validation budget exhausted: " + budget_.describe() + " before checking " + describe(sig));
         case Attempt::failed: break;
       }
     }
@@ -193,7 +213,7 @@ class RrsetVerifier {
     return outcome;
   }
 
- private:
+private:
   enum class Attempt { verified, failed, budget_refused };
 
   std::string describe(const RrsigFields &sig) const {
@@ -250,7 +270,8 @@ class RrsetVerifier {
         if (!without_signature) return Attempt::failed;
         signed_data = canonical_signed_data(sig, *without_signature, rrset_);
       }
-      if (verify_signature(sig.algorithm, key.fields.public_key, *signed_data, sig.signature)) return Attempt::verified;
+      if (verify_signature(sig.algorithm, key.fields.public_key, *signed_data, sig.signature))
+        return Attempt::verified;
     }
     if (!key_found) {
       failures_.note(Stage::no_matching_key, ede::DNSKEY_MISSING,
@@ -272,7 +293,8 @@ class RrsetVerifier {
       return false;
     }
     if (key.protocol != kDnskeyProtocol) {
-      failures_.note(Stage::unusable_key, ede::DNSSEC_BOGUS, which + " has protocol " + std::to_string(key.protocol));
+      failures_.note(Stage::unusable_key, ede::DNSSEC_BOGUS,
+                     which + " has protocol " + std::to_string(key.protocol));
       return false;
     }
     if (key.flags & dnskey_flag::REVOKE) {
@@ -282,7 +304,8 @@ class RrsetVerifier {
     return true;
   }
 
-  void report_success(const RrsigFields &sig, uint32_t *validated_ttl, std::optional<Name> *wildcard_source) const {
+  void report_success(const RrsigFields &sig, uint32_t *validated_ttl,
+                      std::optional<Name> *wildcard_source) const {
     if (validated_ttl) {
       // RFC 4035 5.3.3: never cache past the original TTL or the signature's expiry.
       const uint32_t until_expiry = sig.expiration - static_cast<uint32_t>(now_);  // serial arithmetic
@@ -292,8 +315,8 @@ class RrsetVerifier {
       // RFC 4035 5.3.4: fewer labels than the owner means a wildcard expansion; an
       // owner that is itself "*.<labels>" is the wildcard record, not an expansion.
       const size_t owner_labels = rrset_.owner.label_count();
-      const bool literal_wildcard = owner_labels == static_cast<size_t>(sig.labels) + 1u &&
-                                    rrset_.owner.first_label() == "*";
+      const bool literal_wildcard =
+          owner_labels == static_cast<size_t>(sig.labels) + 1u && rrset_.owner.first_label() == "*";
       if (sig.labels < owner_labels && !literal_wildcard)
         *wildcard_source = rrset_.owner.suffix(sig.labels);
       else
@@ -311,7 +334,8 @@ class RrsetVerifier {
 };
 
 // RRSIGs over the DNSKEY set that name `key` (tag and algorithm).
-std::vector<ResourceRecord> rrsigs_by_key(const std::vector<ResourceRecord> &rrsigs, const DnskeyFields &key) {
+std::vector<ResourceRecord> rrsigs_by_key(const std::vector<ResourceRecord> &rrsigs,
+                                          const DnskeyFields &key) {
   std::vector<ResourceRecord> selected;
   for (const ResourceRecord &record : rrsigs) {
     auto sig = parse_rrsig(record);
@@ -320,24 +344,17 @@ std::vector<ResourceRecord> rrsigs_by_key(const std::vector<ResourceRecord> &rrs
   return selected;
 }
 
-ResourceRecord dnskey_record(const Name &zone, const ZoneKey &key) {
-  ResourceRecord record;
-  record.owner = zone;
-  record.type = rrtype::DNSKEY;
-  record.rdata = key.rdata;
-  return record;
-}
-
 // Verifies the DNSKEY set with the single trusted `key`, using only its signatures.
-ValidationOutcome verify_dnskey_set_with_key(const RRset &dnskey_set, const std::vector<ResourceRecord> &rrsigs,
-                                             const ZoneKey &key, const Name &zone, int64_t now,
-                                             ValidationBudget &budget, uint32_t *validated_ttl) {
+ValidationOutcome verify_dnskey_set_with_key(const RRset &dnskey_set,
+                                             const std::vector<ResourceRecord> &rrsigs, const ZoneKey &key,
+                                             const Name &zone, int64_t now, ValidationBudget &budget,
+                                             uint32_t *validated_ttl) {
   std::vector<ResourceRecord> signatures = rrsigs_by_key(rrsigs, key.fields);
   const std::string subject = zone.to_text() + " DNSKEY";
   if (signatures.empty())
-    return ValidationOutcome::bogus(ede::RRSIGS_MISSING,
-                                    subject + ": no RRSIG by the trusted key " +
-                                        key_id(key.fields.key_tag, key.fields.algorithm));
+    return ValidationOutcome::bogus(
+        ede::RRSIGS_MISSING,
+        subject + ": no RRSIG by the trusted key " + key_id(key.fields.key_tag, key.fields.algorithm));
   std::vector<ZoneKey> keys = {key};
   return RrsetVerifier(dnskey_set, zone, now, budget, keys).run(signatures, validated_ttl, nullptr);
 }
@@ -400,7 +417,8 @@ uint16_t key_tag(std::string_view rdata) {
   // RFC 4034 B: the RDATA summed as 16-bit big-endian words, carries folded once.
   uint32_t sum = 0;
   for (size_t i = 0; i < rdata.size(); ++i)
-    sum += (i & 1) ? static_cast<uint8_t>(rdata[i]) : static_cast<uint32_t>(static_cast<uint8_t>(rdata[i])) << 8;
+    sum +=
+        (i & 1) ? static_cast<uint8_t>(rdata[i]) : static_cast<uint32_t>(static_cast<uint8_t>(rdata[i])) << 8;
   sum += (sum >> 16) & 0xffff;
   return static_cast<uint16_t>(sum & 0xffff);
 }
@@ -442,7 +460,8 @@ std::string canonical_rdata(uint16_t type, std::string_view rdata) {
   size_t offset = layout->offset;
   for (int i = 0; i < layout->names && offset != std::string::npos; ++i) {
     size_t next = lower_name_at(canonical, offset);
-    if (next == std::string::npos) return std::string(rdata);  // malformed: leave it for the signature to fail
+    if (next == std::string::npos)
+      return std::string(rdata);  // malformed: leave it for the signature to fail
     offset = next;
   }
   return canonical;
@@ -491,9 +510,10 @@ ValidationOutcome verify_rrset(const RRset &rrset, const std::vector<ResourceRec
   return RrsetVerifier(rrset, zone, now, budget, keys).run(rrsigs, validated_ttl, wildcard_source);
 }
 
-ValidationOutcome verify_dnskey_with_ds(const RRset &dnskey_set, const std::vector<ResourceRecord> &dnskey_rrsigs,
-                                        const std::vector<ResourceRecord> &ds_records, const Name &zone, int64_t now,
-                                        ValidationBudget &budget, uint32_t *validated_ttl) {
+ValidationOutcome verify_dnskey_with_ds(const RRset &dnskey_set,
+                                        const std::vector<ResourceRecord> &dnskey_rrsigs,
+                                        const std::vector<ResourceRecord> &ds_records, const Name &zone,
+                                        int64_t now, ValidationBudget &budget, uint32_t *validated_ttl) {
   const std::string subject = zone.to_text() + " DNSKEY";
   if (dnskey_set.type != rrtype::DNSKEY || dnskey_set.owner != zone)
     return ValidationOutcome::bogus(ede::DNSSEC_BOGUS, subject + ": not the zone's DNSKEY RRset");
@@ -514,7 +534,8 @@ ValidationOutcome verify_dnskey_with_ds(const RRset &dnskey_set, const std::vect
     if (!digest_supported(ds->digest_type)) continue;
     usable.push_back(std::move(*ds));
   }
-  if (considered == 0) return ValidationOutcome::bogus(ede::DNSSEC_BOGUS, subject + ": no DS record to check");
+  if (considered == 0)
+    return ValidationOutcome::bogus(ede::DNSSEC_BOGUS, subject + ": no DS record to check");
   // RFC 6840 5.2 / RFC 4035 5.2: a DS RRset with no usable record means the zone
   // is treated as unsigned.
   if (usable.empty())
@@ -552,11 +573,12 @@ ValidationOutcome verify_dnskey_with_ds(const RRset &dnskey_set, const std::vect
           key_failure = ValidationOutcome::bogus(
               (key.fields.flags & dnskey_flag::ZONE) ? ede::DNSSEC_BOGUS : ede::NO_ZONE_KEY_BIT,
               subject + ": DS " + ds_id(ds) + " matches a DNSKEY that is not a usable zone key (flags " +
-                  std::to_string(key.fields.flags) + ", protocol " + std::to_string(key.fields.protocol) + ")");
+                  std::to_string(key.fields.flags) + ", protocol " + std::to_string(key.fields.protocol) +
+                  ")");
         continue;
       }
-      ValidationOutcome outcome = verify_dnskey_set_with_key(dnskey_set, dnskey_rrsigs, key, zone, now, budget,
-                                                             validated_ttl);
+      ValidationOutcome outcome =
+          verify_dnskey_set_with_key(dnskey_set, dnskey_rrsigs, key, zone, now, budget, validated_ttl);
       if (outcome.is_secure() || budget.exhausted()) return outcome;
       if (!signature_failure) signature_failure = std::move(outcome);
     }
@@ -569,8 +591,9 @@ ValidationOutcome verify_dnskey_with_ds(const RRset &dnskey_set, const std::vect
 
 ValidationOutcome verify_dnskey_with_anchor_keys(const RRset &dnskey_set,
                                                  const std::vector<ResourceRecord> &dnskey_rrsigs,
-                                                 const std::vector<ResourceRecord> &anchor_keys, const Name &zone,
-                                                 int64_t now, ValidationBudget &budget, uint32_t *validated_ttl) {
+                                                 const std::vector<ResourceRecord> &anchor_keys,
+                                                 const Name &zone, int64_t now, ValidationBudget &budget,
+                                                 uint32_t *validated_ttl) {
   const std::string subject = zone.to_text() + " DNSKEY";
   if (dnskey_set.type != rrtype::DNSKEY || dnskey_set.owner != zone)
     return ValidationOutcome::bogus(ede::DNSSEC_BOGUS, subject + ": not the zone's DNSKEY RRset");

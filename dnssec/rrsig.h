@@ -121,9 +121,11 @@ ValidationOutcome verify_rrset(const RRset &rrset, const std::vector<ResourceRec
 // with a supported algorithm is present, SHA-1 DS records are ignored (RFC 4509 3).
 // Only unsupported DS -> insecure (RFC 6840 5.2; EDE 1 or 2). No DNSKEY matches any
 // DS -> bogus EDE 9. A matching key whose signature fails -> verify_rrset's outcome.
-ValidationOutcome verify_dnskey_with_ds(const RRset &dnskey_set, const std::vector<ResourceRecord> &dnskey_rrsigs,
-                                        const std::vector<ResourceRecord> &ds_records, const Name &zone, int64_t now,
-                                        ValidationBudget &budget, uint32_t *validated_ttl = nullptr);
+ValidationOutcome verify_dnskey_with_ds(const RRset &dnskey_set,
+                                        const std::vector<ResourceRecord> &dnskey_rrsigs,
+                                        const std::vector<ResourceRecord> &ds_records, const Name &zone,
+                                        int64_t now, ValidationBudget &budget,
+                                        uint32_t *validated_ttl = nullptr);
 
 // RFC 4035 5 / RFC 4033 3: a DNSKEY trust anchor is trusted as is, so the DNSKEY
 // RRset of `zone` is secure when one of `anchor_keys` (DNSKEY records) signs it.
@@ -131,8 +133,8 @@ ValidationOutcome verify_dnskey_with_ds(const RRset &dnskey_set, const std::vect
 // all unsupported make the zone insecure (EDE 1).
 ValidationOutcome verify_dnskey_with_anchor_keys(const RRset &dnskey_set,
                                                  const std::vector<ResourceRecord> &dnskey_rrsigs,
-                                                 const std::vector<ResourceRecord> &anchor_keys, const Name &zone,
-                                                 int64_t now, ValidationBudget &budget,
+                                                 const std::vector<ResourceRecord> &anchor_keys,
+                                                 const Name &zone, int64_t now, ValidationBudget &budget,
                                                  uint32_t *validated_ttl = nullptr);
 
 }  // namespace rsv

@@ -6,12 +6,29 @@
 
 namespace rsv {
 
+// One level of a request's work: an iterator resolving a question, or the validator
+// judging the client question's answer.
+struct Engine::Frame {
+  std::unique_ptr<Iterator> iterator;
+  std::unique_ptr<Validator> validator;
+
+  const Question &question() const { return iterator ? iterator->question() : validator->question(); }
+  void on_subquery_result(const Resolution &result) {
+    if (iterator)
+      iterator->on_subquery_result(result);
+    else
+      validator->on_subquery_result(result);
+  }
+};
+
 struct Engine::Request {
   uint64_t id = 0;
   std::string key;
   Question question;
   std::vector<Completion> waiters;
-  std::vector<std::unique_ptr<Iterator>> stack;
+  std::vector<Frame> stack;
+  bool checking_disabled = false;
+  std::unique_ptr<ValidationBudget> budget;
   uint64_t started_ms = 0;
   uint32_t upstream_queries = 0;
   uint32_t replies = 0;  // upstream replies received, usable or not
@@ -21,8 +38,9 @@ struct Engine::Request {
 
 namespace {
 
-std::string question_key(const Question &q) {
+std::string question_key(const Question &q, bool checking_disabled) {
   std::string key = q.name.lowered().wire();
+  key.push_back(checking_disabled ? 1 : 0);  // CD answers are not validated: a separate question
   key.push_back(static_cast<char>(q.qtype >> 8));
   key.push_back(static_cast<char>(q.qtype & 0xFF));
   key.push_back(static_cast<char>(q.qclass >> 8));
@@ -71,9 +89,9 @@ Engine::Engine(EngineEnv env, Transport &transport)
 
 Engine::~Engine() { *alive_ = false; }
 
-void Engine::resolve(const Question &question, Completion done) {
+void Engine::resolve(const Question &question, bool checking_disabled, Completion done) {
   ++stats_.requests;
-  std::string key = question_key(question);
+  std::string key = question_key(question, checking_disabled);
   if (auto it = by_question_.find(key); it != by_question_.end()) {
     ++stats_.coalesced;
     requests_.at(it->second)->waiters.push_back(std::move(done));
@@ -85,15 +103,17 @@ void Engine::resolve(const Question &question, Completion done) {
   request->question = question;
   request->waiters.push_back(std::move(done));
   request->started_ms = env_.clock.now_monotonic_ms();
-  request->stack.push_back(std::make_unique<Iterator>(iterator_env_, question));
+  request->checking_disabled = checking_disabled;
+  request->budget = std::make_unique<ValidationBudget>(env_.config.dnssec);
+  request->stack.push_back(Frame{std::make_unique<Iterator>(iterator_env_, question), nullptr});
   Request &ref = *request;
   by_question_.emplace(key, request->id);
   requests_.emplace(request->id, std::move(request));
   drive(ref);
 }
 
-bool Engine::is_in_flight(const Question &question) const {
-  return by_question_.contains(question_key(question));
+bool Engine::is_in_flight(const Question &question, bool checking_disabled) const {
+  return by_question_.contains(question_key(question, checking_disabled));
 }
 
 std::optional<std::string> Engine::spent_budget(const Request &request) const {
@@ -118,7 +138,17 @@ void Engine::drive(Request &request) {
         finish(request, Resolution::failure(ede::OTHER, "resolution stopped: " + *spent));
       return;
     }
-    Iterator &top = *request.stack.back();
+    Frame &frame = request.stack.back();
+    if (frame.validator) {
+      ValidatorAction action = frame.validator->next();
+      if (action.kind == ValidatorAction::Kind::subquery) {
+        if (!push_subquery(request, action.question)) frame.validator->on_subquery_result(subquery_refused(request, action.question));
+        continue;
+      }
+      if (!complete_frame(request, frame.validator->result())) return;
+      continue;
+    }
+    Iterator &top = *frame.iterator;
     IteratorAction action = top.next();
     switch (action.kind) {
       case IteratorAction::Kind::send: {
@@ -135,33 +165,55 @@ void Engine::drive(Request &request) {
         dispatch(request, action);
         return;
       }
-      case IteratorAction::Kind::subquery: {
-        const Question &sub = action.question;
-        bool loops = std::any_of(request.stack.begin(), request.stack.end(), [&](const auto &it) {
-          return it->question().name == sub.name && it->question().qtype == sub.qtype;
-        });
-        if (loops || request.stack.size() > budgets.max_subquery_depth) {
-          top.on_subquery_result(Resolution::failure(
-              ede::OTHER, loops ? "name server lookup loop at " + sub.name.to_text() : "sub-query depth exceeded"));
-          continue;
-        }
-        RSV_LOG(trace, "sub-query %s %s for %s", sub.name.to_text().c_str(), type_to_text(sub.qtype).c_str(),
-                top.question().name.to_text().c_str());
-        request.stack.push_back(std::make_unique<Iterator>(iterator_env_, sub));
+      case IteratorAction::Kind::subquery:
+        if (!push_subquery(request, action.question)) top.on_subquery_result(subquery_refused(request, action.question));
         continue;
-      }
       case IteratorAction::Kind::done: {
         Resolution result = top.result();
-        if (request.stack.size() == 1) {
-          finish(request, result);
-          return;
+        // RFC 4035 4: every answer to a client question is validated, unless the client
+        // set CD (RFC 4035 3.2.2) or validation is off; the validator takes its place.
+        if (request.stack.size() == 1 && env_.validator && !request.checking_disabled) {
+          Question question = top.question();
+          frame.iterator.reset();
+          frame.validator = std::make_unique<Validator>(*env_.validator, question, std::move(result), *request.budget);
+          continue;
         }
-        request.stack.pop_back();
-        request.stack.back()->on_subquery_result(result);
+        if (!complete_frame(request, result)) return;
         continue;
       }
     }
   }
+}
+
+bool Engine::push_subquery(Request &request, const Question &sub) {
+  const auto &budgets = env_.config.resolver.budgets;
+  // A question already being resolved below on this stack would loop (glueless NS
+  // names that depend on each other); the validator's own question is not a loop.
+  bool loops = std::any_of(request.stack.begin(), request.stack.end(), [&](const Frame &f) {
+    return f.iterator && f.iterator->question().name == sub.name && f.iterator->question().qtype == sub.qtype;
+  });
+  if (loops || request.stack.size() > budgets.max_subquery_depth) return false;
+  RSV_LOG(trace, "sub-query %s %s for %s", sub.name.to_text().c_str(), type_to_text(sub.qtype).c_str(),
+          request.stack.back().question().name.to_text().c_str());
+  request.stack.push_back(Frame{std::make_unique<Iterator>(iterator_env_, sub), nullptr});
+  return true;
+}
+
+Resolution Engine::subquery_refused(const Request &request, const Question &sub) const {
+  bool depth = request.stack.size() > env_.config.resolver.budgets.max_subquery_depth;
+  return Resolution::failure(ede::OTHER, depth ? "sub-query depth exceeded at " + sub.name.to_text()
+                                               : "sub-query loop at " + sub.name.to_text() + " " +
+                                                     type_to_text(sub.qtype));
+}
+
+bool Engine::complete_frame(Request &request, const Resolution &result) {
+  if (request.stack.size() == 1) {
+    finish(request, result);
+    return false;
+  }
+  request.stack.pop_back();
+  request.stack.back().on_subquery_result(result);
+  return true;
 }
 
 void Engine::dispatch(Request &request, const IteratorAction &action) {
@@ -198,7 +250,7 @@ void Engine::on_transport_result(uint64_t request_id, const OutgoingQuery &query
   auto it = requests_.find(request_id);
   if (it == requests_.end()) return;
   Request &request = *it->second;
-  Iterator &top = *request.stack.back();
+  Iterator &top = *request.stack.back().iterator;
   switch (result.status) {
     case TransportStatus::reply: {
       ++request.replies;
@@ -244,7 +296,7 @@ void Engine::resend_without_caps(Request &request, const OutgoingQuery &original
   ParseError error;
   auto message = parse_message(reinterpret_cast<const uint8_t *>(original.wire.data()), original.wire.size(), &error);
   if (!message || message->questions.size() != 1) {
-    request.stack.back()->on_failure();
+    request.stack.back().iterator->on_failure();
     drive(request);
     return;
   }

@@ -21,6 +21,8 @@
 
 #include "cache/clock.h"
 #include "resolver/engine/transport.h"
+#include "dnssec/validation_budget.h"
+#include "dnssec/validator.h"
 #include "resolver/iter/iterator.h"
 
 namespace rsv {
@@ -32,6 +34,7 @@ struct EngineEnv {
   RandomSource &random;
   const Config &config;
   const DelegationPoint &root_hints;
+  ValidatorEnv *validator = nullptr;  // null: validation off
 };
 
 struct EngineStats {
@@ -55,17 +58,23 @@ public:
 
   // Resolves `question`; `done` is called exactly once, possibly before resolve returns
   // (an answer from the cache), always on this engine's thread.
-  void resolve(const Question &question, Completion done);
+  // With `checking_disabled` (the client's CD bit) the answer is not validated.
+  void resolve(const Question &question, bool checking_disabled, Completion done);
 
   size_t in_flight() const { return requests_.size(); }
-  bool is_in_flight(const Question &question) const;
+  bool is_in_flight(const Question &question, bool checking_disabled) const;
   const EngineStats &stats() const { return stats_; }
 
 private:
+  struct Frame;
   struct Request;
 
   void drive(Request &request);
   void dispatch(Request &request, const IteratorAction &action);
+  bool push_subquery(Request &request, const Question &question);
+  Resolution subquery_refused(const Request &request, const Question &question) const;
+  // Hands a finished frame's result to the frame below; false when it was the last.
+  bool complete_frame(Request &request, const Resolution &result);
   void on_transport_result(uint64_t request_id, const OutgoingQuery &query, TransportResult result);
   void resend_without_caps(Request &request, const OutgoingQuery &original);
   void finish(Request &request, const Resolution &result);

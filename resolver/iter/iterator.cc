@@ -16,6 +16,19 @@ constexpr unsigned kMaxMinimiseSteps = 10;
 constexpr unsigned kMaxPrimingAttempts = 3;
 constexpr unsigned kServerRounds = 2;  // each server may be asked a question twice
 
+bool is_denial_record(const ResourceRecord &rr) {
+  uint16_t type = rr.type == rrtype::RRSIG ? rr.rrsig_type_covered() : rr.type;
+  return type == rrtype::NSEC || type == rrtype::NSEC3;
+}
+
+// RFC 4035 5.3.2: an RRSIG whose labels field is below the owner's label count signs a
+// wildcard expansion; such data needs its denial proof, which the RRset cache lacks.
+bool signed_as_wildcard(const RRset &set) {
+  for (const auto &sig : set.signatures)
+    if (sig.rdata.size() > 3 && static_cast<uint8_t>(sig.rdata[3]) < set.owner.label_count()) return true;
+  return false;
+}
+
 bool has_data(const std::vector<ResourceRecord> &records) {
   return std::any_of(records.begin(), records.end(), [](const ResourceRecord &rr) { return rr.type != rrtype::RRSIG; });
 }
@@ -136,7 +149,7 @@ IteratorAction Iterator::handle_start() {
 bool Iterator::follow_chain_from_cache() {
   for (unsigned hop = 0; hop <= env_.config.budgets.max_cname_chain; ++hop) {
     auto data = env_.rrsets.lookup(current_, question_.qtype);
-    if (data && data->trust >= Trust::answer && !data->rrset.empty()) {
+    if (data && data->trust >= Trust::answer && !data->rrset.empty() && !signed_as_wildcard(data->rrset)) {
       for (auto &rr : data->rrset.records()) chain_.push_back(std::move(rr));
       for (const auto &sig : data->rrset.signatures) chain_.push_back(sig);
       finish_positive();
@@ -379,6 +392,10 @@ void Iterator::handle_reply(Message reply) {
       store_rrsets(env_.rrsets, chain.cacheable, dp_.forwarding ? Trust::answer : Trust::authoritative);
       chain_.insert(chain_.end(), chain.records.begin(), chain.records.end());
       if (chain.end == AnswerChain::End::data) {
+        // RFC 4035 5.3.4: a wildcard expansion comes with the NSEC/NSEC3 proving that
+        // no closer name exists; keep it for the validator.
+        for (const auto &rr : reply.authority)
+          if (is_denial_record(rr)) proofs_.push_back(rr);
         finish_positive();
         return;
       }
@@ -482,6 +499,7 @@ void Iterator::advance_minimisation() {
 void Iterator::finish_positive() {
   result_.rcode = rcode::NOERROR;
   result_.answer = chain_;
+  result_.authority = proofs_;
   result_.cache_ttl = min_ttl(chain_);
   result_.cacheable = true;
   transition(IteratorState::done, "answer");
@@ -510,10 +528,7 @@ void Iterator::finish_negative(uint16_t code, const Message &reply) {
   // once validated, for RFC 8198 aggressive negative caching).
   std::vector<ResourceRecord> denial;
   for (const auto &rr : reply.authority)
-    if (rr.type == rrtype::NSEC || rr.type == rrtype::NSEC3 ||
-        (rr.type == rrtype::RRSIG &&
-         (rr.rrsig_type_covered() == rrtype::NSEC || rr.rrsig_type_covered() == rrtype::NSEC3)))
-      denial.push_back(rr);
+    if (is_denial_record(rr)) denial.push_back(rr);
   store_rrsets(env_.rrsets, denial, Trust::authority);
   result_.authority.insert(result_.authority.end(), denial.begin(), denial.end());
   uint32_t chain_ttl = chain_.empty() ? negative_ttl : std::min(negative_ttl, min_ttl(chain_));

@@ -31,7 +31,7 @@
 #include "cache/rrset_cache.h"
 #include "resolver/config/config.h"
 #include "resolver/iter/delegation.h"
-#include "resolver/iter/resolution.h"
+#include "dnssec/resolution.h"
 #include "resolver/wire/message.h"
 
 namespace rsv {
@@ -106,6 +106,7 @@ private:
   Name current_;                       // the name being resolved (after CNAME/DNAME)
   std::vector<ResourceRecord> chain_;  // answer records accumulated so far
   std::vector<Name> visited_;          // names of the chain, for loop detection
+  std::vector<ResourceRecord> proofs_; // NSEC/NSEC3 sent with a (wildcard) answer
   DelegationPoint dp_;
   bool have_dp_ = false;
 

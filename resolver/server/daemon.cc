@@ -100,6 +100,7 @@ int daemon_main(int argc, char **argv) {
 
   Config config;
   RootHints hints;
+  std::vector<TrustAnchor> anchors;
   try {
     if (explicit_config || access(config_path.c_str(), F_OK) == 0)
       config = load_config(config_path);
@@ -107,7 +108,7 @@ int daemon_main(int argc, char **argv) {
       config = default_config();
     hints = effective_root_hints(config.resolver.root_hints, !uses_default_root_hints(config.resolver));
     // Trust anchors are loaded now so a broken file is reported at start-up.
-    auto anchors = effective_trust_anchors(config.dnssec.trust_anchor_files, !uses_default_trust_anchors(config.dnssec));
+    anchors = effective_trust_anchors(config.dnssec.trust_anchor_files, !uses_default_trust_anchors(config.dnssec));
     if (check_only) {
       std::fputs(dump_config(config).c_str(), stdout);
       std::printf("# root hints: %s (%zu servers)\n# trust anchors: %zu zone(s)\n", hints.source.c_str(),
@@ -122,7 +123,9 @@ int daemon_main(int argc, char **argv) {
   set_log_severity(severity_of(config.log_level));
   DelegationPoint root_hints = hints_delegation(hints);
   try {
-    SharedState shared(config, root_hints);
+    if (config.dnssec.validation && anchors.empty())
+      RSV_LOG(warning, "validation is on but no trust anchor is configured: every answer will be insecure");
+    SharedState shared(config, root_hints, std::move(anchors));
     std::vector<std::unique_ptr<Worker>> workers;
     for (uint32_t i = 0; i < config.threads; ++i) workers.push_back(std::make_unique<Worker>(shared, i));
     for (const auto &address : config.listen)

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <ctime>
 
 #include "resolver/base/log.h"
 
@@ -231,18 +232,52 @@ Disposition ClientQueryHandler::slow_path(QueryContext &context) {
   }
   if (answer_now) return reply_now(context, build_reply(*query, immediate, context.tcp, false));
 
-  if (engine_.in_flight() >= config_.resolver.max_queries_in_flight && !engine_.is_in_flight(question)) {
+  if (engine_.in_flight() >= config_.resolver.max_queries_in_flight && !engine_.is_in_flight(question, query->cd)) {
     ++stats_.overload_dropped;
     RSV_LOG(debug, "dropping %s from %s: %u questions in flight", question.name.to_text().c_str(),
             context.client.to_string().c_str(), config_.resolver.max_queries_in_flight);
     return Disposition::drop;
   }
+  if (auto cached = bogus_answer(question, query->cd)) {
+    // RFC 4035 4.7: a bogus answer is remembered briefly instead of validated again.
+    return reply_now(context, build_reply(*query, *cached, context.tcp, false));
+  }
   auto channel = context.defer();
   bool tcp = context.tcp;
-  engine_.resolve(question, [this, channel, tcp, query = std::move(*query)](const Resolution &result) {
+  bool checking_disabled = query->cd;
+  engine_.resolve(question, checking_disabled, [this, channel, tcp, query = std::move(*query)](const Resolution &result) {
     channel->send(build_reply(query, result, tcp, true));
   });
   return Disposition::deferred;
+}
+
+namespace {
+std::string bogus_key(const Question &question) {
+  std::string key = question.name.lowered().wire();
+  key.push_back(static_cast<char>(question.qtype >> 8));
+  key.push_back(static_cast<char>(question.qtype & 0xFF));
+  return key;
+}
+}  // namespace
+
+std::optional<Resolution> ClientQueryHandler::bogus_answer(const Question &question, bool checking_disabled) {
+  if (checking_disabled || bogus_.empty()) return std::nullopt;
+  auto it = bogus_.find(bogus_key(question));
+  if (it == bogus_.end()) return std::nullopt;
+  if (it->second.expires_at <= static_cast<int64_t>(::time(nullptr))) {
+    bogus_.erase(it);
+    return std::nullopt;
+  }
+  Resolution failure = Resolution::failure(it->second.error.info_code, it->second.error.extra_text);
+  failure.security = Security::bogus;
+  return failure;
+}
+
+void ClientQueryHandler::remember_bogus(const Question &question, const ExtendedError &error) {
+  if (config_.dnssec.bogus_ttl == 0) return;
+  // A small bound: a flood of distinct bogus names only ever costs this much memory.
+  if (bogus_.size() >= kMaxBogusEntries) bogus_.clear();
+  bogus_[bogus_key(question)] = BogusEntry{error, static_cast<int64_t>(::time(nullptr)) + config_.dnssec.bogus_ttl};
 }
 
 Resolution ClientQueryHandler::answer_from_cache_only(const Question &question) const {
@@ -285,6 +320,9 @@ std::string ClientQueryHandler::build_reply(const Message &query, const Resoluti
   reply.ra = true;
   reply.cd = query.cd;
   reply.rcode = result.rcode;
+  // RFC 6840 5.7, 5.8: AD only for validated data, and only to clients that asked with DO or AD.
+  bool authenticated = result.security == Security::secure && !query.cd;
+  reply.ad = authenticated && (dnssec_ok || query.ad);
   reply.questions = query.questions;
   reply.answer = result.answer;
   reply.authority = result.authority;
@@ -298,6 +336,7 @@ std::string ClientQueryHandler::build_reply(const Message &query, const Resoluti
       (result.rcode == rcode::NOERROR || result.rcode == rcode::NXDOMAIN)) {
     // The cached copy carries no OPT record: the fast path appends the client's own.
     Message cached = reply;
+    cached.ad = authenticated;  // the fast path clears it for clients without DO or AD
     cached.id = 0;
     cached.rd = true;
     cached.cd = false;
@@ -309,6 +348,7 @@ std::string ClientQueryHandler::build_reply(const Message &query, const Resoluti
                     std::move(encoded.wire), std::move(encoded.ttl_offsets), ttl, result.security, result.rcode);
   }
 
+  if (store && result.security == Security::bogus && !query.cd && result.error) remember_bogus(question, *result.error);
   if (query.edns) {
     Edns edns;
     edns.udp_size = config_.network.edns_buffer_size;

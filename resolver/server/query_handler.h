@@ -12,6 +12,10 @@
 //      engine, answering when it completes and filling the message cache.
 #pragma once
 
+#include <optional>
+#include <string>
+#include <unordered_map>
+
 #include "cache/message_cache.h"
 #include "cache/rrset_cache.h"
 #include "resolver/config/config.h"
@@ -46,6 +50,14 @@ private:
   std::string build_reply(const Message &query, const Resolution &result, bool tcp, bool store);
   Resolution answer_from_cache_only(const Question &question) const;
   Disposition reply_now(QueryContext &context, const std::string &wire);
+  std::optional<Resolution> bogus_answer(const Question &question, bool checking_disabled);
+  void remember_bogus(const Question &question, const ExtendedError &error);
+
+  struct BogusEntry {
+    ExtendedError error;
+    int64_t expires_at = 0;
+  };
+  static constexpr size_t kMaxBogusEntries = 10000;
 
   const Config &config_;
   MessageCache &messages_;
@@ -53,6 +65,8 @@ private:
   Engine &engine_;
   const DelegationPoint &root_hints_;
   ServerStats stats_;
+  // Bogus answers of this worker, kept dnssec.bogus-ttl seconds (RFC 4035 4.7).
+  std::unordered_map<std::string, BogusEntry> bogus_;
 };
 
 // Reply with only a header (and the question when it parsed): FORMERR, REFUSED, NOTIMP.

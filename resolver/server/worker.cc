@@ -10,19 +10,24 @@ namespace {
 constexpr uint64_t kMessageCacheShare = 2;  // 1/2 of cache.size
 }  // namespace
 
-SharedState::SharedState(const Config &cfg, const DelegationPoint &hints)
+SharedState::SharedState(const Config &cfg, const DelegationPoint &hints, std::vector<TrustAnchor> trust_anchors)
     : config(cfg),
       root_hints(hints),
       rrsets(clock, cfg.cache.size_bytes - cfg.cache.size_bytes / kMessageCacheShare,
              TtlPolicy{cfg.cache.min_ttl, cfg.cache.max_ttl, cfg.cache.max_negative_ttl}),
       messages(clock, cfg.cache.size_bytes / kMessageCacheShare),
-      infra(clock) {}
+      infra(clock),
+      anchors(std::move(trust_anchors)),
+      keys(clock),
+      validator_env{keys, anchors, cfg.dnssec, clock} {}
 
 Worker::Worker(SharedState &shared, unsigned index) : shared_(shared), index_(index) {
   const Config &config = shared.config;
   upstream_ = std::make_unique<UdpTcpUpstream>(loop_, random_, shared.clock, config.network);
   engine_ = std::make_unique<Engine>(
-      EngineEnv{shared.rrsets, shared.infra, shared.clock, random_, config, shared.root_hints}, *upstream_);
+      EngineEnv{shared.rrsets, shared.infra, shared.clock, random_, config, shared.root_hints,
+                config.dnssec.validation ? &shared.validator_env : nullptr},
+      *upstream_);
   handler_ = std::make_unique<ClientQueryHandler>(config, shared.messages, shared.rrsets, *engine_, shared.root_hints);
   TcpLimits limits = TcpLimits::from(config.network);
   for (const auto &address : config.listen) {

@@ -13,6 +13,9 @@
 #include "cache/message_cache.h"
 #include "cache/random.h"
 #include "cache/rrset_cache.h"
+#include "dnssec/key_cache.h"
+#include "dnssec/trust_anchor.h"
+#include "dnssec/validator.h"
 #include "resolver/config/config.h"
 #include "resolver/engine/engine.h"
 #include "resolver/net/event_loop.h"
@@ -25,7 +28,7 @@ namespace rsv {
 
 // What every worker shares: configuration, clock and caches.
 struct SharedState {
-  SharedState(const Config &config, const DelegationPoint &root_hints);
+  SharedState(const Config &config, const DelegationPoint &root_hints, std::vector<TrustAnchor> anchors);
 
   const Config &config;
   const DelegationPoint &root_hints;
@@ -33,6 +36,9 @@ struct SharedState {
   RRsetCache rrsets;
   MessageCache messages;
   InfraCache infra;
+  std::vector<TrustAnchor> anchors;
+  KeyCache keys;
+  ValidatorEnv validator_env;
 };
 
 class Worker {

@@ -108,7 +108,7 @@ end.gamma.example. A 192.0.2.33
 
   Resolution resolve(const std::string &name, uint16_t type) {
     std::optional<Resolution> out;
-    engine->resolve(Question{*Name::from_text(name), type, rrclass::IN}, [&](const Resolution &r) { out = r; });
+    engine->resolve(Question{*Name::from_text(name), type, rrclass::IN}, false, [&](const Resolution &r) { out = r; });
     net.run();
     EXPECT_TRUE(out.has_value()) << "no completion for " << name;
     return out.value_or(Resolution{});
@@ -289,8 +289,8 @@ TEST(IteratorScenario, CoalescesIdenticalQuestions) {
   Harness h;
   int completions = 0;
   Question q{*Name::from_text("www.alpha.test."), rrtype::A, rrclass::IN};
-  h.engine->resolve(q, [&](const Resolution &) { ++completions; });
-  h.engine->resolve(q, [&](const Resolution &) { ++completions; });
+  h.engine->resolve(q, false, [&](const Resolution &) { ++completions; });
+  h.engine->resolve(q, false, [&](const Resolution &) { ++completions; });
   EXPECT_EQ(h.engine->stats().coalesced, 1u);
   h.net.run();
   EXPECT_EQ(completions, 2);

@@ -35,6 +35,9 @@ def pytest_addoption(parser):
                 choices=["capture", "log"],
                 help="count upstream queries from a tcpdump capture (default) or "
                      "from resolverd's debug log (env UPSTREAM_COUNT)")
+    g.addoption("--dnssec-resolver", default=None, choices=["resolverd", "unbound"],
+                help="validating resolver for test_dnssec.py (env DNSSEC_UNDER_TEST; "
+                     "default validating_resolver.DNSSEC_DEFAULT)")
     g.addoption("--keep-tmp", action="store_true",
                 default=bool(os.environ.get("SYSTEM_TEST_KEEP_TMP")),
                 help="keep the temp dir (zones, configs, logs, pcap)")
@@ -185,6 +188,83 @@ def ours_only(resolver_kind):
             pytest.skip(f"resolverd-specific expectation, unbound differs: {reason}")
 
     return check
+
+
+# -- DNSSEC: the signed hierarchy (127.20.x.y) and a validating resolver ----
+
+
+@pytest.fixture(scope="session")
+def dnssec_kind(pytestconfig):
+    from validating_resolver import DNSSEC_DEFAULT
+    kind = (pytestconfig.getoption("--dnssec-resolver")
+            or os.environ.get("DNSSEC_UNDER_TEST") or DNSSEC_DEFAULT)
+    if kind not in ("resolverd", "unbound"):
+        raise pytest.UsageError(f"DNSSEC_UNDER_TEST={kind!r}: resolverd or unbound")
+    return kind
+
+
+@pytest.fixture(scope="session")
+def signed_hierarchy(workdir):
+    """Keys generated and zones signed once per session (signed_hierarchy.py)."""
+    _require_root()
+    from signed_hierarchy import SignedHierarchy, missing_tools
+    missing = missing_tools()
+    if missing:
+        pytest.skip(f"signing tools missing: {', '.join(missing)} "
+                    "(apt-get install ldnsutils bind9-utils)")
+    h = SignedHierarchy(os.path.join(workdir, "signed"))
+    h.start()
+    yield h
+    h.stop()
+
+
+@pytest.fixture(scope="session")
+def _shared_validating_resolver(dnssec_kind, build_dir, signed_hierarchy, workdir):
+    from validating_resolver import RESOLVERD_ADDR, UNBOUND_ADDR, ValidatingResolver
+    addr = UNBOUND_ADDR if dnssec_kind == "unbound" else RESOLVERD_ADDR
+    holder = {"r": ValidatingResolver(dnssec_kind, build_dir, signed_hierarchy,
+                                      os.path.join(workdir, "validating-shared"), addr).start()}
+    yield holder
+    holder["r"].stop()
+
+
+@pytest.fixture
+def validating_resolver(_shared_validating_resolver, dnssec_kind, build_dir,
+                        signed_hierarchy, workdir):
+    """The long-lived validating resolver (127.21.0.1 unbound, 127.21.0.2
+    resolverd); restarted if a test killed it."""
+    from validating_resolver import ValidatingResolver
+    r = _shared_validating_resolver["r"]
+    if not r.alive():
+        r = ValidatingResolver(dnssec_kind, build_dir, signed_hierarchy,
+                               r.workdir + "-restarted", r.addr).start()
+        _shared_validating_resolver["r"] = r
+    yield r
+    if not r.alive():
+        log = r.logs()
+        r.stop()
+        pytest.fail(f"validating resolver died during the test; log:\n{log}")
+
+
+_fresh_validating_addrs = (f"127.21.{1 + i // 250}.{1 + i % 250}" for i in itertools.count())
+
+
+@pytest.fixture
+def make_validating_resolver(dnssec_kind, build_dir, signed_hierarchy, workdir):
+    """Factory for fresh validating resolvers (empty cache) on 127.21.1.x."""
+    from validating_resolver import ValidatingResolver
+    started = []
+
+    def make():
+        addr = next(_fresh_validating_addrs)
+        r = ValidatingResolver(dnssec_kind, build_dir, signed_hierarchy,
+                               os.path.join(workdir, f"validating-{addr}"), addr)
+        started.append(r)
+        return r.start()
+
+    yield make
+    for r in started:
+        r.stop()
 
 
 def pytest_sessionfinish(session, exitstatus):

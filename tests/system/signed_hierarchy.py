@@ -34,7 +34,6 @@ import dns.rdata
 import dns.rdataclass
 import dns.rdatatype
 
-import procs
 from hierarchy import NsdGroup, _answers
 
 ROOT_ADDRS = ["127.20.0.1", "127.20.0.2"]
@@ -85,9 +84,13 @@ for _i, _z in enumerate(LEAVES):
     LEAVES[_z].setdefault("ksk_zsk", False)
     LEAVES[_z]["addr"] = f"127.20.2.{_i + 1}"
 
-KEYTRAP_KEYS = 30   # extra DNSKEYs sharing the real key's tag and algorithm
-KEYTRAP_SIGS = 30   # garbage RRSIGs with that tag over www.keytrap.sec A
+KEYTRAP_KEYS = 30   # extra DNSKEYs sharing one key tag and the algorithm (keytrap, sigtrap)
+KEYTRAP_SIGS = 30   # garbage RRSIGs with that tag over www.<zone> A (real one removed)
 TAMPERED_A = "192.0.2.166"
+
+
+def missing_tools():
+    return [t for t in (LDNS_KEYGEN, LDNS_SIGNZONE, DNSSEC_SIGNZONE) if not os.path.exists(t)]
 
 
 def zone_index(zone):
@@ -180,7 +183,7 @@ def lookalike_dnskeys(key, count, rng, flags=256, tag=None):
         k[w_off], k[w_off + 1] = w >> 8, w & 0xFF
         rd = dns.rdata.from_text(dns.rdataclass.IN, dns.rdatatype.DNSKEY,
                                  f"{flags} 3 {key.alg} {base64.b64encode(bytes(k)).decode()}")
-        assert dns.dnssec.key_id(rd) == tag
+        assert dns.dnssec.key_id(rd) == tag == keytag(head + bytes(k))
         if bytes(k) != bytes(pub) and rd.to_text() not in out:
             out.append(rd.to_text())
     return out

@@ -12,12 +12,12 @@ import os
 from hierarchy import resolverd_config_text
 from resolver_process import ResolverProcess, unbound_config_text
 
-DNSSEC_DEFAULT = "unbound"  # -> "resolverd" once its validator is wired in
+DNSSEC_DEFAULT = "resolverd"  # "unbound" (or DNSSEC_UNDER_TEST=unbound) cross-checks the expectations
 
 UNBOUND_ADDR = "127.21.0.1"
 RESOLVERD_ADDR = "127.21.0.2"
 # fresh instances (empty cache) for timing-sensitive tests
-FRESH_PREFIX = "127.21.1."
+FRESH_PREFIX = "127.21.1."  # conftest.make_validating_resolver: 127.21.1.x, 127.21.2.x, ...
 
 # RFC 9276 3.2 / resolverd's dnssec.max-nsec3-iterations default: NSEC3 with
 # more iterations than this makes a denial insecure.

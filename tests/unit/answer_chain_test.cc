@@ -49,7 +49,8 @@ TEST(AnswerChain, DetectsLoops) {
 
 TEST(AnswerChain, EnforcesTheChainBudget) {
   std::string text;
-  for (int i = 0; i < 20; ++i) text += "c" + std::to_string(i) + ".example. CNAME c" + std::to_string(i + 1) + ".example.\n";
+  for (int i = 0; i < 20; ++i)
+    text += "c" + std::to_string(i) + ".example. CNAME c" + std::to_string(i + 1) + ".example.\n";
   std::vector<Name> visited{n("c0.example.")};
   auto chain = follow_answer_chain(records(text), n("c0.example."), rrtype::A, visited, 11);
   EXPECT_EQ(chain.end, AnswerChain::End::too_long);

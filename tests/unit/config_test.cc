@@ -347,7 +347,7 @@ TEST(Config, DumpShowsEveryKey) {
 }
 
 class ConfigFile : public testing::Test {
- protected:
+protected:
   void SetUp() override {
     std::string pattern = testing::TempDir() + "config_test_XXXXXX";
     ASSERT_NE(mkdtemp(pattern.data()), nullptr);

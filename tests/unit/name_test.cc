@@ -67,9 +67,9 @@ TEST(Name, ReplacesSuffixForDname) {
 
 TEST(Name, CanonicalOrderFollowsRfc4034) {
   // RFC 4034 6.1 example ordering.
-  const char *ordered[] = {"example", "a.example", "yljkjljk.a.example", "Z.a.example",
-                           "zABC.a.EXAMPLE", "z.example", "\\001.z.example", "*.z.example",
-                           "\\200.z.example"};
+  const char *ordered[] = {"example",         "a.example",      "yljkjljk.a.example",
+                           "Z.a.example",     "zABC.a.EXAMPLE", "z.example",
+                           "\\001.z.example", "*.z.example",    "\\200.z.example"};
   for (size_t i = 0; i + 1 < std::size(ordered); ++i) {
     auto a = *Name::from_text(ordered[i]);
     auto b = *Name::from_text(ordered[i + 1]);
@@ -82,7 +82,11 @@ TEST(Name, FromWireValidates) {
   EXPECT_TRUE(Name::from_wire(std::string("\x03www\x00", 5)));
   EXPECT_FALSE(Name::from_wire(std::string("\x03ww", 3)));
   EXPECT_FALSE(Name::from_wire(std::string("\xC0\x0C", 2)));
-  EXPECT_FALSE(Name::from_wire(std::string("\x01" "a\x00" "x", 4)));
+  EXPECT_FALSE(
+      Name::from_wire(std::string("\x01"
+                                  "a\x00"
+                                  "x",
+                                  4)));
 }
 
 }  // namespace

@@ -1,9 +1,9 @@
 // The server's query handling, driven with raw packets and a fake network.
 #include "resolver/server/query_handler.h"
 
-#include <gtest/gtest.h>
-
 #include <memory>
+
+#include <gtest/gtest.h>
 
 #include "cache/infra_cache.h"
 #include "tests/scenario/fake_network.h"
@@ -63,9 +63,11 @@ struct ServerHarness {
   ServerHarness() {
     hints = testing::single_root_hint("a.root.", "127.1.0.1");
     auto &server = net.server("127.1.0.1");
-    std::string text = ". SOA a.root. h.root. 1 3600 600 86400 300\n. NS a.root.\na.root. A 127.1.0.1\n"
-                       "www.example. A 192.0.2.1\n";
-    for (int i = 0; i < 40; ++i) text += "big.example. TXT \"" + std::string(100, 'a' + i % 26) + std::to_string(i) + "\"\n";
+    std::string text =
+        ". SOA a.root. h.root. 1 3600 600 86400 300\n. NS a.root.\na.root. A 127.1.0.1\n"
+        "www.example. A 192.0.2.1\n";
+    for (int i = 0; i < 40; ++i)
+      text += "big.example. TXT \"" + std::string(100, 'a' + i % 26) + std::to_string(i) + "\"\n";
     server.zones.push_back({Name::root(), testing::zone_records(text, ".")});
     rebuild();
   }
@@ -79,7 +81,8 @@ struct ServerHarness {
   std::string ask(const std::string &wire, const char *client = "127.0.0.1@5353", bool tcp = false) {
     TestContext context(wire, client, tcp);
     Disposition d = handler->handle(context);
-    if (d == Disposition::reply) return std::string(reinterpret_cast<char *>(context.buffer), context.reply_size);
+    if (d == Disposition::reply)
+      return std::string(reinterpret_cast<char *>(context.buffer), context.reply_size);
     if (d == Disposition::drop) return {};
     net.run();
     EXPECT_TRUE(context.channel && context.channel->replies.size() == 1);
@@ -208,16 +211,18 @@ TEST(QueryHandler, DropsNewQuestionsBeyondTheInFlightLimit) {
 
 TEST(QueryHandler, NonInClassIsRefused) {
   ServerHarness h;
-  std::string q = encode_query(1, Question{*Name::from_text("id.server."), rrtype::TXT, rrclass::CH}, true, Edns{}, false);
+  std::string q = encode_query(1, Question{*Name::from_text("id.server."), rrtype::TXT, rrclass::CH}, true,
+                               Edns{}, false);
   EXPECT_EQ(parse(h.ask(q)).rcode, rcode::REFUSED);
 }
 
 TEST(QueryHandler, WithoutDoDnssecRecordsAreLeftOut) {
   ServerHarness h;
   auto &zone = h.net.server("127.1.0.1").zones[0].records;
-  ResourceRecord sig{*Name::from_text("www.example."), rrtype::RRSIG, rrclass::IN, 300,
-                     std::string("\x00\x01\x08\x02\x00\x00\x01\x2c\x00\x00\x00\x00\x00\x00\x00\x00\x00\x01\x00", 19) +
-                         std::string("\x00", 1) + std::string(64, 'x')};
+  ResourceRecord sig{
+      *Name::from_text("www.example."), rrtype::RRSIG, rrclass::IN, 300,
+      std::string("\x00\x01\x08\x02\x00\x00\x01\x2c\x00\x00\x00\x00\x00\x00\x00\x00\x00\x01\x00", 19) +
+          std::string("\x00", 1) + std::string(64, 'x')};
   zone.push_back(sig);
   auto plain = parse(h.ask(query_wire("www.example.", rrtype::A)));
   for (const auto &rr : plain.answer) EXPECT_NE(rr.type, rrtype::RRSIG);

@@ -11,7 +11,7 @@ namespace rsv {
 namespace {
 
 class RootHintsTest : public testing::Test {
- protected:
+protected:
   void SetUp() override {
     std::string pattern = testing::TempDir() + "root_hints_test_XXXXXX";
     ASSERT_NE(mkdtemp(pattern.data()), nullptr);

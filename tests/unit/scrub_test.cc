@@ -22,7 +22,8 @@ TEST(Scrub, RemovesOutOfBailiwickRecords) {
 TEST(Scrub, KeepsReferralAndInBailiwickGlueOnly) {
   Message m;
   m.authority = records("child.example. NS ns.child.example.\nchild.example. NS ns.other.\n");
-  m.additional = records("ns.child.example. A 192.0.2.53\nns.other. A 6.6.6.6\nunrelated.example. A 192.0.2.99\n");
+  m.additional =
+      records("ns.child.example. A 192.0.2.53\nns.other. A 6.6.6.6\nunrelated.example. A 192.0.2.99\n");
   scrub_response(m, ScrubPolicy{n("example."), n("www.child.example."), true, 100});
   EXPECT_EQ(m.authority.size(), 2u);
   ASSERT_EQ(m.additional.size(), 1u) << "glue outside the zone and addresses nobody named are dropped";

@@ -3,18 +3,18 @@
 // thread with every wait bounded by EventLoop::run_until.
 #include "resolver/net/tcp_listener.h"
 
-#include <gtest/gtest.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <fcntl.h>
-
 #include <cerrno>
 #include <cstring>
 #include <optional>
+
+#include <gtest/gtest.h>
 
 #include "resolver/net/event_loop.h"
 #include "resolver/wire/message.h"
@@ -44,8 +44,7 @@ std::string frame(std::string_view message) {
 }
 
 uint16_t id_of(std::string_view message) {
-  return static_cast<uint16_t>((static_cast<uint8_t>(message[0]) << 8) |
-                               static_cast<uint8_t>(message[1]));
+  return static_cast<uint16_t>((static_cast<uint8_t>(message[0]) << 8) | static_cast<uint8_t>(message[1]));
 }
 
 class TestHandler : public QueryHandler {
@@ -80,8 +79,7 @@ class TcpClient {
 public:
   explicit TcpClient(const SocketAddress &server, int receive_buffer = 0) {
     fd_ = socket(AF_INET, SOCK_STREAM, 0);
-    if (receive_buffer > 0)
-      setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &receive_buffer, sizeof receive_buffer);
+    if (receive_buffer > 0) setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &receive_buffer, sizeof receive_buffer);
     // The listener's backlog completes the handshake even before the loop accepts.
     EXPECT_EQ(connect(fd_, server.sockaddr_ptr(), server.length()), 0) << std::strerror(errno);
     int one = 1;
@@ -94,8 +92,7 @@ public:
   }
 
   void write(std::string_view data) {
-    ASSERT_EQ(::send(fd_, data.data(), data.size(), MSG_NOSIGNAL),
-              static_cast<ssize_t>(data.size()));
+    ASSERT_EQ(::send(fd_, data.data(), data.size(), MSG_NOSIGNAL), static_cast<ssize_t>(data.size()));
   }
   void half_close() { shutdown(fd_, SHUT_WR); }
   // Closes with a reset (SO_LINGER 0), so the server sees an error at once.
@@ -189,8 +186,7 @@ TEST(TcpListener, PipelinedQueriesAreAnsweredInCompletionOrder) {
   client.write(burst);
   // RFC 7766 6.2.1.1: all five reach the handler before any is answered.
   ASSERT_TRUE(loop.run_until([&] { return handler.deferred.size() == 5; }, kWaitMs));
-  for (auto it = handler.deferred.rbegin(); it != handler.deferred.rend(); ++it)
-    it->first->send(it->second);
+  for (auto it = handler.deferred.rbegin(); it != handler.deferred.rend(); ++it) it->first->send(it->second);
   auto frames = receive_frames(loop, client, 5);
   ASSERT_EQ(frames.size(), 5u);
   for (size_t i = 0; i < 5; ++i) EXPECT_EQ(id_of(frames[i]), 5 - i);

@@ -20,7 +20,7 @@ constexpr const char *kKeyData =
     "DWfdRUfhHdY6+cn8HFRm+2hM8AnXGXws9555KrUB5qihylGa8subX2Nn6UwNR1AkUTV74bU=";
 
 class TrustAnchorTest : public testing::Test {
- protected:
+protected:
   void SetUp() override {
     std::string pattern = testing::TempDir() + "trust_anchor_test_XXXXXX";
     ASSERT_NE(mkdtemp(pattern.data()), nullptr);

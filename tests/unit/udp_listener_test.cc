@@ -2,7 +2,6 @@
 // EventLoop::run_until, so a broken listener fails a test instead of hanging it.
 #include "resolver/net/udp_listener.h"
 
-#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -13,6 +12,8 @@
 #include <cstring>
 #include <new>
 #include <thread>
+
+#include <gtest/gtest.h>
 
 #include "resolver/net/event_loop.h"
 #include "resolver/wire/message.h"
@@ -45,12 +46,24 @@ void *operator new[](std::size_t size, const std::nothrow_t &) noexcept {
 // GCC cannot see that these pair with the malloc-based operator new above.
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-void operator delete(void *p) noexcept { std::free(p); }
-void operator delete[](void *p) noexcept { std::free(p); }
-void operator delete(void *p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void *p, std::size_t) noexcept { std::free(p); }
-void operator delete(void *p, const std::nothrow_t &) noexcept { std::free(p); }
-void operator delete[](void *p, const std::nothrow_t &) noexcept { std::free(p); }
+void operator delete(void *p) noexcept {
+  std::free(p);
+}
+void operator delete[](void *p) noexcept {
+  std::free(p);
+}
+void operator delete(void *p, std::size_t) noexcept {
+  std::free(p);
+}
+void operator delete[](void *p, std::size_t) noexcept {
+  std::free(p);
+}
+void operator delete(void *p, const std::nothrow_t &) noexcept {
+  std::free(p);
+}
+void operator delete[](void *p, const std::nothrow_t &) noexcept {
+  std::free(p);
+}
 #pragma GCC diagnostic pop
 
 namespace rsv {
@@ -94,19 +107,16 @@ public:
     last_client = context.client;
     last_local = context.local;
     last_tcp = context.tcp;
-    std::string reply = reply_for(
-        std::string_view(reinterpret_cast<const char *>(context.query), context.query_size));
+    std::string reply =
+        reply_for(std::string_view(reinterpret_cast<const char *>(context.query), context.query_size));
     switch (mode) {
       case Mode::reply_now:
         EXPECT_LE(reply.size(), context.reply_capacity);
         std::memcpy(context.reply_buffer, reply.data(), reply.size());
         context.reply_size = reply.size();
         return Disposition::reply;
-      case Mode::defer:
-        deferred.emplace_back(context.defer(), reply);
-        return Disposition::deferred;
-      case Mode::drop:
-        return Disposition::drop;
+      case Mode::defer: deferred.emplace_back(context.defer(), reply); return Disposition::deferred;
+      case Mode::drop: return Disposition::drop;
     }
     return Disposition::drop;
   }
@@ -201,8 +211,7 @@ TEST(EventLoop, TimerMayDestroyItselfInItsCallback) {
 TEST(EventLoop, SignalWatcherSeesSigterm) {
   EventLoop loop;
   int seen = 0;
-  auto watcher =
-      SignalWatcher::on_termination(loop, [&](int signal_number) { seen = signal_number; });
+  auto watcher = SignalWatcher::on_termination(loop, [&](int signal_number) { seen = signal_number; });
   loop.post([] { ::kill(::getpid(), SIGTERM); });
   ASSERT_TRUE(loop.run_until([&] { return seen != 0; }, kWaitMs));
   EXPECT_EQ(seen, SIGTERM);
@@ -320,8 +329,7 @@ TEST(UdpListener, ReusePortLetsTwoListenersShareAnAddress) {
     clients.push_back(std::make_unique<UdpClient>());
     clients.back()->send_to(first->local_address(), make_query(static_cast<uint16_t>(i)));
   }
-  ASSERT_TRUE(
-      loop.run_until([&] { return first_handler.calls + second_handler.calls == 32; }, kWaitMs));
+  ASSERT_TRUE(loop.run_until([&] { return first_handler.calls + second_handler.calls == 32; }, kWaitMs));
   EXPECT_GT(first_handler.calls, 0);
   EXPECT_GT(second_handler.calls, 0);
 }

@@ -4,7 +4,6 @@
 #include "resolver/net/upstream.h"
 
 #include <fcntl.h>
-#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -13,6 +12,8 @@
 #include <cerrno>
 #include <cstring>
 #include <optional>
+
+#include <gtest/gtest.h>
 
 #include "resolver/net/event_loop.h"
 #include "resolver/wire/message.h"
@@ -44,8 +45,8 @@ Question question_for(const char *name, uint16_t type = rrtype::A) {
   return Question{*Name::from_text(name), type, rrclass::IN};
 }
 
-OutgoingQuery make_query(const SocketAddress &server, uint16_t id,
-                         const char *name = "www.Example.", uint32_t timeout_ms = 2000) {
+OutgoingQuery make_query(const SocketAddress &server, uint16_t id, const char *name = "www.Example.",
+                         uint32_t timeout_ms = 2000) {
   OutgoingQuery query;
   query.server = server;
   query.id = id;
@@ -83,8 +84,7 @@ public:
     char buffer[65536];
     sockaddr_storage from{};
     socklen_t from_length = sizeof from;
-    ssize_t n =
-        recvfrom(fd_, buffer, sizeof buffer, 0, reinterpret_cast<sockaddr *>(&from), &from_length);
+    ssize_t n = recvfrom(fd_, buffer, sizeof buffer, 0, reinterpret_cast<sockaddr *>(&from), &from_length);
     client_ = *SocketAddress::from_sockaddr(reinterpret_cast<sockaddr *>(&from));
     return n > 0 ? std::string(buffer, static_cast<size_t>(n)) : std::string();
   }
@@ -186,8 +186,7 @@ TEST_F(UpstreamTest, IgnoresAWrongQuestionAndTimesOut) {
   upstream.send(make_query(authority.address(), 2000, "www.example.", 200), outcome.callback());
   std::string received = authority.receive(loop);
   // Same ID, different name: a forgery attempt or a confused server.
-  authority.reply(
-      answer(encode_query(2000, question_for("evil.example."), false, std::nullopt, false)));
+  authority.reply(answer(encode_query(2000, question_for("evil.example."), false, std::nullopt, false)));
   ASSERT_TRUE(loop.run_until([&] { return outcome.calls > 0; }, kWaitMs));
   EXPECT_EQ(outcome.result->status, TransportStatus::timeout);
   EXPECT_EQ(upstream.stats().mismatches_ignored, 1u);
@@ -200,8 +199,7 @@ TEST_F(UpstreamTest, AcceptsTheQuestionInAnotherCase) {
   Outcome outcome;
   upstream.send(make_query(authority.address(), 3000, "wWw.ExAmPlE."), outcome.callback());
   authority.receive(loop);
-  authority.reply(
-      answer(encode_query(3000, question_for("www.example."), false, std::nullopt, false)));
+  authority.reply(answer(encode_query(3000, question_for("www.example."), false, std::nullopt, false)));
   ASSERT_TRUE(loop.run_until([&] { return outcome.calls > 0; }, kWaitMs));
   EXPECT_EQ(outcome.result->status, TransportStatus::reply);
 }
@@ -215,8 +213,7 @@ TEST_F(UpstreamTest, DatagramsFromAnotherPortNeverArrive) {
   // The impostor sends a perfect answer from the wrong port: the connected socket drops it.
   int fd = socket(AF_INET, SOCK_DGRAM, 0);
   std::string forged = answer(received);
-  sendto(fd, forged.data(), forged.size(), 0, authority.client().sockaddr_ptr(),
-         authority.client().length());
+  sendto(fd, forged.data(), forged.size(), 0, authority.client().sockaddr_ptr(), authority.client().length());
   ::close(fd);
   EXPECT_FALSE(loop.run_until([&] { return outcome.calls > 0; }, 50));
   authority.reply(forged);
@@ -255,8 +252,8 @@ TEST_F(UpstreamTest, ABusySourcePortIsRedrawn) {
   // The first port the upstream will draw, from an identical random source (a seed no
   // other test uses, so tests running in parallel do not hold that port).
   SeededRandom own{777}, twin{777};
-  uint16_t first_port = static_cast<uint16_t>(
-      UdpTcpUpstream::kLowestSourcePort + twin.uniform(65536u - UdpTcpUpstream::kLowestSourcePort));
+  uint16_t first_port = static_cast<uint16_t>(UdpTcpUpstream::kLowestSourcePort +
+                                              twin.uniform(65536u - UdpTcpUpstream::kLowestSourcePort));
   int blocker = socket(AF_INET, SOCK_DGRAM, 0);
   auto taken = loopback(first_port);
   if (bind(blocker, taken.sockaddr_ptr(), taken.length()) != 0) {
@@ -320,8 +317,7 @@ TEST_F(UpstreamTest, DoneMaySendAgain) {
   int timeouts = 0;
   std::function<void(TransportResult)> retry = [&](TransportResult result) {
     EXPECT_EQ(result.status, TransportStatus::timeout);
-    if (++timeouts < 3)
-      upstream.send(make_query(silent.address(), 9100, "www.example.", 10), retry);
+    if (++timeouts < 3) upstream.send(make_query(silent.address(), 9100, "www.example.", 10), retry);
   };
   upstream.send(make_query(silent.address(), 9100, "www.example.", 10), retry);
   ASSERT_TRUE(loop.run_until([&] { return timeouts == 3; }, kWaitMs));
@@ -358,8 +354,8 @@ public:
         ssize_t n = recv(connection_fd_, buffer, sizeof buffer, MSG_DONTWAIT);
         if (n > 0) inbox.append(buffer, static_cast<size_t>(n));
       }
-      return inbox.size() >= 2 && inbox.size() >= 2u + ((static_cast<uint8_t>(inbox[0]) << 8) |
-                                                        static_cast<uint8_t>(inbox[1]));
+      return inbox.size() >= 2 &&
+             inbox.size() >= 2u + ((static_cast<uint8_t>(inbox[0]) << 8) | static_cast<uint8_t>(inbox[1]));
     };
     if (!loop.run_until(whole, kWaitMs)) return {};
     return inbox.substr(2);

@@ -1,4 +1,6 @@
-// The outcome of resolving one question: what the server turns into a reply.
+// The outcome of resolving one question: what the iterator produces, the validator
+// judges, and the server turns into a reply. It lives with the validator, the lowest
+// layer that needs it.
 #pragma once
 
 #include <optional>
