@@ -459,6 +459,16 @@ void Validator::handle_verify() {
       auto proof = prove_denial(denial_zone->first, denial_zone->second);
       if (proof.is_bogus()) return finish(proof);
       overall = weaker(overall, proof);
+      if (proof.is_secure() && env_.aggressive) {
+        // RFC 8198: proven NSEC records may answer other names they cover.
+        std::vector<ResourceRecord> nsecs, soa;
+        for (const auto &rr : resolution_.authority) {
+          uint16_t type = rr.type == rrtype::RRSIG ? rr.rrsig_type_covered() : rr.type;
+          if (type == rrtype::NSEC) nsecs.push_back(rr);
+          if (type == rrtype::SOA) soa.push_back(rr);
+        }
+        if (!nsecs.empty()) env_.aggressive->store(denial_zone->first, nsecs, soa);
+      }
     }
   }
   auto nsecs = records_of_type(resolution_.authority, rrtype::NSEC);
@@ -476,7 +486,40 @@ void Validator::handle_verify() {
   finish(overall);
 }
 
+std::optional<ValidationOutcome> Validator::root_key_sentinel() const {
+  // RFC 8509 3.2: for a secure answer to a name whose first label is
+  // root-key-sentinel-is-ta-NNNNN (or -not-ta-NNNNN), answer SERVFAIL unless the
+  // root trust anchor does (does not) hold a key with tag NNNNN.
+  std::string label(question_.name.first_label());
+  for (auto &c : label) c = dns_tolower(c);
+  static constexpr std::string_view kIsTa = "root-key-sentinel-is-ta-", kNotTa = "root-key-sentinel-not-ta-";
+  bool is_ta = label.starts_with(kIsTa), not_ta = label.starts_with(kNotTa);
+  if (!is_ta && !not_ta) return std::nullopt;
+  std::string digits = label.substr(is_ta ? kIsTa.size() : kNotTa.size());
+  if (digits.size() != 5 || !std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; }))
+    return std::nullopt;
+  unsigned tag = static_cast<unsigned>(std::stoul(digits));
+  bool trusted = false;
+  for (const auto &anchor : env_.anchors) {
+    if (!anchor.zone.is_root()) continue;
+    for (const auto &ds : anchor.ds)
+      if (auto fields = parse_ds(ds.rdata); fields && fields->key_tag == tag) trusted = true;
+    for (const auto &key : anchor.dnskey)
+      if (key_tag(key.rdata) == tag) trusted = true;
+  }
+  if (is_ta == trusted) return std::nullopt;
+  return ValidationOutcome::bogus(ede::OTHER, std::string("root key sentinel: key ") + digits +
+                                                  (trusted ? " is" : " is not") + " a root trust anchor");
+}
+
 void Validator::finish(ValidationOutcome outcome) {
+  if (outcome.is_secure())
+    if (auto sentinel = root_key_sentinel()) {
+      RSV_LOG(debug, "%s", sentinel->reason.c_str());
+      result_ = Resolution::failure(sentinel->ede, sentinel->reason);
+      transition(ValidatorState::done, "root key sentinel");
+      return;
+    }
   result_ = resolution_;
   switch (outcome.security) {
     case Security::secure:

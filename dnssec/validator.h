@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "cache/clock.h"
+#include "dnssec/aggressive_nsec.h"
 #include "dnssec/key_cache.h"
 #include "dnssec/outcome.h"
 #include "dnssec/trust_anchor.h"
@@ -43,6 +44,7 @@ struct ValidatorEnv {
   const std::vector<TrustAnchor> &anchors;
   const DnssecConfig &config;
   const Clock &clock;
+  AggressiveNsecCache *aggressive = nullptr;  // RFC 8198; null: not kept
 };
 
 struct ValidatorAction {
@@ -89,6 +91,7 @@ private:
   void handle_verify();
   void resolve_target(ZoneKeys status);
   void finish(ValidationOutcome outcome);
+  std::optional<ValidationOutcome> root_key_sentinel() const;
   void transition(ValidatorState next, const char *why);
   size_t target_for(const Name &name);
   const TrustAnchor *closest_anchor(const Name &name) const;

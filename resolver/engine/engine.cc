@@ -97,6 +97,13 @@ void Engine::resolve(const Question &question, bool checking_disabled, Completio
     requests_.at(it->second)->waiters.push_back(std::move(done));
     return;
   }
+  if (env_.validator && env_.validator->aggressive && !checking_disabled) {
+    if (auto synthesized = env_.validator->aggressive->synthesize(question)) {
+      ++stats_.aggressive_nsec_answers;
+      done(*synthesized);
+      return;
+    }
+  }
   auto request = std::make_unique<Request>();
   request->id = next_request_id_++;
   request->key = key;

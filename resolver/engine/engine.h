@@ -45,6 +45,7 @@ struct EngineStats {
   uint64_t upstream_malformed = 0;
   uint64_t budget_exhausted = 0;
   uint64_t caps_mismatches = 0;
+  uint64_t aggressive_nsec_answers = 0;  // RFC 8198: answered from validated NSEC
 };
 
 class Engine {

@@ -19,7 +19,8 @@ SharedState::SharedState(const Config &cfg, const DelegationPoint &hints, std::v
       infra(clock),
       anchors(std::move(trust_anchors)),
       keys(clock),
-      validator_env{keys, anchors, cfg.dnssec, clock} {}
+      aggressive_nsec(clock),
+      validator_env{keys, anchors, cfg.dnssec, clock, &aggressive_nsec} {}
 
 Worker::Worker(SharedState &shared, unsigned index) : shared_(shared), index_(index) {
   const Config &config = shared.config;

@@ -38,6 +38,7 @@ struct SharedState {
   InfraCache infra;
   std::vector<TrustAnchor> anchors;
   KeyCache keys;
+  AggressiveNsecCache aggressive_nsec;
   ValidatorEnv validator_env;
 };
 
