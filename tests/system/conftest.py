@@ -251,14 +251,16 @@ _fresh_validating_addrs = (f"127.21.{1 + i // 250}.{1 + i % 250}" for i in itert
 
 @pytest.fixture
 def make_validating_resolver(dnssec_kind, build_dir, signed_hierarchy, workdir):
-    """Factory for fresh validating resolvers (empty cache) on 127.21.1.x."""
+    """Factory for fresh validating resolvers (empty cache) on 127.21.1.x.
+    make(**kw): kw go to ValidatingResolver (trust_anchor, validation,
+    negative_trust_anchors, unbound_extra)."""
     from validating_resolver import ValidatingResolver
     started = []
 
-    def make():
+    def make(**kw):
         addr = next(_fresh_validating_addrs)
         r = ValidatingResolver(dnssec_kind, build_dir, signed_hierarchy,
-                               os.path.join(workdir, f"validating-{addr}"), addr)
+                               os.path.join(workdir, f"validating-{addr}"), addr, **kw)
         started.append(r)
         return r.start()
 

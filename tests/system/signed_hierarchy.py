@@ -19,6 +19,10 @@ Address plan (IPv4 loopback, port 53; the old hierarchy uses 127.8-127.15):
                  them: siblings only, so no server is asked for a child of a
                  zone it serves)
   127.20.3.1     unsigned.optout.sec (unsigned, below the opt-out zone)
+  127.20.4.N     CHAIN_ZONES (test_dnssec_chains.py), one NSD for all of them:
+                 chain-a.sec (secure: CNAMEs out, DNAMEs, RFC 8509 sentinel
+                 names), chain-b.sec (secure), chain-u.sec (unsigned, no DS),
+                 aggr.sec (secure NSEC, few names: RFC 8198 aggressive NSEC)
 Resolvers under test listen on 127.21.x.y (see conftest.py).
 """
 
@@ -83,6 +87,31 @@ for _i, _z in enumerate(LEAVES):
     LEAVES[_z].setdefault("wild", False)
     LEAVES[_z].setdefault("ksk_zsk", False)
     LEAVES[_z]["addr"] = f"127.20.2.{_i + 1}"
+
+# Zones for test_dnssec_chains.py (CNAME / DNAME chains across zones, the RFC
+# 8509 root key sentinel, RFC 8198 aggressive NSEC).  Kept apart from LEAVES,
+# whose every zone needs a row in test_dnssec.py's table; delegated from sec.
+# like them.  alg None: unsigned, no DS.
+CHAIN_A = "chain-a.sec"
+CHAIN_B = "chain-b.sec"
+CHAIN_U = "chain-u.sec"
+AGGR = "aggr.sec"
+CHAIN_ZONES = {
+    CHAIN_A: dict(alg=13, addr="127.20.4.1"),
+    CHAIN_B: dict(alg=15, addr="127.20.4.2"),
+    CHAIN_U: dict(alg=None, addr="127.20.4.3"),
+    AGGR: dict(alg=13, addr="127.20.4.4"),
+}
+CHAIN_A_DATA = {  # owner (relative to its zone) -> A in the chain zones
+    (CHAIN_A, "www"): "192.0.2.201",
+    (CHAIN_A, "www.new"): "192.0.2.202",
+    (CHAIN_B, "www"): "192.0.2.203",
+    (CHAIN_U, "www"): "192.0.2.204",
+}
+SENTINEL_A = {"is-ta-anchor": "192.0.2.211", "not-ta-anchor": "192.0.2.212",
+              "is-ta-other": "192.0.2.213", "not-ta-other": "192.0.2.214"}
+SENTINEL_OTHER_TAG = 12345  # (or the next tag no root key has)
+BROKEN_DNAME = "badold"     # chain-a.sec DNAME whose RRSIG is corrupted
 
 KEYTRAP_KEYS = 30   # extra DNSKEYs sharing one key tag and the algorithm (keytrap, sigtrap)
 KEYTRAP_SIGS = 30   # garbage RRSIGs with that tag over www.<zone> A (real one removed)
@@ -213,7 +242,7 @@ def sec_text(ds_lines):
     z = "$TTL 3600\n" + _soa("sec", 300)
     z += "sec. IN NS ns1.sec.\nsec. IN NS ns2.sec.\n"
     z += f"ns1.sec. IN A {SEC_ADDRS[0]}\nns2.sec. IN A {SEC_ADDRS[1]}\n"
-    for zone, spec in LEAVES.items():
+    for zone, spec in {**LEAVES, **CHAIN_ZONES}.items():
         z += f"{zone}. IN NS ns1.{zone}.\nns1.{zone}. IN A {spec['addr']}\n"
     z += "".join(ds_lines)
     return z
@@ -239,6 +268,57 @@ def unsigned_child_text():
     z += f"ns1.{UNSIGNED_CHILD}. IN A {UNSIGNED_CHILD_ADDR}\n"
     z += f"www.{UNSIGNED_CHILD}. IN A 192.0.2.250\n"
     return z
+
+
+def sentinel_label(kind, tag):
+    """RFC 8509: root-key-sentinel-is-ta-NNNNN / -not-ta-NNNNN (5 digits)."""
+    return f"root-key-sentinel-{kind}-ta-{tag:05d}"
+
+
+def chain_text(zone, root_ksk_tag, other_tag):
+    """Zone text of one CHAIN_ZONES zone (see test_dnssec_chains.py)."""
+    spec = CHAIN_ZONES[zone]
+    z = "$TTL 300\n" + _soa(zone)
+    z += f"{zone}. IN NS ns1.{zone}.\nns1.{zone}. IN A {spec['addr']}\n"
+    for (zn, owner), a in CHAIN_A_DATA.items():
+        if zn == zone:
+            z += f"{owner}.{zone}. IN A {a}\n"
+    if zone == CHAIN_A:
+        z += f"to-b.{zone}. IN CNAME www.{CHAIN_B}.\n"            # signed -> signed
+        z += f"to-u.{zone}. IN CNAME www.{CHAIN_U}.\n"            # signed -> unsigned
+        z += f"to-insecure.{zone}. IN CNAME www.insecure.sec.\n"  # signed -> unsigned
+        z += f"to-u-to-b.{zone}. IN CNAME back.{CHAIN_U}.\n"      # signed -> unsigned -> signed
+        z += f"to-bogus.{zone}. IN CNAME www.tampered.sec.\n"     # signed -> bogus
+        z += f"old.{zone}. IN DNAME new.{zone}.\n"
+        z += f"{BROKEN_DNAME}.{zone}. IN DNAME new.{zone}.\n"
+        for key, a in SENTINEL_A.items():
+            kind, _, which = key.partition("-ta-")
+            tag = root_ksk_tag if which == "anchor" else other_tag
+            z += f"{sentinel_label(kind, tag)}.{zone}. IN A {a}\n"
+    elif zone == CHAIN_U:
+        z += f"back.{zone}. IN CNAME www.{CHAIN_B}.\n"            # unsigned -> signed
+        z += f"to-a.{zone}. IN CNAME www.{CHAIN_A}.\n"            # unsigned -> signed
+    elif zone == AGGR:
+        # NSEC chain: apex -> aaa -> ns1 -> www -> zzz -> apex; www has A only
+        for i, owner in enumerate(("aaa", "www", "zzz")):
+            z += f"{owner}.{zone}. IN A 192.0.2.{221 + i}\n"
+    return z
+
+
+def _corrupt_rrsig(text, owner, covered):
+    """Flip a bit of the signature of the RRSIG(s) over owner/covered."""
+    out, hit = [], 0
+    for ln in _records(text):
+        if _fields(ln)[0] == owner and _rrsig_covers(ln) == covered:
+            o, ttl, c, t, rd = _fields(ln)
+            p = rd.split(None, 8)
+            sig = bytearray(base64.b64decode("".join(p[8].split())))
+            sig[len(sig) // 2] ^= 0x01
+            ln = f"{o}\t{ttl}\t{c}\tRRSIG\t{' '.join(p[:8])} {base64.b64encode(bytes(sig)).decode()}"
+            hit += 1
+        out.append(ln)
+    assert hit, f"no RRSIG {covered} at {owner}"
+    return "\n".join(out) + "\n"
 
 
 def _records(text):
@@ -282,6 +362,8 @@ class SignedHierarchy:
         self.rng = random.Random(4711)
         self.build_seconds = None
         self.trap_tags = {}  # keytrap.sec / sigtrap.sec -> the shared key tag
+        self.root_ksk_tag = None        # RFC 8509 sentinel: the trust anchor's key tag
+        self.sentinel_other_tag = None  # a tag no root key has
 
     # -- signing ------------------------------------------------------------
     def _sign_ldns(self, zone, text, keys, extra_args=(), inception=None, expiration=None):
@@ -345,18 +427,23 @@ class SignedHierarchy:
     def build(self):
         t0 = time.monotonic()
         leaf_texts = {z: self._leaf(z, s) for z, s in LEAVES.items()}
+        # the root keys first: the sentinel names in chain-a.sec carry the KSK's tag
+        self.keys["."] = [Key(self.keydir, ".", 13, ksk=True), Key(self.keydir, ".", 13, ksk=False)]
+        chain_texts = self._chain_zones()
         # sec. with the DS records the parent publishes
         ds_lines = []
         for zone in LEAVES:
             if zone in self.keys:
                 ds_lines += DS_EDITS.get(zone, _normal_ds)(self, zone)
+        for zone in CHAIN_ZONES:
+            if zone in self.keys:
+                ds_lines += _normal_ds(self, zone)
         self.keys["sec"] = [Key(self.keydir, "sec", 13, ksk=True), Key(self.keydir, "sec", 13, ksk=False)]
         sec_signed = self._sign_ldns("sec", sec_text(ds_lines), self.keys["sec"])
-        self.keys["."] = [Key(self.keydir, ".", 13, ksk=True), Key(self.keydir, ".", 13, ksk=False)]
         root_src = root_text() + "".join(f"sec. 86400 IN DS {self.keys['sec'][0].ds().to_text()}\n")
         root_signed = self._sign_ldns(".", root_src, self.keys["."])
         self.signed = {".": root_signed, "sec": sec_signed, **leaf_texts,
-                       UNSIGNED_CHILD: unsigned_child_text()}
+                       UNSIGNED_CHILD: unsigned_child_text(), **chain_texts}
 
         root_ksk = self.keys["."][0]
         with open(self.trust_anchor, "w") as f:
@@ -374,9 +461,30 @@ class SignedHierarchy:
         g.append(NsdGroup("ssec", SEC_ADDRS, {"sec": sec_signed}))
         g.append(NsdGroup("sleaves", [s["addr"] for s in LEAVES.values()], leaf_texts))
         g.append(NsdGroup("sunsigned", [UNSIGNED_CHILD_ADDR], {UNSIGNED_CHILD: unsigned_child_text()}))
+        g.append(NsdGroup("schains", [s["addr"] for s in CHAIN_ZONES.values()], chain_texts))
         for grp in g:
             grp.write(os.path.join(self.base, "nsd"))
         self.build_seconds = time.monotonic() - t0
+
+    def _chain_zones(self):
+        root_tags = {k.tag for k in self.keys["."]}
+        self.root_ksk_tag = self.keys["."][0].tag
+        other = SENTINEL_OTHER_TAG
+        while other in root_tags:
+            other += 1
+        self.sentinel_other_tag = other
+        texts = {}
+        for zone, spec in CHAIN_ZONES.items():
+            text = chain_text(zone, self.root_ksk_tag, other)
+            if spec["alg"] is None:
+                texts[zone] = text
+                continue
+            self.keys[zone] = [Key(self.keydir, zone, spec["alg"], ksk=True)]
+            signed = self._sign_ldns(zone, text, self.keys[zone])
+            if zone == CHAIN_A:
+                signed = _corrupt_rrsig(signed, f"{BROKEN_DNAME}.{zone}.", "DNAME")
+            texts[zone] = signed
+        return texts
 
     def start(self, timeout=15.0):
         if not self.groups:
@@ -411,6 +519,8 @@ class SignedHierarchy:
             return SEC_ADDRS[0]
         if zone == UNSIGNED_CHILD:
             return UNSIGNED_CHILD_ADDR
+        if zone in CHAIN_ZONES:
+            return CHAIN_ZONES[zone]["addr"]
         return LEAVES[zone]["addr"]
 
     def resolverd_dnssec_line(self):

@@ -24,11 +24,18 @@ FRESH_PREFIX = "127.21.1."  # conftest.make_validating_resolver: 127.21.1.x, 127
 MAX_NSEC3_ITERATIONS = 50
 
 
-def validating_unbound_config(root_hints, trust_anchor, workdir, listen):
+def validating_unbound_config(root_hints, trust_anchor, workdir, listen, validation=True,
+                              negative_trust_anchors=(), unbound_extra=()):
+    """validation=False keeps module-config "iterator" (no validator at all);
+    negative_trust_anchors become domain-insecure; unbound_extra: more
+    "server:" lines (e.g. "  aggressive-nsec: yes")."""
     text = unbound_config_text(root_hints, workdir, listen)
-    text = text.replace('  module-config: "iterator"', '  module-config: "validator iterator"')
+    if validation:
+        text = text.replace('  module-config: "iterator"', '  module-config: "validator iterator"')
     extra = [
         f'  trust-anchor-file: "{trust_anchor}"',
+        *[f'  domain-insecure: "{n}"' for n in negative_trust_anchors],
+        *unbound_extra,
         "  val-log-level: 2",
         "  ede: yes",
         "  harden-algo-downgrade: no",
@@ -41,26 +48,42 @@ def validating_unbound_config(root_hints, trust_anchor, workdir, listen):
     return head + "\n".join(extra) + "\n" + sep + tail
 
 
-def validating_resolverd_config(root_hints, trust_anchor, listen):
+def validating_resolverd_config(root_hints, trust_anchor, listen, validation=True,
+                                negative_trust_anchors=()):
     text = resolverd_config_text(root_hints, listen=listen)
     line = "dnssec: {validation: false, trust-anchor-files: []}\n"
     assert line in text, "resolverd_config_text changed; update validating_resolverd_config"
-    return text.replace(line, f"dnssec: {{validation: true, trust-anchor-files: [{trust_anchor}]}}\n")
+    nta = ""
+    if negative_trust_anchors:
+        nta = f", negative-trust-anchors: [{', '.join(negative_trust_anchors)}]"
+    return text.replace(line, f"dnssec: {{validation: {'true' if validation else 'false'}, "
+                              f"trust-anchor-files: [{trust_anchor}]{nta}}}\n")
 
 
 class ValidatingResolver(ResolverProcess):
-    def __init__(self, kind, build_dir, signed, workdir, listen):
+    """trust_anchor: another anchor file (default the root DS, signed.trust_anchor;
+    e.g. signed.trust_anchor_dnskey); validation, negative_trust_anchors,
+    unbound_extra: see the config functions above."""
+
+    def __init__(self, kind, build_dir, signed, workdir, listen, trust_anchor=None,
+                 validation=True, negative_trust_anchors=(), unbound_extra=()):
         super().__init__(kind, build_dir, signed.root_hints, workdir, listen=listen)
-        self.trust_anchor = signed.trust_anchor
+        self.trust_anchor = trust_anchor or signed.trust_anchor
+        self.validation = validation
+        self.negative_trust_anchors = tuple(negative_trust_anchors)
+        self.unbound_extra = tuple(unbound_extra)
 
     def argv(self):
         if self.is_unbound:
             conf = os.path.join(self.workdir, "unbound.conf")
             with open(conf, "w") as f:
                 f.write(validating_unbound_config(self.root_hints, self.trust_anchor,
-                                                  self.workdir, self.addr))
+                                                  self.workdir, self.addr, self.validation,
+                                                  self.negative_trust_anchors,
+                                                  self.unbound_extra))
             return ["/usr/sbin/unbound", "-d", "-c", conf]
         conf = os.path.join(self.workdir, "resolverd.yaml")
         with open(conf, "w") as f:
-            f.write(validating_resolverd_config(self.root_hints, self.trust_anchor, self.addr))
+            f.write(validating_resolverd_config(self.root_hints, self.trust_anchor, self.addr,
+                                                self.validation, self.negative_trust_anchors))
         return [os.path.join(self.build_dir, "resolverd"), "-c", conf]
