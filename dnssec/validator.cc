@@ -535,8 +535,10 @@ void Validator::finish(ValidationOutcome outcome) {
     default: {
       if (budget_.exhausted() && outcome.reason.find(budget_.describe()) == std::string::npos)
         outcome.reason += " (" + budget_.describe() + ")";
-      RSV_LOG(info, "validation of %s %s failed: %s (EDE %u)", question_.name.to_text().c_str(),
-              type_to_text(question_.qtype).c_str(), outcome.reason.c_str(), static_cast<unsigned>(outcome.ede));
+      // One line per failure, with the work it cost (KeyTrap-style zones show here).
+      RSV_LOG(info, "validation of %s %s failed: %s (EDE %u; %s)", question_.name.to_text().c_str(),
+              type_to_text(question_.qtype).c_str(), outcome.reason.c_str(), static_cast<unsigned>(outcome.ede),
+              budget_.describe().c_str());
       result_ = Resolution::failure(outcome.ede, outcome.reason);
       result_.security = Security::bogus;
       break;
