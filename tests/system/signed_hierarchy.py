@@ -1,10 +1,11 @@
 """A separate, DNSSEC-signed DNS hierarchy for the validation tests.
 
 Its own root "." (KSK + ZSK), a signed TLD "sec." (KSK + ZSK) and one
-delegation per case below it: secure zones for every algorithm, NSEC3 zones,
-an insecure delegation, and deliberately broken zones.  Keys are generated at
-start (ldns-keygen, dnssec-keygen is not needed) and zones are signed with
-ldns-signzone, or dnssec-signzone (bind9-utils) for the NSEC3 opt-out zone,
+delegation per case below it: secure zones for every algorithm (NSEC, and
+NSEC3 as nsec3-<alg>.sec), NSEC3 zones, an insecure delegation, and
+deliberately broken zones.  Keys are generated at start (ldns-keygen,
+dnssec-keygen is not needed) and zones are signed with ldns-signzone, or
+dnssec-signzone (bind9-utils) for the NSEC3 opt-out zone,
 whose unsigned delegation needs to be left out of the NSEC3 chain.  Nothing
 here is resolverd code: the tests trust only these external tools.
 
@@ -15,9 +16,11 @@ The broken zones are made by editing the signed zone text (see BREAKAGES);
 Address plan (IPv4 loopback, port 53; the old hierarchy uses 127.8-127.15):
   127.20.0.1-2   root "."           (one NSD)
   127.20.1.1-2   sec.               (one NSD)
-  127.20.2.N     leaf zones under sec., one address each (one NSD for all of
-                 them: siblings only, so no server is asked for a child of a
-                 zone it serves)
+  127.20.2.N     leaf zones under sec., one address each, N = position in
+                 LEAVES (1-21: NSEC per algorithm, nsec3, optout, insecure,
+                 broken; 22-27: nsec3-<alg>.sec, NSEC3 per algorithm); one
+                 NSD for all of them: siblings only, so no server is asked
+                 for a child of a zone it serves
   127.20.3.1     unsigned.optout.sec (unsigned, below the opt-out zone)
   127.20.4.N     CHAIN_ZONES (test_dnssec_chains.py), one NSD for all of them:
                  chain-a.sec (secure: CNAMEs out, DNAMEs, RFC 8509 sentinel
@@ -81,6 +84,15 @@ LEAVES = {
     # validates and all the work lands on www's A RRset (KeySigTrap).
     "keytrap.sec": dict(alg=8),
     "sigtrap.sec": dict(alg=8),
+    # NSEC3 (iterations 0, empty salt: RFC 9276) variant of each algorithm's
+    # secure zone above.  Appended last so the earlier zones keep their
+    # addresses (127.20.2.22-27).
+    "nsec3-rsasha256.sec": dict(alg=8, denial="nsec3"),
+    "nsec3-rsasha512.sec": dict(alg=10, denial="nsec3"),
+    "nsec3-ecdsa256.sec": dict(alg=13, denial="nsec3"),
+    "nsec3-ecdsa384.sec": dict(alg=14, denial="nsec3"),
+    "nsec3-ed25519.sec": dict(alg=15, denial="nsec3"),
+    "nsec3-ed448.sec": dict(alg=16, denial="nsec3"),
 }
 for _i, _z in enumerate(LEAVES):
     LEAVES[_z].setdefault("denial", "nsec")
