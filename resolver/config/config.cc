@@ -483,7 +483,31 @@ Config default_config() {
   return config;
 }
 
+namespace {
+
+// YAML is Unicode text (YAML 1.2 5.2); yaml-cpp passes stray bytes through when
+// parsing but replaces them when emitting, so --check-config would show another
+// path than the daemon uses. Returns the 1-based line of the first invalid byte.
+std::optional<size_t> first_invalid_utf8_line(std::string_view text) {
+  size_t line = 1;
+  for (size_t i = 0; i < text.size();) {
+    auto c = static_cast<unsigned char>(text[i]);
+    size_t extra = c < 0x80 ? 0 : (c >> 5) == 0x6 ? 1 : (c >> 4) == 0xE ? 2 : (c >> 3) == 0x1E ? 3 : 4;
+    if (extra == 4 || i + extra >= text.size() + (extra == 0 ? 1 : 0)) return line;
+    if (extra && (c == 0xC0 || c == 0xC1 || c > 0xF4)) return line;  // overlong or beyond U+10FFFF
+    for (size_t k = 1; k <= extra; ++k)
+      if ((static_cast<unsigned char>(text[i + k]) & 0xC0) != 0x80) return line;
+    if (c == '\n') ++line;
+    i += 1 + extra;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
 Config parse_config_text(const std::string &yaml_text, const std::string &source_name) {
+  if (auto line = first_invalid_utf8_line(yaml_text))
+    throw ConfigError(source_name + ":" + std::to_string(*line) + ": the file is not valid UTF-8 text");
   YAML::Node root;
   try {
     root = YAML::Load(yaml_text);
