@@ -205,7 +205,7 @@ TEST(ConfigFuzzCorpus, HostileDocumentsAreConfigErrors) {
       std::string(100000, '['),                   // nesting past yaml-cpp's depth guard
       std::string(100000, '{'),                   //
       "network: " + std::string(5000, '[') + "\n",  //
-      std::string("threads: 1\0\nlog-level: info\n", 31),
+      std::string("threads: 1\0\nlog-level: info\n", sizeof "threads: 1\0\nlog-level: info\n" - 1),
       "\xEF\xBB\xBFthreads: 2\n",
       "threads: *missing\n",
       "network: &n {do-ip4: *n}\n",               // an alias to the node being defined
@@ -233,9 +233,8 @@ TEST(ConfigFuzzCorpus, HostileDocumentsAreConfigErrors) {
   }
 }
 
-// Found by tests/fuzz/config_fuzz.cc, not fixed yet (fuzz::kCheckRoundTripOfInvalidUtf8):
-// a path holding an octet that is not UTF-8 is accepted as is, but dump_config writes
-// U+FFFD in its place, so --check-config shows a file other than the one in use.
+// Found by tests/fuzz/config_fuzz.cc: a path holding an octet that is not UTF-8 was
+// accepted as is, but dump_config wrote U+FFFD in its place.
 TEST(ConfigFuzzCorpus, TextThatIsNotUtf8IsRejectedWithItsLine) {
   // yaml-cpp's emitter would replace the stray byte, so --check-config would show a
   // path the daemon does not use: such files are refused instead.
