@@ -217,10 +217,7 @@ void Validator::on_subquery_result(const Resolution &result) {
   if (state_ == ValidatorState::wait_ds) {
     handle_ds(result);
   } else if (state_ == ValidatorState::wait_dnskey) {
-    if (awaiting_anchor_keys_)
-      handle_anchor_keys(result);
-    else
-      handle_dnskey(result);
+    handle_dnskey(result);
   }
 }
 
@@ -325,52 +322,26 @@ void Validator::handle_ds(const Resolution &result) {
 }
 
 void Validator::handle_dnskey(const Resolution &result) {
-  const Name child = walk_.pending;
-  auto answer = group_rrsets(result.answer);
-  auto keys = std::find_if(answer.begin(), answer.end(),
-                           [&](const RRset &s) { return s.type == rrtype::DNSKEY && s.owner == child; });
-  if (keys == answer.end()) {
-    auto outcome = ValidationOutcome::bogus(ede::DNSKEY_MISSING,
-                                            child.to_text() + ": DS present but no DNSKEY set could be fetched");
-    env_.keys.store(child, status_of(outcome), env_.config.bogus_ttl);
-    resolve_target(status_of(outcome));
-    return;
-  }
-  uint32_t ttl = keys->ttl;
-  auto outcome = verify_dnskey_with_ds(*keys, keys->signatures, walk_.ds, child, env_.clock.now_seconds(), budget_,
-                                       &ttl);
-  if (!outcome.is_secure()) {
-    env_.keys.store(child, status_of(outcome), outcome.is_bogus() ? env_.config.bogus_ttl : ttl);
-    resolve_target(status_of(outcome));
-    return;
-  }
-  ZoneKeys secure;
-  secure.status = ZoneKeys::Status::secure;
-  secure.dnskeys = *keys;
-  env_.keys.store(child, secure, ttl);
-  walk_.zone = child;
-  walk_.keys = *keys;
-  walk_.cursor = child;
-  transition(ValidatorState::walk, "zone keys validated");
-}
-
-void Validator::handle_anchor_keys(const Resolution &result) {
-  awaiting_anchor_keys_ = false;
+  // RFC 4035 5.2: the child's DNSKEY set must match a validated DS and sign itself;
+  // a trust anchor's zone is checked against the anchor (DS or DNSKEY form) instead.
   const Name zone = walk_.pending;
-  const TrustAnchor *anchor = closest_anchor(zone);
+  const TrustAnchor *anchor = awaiting_anchor_keys_ ? closest_anchor(zone) : nullptr;
+  bool for_anchor = awaiting_anchor_keys_;
+  awaiting_anchor_keys_ = false;
   auto answer = group_rrsets(result.answer);
   auto keys = std::find_if(answer.begin(), answer.end(),
                            [&](const RRset &s) { return s.type == rrtype::DNSKEY && s.owner == zone; });
   ValidationOutcome outcome;
   uint32_t ttl = 0;
-  if (!anchor || keys == answer.end()) {
-    outcome = ValidationOutcome::bogus(ede::DNSKEY_MISSING, zone.to_text() + ": trust anchor's DNSKEY set missing");
+  int64_t now = env_.clock.now_seconds();
+  if (keys == answer.end() || (for_anchor && !anchor)) {
+    outcome = ValidationOutcome::bogus(ede::DNSKEY_MISSING, zone.to_text() + ": no DNSKEY set could be fetched");
   } else {
     ttl = keys->ttl;
-    int64_t now = env_.clock.now_seconds();
-    outcome = !anchor->ds.empty()
-                  ? verify_dnskey_with_ds(*keys, keys->signatures, anchor->ds, zone, now, budget_, &ttl)
-                  : verify_dnskey_with_anchor_keys(*keys, keys->signatures, anchor->dnskey, zone, now, budget_, &ttl);
+    const auto &ds = for_anchor ? anchor->ds : walk_.ds;
+    outcome = (for_anchor && ds.empty())
+                  ? verify_dnskey_with_anchor_keys(*keys, keys->signatures, anchor->dnskey, zone, now, budget_, &ttl)
+                  : verify_dnskey_with_ds(*keys, keys->signatures, ds, zone, now, budget_, &ttl);
   }
   if (!outcome.is_secure()) {
     env_.keys.store(zone, status_of(outcome), outcome.is_bogus() ? env_.config.bogus_ttl : ttl);
@@ -381,8 +352,10 @@ void Validator::handle_anchor_keys(const Resolution &result) {
   secure.status = ZoneKeys::Status::secure;
   secure.dnskeys = *keys;
   env_.keys.store(zone, secure, ttl);
+  walk_.zone = zone;
   walk_.keys = *keys;
-  transition(ValidatorState::walk, "trust anchor keys validated");
+  walk_.cursor = zone;
+  transition(ValidatorState::walk, for_anchor ? "trust anchor keys validated" : "zone keys validated");
 }
 
 ValidationOutcome Validator::prove_denial(const Name &zone, const RRset &keys) {

@@ -87,7 +87,6 @@ private:
   ValidatorAction handle_walk();
   void handle_ds(const Resolution &result);
   void handle_dnskey(const Resolution &result);
-  void handle_anchor_keys(const Resolution &result);
   void handle_verify();
   void resolve_target(ZoneKeys status);
   void finish(ValidationOutcome outcome);

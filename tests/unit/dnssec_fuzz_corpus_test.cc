@@ -11,6 +11,8 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/unit/split_mix.h"
+
 // The property lives in the fuzz target's source; take it without the entry point.
 #define RSV_FUZZ_PROPERTY_ONLY
 #include "tests/fuzz/dnssec_records_fuzz.cc"
@@ -18,22 +20,7 @@
 namespace rsv {
 namespace {
 
-// SplitMix64, as in fuzz_corpus_test.cc: its output is specified, unlike
-// std::uniform_int_distribution's, so the corpus is the same with every library.
-class SplitMix64 {
-public:
-  explicit SplitMix64(uint64_t seed) : state_(seed) {}
-  uint64_t next() {
-    uint64_t z = (state_ += 0x9E3779B97F4A7C15ULL);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    return z ^ (z >> 31);
-  }
-  size_t below(size_t bound) { return bound == 0 ? 0 : static_cast<size_t>(next() % bound); }
-
-private:
-  uint64_t state_;
-};
+using testing::SplitMix64;
 
 std::string wire(std::string_view text) {
   return Name::from_text(text)->wire();
