@@ -1,0 +1,201 @@
+// The validator state machine, driven by hand: its sub-questions are answered from
+// a zone signed by ldns-signzone (tests/unit/data/dnssec/alg13.zone, trust anchor
+// alg13.ds) at a pinned time.
+#include "dnssec/validator.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "tests/unit/test_records.h"
+
+namespace rsv {
+namespace {
+
+using testing::n;
+
+std::vector<ResourceRecord> fixture(const char *file) {
+  std::ifstream in(std::string(RESOLVER_SOURCE_DIR) + "/tests/unit/data/dnssec/" + file);
+  std::stringstream text;
+  text << in.rdbuf();
+  return testing::records(text.str());
+}
+
+struct ValidatorTest : ::testing::Test {
+  ManualClock clock;
+  DnssecConfig config;
+  KeyCache keys{clock};
+  std::vector<TrustAnchor> anchors;
+  ValidatorEnv env{keys, anchors, config, clock, nullptr};
+  std::vector<ResourceRecord> zone = fixture("alg13.zone");
+  std::vector<Question> asked;
+
+  ValidatorTest() {
+    clock.set_seconds(1735689600);  // 2025-01-01, inside the signatures' validity
+    TrustAnchor anchor;
+    anchor.zone = n("example.");
+    anchor.ds = fixture("alg13.ds");
+    anchors.push_back(anchor);
+  }
+
+  // Records of the zone at owner/type, with their RRSIGs.
+  std::vector<ResourceRecord> rrset(const char *owner, uint16_t type) {
+    std::vector<ResourceRecord> out;
+    for (const auto &rr : zone)
+      if (rr.owner == n(owner) && (rr.type == type || (rr.type == rrtype::RRSIG && rr.rrsig_type_covered() == type)))
+        out.push_back(rr);
+    return out;
+  }
+
+  // Answers the validator's sub-questions from the zone until it is done.
+  Resolution run(Question question, Resolution resolution, bool dnskey_fetch_fails = false) {
+    ValidationBudget budget(config);
+    Validator validator(env, question, std::move(resolution), budget);
+    for (int step = 0; step < 50; ++step) {
+      auto action = validator.next();
+      if (action.kind == ValidatorAction::Kind::done) return validator.result();
+      asked.push_back(action.question);
+      Resolution answer;
+      answer.rcode = rcode::NOERROR;
+      std::string name = action.question.name.to_text();
+      if (action.question.qtype == rrtype::DNSKEY && !dnskey_fetch_fails)
+        answer.answer = rrset(name.c_str(), rrtype::DNSKEY);
+      if (action.question.qtype == rrtype::DS) {
+        // As the zone's server would: NODATA with the SOA and the NSEC at the name.
+        answer.authority = rrset("example.", rrtype::SOA);
+        auto nsec = rrset(name.c_str(), rrtype::NSEC);
+        answer.authority.insert(answer.authority.end(), nsec.begin(), nsec.end());
+      }
+      if (dnskey_fetch_fails) answer = Resolution::failure(ede::NO_REACHABLE_AUTHORITY, "no reply");
+      validator.on_subquery_result(answer);
+    }
+    ADD_FAILURE() << "validator did not finish";
+    return validator.result();
+  }
+
+  Resolution positive(const char *owner, uint16_t type) {
+    Resolution r;
+    r.rcode = rcode::NOERROR;
+    r.answer = rrset(owner, type);
+    r.cache_ttl = 3600;
+    return r;
+  }
+};
+
+TEST_F(ValidatorTest, SignedAnswerIsSecureAfterFetchingTheAnchorsKeys) {
+  auto result = run(Question{n("www.example."), rrtype::A, rrclass::IN}, positive("www.example.", rrtype::A));
+  EXPECT_EQ(result.security, Security::secure);
+  EXPECT_EQ(result.rcode, rcode::NOERROR);
+  ASSERT_EQ(asked.size(), 1u);
+  EXPECT_EQ(asked[0].qtype, rrtype::DNSKEY);
+  // The validated keys are cached: a second answer needs no sub-question.
+  asked.clear();
+  auto again = run(Question{n("mail.example."), rrtype::MX, rrclass::IN}, positive("mail.example.", rrtype::MX));
+  EXPECT_EQ(again.security, Security::secure);
+  EXPECT_TRUE(asked.empty());
+}
+
+TEST_F(ValidatorTest, ChangedRecordIsBogusWithEde6) {
+  Resolution r = positive("www.example.", rrtype::A);
+  for (auto &rr : r.answer)
+    if (rr.type == rrtype::A) rr.rdata[3] ^= 1;
+  auto result = run(Question{n("www.example."), rrtype::A, rrclass::IN}, r);
+  EXPECT_EQ(result.rcode, rcode::SERVFAIL);
+  EXPECT_EQ(result.security, Security::bogus);
+  ASSERT_TRUE(result.error);
+  EXPECT_EQ(result.error->info_code, ede::DNSSEC_BOGUS);
+  EXPECT_NE(result.error->extra_text.find("www.example."), std::string::npos) << result.error->extra_text;
+}
+
+TEST_F(ValidatorTest, UnsignedDataInASecureZoneIsBogusWithEde10) {
+  Resolution r = positive("www.example.", rrtype::A);
+  std::erase_if(r.answer, [](const ResourceRecord &rr) { return rr.type == rrtype::RRSIG; });
+  auto result = run(Question{n("www.example."), rrtype::A, rrclass::IN}, r);
+  ASSERT_TRUE(result.error);
+  EXPECT_EQ(result.error->info_code, ede::RRSIGS_MISSING) << result.error->extra_text;
+  // The walk toward the unsigned owner asked whether www.example. is a zone cut.
+  ASSERT_EQ(asked.size(), 2u);
+  EXPECT_EQ(asked[1].qtype, rrtype::DS);
+  EXPECT_EQ(asked[1].name, n("www.example."));
+}
+
+TEST_F(ValidatorTest, ExpiredSignaturesGiveEde7) {
+  clock.set_seconds(2100000000);  // 2036, after the signatures' expiry
+  auto result = run(Question{n("www.example."), rrtype::A, rrclass::IN}, positive("www.example.", rrtype::A));
+  ASSERT_TRUE(result.error);
+  EXPECT_EQ(result.error->info_code, ede::SIGNATURE_EXPIRED);
+}
+
+TEST_F(ValidatorTest, NxdomainWithItsProofIsSecureAndWithoutIsBogus) {
+  Resolution nx;
+  nx.rcode = rcode::NXDOMAIN;
+  nx.cacheable = true;
+  auto soa = rrset("example.", rrtype::SOA);
+  nx.authority = soa;
+  for (const char *owner : {"www.example.", "example."}) {
+    auto nsec = rrset(owner, rrtype::NSEC);
+    nx.authority.insert(nx.authority.end(), nsec.begin(), nsec.end());
+  }
+  auto proven = run(Question{n("zzz.example."), rrtype::A, rrclass::IN}, nx);
+  EXPECT_EQ(proven.security, Security::secure);
+  EXPECT_EQ(proven.rcode, rcode::NXDOMAIN);
+
+  Resolution bare;
+  bare.rcode = rcode::NXDOMAIN;
+  bare.authority = soa;
+  auto missing = run(Question{n("zzz.example."), rrtype::A, rrclass::IN}, bare);
+  ASSERT_TRUE(missing.error);
+  EXPECT_EQ(missing.error->info_code, ede::NSEC_MISSING);
+}
+
+TEST_F(ValidatorTest, WildcardAnswerNeedsTheNoCloserNameProof) {
+  Resolution r;
+  r.rcode = rcode::NOERROR;
+  for (auto rr : rrset("*.wild.example.", rrtype::TXT)) {
+    rr.owner = n("anything.wild.example.");  // the expansion, signed with labels = 2
+    r.answer.push_back(rr);
+  }
+  auto without = run(Question{n("anything.wild.example."), rrtype::TXT, rrclass::IN}, r);
+  EXPECT_EQ(without.security, Security::bogus) << "a wildcard answer without its NSEC";
+  r.authority = rrset("*.wild.example.", rrtype::NSEC);
+  auto ns_nsec = rrset("ns.example.", rrtype::NSEC);
+  r.authority.insert(r.authority.end(), ns_nsec.begin(), ns_nsec.end());
+  auto with = run(Question{n("anything.wild.example."), rrtype::TXT, rrclass::IN}, r);
+  EXPECT_EQ(with.security, Security::secure) << (with.error ? with.error->extra_text : "");
+}
+
+TEST_F(ValidatorTest, NamesWithoutATrustAnchorAreInsecure) {
+  Resolution r;
+  r.rcode = rcode::NOERROR;
+  r.answer = testing::records("www.other. 300 A 192.0.2.1\n");
+  auto result = run(Question{n("www.other."), rrtype::A, rrclass::IN}, r);
+  EXPECT_EQ(result.security, Security::insecure);
+  EXPECT_TRUE(asked.empty());
+}
+
+TEST_F(ValidatorTest, NegativeTrustAnchorMakesBogusDataInsecure) {
+  config.negative_trust_anchors.push_back(n("example."));
+  Resolution r = positive("www.example.", rrtype::A);
+  for (auto &rr : r.answer)
+    if (rr.type == rrtype::A) rr.rdata[3] ^= 1;
+  auto result = run(Question{n("www.example."), rrtype::A, rrclass::IN}, r);
+  EXPECT_EQ(result.security, Security::insecure);
+  EXPECT_EQ(result.rcode, rcode::NOERROR);
+}
+
+TEST_F(ValidatorTest, UnreachableKeysAreBogusWithEde9) {
+  auto result =
+      run(Question{n("www.example."), rrtype::A, rrclass::IN}, positive("www.example.", rrtype::A), true);
+  ASSERT_TRUE(result.error);
+  EXPECT_EQ(result.error->info_code, ede::DNSKEY_MISSING);
+}
+
+TEST_F(ValidatorTest, FailuresAreNotValidated) {
+  auto result = run(Question{n("www.example."), rrtype::A, rrclass::IN}, Resolution::failure(ede::OTHER, "x"));
+  EXPECT_EQ(result.rcode, rcode::SERVFAIL);
+  EXPECT_TRUE(asked.empty());
+}
+
+}  // namespace
+}  // namespace rsv
