@@ -247,13 +247,14 @@ void Engine::dispatch(Request &request, const IteratorAction &action) {
           query.tcp ? "tcp" : "udp");
   uint64_t id = request.id;
   std::weak_ptr<bool> alive = alive_;
-  transport_.send(query, [this, alive, id, query](TransportResult result) {
+  transport_.send(query, [this, alive, id, query, action](TransportResult result) {
     if (alive.expired()) return;
-    on_transport_result(id, query, std::move(result));
+    on_transport_result(id, action, query, std::move(result));
   });
 }
 
-void Engine::on_transport_result(uint64_t request_id, const OutgoingQuery &query, TransportResult result) {
+void Engine::on_transport_result(uint64_t request_id, const IteratorAction &action, const OutgoingQuery &query,
+                                 TransportResult result) {
   auto it = requests_.find(request_id);
   if (it == requests_.end()) return;
   Request &request = *it->second;
@@ -272,7 +273,7 @@ void Engine::on_transport_result(uint64_t request_id, const OutgoingQuery &query
         // this one and ask it again at once.
         ++stats_.caps_mismatches;
         no_caps_servers_.insert(query.server);
-        resend_without_caps(request, query);
+        dispatch(request, action);
         return;
       }
       if (!reply || !reply->qr || !case_matches) {
@@ -297,30 +298,6 @@ void Engine::on_transport_result(uint64_t request_id, const OutgoingQuery &query
       break;
   }
   drive(request);
-}
-
-void Engine::resend_without_caps(Request &request, const OutgoingQuery &original) {
-  ParseError error;
-  auto message = parse_message(reinterpret_cast<const uint8_t *>(original.wire.data()), original.wire.size(), &error);
-  if (!message || message->questions.size() != 1) {
-    request.stack.back().iterator->on_failure();
-    drive(request);
-    return;
-  }
-  OutgoingQuery query = original;
-  query.id = env_.random.next_u16();
-  query.question.name = original.question.name.lowered();
-  message->id = query.id;
-  message->questions[0].name = query.question.name;
-  query.wire = encode_message(*message, 65535).wire;
-  ++request.upstream_queries;
-  ++stats_.upstream_queries;
-  uint64_t id = request.id;
-  std::weak_ptr<bool> alive = alive_;
-  transport_.send(query, [this, alive, id, query](TransportResult result) {
-    if (alive.expired()) return;
-    on_transport_result(id, query, std::move(result));
-  });
 }
 
 void Engine::finish(Request &request, const Resolution &result) {

@@ -76,8 +76,8 @@ private:
   Resolution subquery_refused(const Request &request, const Question &question) const;
   // Hands a finished frame's result to the frame below; false when it was the last.
   bool complete_frame(Request &request, const Resolution &result);
-  void on_transport_result(uint64_t request_id, const OutgoingQuery &query, TransportResult result);
-  void resend_without_caps(Request &request, const OutgoingQuery &original);
+  void on_transport_result(uint64_t request_id, const IteratorAction &action, const OutgoingQuery &query,
+                           TransportResult result);
   void finish(Request &request, const Resolution &result);
   std::optional<std::string> spent_budget(const Request &request) const;
 
