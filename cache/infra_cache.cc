@@ -56,6 +56,15 @@ InfraCache::InfraCache(const Clock &clock, size_t max_entries, size_t shards)
       servers_(budget_for(max_entries, kServerKeySize), shards),
       lame_until_(budget_for(max_entries, kServerKeySize + kTypicalZoneWireSize), shards) {}
 
+void InfraCache::age(ServerEntry &entry, uint64_t now_ms) {
+  // A server in a hold-down cycle keeps it (its probe schedule is its own expiry).
+  if (entry.refreshed_ms != 0 && now_ms - entry.refreshed_ms >= kHostTtlMs && entry.held_until_ms == 0) {
+    entry = ServerEntry{};
+    return;
+  }
+  if (entry.edns == EdnsSupport::unsupported && now_ms >= entry.edns_until_ms) entry.edns = EdnsSupport::unknown;
+}
+
 InfraCache::HoldState InfraCache::hold_state(const ServerEntry &entry, uint64_t now_ms) const {
   if (entry.held_until_ms == 0) return HoldState::free;
   if (now_ms < entry.held_until_ms) return HoldState::held;
@@ -80,12 +89,18 @@ ServerInfo InfraCache::info_of(const ServerEntry &entry, uint64_t now_ms) const 
 ServerInfo InfraCache::get(const SocketAddress &server) const {
   const uint64_t now_ms = clock_.now_monotonic_ms();
   ServerInfo info = info_of(ServerEntry{}, now_ms);
-  servers_.find(ServerKey(server).view(), [&](const ServerEntry &entry) { info = info_of(entry, now_ms); });
+  servers_.find(ServerKey(server).view(), [&](ServerEntry &entry) {
+    age(entry, now_ms);
+    info = info_of(entry, now_ms);
+  });
   return info;
 }
 
 void InfraCache::record_rtt(const SocketAddress &server, uint32_t rtt_ms) {
+  const uint64_t now_ms = clock_.now_monotonic_ms();
   servers_.upsert(ServerKey(server).view(), 0, [&](ServerEntry &entry) {
+    age(entry, now_ms);
+    entry.refreshed_ms = now_ms;
     if (!entry.measured) {
       // RFC 6298 2.2: the first measurement R sets SRTT = R, RTTVAR = R/2.
       entry.srtt_ms = rtt_ms;
@@ -108,6 +123,8 @@ void InfraCache::record_rtt(const SocketAddress &server, uint32_t rtt_ms) {
 void InfraCache::record_timeout(const SocketAddress &server) {
   const uint64_t now_ms = clock_.now_monotonic_ms();
   servers_.upsert(ServerKey(server).view(), 0, [&](ServerEntry &entry) {
+    age(entry, now_ms);
+    entry.refreshed_ms = now_ms;
     if (entry.consecutive_timeouts < UINT32_MAX) ++entry.consecutive_timeouts;
     if (entry.consecutive_timeouts < kTimeoutsBeforeHoldDown) return;
     switch (hold_state(entry, now_ms)) {
@@ -148,6 +165,7 @@ bool InfraCache::claim_probe(const SocketAddress &server) const {
   const uint64_t now_ms = clock_.now_monotonic_ms();
   bool may_send = true;
   servers_.find(ServerKey(server).view(), [&](ServerEntry &entry) {
+    age(entry, now_ms);
     switch (hold_state(entry, now_ms)) {
       case HoldState::free: break;
       case HoldState::held:
@@ -162,7 +180,13 @@ bool InfraCache::claim_probe(const SocketAddress &server) const {
 }
 
 void InfraCache::set_edns(const SocketAddress &server, EdnsSupport support) {
-  servers_.upsert(ServerKey(server).view(), 0, [&](ServerEntry &entry) { entry.edns = support; });
+  const uint64_t now_ms = clock_.now_monotonic_ms();
+  servers_.upsert(ServerKey(server).view(), 0, [&](ServerEntry &entry) {
+    age(entry, now_ms);
+    entry.refreshed_ms = now_ms;
+    entry.edns = support;
+    if (support == EdnsSupport::unsupported) entry.edns_until_ms = now_ms + kEdnsProbeAfterMs;
+  });
 }
 
 void InfraCache::mark_lame(const SocketAddress &server, const Name &zone, uint32_t seconds) {

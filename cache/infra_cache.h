@@ -12,8 +12,14 @@
 // with a referral upward or REFUSED for a zone it should serve is marked lame for that
 // zone only.
 //
-// Times: RTTs and hold-downs use the clock's monotonic milliseconds; lameness, like
-// TTLs, uses wall-clock seconds.
+// Nothing learned about a server is kept for ever (Unbound's infra-host-ttl): an
+// entry that no reply or timeout has refreshed for kHostTtlMs is forgotten (RTT
+// unknown again), an "EDNS unsupported" mark is probed again after kEdnsProbeAfterMs
+// (so one spoofed FORMERR cannot turn EDNS, and with it DNSSEC, off for good), and
+// lameness expires after its own period.
+//
+// Times: RTTs, hold-downs and the EDNS mark use the clock's monotonic milliseconds;
+// lameness, like TTLs, uses wall-clock seconds.
 #pragma once
 
 #include <cstdint>
@@ -62,6 +68,10 @@ public:
   // probe slot again after this long.
   static constexpr uint64_t kProbeWindowMs = kMaxTimeoutMs;
   static constexpr uint32_t kMaxSelectionRttMs = 120'000;
+  // Unbound's infra-host-ttl: what a server taught us is forgotten after 15 minutes
+  // without news from it.
+  static constexpr uint64_t kHostTtlMs = 900'000;
+  static constexpr uint64_t kEdnsProbeAfterMs = kHostTtlMs;
 
   InfraCache(const Clock &clock, size_t max_entries = 100000, size_t shards = 16);
 
@@ -84,6 +94,8 @@ public:
   // picks; it changes no measurement, so it is const like the other readers.
   bool claim_probe(const SocketAddress &server) const;
 
+  // Records whether the server answered a query with EDNS; `unsupported` is
+  // forgotten after kEdnsProbeAfterMs (the next query tries EDNS again).
   void set_edns(const SocketAddress &server, EdnsSupport support);
   // RFC 1034 4.2.2 / RFC 2308 2.1 style lameness: this server does not serve `zone`.
   void mark_lame(const SocketAddress &server, const Name &zone, uint32_t seconds = 900);
@@ -102,7 +114,11 @@ private:
     uint64_t probe_claimed_ms = 0;
     bool probe_in_flight = false;
     EdnsSupport edns = EdnsSupport::unknown;
+    uint64_t edns_until_ms = 0;  // when an `unsupported` mark lapses
+    uint64_t refreshed_ms = 0;   // the last reply, timeout or EDNS finding
   };
+  // The entry as it stands at `now_ms`: forgotten when stale, EDNS mark lapsed.
+  static void age(ServerEntry &entry, uint64_t now_ms);
   enum class HoldState { free, held, probe_due, probing };
   HoldState hold_state(const ServerEntry &entry, uint64_t now_ms) const;
   ServerInfo info_of(const ServerEntry &entry, uint64_t now_ms) const;

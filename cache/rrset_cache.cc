@@ -149,9 +149,11 @@ bool RRsetCache::store(const RRset &rrset, Trust trust, Security security) {
   const size_t heap_bytes = string_heap_bytes(entry.packed);
 
   CacheKey key(rrset.owner, rrset.type, rrset.rclass);
-  // RFC 2181 5.4.1: data of a lower rank must not replace data of a higher rank. An
-  // expired entry has no rank left.
-  auto keep_existing = [&](const Entry &old) { return old.expires_at > now && old.trust > trust; };
+  // RFC 2181 5.4.1 and RFC 4035 4.7 (may_replace): rank and validation status decide;
+  // an expired entry has no rank left.
+  auto keep_existing = [&](const Entry &old) {
+    return old.expires_at > now && !may_replace(old.trust, old.security, trust, security);
+  };
   return entries_.insert_unless(key.view(), std::move(entry), heap_bytes, keep_existing);
 }
 

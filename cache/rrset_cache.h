@@ -2,13 +2,15 @@
 // trusted and what DNSSEC said of it.
 //
 // How one query passes through it: the iterator stores each RRset of a reply with a
-// Trust rank (glue, authority, answer...) and Security status (later raised by the
-// validator, which stores the set again as validated); before asking an authority,
-// the iterator looks up the closest delegation's NS and address sets here, and the
-// engine assembles answers from cached sets. A set of higher trust is never replaced
-// by one of lower trust while it lives (RFC 2181 5.4.1), so glue cannot overwrite an
-// authoritative answer. TTLs count down from the moment of storing; an expired set
-// is never returned.
+// Trust rank (glue, authority, answer...) as unchecked; the validator, once it has
+// judged the answer, stores the sets again with their Security (secure, insecure, or
+// bogus for at most dnssec.bogus-ttl). Before asking an authority the iterator looks
+// up the closest delegation's NS and address sets here, and answers are assembled
+// from cached sets that carry their status, so they are not verified again. What may
+// replace what is decided by may_replace (cache/trust.h): glue cannot overwrite an
+// authoritative answer (RFC 2181 5.4.1), and an unvalidated spoof cannot push out
+// secure data. TTLs count down from the moment of storing; an expired set is never
+// returned.
 //
 // Keys are the lower-cased owner name in wire form followed by type and class, so
 // lookups are case-insensitive (RFC 4343). Each set is stored packed into one buffer
@@ -48,9 +50,9 @@ class RRsetCache {
 public:
   RRsetCache(const Clock &clock, uint64_t max_bytes, TtlPolicy policy, size_t shards = 16);
 
-  // Clamps the TTL into [min_ttl, max_ttl] and stores it, unless a live entry with a
-  // higher Trust is present (equal or higher trust replaces; an expired entry is always
-  // replaced). Returns true when stored. RRSIGs inside rrset.signatures are stored with
+  // Clamps the TTL into [min_ttl, max_ttl] and stores it, unless a live entry is
+  // present that may_replace() says to keep (an expired entry is always replaced).
+  // Returns true when stored. RRSIGs inside rrset.signatures are stored with
   // the set. An empty set, or one whose TTL is still 0 after clamping, is not stored
   // (RFC 1035 3.2.1: TTL 0 means use only for the transaction in progress).
   bool store(const RRset &rrset, Trust trust, Security security);

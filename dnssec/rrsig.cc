@@ -122,6 +122,7 @@ std::vector<ZoneKey> parse_keys(const std::vector<ResourceRecord> &records, cons
 enum class Stage {
   none = 0,
   wrong_signer,
+  unsupported_algorithm,
   bad_labels,
   outside_period,
   no_matching_key,
@@ -174,15 +175,17 @@ public:
 
     const uint32_t max_rrsigs = budget_.limits().max_rrsigs_per_rrset;
     uint32_t tried = 0;
-    bool unsupported_seen = false;
     bool rrsig_limit_hit = false;
-    std::string unsupported_algorithms;
     for (const auto &[sig, record] : covering) {
       if (!passes_header_checks(sig)) continue;
       if (!algorithm_supported(sig.algorithm)) {
-        unsupported_seen = true;
-        unsupported_algorithms +=
-            (unsupported_algorithms.empty() ? "" : ", ") + std::to_string(sig.algorithm);
+        // RFC 4035 5.2 / RFC 6840 5.2 make a zone insecure only when its DS RRset
+        // names no supported algorithm. In a zone whose keys were validated, an
+        // RRSIG we cannot check is no signature at all: a forger could write any
+        // algorithm number.
+        failures_.note(Stage::unsupported_algorithm, ede::RRSIGS_MISSING,
+                       describe(sig) + " uses unsupported algorithm " + std::to_string(sig.algorithm) +
+                           " and no other RRSIG of the zone verifies");
         continue;
       }
       if (tried == max_rrsigs) {
@@ -201,12 +204,6 @@ public:
         case Attempt::failed: break;
       }
     }
-    // RFC 4035 5.2 / RFC 6840 5.2: signatures only by algorithms we cannot check
-    // leave the data unverifiable, which is insecure rather than bogus.
-    if (failures_.stage() < Stage::outside_period && unsupported_seen)
-      return ValidationOutcome::insecure(ede::UNSUPPORTED_DNSKEY_ALGORITHM,
-                                         subject_ + ": signed only with unsupported algorithm(s) " +
-                                             unsupported_algorithms + " (zone " + zone_.to_text() + ")");
     ValidationOutcome outcome = failures_.take();
     if (rrsig_limit_hit)
       outcome.reason += "; stopped after " + std::to_string(max_rrsigs) + " RRSIGs (max-rrsigs-per-rrset)";
@@ -224,7 +221,7 @@ private:
   bool passes_header_checks(const RrsigFields &sig) {
     if (sig.signer != zone_) {
       failures_.note(Stage::wrong_signer, ede::RRSIGS_MISSING,
-                     describe(sig) + " is not by the zone " + zone_.to_text());
+                     describe(sig) + " is not by the zone that holds the name, " + zone_.to_text());
       return false;
     }
     if (sig.labels > rrset_.owner.label_count()) {
@@ -274,8 +271,10 @@ private:
         return Attempt::verified;
     }
     if (!key_found) {
-      failures_.note(Stage::no_matching_key, ede::DNSKEY_MISSING,
-                     describe(sig) + ": no DNSKEY " + key_id(sig.key_tag, sig.algorithm) + " in the zone");
+      // EDE 9 (DNSKEY Missing) is about a DS without its key (RFC 8914 4.10); a
+      // signature by a key the zone does not publish is simply bogus.
+      failures_.note(Stage::no_matching_key, ede::DNSSEC_BOGUS,
+                     describe(sig) + ": no DNSKEY " + key_id(sig.key_tag, sig.algorithm) + " in the zone's key set");
     } else if (keys_tried > 0) {
       std::string why = describe(sig) + " does not verify";
       if (key_limit_hit)

@@ -105,10 +105,11 @@ std::string canonical_signed_data(const RrsigFields &sig, std::string_view rrsig
 // of the wildcard the RRset was expanded from (the owner's rightmost `labels`
 // labels), or nullopt when it was not a wildcard expansion; the caller must then
 // prove that no closer name exists (RFC 4035 5.3.4).
-// Failures: no RRSIG -> bogus EDE 10; every usable RRSIG outside its period ->
-// EDE 7 or 8; no key with that tag/algorithm -> EDE 9; key without zone bit ->
-// EDE 11; a signature that does not verify -> EDE 6; only unsupported algorithms ->
-// insecure EDE 1.
+// Failures (all bogus): no RRSIG, or none by `zone` with a supported algorithm ->
+// EDE 10; every usable RRSIG outside its period -> EDE 7 or 8; no key with that
+// tag/algorithm -> EDE 6; key without zone bit -> EDE 11; a signature that does not
+// verify -> EDE 6. An RRSIG with an algorithm we cannot verify never makes the RRset
+// insecure: only the DS RRset decides that (RFC 4035 5.2, RFC 6840 5.2).
 ValidationOutcome verify_rrset(const RRset &rrset, const std::vector<ResourceRecord> &rrsigs,
                                const std::vector<ResourceRecord> &dnskeys, const Name &zone, int64_t now,
                                ValidationBudget &budget, uint32_t *validated_ttl = nullptr,

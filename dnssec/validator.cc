@@ -12,38 +12,42 @@ namespace rsv {
 
 namespace {
 
-bool is_denial_type(uint16_t type) {
+// At most this many distinct signer names of one RRset are taken as claims of a
+// deeper zone cut; a forger cannot make the validator chase more.
+constexpr size_t kMaxSignerClaims = 2;
+
+bool is_denial_set(uint16_t type) {
   return type == rrtype::SOA || type == rrtype::NSEC || type == rrtype::NSEC3;
 }
 
-std::optional<Name> signer_of(const RRset &set) {
+std::vector<Name> signers_of(const RRset &set) {
+  std::vector<Name> signers;
   for (const auto &sig : set.signatures)
-    if (auto fields = parse_rrsig(sig)) return fields->signer;
-  return std::nullopt;
+    if (auto fields = parse_rrsig(sig); fields && fields->type_covered == set.type)
+      if (std::find(signers.begin(), signers.end(), fields->signer) == signers.end()) signers.push_back(fields->signer);
+  return signers;
 }
 
-std::vector<ResourceRecord> records_of_type(const std::vector<ResourceRecord> &section, uint16_t type) {
-  std::vector<ResourceRecord> out;
-  for (const auto &rr : section)
-    if (rr.type == type) out.push_back(rr);
-  return out;
+bool signed_by(const RRset &set, const Name &zone) {
+  auto signers = signers_of(set);
+  return std::find(signers.begin(), signers.end(), zone) != signers.end();
 }
 
-ValidationOutcome weaker(const ValidationOutcome &a, const ValidationOutcome &b) {
-  return static_cast<int>(b.security) < static_cast<int>(a.security) ? b : a;
-}
+std::string describe(const RRset &set) { return set.owner.to_text() + " " + type_to_text(set.type); }
 
-ZoneKeys status_of(ValidationOutcome outcome) {
-  ZoneKeys keys;
-  keys.status = outcome.security == Security::insecure ? ZoneKeys::Status::insecure : ZoneKeys::Status::bogus;
-  keys.outcome = std::move(outcome);
-  return keys;
-}
-
-uint32_t min_ttl_of(const std::vector<RRset> &sets) {
-  uint32_t ttl = UINT32_MAX;
-  for (const auto &s : sets) ttl = std::min(ttl, s.ttl);
-  return ttl == UINT32_MAX ? 0 : ttl;
+// RFC 6672 3.2: a CNAME the server synthesized from a DNAME in the same answer, with
+// exactly the target the substitution gives; it is unsigned by nature and proven by
+// the DNAME's signature.
+bool synthesized_from_dname(const RRset &cname, const std::vector<RRset> &dnames) {
+  if (cname.type != rrtype::CNAME || !cname.signatures.empty() || cname.rdatas.size() != 1) return false;
+  auto target = Name::from_wire(cname.rdatas[0]);
+  if (!target) return false;
+  for (const auto &dname : dnames) {
+    if (dname.rdatas.size() != 1 || dname.owner == cname.owner || !cname.owner.is_subdomain_of(dname.owner)) continue;
+    auto dname_target = Name::from_wire(dname.rdatas[0]);
+    if (dname_target && cname.owner.replace_suffix(dname.owner, *dname_target) == target) return true;
+  }
+  return false;
 }
 
 }  // namespace
@@ -51,18 +55,22 @@ uint32_t min_ttl_of(const std::vector<RRset> &sets) {
 const char *to_string(ValidatorState state) {
   switch (state) {
     case ValidatorState::start: return "start";
-    case ValidatorState::walk: return "walk";
-    case ValidatorState::wait_ds: return "wait_ds";
-    case ValidatorState::wait_dnskey: return "wait_dnskey";
-    case ValidatorState::verify: return "verify";
+    case ValidatorState::answer: return "answer";
+    case ValidatorState::denial: return "denial";
+    case ValidatorState::wildcard: return "wildcard";
     case ValidatorState::done: return "done";
   }
   return "?";
 }
 
 Validator::Validator(ValidatorEnv &env, Question question, Resolution resolution, ValidationBudget &budget)
-    : env_(env), question_(std::move(question)), resolution_(std::move(resolution)), budget_(budget) {
+    : env_(env),
+      question_(std::move(question)),
+      resolution_(std::move(resolution)),
+      budget_(budget),
+      chain_(env, budget) {
   result_ = resolution_;
+  chain_.add_delegations(resolution_.delegations);
 }
 
 void Validator::transition(ValidatorState next, const char *why) {
@@ -71,392 +79,289 @@ void Validator::transition(ValidatorState next, const char *why) {
   state_ = next;
 }
 
+void Validator::combine(const ValidationOutcome &part) {
+  if (static_cast<int>(part.security) < static_cast<int>(overall_.security)) overall_ = part;
+}
+
 ValidatorAction Validator::next() {
   for (int guard = 0; guard < 10000; ++guard) {
-    if (to_ask_) {
-      ValidatorAction action{ValidatorAction::Kind::subquery, *to_ask_};
-      to_ask_.reset();
-      return action;
+    if (chain_.busy()) {
+      if (auto question = chain_.next()) {
+        if (chain_.questions_asked() > kMaxKeyQuestions) {
+          finish(ValidationOutcome::bogus(ede::DNSSEC_BOGUS, "the answer needs more than " +
+                                                                 std::to_string(kMaxKeyQuestions) + " DS/DNSKEY lookups"));
+          return {};
+        }
+        return ValidatorAction{ValidatorAction::Kind::subquery, *question};
+      }
+      continue;
     }
     switch (state_) {
-      case ValidatorState::start: handle_start(); break;
-      case ValidatorState::walk: {
-        auto action = handle_walk();
-        if (action.kind == ValidatorAction::Kind::subquery) return action;
+      case ValidatorState::start: plan(); break;
+      case ValidatorState::answer: {
+        bool waiting = false;
+        for (auto &item : items_) {
+          if (item.verdict) continue;
+          if (judge(item) == Judgement::need_zone) {
+            waiting = true;
+            break;
+          }
+          if (item.verdict->is_bogus()) {
+            finish(*item.verdict);
+            return {};
+          }
+          combine(*item.verdict);
+        }
+        if (!waiting) transition(negative_ ? ValidatorState::denial : ValidatorState::wildcard, "every RRset judged");
         break;
       }
-      case ValidatorState::verify: handle_verify(); break;
-      case ValidatorState::wait_ds:
-      case ValidatorState::wait_dnskey:
-        finish(ValidationOutcome::bogus(ede::DNSSEC_BOGUS, "validator asked for an action while waiting"));
+      case ValidatorState::denial:
+        if (judge_denial() == Judgement::decided && state_ != ValidatorState::done) finish(overall_);
         break;
-      case ValidatorState::done: return ValidatorAction{};
+      case ValidatorState::wildcard:
+        if (judge_wildcard() == Judgement::decided && state_ != ValidatorState::done) finish(overall_);
+        break;
+      case ValidatorState::done: return {};
     }
   }
   finish(ValidationOutcome::bogus(ede::DNSSEC_BOGUS, "validator made no progress"));
-  return ValidatorAction{};
-}
-
-const TrustAnchor *Validator::closest_anchor(const Name &name) const {
-  const TrustAnchor *best = nullptr;
-  for (const auto &anchor : env_.anchors)
-    if (name.is_subdomain_of(anchor.zone) && (!best || anchor.zone.label_count() > best->zone.label_count()))
-      best = &anchor;
-  return best;
-}
-
-bool Validator::under_negative_anchor(const Name &name) const {
-  return std::any_of(env_.config.negative_trust_anchors.begin(), env_.config.negative_trust_anchors.end(),
-                     [&](const Name &nta) { return name.is_subdomain_of(nta); });
-}
-
-size_t Validator::target_for(const Name &name) {
-  for (size_t i = 0; i < targets_.size(); ++i)
-    if (targets_[i].name == name) return i;
-  targets_.push_back(Target{name, std::nullopt, Name::root()});
-  return targets_.size() - 1;
-}
-
-ValidatorAction Validator::handle_start() {
-  if (resolution_.rcode != rcode::NOERROR && resolution_.rcode != rcode::NXDOMAIN) {
-    transition(ValidatorState::done, "nothing to validate in a failure");
-    return {};
-  }
-  // A CNAME synthesized from a DNAME is unsigned by nature; the DNAME is checked instead.
-  std::vector<Name> dname_owners;
-  for (const auto &rr : resolution_.answer)
-    if (rr.type == rrtype::DNAME) dname_owners.push_back(rr.owner);
-  for (auto &set : group_rrsets(resolution_.answer)) {
-    if (set.type == rrtype::RRSIG) continue;
-    bool synthesized = set.type == rrtype::CNAME && set.signatures.empty() &&
-                       std::any_of(dname_owners.begin(), dname_owners.end(),
-                                   [&](const Name &d) { return set.owner.is_subdomain_of(d) && set.owner != d; });
-    if (!synthesized) answer_sets_.push_back(std::move(set));
-  }
-  for (auto &set : group_rrsets(resolution_.authority))
-    if (is_denial_type(set.type)) authority_sets_.push_back(std::move(set));
-  for (const auto *sets : {&answer_sets_, &authority_sets_})
-    for (const auto &set : *sets) target_for(signer_of(set).value_or(set.owner));
-  if (authority_sets_.empty() && (resolution_.rcode == rcode::NXDOMAIN || answer_sets_.empty()))
-    target_for(question_.name);  // an unsigned negative answer: is its zone insecure?
-  transition(ValidatorState::walk, "targets planned");
   return {};
-}
-
-ValidatorAction Validator::handle_walk() {
-  for (;;) {
-    if (!walking_) {
-      auto open = std::find_if(targets_.begin(), targets_.end(), [](const Target &t) { return !t.status; });
-      if (open == targets_.end()) {
-        transition(ValidatorState::verify, "every zone's status known");
-        return {};
-      }
-      walk_ = Walk{};
-      walk_.target = static_cast<size_t>(open - targets_.begin());
-      walking_ = true;
-      const TrustAnchor *anchor = closest_anchor(open->name);
-      if (under_negative_anchor(open->name)) {
-        resolve_target(status_of(ValidationOutcome::insecure(ede::OTHER, "negative trust anchor")));
-        continue;
-      }
-      if (!anchor) {
-        // RFC 4035 4.3: no trust anchor above the name, nothing to validate against.
-        resolve_target(status_of(ValidationOutcome::insecure(ede::OTHER, "no trust anchor")));
-        continue;
-      }
-      walk_.zone = anchor->zone;
-      walk_.cursor = anchor->zone;
-      if (auto cached = env_.keys.lookup(anchor->zone); cached && cached->status == ZoneKeys::Status::secure) {
-        walk_.keys = cached->dnskeys;
-      } else if (cached && cached->status != ZoneKeys::Status::not_a_cut) {
-        resolve_target(*cached);
-        continue;
-      } else {
-        awaiting_anchor_keys_ = true;
-        walk_.pending = anchor->zone;
-        transition(ValidatorState::wait_dnskey, "trust anchor's DNSKEY set needed");
-        return ValidatorAction{ValidatorAction::Kind::subquery, Question{anchor->zone, rrtype::DNSKEY, rrclass::IN}};
-      }
-    }
-    const Name &target = targets_[walk_.target].name;
-    if (walk_.cursor == target) {
-      ZoneKeys secure;
-      secure.status = ZoneKeys::Status::secure;
-      secure.dnskeys = walk_.keys;
-      resolve_target(std::move(secure));
-      continue;
-    }
-    Name next = target.suffix(walk_.cursor.label_count() + 1);
-    if (auto cached = env_.keys.lookup(next)) {
-      switch (cached->status) {
-        case ZoneKeys::Status::secure:
-          walk_.zone = next;
-          walk_.keys = cached->dnskeys;
-          walk_.cursor = next;
-          continue;
-        case ZoneKeys::Status::not_a_cut: walk_.cursor = next; continue;
-        default: resolve_target(*cached); continue;
-      }
-    }
-    walk_.pending = next;
-    transition(ValidatorState::wait_ds, "DS needed");
-    return ValidatorAction{ValidatorAction::Kind::subquery, Question{next, rrtype::DS, rrclass::IN}};
-  }
-}
-
-void Validator::resolve_target(ZoneKeys status) {
-  Target &target = targets_[walk_.target];
-  target.status = std::move(status);
-  target.zone = walk_.zone;
-  walking_ = false;
-  if (state_ != ValidatorState::walk) transition(ValidatorState::walk, "zone status known");
 }
 
 void Validator::on_subquery_result(const Resolution &result) {
   budget_.begin_response();
-  if (state_ == ValidatorState::wait_ds) {
-    handle_ds(result);
-  } else if (state_ == ValidatorState::wait_dnskey) {
-    handle_dnskey(result);
-  }
+  chain_.on_result(result);
 }
 
-ValidationOutcome Validator::verify_with(const RRset &set, const Name &zone, const RRset &keys, uint32_t *ttl,
-                                         std::optional<Name> *wildcard) {
-  uint32_t validated = UINT32_MAX;
-  auto outcome = verify_rrset(set, set.signatures, keys.records(), zone, env_.clock.now_seconds(), budget_,
-                              &validated, wildcard);
-  if (outcome.is_secure()) {
-    validated_ttl_ = std::min(validated_ttl_, validated);
-    if (ttl) *ttl = validated;
+void Validator::plan() {
+  if (resolution_.rcode != rcode::NOERROR && resolution_.rcode != rcode::NXDOMAIN) {
+    result_ = resolution_;
+    transition(ValidatorState::done, "nothing to validate in a failure");
+    return;
   }
-  return outcome;
+  auto sets = group_rrsets(resolution_.answer);
+  std::vector<RRset> dnames;
+  for (const auto &set : sets)
+    if (set.type == rrtype::DNAME) dnames.push_back(set);
+  for (auto &set : sets) {
+    if (set.type == rrtype::RRSIG || synthesized_from_dname(set, dnames)) continue;
+    Item item;
+    if (const AnswerSource *source = resolution_.source_of(set.owner, set.type))
+      item.source = *source;
+    else
+      item.source = AnswerSource{set.owner, set.type, resolution_.zone, Trust::authoritative, Security::unchecked};
+    item.parent_side = set.type == rrtype::DS && !set.owner.is_root();
+    item.set = std::move(set);
+    items_.push_back(std::move(item));
+  }
+  // RFC 6604 3: the rcode speaks of the last name of the CNAME chain.
+  final_name_ = question_.name;
+  if (question_.qtype != rrtype::CNAME) {
+    for (int hops = 0; hops < 32; ++hops) {
+      auto link = std::find_if(resolution_.answer.begin(), resolution_.answer.end(), [&](const ResourceRecord &rr) {
+        return rr.type == rrtype::CNAME && rr.owner == final_name_;
+      });
+      if (link == resolution_.answer.end()) break;
+      auto target = link->rdata_target();
+      if (!target) break;
+      final_name_ = *target;
+    }
+  }
+  negative_ = resolution_.rcode == rcode::NXDOMAIN ||
+              std::none_of(items_.begin(), items_.end(), [&](const Item &item) {
+                return item.set.owner == final_name_ && item.set.type == question_.qtype;
+              });
+  transition(ValidatorState::answer, "answer planned");
 }
 
-void Validator::handle_ds(const Resolution &result) {
-  const Name next = walk_.pending;
-  auto answer = group_rrsets(result.answer);
-  auto ds = std::find_if(answer.begin(), answer.end(),
-                         [&](const RRset &s) { return s.type == rrtype::DS && s.owner == next; });
-  if (result.rcode == rcode::NOERROR && ds != answer.end()) {
-    uint32_t ttl = 0;
-    auto outcome = verify_with(*ds, walk_.zone, walk_.keys, &ttl, nullptr);
-    if (!outcome.is_secure()) {
-      env_.keys.store(next, status_of(outcome), outcome.is_bogus() ? env_.config.bogus_ttl : ttl);
-      resolve_target(status_of(outcome));
-      return;
-    }
-    walk_.ds = ds->records();
-    to_ask_ = Question{next, rrtype::DNSKEY, rrclass::IN};
-    transition(ValidatorState::wait_dnskey, "DS validated");
-    return;
-  }
-  auto cname = std::find_if(answer.begin(), answer.end(),
-                            [&](const RRset &s) { return s.type == rrtype::CNAME && s.owner == next; });
-  if (result.rcode == rcode::NOERROR && cname != answer.end()) {
-    // An alias cannot be a zone cut (RFC 1034 3.6.2); its signature must still hold.
-    auto outcome = verify_with(*cname, walk_.zone, walk_.keys, nullptr, nullptr);
-    if (!outcome.is_secure()) {
-      resolve_target(status_of(outcome));
-      return;
-    }
-    walk_.cursor = next;
-    transition(ValidatorState::walk, "alias, not a zone cut");
-    return;
-  }
-  if (result.rcode != rcode::NOERROR && result.rcode != rcode::NXDOMAIN) {
-    std::string why = result.error ? result.error->extra_text : rcode_to_text(result.rcode);
-    resolve_target(status_of(ValidationOutcome::bogus(ede::DNSSEC_BOGUS,
-                                                     "cannot get the DS set of " + next.to_text() + ": " + why)));
-    return;
-  }
-  // The DS is denied: the proof must be signed by the zone above (RFC 4035 5.2).
-  std::vector<RRset> proof;
-  for (auto &set : group_rrsets(result.authority))
-    if (is_denial_type(set.type)) proof.push_back(std::move(set));
-  for (const auto &set : proof) {
-    auto outcome = verify_with(set, walk_.zone, walk_.keys, nullptr, nullptr);
-    if (!outcome.is_secure()) {
-      resolve_target(status_of(outcome));
-      return;
+Validator::Judgement Validator::settle_claims(const std::vector<Name> &claims, const Name &top, const Name &floor) {
+  for (const Name &claim : claims) {
+    if (claim.label_count() <= floor.label_count() || !top.is_subdomain_of(claim)) continue;
+    if (!chain_.status(claim)) {
+      chain_.establish(claim);
+      return Judgement::need_zone;
     }
   }
-  uint32_t ttl = std::min(min_ttl_of(proof), result.cache_ttl ? result.cache_ttl : UINT32_MAX);
-  auto nsecs = records_of_type(result.authority, rrtype::NSEC);
-  auto nsec3s = records_of_type(result.authority, rrtype::NSEC3);
-  ValidationOutcome insecure_cut, no_cut;
-  if (!nsecs.empty()) {
-    insecure_cut = prove_insecure_delegation_nsec(next, nsecs, walk_.zone);
-    no_cut = prove_nodata_nsec(next, rrtype::DS, nsecs, walk_.zone);
-  } else if (!nsec3s.empty()) {
-    insecure_cut = prove_insecure_delegation_nsec3(next, nsec3s, walk_.zone, budget_, nsec3_hash);
-    no_cut = prove_nodata_nsec3(next, rrtype::DS, nsec3s, walk_.zone, budget_, nsec3_hash);
-  } else {
-    resolve_target(status_of(ValidationOutcome::bogus(
-        ede::NSEC_MISSING, walk_.zone.to_text() + ": no NSEC or NSEC3 proves that " + next.to_text() + " has no DS")));
-    return;
-  }
-  if (insecure_cut.security == Security::insecure) {
-    // RFC 4035 5.2: a delegation proven to have no DS leads to an unsigned zone.
-    env_.keys.store(next, status_of(insecure_cut), ttl);
-    resolve_target(status_of(insecure_cut));
-    return;
-  }
-  if (result.rcode == rcode::NOERROR && no_cut.is_secure()) {
-    ZoneKeys not_cut;
-    not_cut.status = ZoneKeys::Status::not_a_cut;
-    env_.keys.store(next, not_cut, ttl);
-    walk_.cursor = next;
-    transition(ValidatorState::walk, "no zone cut at this name");
-    return;
-  }
-  if (no_cut.security == Security::insecure) {  // NSEC3 opt-out or too many iterations
-    resolve_target(status_of(no_cut));
-    return;
-  }
-  ValidationOutcome failure = no_cut.is_bogus() ? no_cut : insecure_cut;
-  if (!failure.is_bogus())
-    failure = ValidationOutcome::bogus(ede::NSEC_MISSING, walk_.zone.to_text() + ": the denial of a DS for " +
-                                                              next.to_text() + " does not hold");
-  resolve_target(status_of(failure));
+  return Judgement::decided;
 }
 
-void Validator::handle_dnskey(const Resolution &result) {
-  // RFC 4035 5.2: the child's DNSKEY set must match a validated DS and sign itself;
-  // a trust anchor's zone is checked against the anchor (DS or DNSKEY form) instead.
-  const Name zone = walk_.pending;
-  const TrustAnchor *anchor = awaiting_anchor_keys_ ? closest_anchor(zone) : nullptr;
-  bool for_anchor = awaiting_anchor_keys_;
-  awaiting_anchor_keys_ = false;
-  auto answer = group_rrsets(result.answer);
-  auto keys = std::find_if(answer.begin(), answer.end(),
-                           [&](const RRset &s) { return s.type == rrtype::DNSKEY && s.owner == zone; });
-  ValidationOutcome outcome;
+Validator::Judgement Validator::judge(Item &item) {
+  const RRset &set = item.set;
+  switch (item.source.security) {
+    case Security::secure:
+    case Security::insecure:
+      // RFC 4035 4.7: validated earlier and cached with its status; not verified again.
+      item.verdict = ValidationOutcome{item.source.security, ede::OTHER, {}};
+      return Judgement::decided;
+    case Security::bogus:
+      item.verdict = ValidationOutcome::bogus(ede::DNSSEC_BOGUS, describe(set) + " failed validation earlier (cached)");
+      return Judgement::decided;
+    default: break;
+  }
+  // Which zone holds the RRset is the resolver's knowledge: the iterator's delegation
+  // point, deepened only by cuts proven through their parent's DS.
+  const Name top = item.parent_side ? set.owner.parent() : set.owner;
+  const Name floor = top.is_subdomain_of(item.source.zone) ? item.source.zone : Name::root();
+  std::vector<Name> claims;
+  for (const Name &signer : signers_of(set))
+    if (claims.size() < kMaxSignerClaims && signer.label_count() > floor.label_count() && top.is_subdomain_of(signer))
+      claims.push_back(signer);
+  for (const Name &cut : chain_.claimed_cuts(top, floor)) claims.push_back(cut);
+  if (settle_claims(claims, top, floor) == Judgement::need_zone) return Judgement::need_zone;
+  const Name zone = chain_.deepest_cut(top, floor);
+  const ZoneKeys *keys = chain_.status(zone);
+  if (!keys) {
+    chain_.establish(zone);
+    return Judgement::need_zone;
+  }
+  item.zone = zone;
+  switch (keys->status) {
+    case ZoneKeys::Status::insecure: item.verdict = keys->outcome; return Judgement::decided;
+    case ZoneKeys::Status::bogus: item.verdict = keys->outcome; return Judgement::decided;
+    case ZoneKeys::Status::not_a_cut:
+      item.verdict = ValidationOutcome::bogus(ede::DNSSEC_BOGUS, zone.to_text() + " is not a zone");
+      return Judgement::decided;
+    case ZoneKeys::Status::secure: break;
+  }
   uint32_t ttl = 0;
-  int64_t now = env_.clock.now_seconds();
-  if (keys == answer.end() || (for_anchor && !anchor)) {
-    outcome = ValidationOutcome::bogus(ede::DNSKEY_MISSING, zone.to_text() + ": no DNSKEY set could be fetched");
-  } else {
-    ttl = keys->ttl;
-    const auto &ds = for_anchor ? anchor->ds : walk_.ds;
-    outcome = (for_anchor && ds.empty())
-                  ? verify_dnskey_with_anchor_keys(*keys, keys->signatures, anchor->dnskey, zone, now, budget_, &ttl)
-                  : verify_dnskey_with_ds(*keys, keys->signatures, ds, zone, now, budget_, &ttl);
+  std::optional<Name> wildcard;
+  auto outcome = verify_rrset(set, set.signatures, keys->dnskeys.records(), zone, env_.clock.now_seconds(), budget_,
+                              &ttl, &wildcard);
+  if (outcome.is_secure()) {
+    item.validated_ttl = ttl;
+    item.wildcard = wildcard;
+    validated_ttl_ = std::min(validated_ttl_, ttl);
+  } else if (set.signatures.empty() && top != zone && !probed_.contains(top)) {
+    // Unsigned data below the apex of a secure zone: either a forgery or the data of
+    // an unsigned child the same server serves. Ask the parent side once for the DS
+    // of the owner; the answer (and the referrals met on the way) tells which.
+    probed_.insert(top);
+    chain_.establish(top);
+    return Judgement::need_zone;
   }
-  if (!outcome.is_secure()) {
-    env_.keys.store(zone, status_of(outcome), outcome.is_bogus() ? env_.config.bogus_ttl : ttl);
-    resolve_target(status_of(outcome));
-    return;
-  }
-  ZoneKeys secure;
-  secure.status = ZoneKeys::Status::secure;
-  secure.dnskeys = *keys;
-  env_.keys.store(zone, secure, ttl);
-  walk_.zone = zone;
-  walk_.keys = *keys;
-  walk_.cursor = zone;
-  transition(ValidatorState::walk, for_anchor ? "trust anchor keys validated" : "zone keys validated");
+  item.verdict = std::move(outcome);
+  return Judgement::decided;
 }
 
-ValidationOutcome Validator::prove_denial(const Name &zone, const RRset &keys) {
-  (void)keys;  // the proof's records were verified with these keys already
-  // The name the rcode speaks of: the end of the CNAME chain (RFC 6604 3).
-  Name name = question_.name;
-  for (int hops = 0; hops < 16; ++hops) {
-    bool moved = false;
-    for (const auto &rr : resolution_.answer)
-      if (rr.type == rrtype::CNAME && rr.owner == name)
-        if (auto target = rr.rdata_target()) {
-          name = *target;
-          moved = true;
-          break;
-        }
-    if (!moved) break;
+Validator::Judgement Validator::judge_denial() {
+  const bool nxdomain = resolution_.rcode == rcode::NXDOMAIN;
+  // The DS of a name lives on the parent side of a cut at that name (RFC 4035 3.1.4.1).
+  const Name top = question_.qtype == rrtype::DS && !final_name_.is_root() ? final_name_.parent() : final_name_;
+  const Name floor = top.is_subdomain_of(resolution_.zone) ? resolution_.zone : Name::root();
+  std::vector<RRset> sets;
+  for (auto &set : group_rrsets(resolution_.authority))
+    if (is_denial_set(set.type)) sets.push_back(std::move(set));
+  std::vector<Name> claims;
+  for (const auto &set : sets) {
+    if (set.type == rrtype::SOA) claims.push_back(set.owner);
+    for (const Name &signer : signers_of(set))
+      if (claims.size() < kMaxSignerClaims + 1) claims.push_back(signer);
   }
-  auto nsecs = records_of_type(resolution_.authority, rrtype::NSEC);
-  auto nsec3s = records_of_type(resolution_.authority, rrtype::NSEC3);
-  bool nxdomain = resolution_.rcode == rcode::NXDOMAIN;
-  if (!nsecs.empty())
-    return nxdomain ? prove_nxdomain_nsec(name, nsecs, zone) : prove_nodata_nsec(name, question_.qtype, nsecs, zone);
-  if (!nsec3s.empty())
-    return nxdomain ? prove_nxdomain_nsec3(name, nsec3s, zone, budget_, nsec3_hash)
-                    : prove_nodata_nsec3(name, question_.qtype, nsec3s, zone, budget_, nsec3_hash);
-  return ValidationOutcome::bogus(ede::NSEC_MISSING, zone.to_text() + ": no NSEC or NSEC3 proves the " +
-                                                         (nxdomain ? "NXDOMAIN" : "NODATA") + " for " +
-                                                         name.to_text());
-}
-
-void Validator::handle_verify() {
-  ValidationOutcome overall = ValidationOutcome::secure();
-  struct WildcardProof {
-    Name owner, encloser, zone;
+  for (const Name &cut : chain_.claimed_cuts(top, floor)) claims.push_back(cut);
+  if (settle_claims(claims, top, floor) == Judgement::need_zone) return Judgement::need_zone;
+  const Name zone = chain_.deepest_cut(top, floor);
+  const ZoneKeys *keys = chain_.status(zone);
+  if (!keys) {
+    chain_.establish(zone);
+    return Judgement::need_zone;
+  }
+  switch (keys->status) {
+    case ZoneKeys::Status::insecure: combine(keys->outcome); return Judgement::decided;
+    case ZoneKeys::Status::bogus: finish(keys->outcome); return Judgement::decided;
+    case ZoneKeys::Status::not_a_cut:
+      finish(ValidationOutcome::bogus(ede::DNSSEC_BOGUS, zone.to_text() + " is not a zone"));
+      return Judgement::decided;
+    case ZoneKeys::Status::secure: break;
+  }
+  const bool any_signed = std::any_of(sets.begin(), sets.end(), [&](const RRset &s) { return signed_by(s, zone); });
+  if (!any_signed && top != zone && !probed_.contains(top)) {
+    probed_.insert(top);  // as for unsigned data: is there an unsigned cut in between?
+    chain_.establish(top);
+    return Judgement::need_zone;
+  }
+  const std::string what = std::string(nxdomain ? "NXDOMAIN" : "NODATA") + " for " + final_name_.to_text() + "/" +
+                           type_to_text(question_.qtype);
+  auto fail = [&](uint16_t code, const std::string &why) {
+    finish(ValidationOutcome::bogus(code, zone.to_text() + ": " + what + ": " + why));
+    return Judgement::decided;
   };
-  std::vector<WildcardProof> wildcard_proofs;
-  std::optional<std::pair<Name, RRset>> denial_zone;  // zone and keys of a secure negative answer
-  for (const auto *sets : {&answer_sets_, &authority_sets_}) {
-    for (const auto &set : *sets) {
-      const Target &target = targets_[target_for(signer_of(set).value_or(set.owner))];
-      const ZoneKeys &status = *target.status;
-      if (status.status != ZoneKeys::Status::secure) {
-        if (status.status == ZoneKeys::Status::bogus) return finish(status.outcome);
-        overall = weaker(overall, status.outcome);
-        continue;
-      }
-      if (set.signatures.empty())
-        return finish(ValidationOutcome::bogus(ede::RRSIGS_MISSING, set.owner.to_text() + " " + type_to_text(set.type) +
-                                                                        ": no RRSIG in the secure zone " +
-                                                                        target.zone.to_text()));
-      if (target.zone != target.name)
-        return finish(ValidationOutcome::bogus(ede::DNSSEC_BOGUS, set.owner.to_text() + " " + type_to_text(set.type) +
-                                                                      ": signer " + target.name.to_text() +
-                                                                      " is not a zone apex"));
-      std::optional<Name> wildcard;
-      auto outcome = verify_with(set, target.zone, status.dnskeys, nullptr, sets == &answer_sets_ ? &wildcard : nullptr);
-      if (outcome.is_bogus()) return finish(outcome);
-      overall = weaker(overall, outcome);
-      if (wildcard) wildcard_proofs.push_back({set.owner, *wildcard, target.zone});
-      if (set.type == rrtype::SOA) denial_zone = std::make_pair(target.zone, status.dnskeys);
+  // RFC 4035 5.4 / RFC 2308 3: the zone that holds the name must answer with its own
+  // SOA and its own proof. Records of another zone are a forgery, not a proof.
+  if (std::none_of(sets.begin(), sets.end(), [&](const RRset &s) { return s.type == rrtype::SOA; }))
+    return fail(ede::NSEC_MISSING, "no SOA of the zone");
+  const int64_t now = env_.clock.now_seconds();
+  std::vector<ResourceRecord> nsecs, nsec3s;
+  for (auto &set : sets) {
+    if (set.type == rrtype::SOA && set.owner != zone)
+      return fail(ede::NSEC_MISSING, "the SOA is of " + set.owner.to_text());
+    if (set.type == rrtype::NSEC3 && set.owner.parent() != zone)
+      return fail(ede::NSEC_MISSING, "NSEC3 " + set.owner.to_text() + " is not of the zone");
+    if (set.type == rrtype::NSEC) {
+      // Not above the apex, and not inside a child zone (RFC 4035 5.4 uses the zone's own chain).
+      const Name holder = chain_.deepest_cut(set.owner, zone);
+      if (!set.owner.is_subdomain_of(zone) || (holder != zone && holder != set.owner))
+        return fail(ede::NSEC_MISSING, "NSEC " + set.owner.to_text() + " is not of the zone");
+    }
+    uint32_t ttl = 0;
+    auto outcome = verify_rrset(set, set.signatures, keys->dnskeys.records(), zone, now, budget_, &ttl);
+    if (!outcome.is_secure()) return fail(outcome.ede, outcome.reason);
+    set.ttl = std::min(set.ttl, ttl);
+    for (auto &rr : set.records()) {
+      if (rr.type == rrtype::NSEC) nsecs.push_back(rr);
+      if (rr.type == rrtype::NSEC3) nsec3s.push_back(rr);
     }
   }
-  bool negative = resolution_.rcode == rcode::NXDOMAIN ||
-                  std::none_of(answer_sets_.begin(), answer_sets_.end(),
-                               [&](const RRset &s) { return s.type == question_.qtype; });
-  if (negative && overall.is_secure()) {
-    if (!denial_zone) {
-      // A secure negative answer needs its SOA and proof; an unsigned one was caught above.
-      for (const auto &t : targets_)
-        if (t.status && t.status->status == ZoneKeys::Status::secure && question_.name.is_subdomain_of(t.zone))
-          return finish(ValidationOutcome::bogus(ede::NSEC_MISSING, t.zone.to_text() + ": negative answer for " +
-                                                                        question_.name.to_text() + " without a proof"));
-    } else {
-      auto proof = prove_denial(denial_zone->first, denial_zone->second);
-      if (proof.is_bogus()) return finish(proof);
-      overall = weaker(overall, proof);
-      if (proof.is_secure() && env_.aggressive) {
-        // RFC 8198: proven NSEC records may answer other names they cover.
-        std::vector<ResourceRecord> nsecs, soa;
-        for (const auto &rr : resolution_.authority) {
-          uint16_t type = rr.type == rrtype::RRSIG ? rr.rrsig_type_covered() : rr.type;
-          if (type == rrtype::NSEC) nsecs.push_back(rr);
-          if (type == rrtype::SOA) soa.push_back(rr);
-        }
-        if (!nsecs.empty()) env_.aggressive->store(denial_zone->first, nsecs, soa);
-      }
-    }
+  if (nsecs.empty() && nsec3s.empty()) return fail(ede::NSEC_MISSING, "no NSEC or NSEC3 record proves it");
+  ValidationOutcome proof =
+      !nsecs.empty()
+          ? (nxdomain ? prove_nxdomain_nsec(final_name_, nsecs, zone)
+                      : prove_nodata_nsec(final_name_, question_.qtype, nsecs, zone))
+          : (nxdomain ? prove_nxdomain_nsec3(final_name_, nsec3s, zone, budget_, nsec3_hash)
+                      : prove_nodata_nsec3(final_name_, question_.qtype, nsec3s, zone, budget_, nsec3_hash));
+  if (proof.is_bogus()) {
+    finish(proof);
+    return Judgement::decided;
   }
-  auto nsecs = records_of_type(resolution_.authority, rrtype::NSEC);
-  auto nsec3s = records_of_type(resolution_.authority, rrtype::NSEC3);
-  for (const auto &w : wildcard_proofs) {
-    // RFC 4035 5.3.4: a wildcard expansion is only valid if no closer name exists.
+  combine(proof);
+  if (proof.is_secure()) {
+    proven_denial_ = std::move(sets);
+    denial_zone_ = zone;
+  }
+  return Judgement::decided;
+}
+
+Validator::Judgement Validator::judge_wildcard() {
+  const int64_t now = env_.clock.now_seconds();
+  auto authority = group_rrsets(resolution_.authority);
+  for (const auto &item : items_) {
+    if (!item.wildcard || !item.verdict || !item.verdict->is_secure()) continue;
+    const ZoneKeys *keys = chain_.status(item.zone);
+    if (!keys || keys->status != ZoneKeys::Status::secure) continue;  // judged secure in that zone just now
+    // RFC 4035 5.3.4: the zone that signed the expansion proves no closer name exists,
+    // with its own NSEC/NSEC3 records.
+    std::vector<ResourceRecord> nsecs, nsec3s;
+    for (const auto &set : authority) {
+      if ((set.type != rrtype::NSEC && set.type != rrtype::NSEC3) || !signed_by(set, item.zone)) continue;
+      auto outcome = verify_rrset(set, set.signatures, keys->dnskeys.records(), item.zone, now, budget_);
+      if (!outcome.is_secure()) {
+        finish(outcome);
+        return Judgement::decided;
+      }
+      for (auto &rr : set.records()) (set.type == rrtype::NSEC ? nsecs : nsec3s).push_back(rr);
+    }
+    const Name &owner = item.set.owner;
     ValidationOutcome proof =
-        !nsecs.empty()    ? prove_wildcard_answer_nsec(w.owner, w.encloser, nsecs, w.zone)
-        : !nsec3s.empty() ? prove_wildcard_answer_nsec3(w.owner, w.encloser, nsec3s, w.zone, budget_, nsec3_hash)
-                          : ValidationOutcome::bogus(ede::NSEC_MISSING, w.zone.to_text() + ": wildcard answer for " +
-                                                                            w.owner.to_text() + " without a proof");
-    if (proof.is_bogus()) return finish(proof);
-    overall = weaker(overall, proof);
+        !nsecs.empty()    ? prove_wildcard_answer_nsec(owner, *item.wildcard, nsecs, item.zone)
+        : !nsec3s.empty() ? prove_wildcard_answer_nsec3(owner, *item.wildcard, nsec3s, item.zone, budget_, nsec3_hash)
+                          : ValidationOutcome::bogus(ede::NSEC_MISSING, item.zone.to_text() + ": wildcard answer for " +
+                                                                            owner.to_text() + " without a proof");
+    if (proof.is_bogus()) {
+      finish(proof);
+      return Judgement::decided;
+    }
+    combine(proof);
   }
-  finish(overall);
+  return Judgement::decided;
 }
 
 std::optional<ValidationOutcome> Validator::root_key_sentinel() const {
@@ -485,6 +390,34 @@ std::optional<ValidationOutcome> Validator::root_key_sentinel() const {
                                                   (trusted ? " is" : " is not") + " a root trust anchor");
 }
 
+void Validator::write_back(const ValidationOutcome &outcome) {
+  if (env_.rrsets) {
+    for (const auto &item : items_) {
+      if (!item.verdict || item.source.security != Security::unchecked) continue;
+      const Security security = item.verdict->security;
+      if (security != Security::secure && security != Security::insecure && security != Security::bogus) continue;
+      RRset set = item.set;
+      if (security == Security::secure) set.ttl = std::min(set.ttl, item.validated_ttl);
+      // RFC 4035 4.7: bogus data is kept only briefly, to spare the authorities.
+      if (security == Security::bogus) set.ttl = std::min(set.ttl, env_.config.bogus_ttl);
+      env_.rrsets->store(set, item.source.trust, security);
+    }
+    if (outcome.is_secure())
+      for (const auto &set : proven_denial_) env_.rrsets->store(set, Trust::authority, Security::secure);
+  }
+  if (outcome.is_secure() && env_.aggressive) {
+    // RFC 8198 4: only records that proved a denial, under the zone that signed them.
+    std::vector<ResourceRecord> nsecs, soa;
+    for (const auto &set : proven_denial_) {
+      if (set.type != rrtype::NSEC && set.type != rrtype::SOA) continue;
+      auto &into = set.type == rrtype::NSEC ? nsecs : soa;
+      for (auto &rr : set.records()) into.push_back(std::move(rr));
+      into.insert(into.end(), set.signatures.begin(), set.signatures.end());
+    }
+    if (!nsecs.empty()) env_.aggressive->store(denial_zone_, nsecs, soa);
+  }
+}
+
 void Validator::finish(ValidationOutcome outcome) {
   if (outcome.is_secure())
     if (auto sentinel = root_key_sentinel()) {
@@ -493,6 +426,7 @@ void Validator::finish(ValidationOutcome outcome) {
       transition(ValidatorState::done, "root key sentinel");
       return;
     }
+  write_back(outcome);
   result_ = resolution_;
   switch (outcome.security) {
     case Security::secure:
@@ -502,8 +436,7 @@ void Validator::finish(ValidationOutcome outcome) {
     case Security::insecure:
       result_.security = Security::insecure;
       // RFC 9276 3.2: say why an NSEC3-signed answer is treated as insecure.
-      if (outcome.ede == ede::UNSUPPORTED_NSEC3_ITERATIONS)
-        result_.error = ExtendedError{outcome.ede, outcome.reason};
+      if (outcome.ede == ede::UNSUPPORTED_NSEC3_ITERATIONS) result_.error = ExtendedError{outcome.ede, outcome.reason};
       break;
     default: {
       if (budget_.exhausted() && outcome.reason.find(budget_.describe()) == std::string::npos)

@@ -1,51 +1,49 @@
 // The validator: proves or disproves one resolved answer, as a state machine.
 //
 // It never touches a socket. The engine hands it the Resolution the iterator
-// produced; the validator works out which zones signed (or should have signed) each
-// RRset, and walks the chain of trust down to each of them from the closest trust
-// anchor, one label at a time (RFC 4035 5):
+// produced, which says which zone's servers sent each RRset and which referrals
+// were followed. One answer passes through it like this:
 //
-//   start      group the answer into RRsets; every signer zone (or, for unsigned
-//              data, the owner name) becomes a target -> walk
-//   walk       for the next label toward the target: the key cache may know it
-//              (secure keys, insecure, bogus, not a cut); otherwise ask for its DS
-//              (sub-query) -> wait_ds
-//   wait_ds    DS present and signed by the current zone's keys -> ask for the
-//              child's DNSKEY (wait_dnskey); DS denied: a delegation without DS is
-//              insecure (RFC 4035 5.2), a name without NS is no cut (walk on)
-//   wait_dnskey  DNSKEY set matching a DS and self-signed -> the child is secure
-//   verify     each RRset against its zone's keys (RRSIG checks), then the denial
-//              proofs (NSEC RFC 4035 5.4, NSEC3 RFC 5155 8) for negative and
-//              wildcard answers -> done
+//   start    the answer is cut into items (one per RRset of the CNAME/DNAME chain and
+//            the data; a CNAME synthesized from a validated DNAME is checked against
+//            the DNAME instead) -> answer
+//   answer   each item is judged in the zone that holds its owner: the deepest zone
+//            cut established at or above it (the iterator's delegation point, trust
+//            anchors, the key cache, and deeper cuts the records claim once their DS
+//            at the parent proves them). The ChainOfTrust establishes that zone,
+//            asking DS and DNSKEY sub-questions as needed (the engine resolves them
+//            and hands the results back). In a secure zone an RRset is secure only
+//            if an RRSIG by that very zone verifies with its validated keys (RFC 4035
+//            5.3.1); an unsigned RRset below the zone's apex makes the validator ask
+//            the parent side once whether an unsigned cut lies between (a server can
+//            serve a parent and its unsigned child) -> denial or wildcard
+//   denial   NXDOMAIN/NODATA: the zone that holds the name the rcode speaks of must
+//            give its own SOA and NSEC/NSEC3 records, each signed by that zone, with
+//            owners inside it, that prove the whole denial (RFC 4035 5.4, RFC 5155 8,
+//            RFC 7129); anything else is bogus (EDE 12, or the signature's EDE)
+//   wildcard an answer expanded from a wildcard needs the zone's proof that no closer
+//            name exists (RFC 4035 5.3.4, RFC 5155 8.8) -> done
 //
+// Items taken from the cache carry the status an earlier validation gave them and are
+// not verified again (RFC 4035 4.7). When done, every judged RRset is written back to
+// the RRset cache with its status (bogus ones for at most dnssec.bogus-ttl), and the
+// NSEC records of a proven denial feed aggressive negative caching (RFC 8198).
 // Every verification and NSEC3 hash is charged to the request's ValidationBudget.
-// The outcome is the weakest of all parts: one bogus part makes the answer bogus
-// (SERVFAIL with the precise EDE), one insecure part makes it insecure.
+// The outcome is the weakest part: one bogus item makes the answer bogus (SERVFAIL
+// with the precise EDE), one insecure item makes it insecure.
 #pragma once
 
-#include <map>
 #include <optional>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
-#include "cache/clock.h"
-#include "dnssec/aggressive_nsec.h"
-#include "dnssec/key_cache.h"
+#include "dnssec/chain_of_trust.h"
 #include "dnssec/outcome.h"
-#include "dnssec/trust_anchor.h"
-#include "dnssec/validation_budget.h"
-#include "resolver/config/config.h"
 #include "dnssec/resolution.h"
+#include "dnssec/validation_budget.h"
 
 namespace rsv {
-
-struct ValidatorEnv {
-  KeyCache &keys;
-  const std::vector<TrustAnchor> &anchors;
-  const DnssecConfig &config;
-  const Clock &clock;
-  AggressiveNsecCache *aggressive = nullptr;  // RFC 8198; null: not kept
-};
 
 struct ValidatorAction {
   enum class Kind { subquery, done };
@@ -53,11 +51,15 @@ struct ValidatorAction {
   Question question;
 };
 
-enum class ValidatorState { start, walk, wait_ds, wait_dnskey, verify, done };
+enum class ValidatorState { start, answer, denial, wildcard, done };
 const char *to_string(ValidatorState state);
 
 class Validator {
 public:
+  // A validation asks at most this many DS/DNSKEY sub-questions (each zone's DS and
+  // DNSKEY once); more means a hostile answer.
+  static constexpr size_t kMaxKeyQuestions = 40;
+
   Validator(ValidatorEnv &env, Question question, Resolution resolution, ValidationBudget &budget);
 
   ValidatorAction next();
@@ -69,50 +71,44 @@ public:
   const Resolution &result() const { return result_; }
 
 private:
-  struct Target {
-    Name name;
-    std::optional<ZoneKeys> status;  // set once resolved; a secure status holds the zone's keys
-    Name zone;                       // the deepest zone proven at or above the name
+  struct Item {
+    RRset set;
+    AnswerSource source;
+    bool parent_side = false;  // a DS RRset: it belongs to the zone above its owner
+    std::optional<ValidationOutcome> verdict;
+    Name zone;                      // the zone it was judged in
+    std::optional<Name> wildcard;   // the closest encloser, for a wildcard expansion
+    uint32_t validated_ttl = 0;
   };
-  struct Walk {
-    size_t target = 0;  // index into targets_
-    Name zone;          // the current secure zone
-    RRset keys;         // its validated DNSKEY set
-    Name cursor;        // how far toward the target the walk has come
-    Name pending;       // the label being asked about
-    std::vector<ResourceRecord> ds;  // the validated DS set of `pending`
-  };
+  enum class Judgement { decided, need_zone };
 
-  ValidatorAction handle_start();
-  ValidatorAction handle_walk();
-  void handle_ds(const Resolution &result);
-  void handle_dnskey(const Resolution &result);
-  void handle_verify();
-  void resolve_target(ZoneKeys status);
+  void plan();
+  Judgement judge(Item &item);
+  Judgement judge_denial();
+  Judgement judge_wildcard();
+  // Establishes the zones an RRset claims deeper than `floor`; need_zone while some is unknown.
+  Judgement settle_claims(const std::vector<Name> &claims, const Name &top, const Name &floor);
   void finish(ValidationOutcome outcome);
+  void write_back(const ValidationOutcome &outcome);
   std::optional<ValidationOutcome> root_key_sentinel() const;
   void transition(ValidatorState next, const char *why);
-  size_t target_for(const Name &name);
-  const TrustAnchor *closest_anchor(const Name &name) const;
-  bool under_negative_anchor(const Name &name) const;
-  ValidationOutcome verify_with(const RRset &set, const Name &zone, const RRset &keys, uint32_t *ttl,
-                                std::optional<Name> *wildcard);
-  ValidationOutcome prove_denial(const Name &zone, const RRset &keys);
+  void combine(const ValidationOutcome &part);
 
   ValidatorEnv &env_;
   Question question_;
   Resolution resolution_;
   ValidationBudget &budget_;
+  ChainOfTrust chain_;
   ValidatorState state_ = ValidatorState::start;
 
-  std::vector<RRset> answer_sets_;
-  std::vector<RRset> authority_sets_;
-  std::vector<Target> targets_;
-  Walk walk_;
-  bool walking_ = false;
-  bool awaiting_anchor_keys_ = false;
-  std::optional<Question> to_ask_;  // a sub-question decided by an event, asked by next()
+  std::vector<Item> items_;
+  Name final_name_;       // the name the rcode speaks of (RFC 6604 3)
+  bool negative_ = false;
+  std::unordered_set<Name, NameHash> probed_;
+  ValidationOutcome overall_ = ValidationOutcome::secure();
   uint32_t validated_ttl_ = UINT32_MAX;
+  std::vector<RRset> proven_denial_;  // SOA and NSEC/NSEC3 sets of a secure denial, for the caches
+  Name denial_zone_;
 
   Resolution result_;
 };

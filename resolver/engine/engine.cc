@@ -11,6 +11,9 @@ namespace rsv {
 struct Engine::Frame {
   std::unique_ptr<Iterator> iterator;
   std::unique_ptr<Validator> validator;
+  // The iterator's result is validated before it is handed on: the client's own
+  // question (unless CD) and the root priming question (RFC 8109).
+  bool validate = false;
 
   const Question &question() const { return iterator ? iterator->question() : validator->question(); }
   void on_subquery_result(const Resolution &result) {
@@ -112,7 +115,10 @@ void Engine::resolve(const Question &question, bool checking_disabled, Completio
   request->started_ms = env_.clock.now_monotonic_ms();
   request->checking_disabled = checking_disabled;
   request->budget = std::make_unique<ValidationBudget>(env_.config.dnssec);
-  request->stack.push_back(Frame{std::make_unique<Iterator>(iterator_env_, question), nullptr});
+  // RFC 4035 4: every answer to a client question is validated, unless the client set
+  // CD (RFC 4035 3.2.2) or validation is off.
+  request->stack.push_back(Frame{std::make_unique<Iterator>(iterator_env_, question), nullptr,
+                                 env_.validator != nullptr && !checking_disabled});
   Request &ref = *request;
   by_question_.emplace(key, request->id);
   requests_.emplace(request->id, std::move(request));
@@ -149,7 +155,8 @@ void Engine::drive(Request &request) {
     if (frame.validator) {
       ValidatorAction action = frame.validator->next();
       if (action.kind == ValidatorAction::Kind::subquery) {
-        if (!push_subquery(request, action.question)) frame.validator->on_subquery_result(subquery_refused(request, action.question));
+        if (!push_subquery(request, action.question, false))
+          frame.validator->on_subquery_result(subquery_refused(request, action.question));
         continue;
       }
       if (!complete_frame(request, frame.validator->result())) return;
@@ -173,13 +180,13 @@ void Engine::drive(Request &request) {
         return;
       }
       case IteratorAction::Kind::subquery:
-        if (!push_subquery(request, action.question)) top.on_subquery_result(subquery_refused(request, action.question));
+        if (!push_subquery(request, action.question, action.validate && env_.validator != nullptr))
+          top.on_subquery_result(subquery_refused(request, action.question));
         continue;
       case IteratorAction::Kind::done: {
         Resolution result = top.result();
-        // RFC 4035 4: every answer to a client question is validated, unless the client
-        // set CD (RFC 4035 3.2.2) or validation is off; the validator takes its place.
-        if (request.stack.size() == 1 && env_.validator && !request.checking_disabled) {
+        if (frame.validate) {
+          // The validator takes the iterator's place on the stack.
           Question question = top.question();
           frame.iterator.reset();
           frame.validator = std::make_unique<Validator>(*env_.validator, question, std::move(result), *request.budget);
@@ -192,7 +199,7 @@ void Engine::drive(Request &request) {
   }
 }
 
-bool Engine::push_subquery(Request &request, const Question &sub) {
+bool Engine::push_subquery(Request &request, const Question &sub, bool validate) {
   const auto &budgets = env_.config.resolver.budgets;
   // A question already being resolved below on this stack would loop (glueless NS
   // names that depend on each other); the validator's own question is not a loop.
@@ -202,7 +209,7 @@ bool Engine::push_subquery(Request &request, const Question &sub) {
   if (loops || request.stack.size() > budgets.max_subquery_depth) return false;
   RSV_LOG(trace, "sub-query %s %s for %s", sub.name.to_text().c_str(), type_to_text(sub.qtype).c_str(),
           request.stack.back().question().name.to_text().c_str());
-  request.stack.push_back(Frame{std::make_unique<Iterator>(iterator_env_, sub), nullptr});
+  request.stack.push_back(Frame{std::make_unique<Iterator>(iterator_env_, sub), nullptr, validate});
   return true;
 }
 

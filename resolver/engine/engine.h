@@ -72,7 +72,7 @@ private:
 
   void drive(Request &request);
   void dispatch(Request &request, const IteratorAction &action);
-  bool push_subquery(Request &request, const Question &question);
+  bool push_subquery(Request &request, const Question &question, bool validate);
   Resolution subquery_refused(const Request &request, const Question &question) const;
   // Hands a finished frame's result to the frame below; false when it was the last.
   bool complete_frame(Request &request, const Resolution &result);

@@ -61,7 +61,8 @@ std::optional<DelegationPoint> closest_cached_delegation(const Name &name, const
                                                          const AddressPolicy &policy, size_t max_servers) {
   Name cut = name;
   while (true) {
-    if (auto ns = cache.lookup(cut, rrtype::NS); ns && !ns->rrset.rdatas.empty()) {
+    // An NS set the validator found bogus is not followed (RFC 4035 4.7).
+    if (auto ns = cache.lookup(cut, rrtype::NS); ns && !ns->rrset.rdatas.empty() && ns->security != Security::bogus) {
       DelegationPoint dp = delegation_from_ns(cut, ns->rrset, cache, policy, max_servers);
       // A cut whose servers we cannot reach at all, and cannot look up, is no use.
       bool usable = dp.has_addresses() || std::any_of(dp.servers.begin(), dp.servers.end(),

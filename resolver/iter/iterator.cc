@@ -13,7 +13,6 @@ namespace {
 
 // RFC 9156 2.3: MAX_MINIMISE_COUNT bounds the number of minimised queries per cut walk.
 constexpr unsigned kMaxMinimiseSteps = 10;
-constexpr unsigned kMaxPrimingAttempts = 3;
 constexpr unsigned kServerRounds = 2;  // each server may be asked a question twice
 
 bool is_denial_record(const ResourceRecord &rr) {
@@ -27,10 +26,6 @@ bool signed_as_wildcard(const RRset &set) {
   for (const auto &sig : set.signatures)
     if (sig.rdata.size() > 3 && static_cast<uint8_t>(sig.rdata[3]) < set.owner.label_count()) return true;
   return false;
-}
-
-bool has_data(const std::vector<ResourceRecord> &records) {
-  return std::any_of(records.begin(), records.end(), [](const ResourceRecord &rr) { return rr.type != rrtype::RRSIG; });
 }
 
 const ResourceRecord *find_soa(const Message &reply, const Name &zone) {
@@ -47,6 +42,16 @@ uint32_t min_ttl(const std::vector<ResourceRecord> &records) {
 
 void store_rrsets(RRsetCache &cache, const std::vector<ResourceRecord> &records, Trust trust) {
   for (const auto &set : group_rrsets(records)) cache.store(set, trust, Security::unchecked);
+}
+
+// The zone cut the cache knows for `owner` (for a DS, the cut above it): the zone that
+// holds cached data the validator has not judged yet.
+Name cached_zone_of(const RRsetCache &cache, const Name &owner, uint16_t type) {
+  Name cut = (type == rrtype::DS && !owner.is_root()) ? owner.parent() : owner;
+  for (;; cut = cut.parent()) {
+    if (auto ns = cache.lookup(cut, rrtype::NS); ns && ns->security != Security::bogus) return cut;
+    if (cut.is_root()) return cut;
+  }
 }
 
 }  // namespace
@@ -138,7 +143,9 @@ IteratorAction Iterator::handle_start() {
     begin_delegation(std::move(*dp));
     return IteratorAction{};
   }
-  if (env_.config.prime_root && !primed_ && priming_attempts_ < kMaxPrimingAttempts) {
+  // The priming question itself is asked of the hints (RFC 8109 3).
+  const bool priming_question = current_.is_root() && question_.qtype == rrtype::NS;
+  if (env_.config.prime_root && !primed_ && !priming_question) {
     transition(IteratorState::prime, "no cached root NS set");
     return IteratorAction{};
   }
@@ -148,10 +155,19 @@ IteratorAction Iterator::handle_start() {
 
 bool Iterator::follow_chain_from_cache() {
   for (unsigned hop = 0; hop <= env_.config.budgets.max_cname_chain; ++hop) {
+    // Cached sets carry the status the validator gave them (RFC 4035 4.7): it is
+    // reused, and only unchecked sets are judged again, in the zone the cache knows.
+    auto source_of = [&](const CachedRRset &cached) {
+      Name zone = cached.security == Security::unchecked
+                      ? cached_zone_of(env_.rrsets, cached.rrset.owner, cached.rrset.type)
+                      : Name::root();
+      return AnswerSource{cached.rrset.owner, cached.rrset.type, std::move(zone), cached.trust, cached.security};
+    };
     auto data = env_.rrsets.lookup(current_, question_.qtype);
     if (data && data->trust >= Trust::answer && !data->rrset.empty() && !signed_as_wildcard(data->rrset)) {
       for (auto &rr : data->rrset.records()) chain_.push_back(std::move(rr));
       for (const auto &sig : data->rrset.signatures) chain_.push_back(sig);
+      sources_.push_back(source_of(*data));
       finish_positive();
       return true;
     }
@@ -163,6 +179,7 @@ bool Iterator::follow_chain_from_cache() {
     if (!target) return false;
     chain_.push_back(records[0]);
     for (const auto &sig : cname->rrset.signatures) chain_.push_back(sig);
+    sources_.push_back(source_of(*cname));
     if (std::find(visited_.begin(), visited_.end(), *target) != visited_.end()) {
       fail(ede::OTHER, "CNAME loop at " + target->to_text());
       return false;
@@ -213,41 +230,16 @@ IteratorAction Iterator::make_send(const SocketAddress &server, bool tcp, bool e
 }
 
 IteratorAction Iterator::handle_prime() {
-  // RFC 8109 3: ask a root hint server for ". NS" and use its answer instead of the hints.
-  ++priming_attempts_;
-  auto candidates = env_.root_hints.addresses();
-  auto choice = select_server(candidates, Name::root(), {}, env_.infra, env_.random);
-  if (!choice) {
-    primed_ = true;  // nothing to prime from; fall back to the hints
-    transition(IteratorState::start, "no root hint address usable");
-    return IteratorAction{};
-  }
-  IteratorAction action;
-  action.kind = IteratorAction::Kind::send;
-  action.server = candidates[choice->index];
-  action.question = Question{Name::root(), rrtype::NS, rrclass::IN};
-  last_server_ = action.server;
-  last_question_ = action.question;
-  last_tcp_ = false;
-  last_edns_ = true;
+  // RFC 8109 3: ". NS" from a root hint server, as a sub-question the engine validates
+  // (and the scrubber checks like any reply), instead of trusting the hints' names.
+  primed_ = true;  // one attempt: the sub-question tries every hint server itself
   priming_in_flight_ = true;
-  transition(IteratorState::wait_reply, "priming query sent");
+  IteratorAction action;
+  action.kind = IteratorAction::Kind::subquery;
+  action.question = Question{Name::root(), rrtype::NS, rrclass::IN};
+  action.validate = true;
+  transition(IteratorState::wait_subquery, "priming the root NS set");
   return action;
-}
-
-void Iterator::handle_priming_reply(const Message &reply) {
-  auto ns = rrset_with_signatures(reply.answer, Name::root(), rrtype::NS);
-  if (reply.rcode != rcode::NOERROR || !has_data(ns)) {
-    transition(IteratorState::start, "priming reply unusable");
-    return;
-  }
-  primed_ = true;
-  store_rrsets(env_.rrsets, ns, Trust::authoritative);
-  std::vector<ResourceRecord> glue;
-  for (const auto &rr : reply.additional)
-    if (rr.type == rrtype::A || rr.type == rrtype::AAAA) glue.push_back(rr);
-  store_rrsets(env_.rrsets, glue, Trust::glue);
-  transition(IteratorState::start, "root primed");
 }
 
 IteratorAction Iterator::handle_select_server() {
@@ -294,7 +286,14 @@ IteratorAction Iterator::handle_select_server() {
 }
 
 void Iterator::on_subquery_result(const Resolution &result) {
-  if (state_ != IteratorState::wait_subquery || !pending_lookup_) return;
+  if (state_ != IteratorState::wait_subquery) return;
+  if (priming_in_flight_) {
+    priming_in_flight_ = false;
+    bool usable = result.rcode == rcode::NOERROR && result.security != Security::bogus && !result.answer.empty();
+    transition(IteratorState::start, usable ? "root primed" : "priming failed, using the root hints");
+    return;
+  }
+  if (!pending_lookup_) return;
   auto [ns_name, type] = *pending_lookup_;
   pending_lookup_.reset();
   size_t added = 0;
@@ -317,23 +316,40 @@ void Iterator::on_subquery_result(const Resolution &result) {
 
 void Iterator::on_failure() {
   if (state_ != IteratorState::wait_reply) return;
-  if (priming_in_flight_) {
-    priming_in_flight_ = false;
-    transition(IteratorState::start, "priming query failed");
-    return;
-  }
   timed_out_.push_back(last_server_);
   transition(IteratorState::select_server, "no reply");
 }
 
 void Iterator::on_reply(const Message &reply) {
   if (state_ != IteratorState::wait_reply) return;
-  if (priming_in_flight_) {
-    priming_in_flight_ = false;
-    handle_priming_reply(reply);
-    return;
-  }
   handle_reply(reply);
+}
+
+bool Iterator::handle_edns_failure(const Message &reply) {
+  // RFC 6891 7: FORMERR or NOTIMP to a query with EDNS means the server may not know
+  // EDNS. Without a question section the reply is matched by ID and port alone, so
+  // over UDP it is believed only when the server says it twice; a spoof must not turn
+  // EDNS (and with it DNSSEC) off for a server.
+  const bool believable = last_tcp_ || !reply.questions.empty() || ++questionless_errors_ >= 2;
+  if (!believable) {
+    retry_same_ = IteratorAction{IteratorAction::Kind::send, last_server_, last_question_, false, false, true};
+    transition(IteratorState::select_server, "FORMERR without a question, asking once more with EDNS");
+    return true;
+  }
+  questionless_errors_ = 0;
+  env_.infra.set_edns(last_server_, EdnsSupport::unsupported);
+  retry_same_ = IteratorAction{IteratorAction::Kind::send, last_server_, last_question_, false, last_tcp_, false};
+  transition(IteratorState::select_server, "EDNS not supported, retrying without");
+  return true;
+}
+
+void Iterator::add_sources(const std::vector<ResourceRecord> &records, const Name &zone, Trust trust) {
+  for (const auto &rr : records) {
+    if (rr.type == rrtype::RRSIG) continue;
+    bool known = std::any_of(sources_.begin(), sources_.end(),
+                             [&](const AnswerSource &s) { return s.type == rr.type && s.owner == rr.owner; });
+    if (!known) sources_.push_back(AnswerSource{rr.owner, rr.type, zone, trust, Security::unchecked});
+  }
 }
 
 void Iterator::try_next_server() { transition(IteratorState::select_server, "trying another server"); }
@@ -345,13 +361,11 @@ void Iterator::handle_reply(Message reply) {
     transition(IteratorState::select_server, "truncated, retrying over TCP");
     return;
   }
-  // RFC 6891 7: FORMERR or NOTIMP to a query with EDNS means the server may not know EDNS.
   if ((reply.rcode == rcode::FORMERR || reply.rcode == rcode::NOTIMP) && last_edns_ && !reply.edns) {
-    env_.infra.set_edns(last_server_, EdnsSupport::unsupported);
-    retry_same_ = IteratorAction{IteratorAction::Kind::send, last_server_, last_question_, false, last_tcp_, false};
-    transition(IteratorState::select_server, "EDNS not supported, retrying without");
+    handle_edns_failure(reply);
     return;
   }
+  questionless_errors_ = 0;
   if (reply.edns && last_edns_) env_.infra.set_edns(last_server_, EdnsSupport::supported);
   if (reply.rcode != rcode::NOERROR && reply.rcode != rcode::NXDOMAIN) {
     // RFC 9156 3: a minimised query can upset a broken server; retry it in full once.
@@ -389,13 +403,25 @@ void Iterator::handle_reply(Message reply) {
         try_next_server();
         return;
       }
-      store_rrsets(env_.rrsets, chain.cacheable, dp_.forwarding ? Trust::answer : Trust::authoritative);
+      const Trust trust = dp_.forwarding ? Trust::answer : Trust::authoritative;
+      store_rrsets(env_.rrsets, chain.cacheable, trust);
+      // A forwarder speaks for the whole tree: which zone holds the data is for the
+      // validator to establish from the root down.
+      add_sources(chain.records, dp_.forwarding ? Name::root() : dp_.zone, trust);
       chain_.insert(chain_.end(), chain.records.begin(), chain.records.end());
       if (chain.end == AnswerChain::End::data) {
         // RFC 4035 5.3.4: a wildcard expansion comes with the NSEC/NSEC3 proving that
         // no closer name exists; keep it for the validator.
         for (const auto &rr : reply.authority)
           if (is_denial_record(rr)) proofs_.push_back(rr);
+        // The addresses of the name servers of an NS answer (the priming reply's root
+        // servers among them), already limited to the bailiwick by the scrubber.
+        if (question_.qtype == rrtype::NS) {
+          std::vector<ResourceRecord> addresses;
+          for (const auto &rr : reply.additional)
+            if (rr.type == rrtype::A || rr.type == rrtype::AAAA) addresses.push_back(rr);
+          store_rrsets(env_.rrsets, addresses, Trust::additional);
+        }
         finish_positive();
         return;
       }
@@ -450,8 +476,11 @@ bool Iterator::accept_referral(const Message &reply) {
     }
   if (!first_ns) return false;
   const Name &child = first_ns->owner;
-  if (child.label_count() <= dp_.zone.label_count()) {
-    // A referral to the zone itself or upward: the server is lame (RFC 1034 5.3.3).
+  // A referral to the zone itself or upward (RFC 1034 5.3.3), or, for a DS question,
+  // into the very zone whose DS was asked (the parent holds it, RFC 4035 3.1.4.1):
+  // the server is lame for this zone.
+  if (child.label_count() <= dp_.zone.label_count() ||
+      (question_.qtype == rrtype::DS && child == current_)) {
     env_.infra.mark_lame(last_server_, dp_.zone);
     try_next_server();
     return true;
@@ -463,6 +492,16 @@ bool Iterator::accept_referral(const Message &reply) {
     if (rr.type == rrtype::A || rr.type == rrtype::AAAA) glue.push_back(rr);
   store_rrsets(env_.rrsets, ns_records, Trust::authority);
   store_rrsets(env_.rrsets, glue, Trust::glue);
+  // RFC 4035 3.1.4: a signed parent sends the child's DS RRset, or the NSEC/NSEC3
+  // records proving it has none; the validator builds the chain of trust from them.
+  Delegation delegation{dp_.zone, child, rrset_with_signatures(reply.authority, child, rrtype::DS), {}};
+  if (delegation.ds.empty()) {
+    for (const auto &rr : reply.authority)
+      if (is_denial_record(rr)) delegation.denial.push_back(rr);
+  } else {
+    store_rrsets(env_.rrsets, delegation.ds, Trust::authority);
+  }
+  delegations_.push_back(std::move(delegation));
 
   RRset ns_set;
   ns_set.owner = child;
@@ -500,6 +539,9 @@ void Iterator::finish_positive() {
   result_.rcode = rcode::NOERROR;
   result_.answer = chain_;
   result_.authority = proofs_;
+  result_.sources = sources_;
+  result_.delegations = delegations_;
+  result_.zone = have_dp_ && !dp_.forwarding ? dp_.zone : Name::root();
   result_.cache_ttl = min_ttl(chain_);
   result_.cacheable = true;
   transition(IteratorState::done, "answer");
@@ -508,6 +550,9 @@ void Iterator::finish_positive() {
 void Iterator::finish_negative(uint16_t code, const Message &reply) {
   result_.rcode = code;
   result_.answer = chain_;
+  result_.sources = sources_;
+  result_.delegations = delegations_;
+  result_.zone = dp_.forwarding ? Name::root() : dp_.zone;
   uint32_t negative_ttl = 0;
   if (const ResourceRecord *soa = find_soa(reply, dp_.zone)) {
     // RFC 2308 5: negative answers live min(SOA TTL, SOA MINIMUM).

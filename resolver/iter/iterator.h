@@ -6,16 +6,24 @@
 // passes through it like this:
 //
 //   start          forward zone? cached answer or CNAME? else the closest cached
-//                  zone cut, or the root hints (priming the root NS set first,
-//                  RFC 8109) -> select_server
+//                  zone cut, or the root hints -> select_server; with no root NS set
+//                  cached, first -> prime
+//   prime          RFC 8109: resolve ". NS" as a sub-question from the root hints; the
+//                  engine validates it like a client's answer, so a spoofed priming
+//                  reply cannot redirect the resolver -> wait_subquery -> start
 //   select_server  pick an address of the cut's servers by RTT (server_selection);
 //                  none left with an address -> sub-query a glueless NS name;
 //                  nothing at all -> SERVFAIL (EDE 22) -> wait_reply / wait_subquery
 //   wait_reply     the reply is scrubbed to the cut's bailiwick and classified:
 //                  answer (follow CNAME/DNAME, RFC 6672), referral (new cut, glue
-//                  cached), NXDOMAIN/NODATA (SOA kept for negative caching), a
-//                  minimised query's "no cut here" (RFC 9156), or lame -> next server
-//   done           result() holds the Resolution
+//                  cached, the DS or its denial kept for the validator), NXDOMAIN/
+//                  NODATA (SOA kept for negative caching), a minimised query's "no cut
+//                  here" (RFC 9156), or lame -> next server
+//   done           result() holds the Resolution, with the zone each answer RRset
+//                  came from and every referral followed (see dnssec/resolution.h)
+//
+// A DS question is asked of the parent's servers and answered by them: a referral
+// into the child zone in reply to it is lame (RFC 4035 3.1.4.1).
 //
 // Budgets that span a whole client query (total queries, per-name queries, depth,
 // wall time) are the engine's; the iterator enforces those that are local to one
@@ -56,6 +64,8 @@ struct IteratorAction {
   bool recursion_desired = false;
   bool tcp = false;
   bool edns = true;
+  // subquery: the result must be validated before it is used (priming, RFC 8109).
+  bool validate = false;
 };
 
 enum class IteratorState { start, prime, select_server, wait_reply, wait_subquery, done };
@@ -85,10 +95,11 @@ private:
   IteratorAction handle_start();
   IteratorAction handle_prime();
   IteratorAction handle_select_server();
-  void handle_priming_reply(const Message &reply);
   void handle_reply(Message reply);
 
   bool follow_chain_from_cache();
+  void add_sources(const std::vector<ResourceRecord> &records, const Name &zone, Trust trust);
+  bool handle_edns_failure(const Message &reply);
   void begin_delegation(DelegationPoint dp);
   Question next_question() const;
   IteratorAction make_send(const SocketAddress &server, bool tcp, bool edns);
@@ -107,6 +118,8 @@ private:
   std::vector<ResourceRecord> chain_;  // answer records accumulated so far
   std::vector<Name> visited_;          // names of the chain, for loop detection
   std::vector<ResourceRecord> proofs_; // NSEC/NSEC3 sent with a (wildcard) answer
+  std::vector<AnswerSource> sources_;   // where each RRset of chain_ came from
+  std::vector<Delegation> delegations_; // referrals followed
   DelegationPoint dp_;
   bool have_dp_ = false;
 
@@ -125,7 +138,10 @@ private:
 
   bool primed_ = false;
   bool priming_in_flight_ = false;
-  unsigned priming_attempts_ = 0;
+  // RFC 6891 7: a FORMERR/NOTIMP without a question section, over UDP, is believed
+  // only when the same server sends it twice in a row (a spoof is matched by ID and
+  // port only).
+  unsigned questionless_errors_ = 0;
 
   // What was last sent, for retries on the same server (TCP after TC, no EDNS after FORMERR).
   SocketAddress last_server_;

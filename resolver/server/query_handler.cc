@@ -290,16 +290,28 @@ Resolution ClientQueryHandler::answer_from_cache_only(const Question &question) 
       result.rcode = message->rcode;
       result.answer = message->answer;
       result.authority = message->authority;
+      result.security = cached->security;
       return result;
     }
   }
-  if (auto data = rrsets_.lookup(question.name, question.qtype); data && data->trust >= Trust::answer) {
+  // RFC 4035 4.7: with validation on, only data the validator judged (secure, or
+  // proven insecure) is served from the RRset cache; unchecked data (fetched with CD=1,
+  // or not looked at yet) and bogus data never are.
+  const bool validating = config_.dnssec.validation;
+  auto servable = [&](const CachedRRset &cached) {
+    if (cached.security == Security::bogus) return false;
+    return !validating || cached.security == Security::secure || cached.security == Security::insecure;
+  };
+  if (auto data = rrsets_.lookup(question.name, question.qtype);
+      data && data->trust >= Trust::answer && servable(*data)) {
     result.answer = data->rrset.records();
+    result.security = data->security;
     return result;
   }
-  // RFC 1034 4.3.1: without recursion, refer the client to the closest servers we know.
+  // RFC 1034 4.3.1: without recursion, refer the client to the closest servers we know
+  // (a referral's NS set is unsigned by design: RFC 4035 2.2).
   for (Name cut = question.name;; cut = cut.parent()) {
-    if (auto ns = rrsets_.lookup(cut, rrtype::NS)) {
+    if (auto ns = rrsets_.lookup(cut, rrtype::NS); ns && ns->security != Security::bogus) {
       result.authority = ns->rrset.records();
       return result;
     }

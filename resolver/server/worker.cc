@@ -20,7 +20,7 @@ SharedState::SharedState(const Config &cfg, const DelegationPoint &hints, std::v
       anchors(std::move(trust_anchors)),
       keys(clock),
       aggressive_nsec(clock),
-      validator_env{keys, anchors, cfg.dnssec, clock, &aggressive_nsec} {}
+      validator_env{keys, anchors, cfg.dnssec, clock, &aggressive_nsec, &rrsets} {}
 
 Worker::Worker(SharedState &shared, unsigned index) : shared_(shared), index_(index) {
   const Config &config = shared.config;

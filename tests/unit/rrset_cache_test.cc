@@ -103,14 +103,14 @@ TEST_F(RRsetCacheTest, AnswerReplacesGlueAndEqualTrustReplaces) {
   auto hit = cache.lookup(name("ns.example"), rrtype::A);
   EXPECT_EQ(hit->rrset.rdatas[0], newer_address);
   EXPECT_EQ(hit->security, Security::secure);
-  ASSERT_TRUE(cache.store(a_set("ns.example", 200, answer_address), Trust::validated, Security::secure));
-  EXPECT_EQ(cache.lookup(name("ns.example"), rrtype::A)->trust, Trust::validated);
+  ASSERT_TRUE(cache.store(a_set("ns.example", 200, answer_address), Trust::authoritative, Security::secure));
+  EXPECT_EQ(cache.lookup(name("ns.example"), rrtype::A)->trust, Trust::authoritative);
   EXPECT_EQ(cache.entry_count(), 1u);
 }
 
 TEST_F(RRsetCacheTest, ExpiredEntryIsReplacedWhateverItsTrust) {
   const std::string glue_address("\x02\x02\x02\x02", 4);
-  ASSERT_TRUE(cache.store(a_set("ns.example", 60, std::string("\x01\x01\x01\x01", 4)), Trust::validated,
+  ASSERT_TRUE(cache.store(a_set("ns.example", 60, std::string("\x01\x01\x01\x01", 4)), Trust::authoritative,
                           Security::secure));
   clock.advance_seconds(60);
   EXPECT_TRUE(cache.store(a_set("ns.example", 300, glue_address), Trust::glue, Security::unchecked));
@@ -147,7 +147,7 @@ TEST_F(RRsetCacheTest, KeepsEveryRdataAndTheSignatures) {
   sig.ttl = 300;
   sig.rdata = std::string("\x00\x01", 2) + std::string(100, 's');
   set.signatures.push_back(sig);
-  ASSERT_TRUE(cache.store(set, Trust::validated, Security::secure));
+  ASSERT_TRUE(cache.store(set, Trust::authoritative, Security::secure));
   clock.advance_seconds(10);
   auto hit = cache.lookup(name("multi.example"), rrtype::A);
   ASSERT_TRUE(hit);
