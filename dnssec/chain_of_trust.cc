@@ -16,7 +16,9 @@ bool is_proper_ancestor(const Name &ancestor, const Name &name) {
   return ancestor != name && name.is_subdomain_of(ancestor);
 }
 
-const Name &deeper_of(const Name &a, const Name &b) { return a.label_count() >= b.label_count() ? a : b; }
+const Name &deeper_of(const Name &a, const Name &b) {
+  return a.label_count() >= b.label_count() ? a : b;
+}
 
 ZoneKeys status_from(ValidationOutcome outcome) {
   ZoneKeys keys;
@@ -50,10 +52,12 @@ std::vector<ResourceRecord> denial_records(const std::vector<ResourceRecord> &se
 }
 
 // Records of `owner`/`type` (and their RRSIGs) in a section.
-std::vector<ResourceRecord> records_at(const std::vector<ResourceRecord> &section, const Name &owner, uint16_t type) {
+std::vector<ResourceRecord> records_at(const std::vector<ResourceRecord> &section, const Name &owner,
+                                       uint16_t type) {
   std::vector<ResourceRecord> out;
   for (const auto &rr : section)
-    if (rr.owner == owner && (rr.type == type || (rr.type == rrtype::RRSIG && rr.rrsig_type_covered() == type)))
+    if (rr.owner == owner &&
+        (rr.type == type || (rr.type == rrtype::RRSIG && rr.rrsig_type_covered() == type)))
       out.push_back(rr);
   return out;
 }
@@ -61,7 +65,8 @@ std::vector<ResourceRecord> records_at(const std::vector<ResourceRecord> &sectio
 // Zones between `floor` (exclusive) and `child` (exclusive) that the records claim to
 // come from: RRSIG signers and SOA owners. Claims, not facts: each is established
 // through its own DS before it counts.
-std::vector<Name> claims_in(const std::vector<ResourceRecord> &records, const Name &floor, const Name &child) {
+std::vector<Name> claims_in(const std::vector<ResourceRecord> &records, const Name &floor,
+                            const Name &child) {
   std::vector<Name> claims;
   auto consider = [&](const Name &zone) {
     if (zone.label_count() <= floor.label_count() || !is_proper_ancestor(zone, child) ||
@@ -135,7 +140,8 @@ Name ChainOfTrust::deepest_cut(const Name &name, const Name &floor) {
     if (cut == bottom) return bottom;
     const ZoneKeys *known = status(cut);
     if (known && known->status != ZoneKeys::Status::not_a_cut) return cut;
-    if (std::any_of(env_.anchors.begin(), env_.anchors.end(), [&](const TrustAnchor &a) { return a.zone == cut; }))
+    if (std::any_of(env_.anchors.begin(), env_.anchors.end(),
+                    [&](const TrustAnchor &a) { return a.zone == cut; }))
       return cut;
     if (cut.is_root()) return cut;
   }
@@ -148,7 +154,8 @@ std::vector<Name> ChainOfTrust::claimed_cuts(const Name &name, const Name &floor
     if (name.is_subdomain_of(child) && is_proper_ancestor(floor, child)) out.push_back(child);
   }
   // Shallowest first: establishing a cut establishes the ones above it on the way.
-  std::sort(out.begin(), out.end(), [](const Name &a, const Name &b) { return a.label_count() < b.label_count(); });
+  std::sort(out.begin(), out.end(),
+            [](const Name &a, const Name &b) { return a.label_count() < b.label_count(); });
   return out;
 }
 
@@ -240,13 +247,14 @@ ChainOfTrust::Progress ChainOfTrust::advance(Task &task) {
   }
   if (!task.validated_ds.empty()) {
     if (!task.dnskey_asked) return ask(task, rrtype::DNSKEY);
-    settle(zone, status_from(ValidationOutcome::bogus(ede::DNSKEY_MISSING, zone.to_text() + ": no DNSKEY set")),
+    settle(zone,
+           status_from(ValidationOutcome::bogus(ede::DNSKEY_MISSING, zone.to_text() + ": no DNSKEY set")),
            env_.config.bogus_ttl);
     return {Step::settled, {}, {}};
   }
   if (Record *record = record_for(zone)) {
     if (record->failure) {
-      settle(zone, status_from(ValidationOutcome::bogus(ede::DNSSEC_BOGUS, *record->failure)), env_.config.bogus_ttl);
+      settle(zone, status_from(ValidationOutcome::bogus(ede::DNSSEC_BOGUS, *record->failure)), 0);
       return {Step::settled, {}, {}};
     }
     return from_record(task, *record, anchor->zone);
@@ -258,9 +266,9 @@ ChainOfTrust::Progress ChainOfTrust::advance(Task &task) {
   }
   if (!task.ds_asked) return ask(task, rrtype::DS);
   settle(zone,
-         status_from(ValidationOutcome::bogus(ede::DNSSEC_BOGUS,
-                                              "no DS RRset of " + zone.to_text() + " and no proof that it has none")),
-         env_.config.bogus_ttl);
+         status_from(ValidationOutcome::bogus(
+             ede::DNSSEC_BOGUS, "no DS RRset of " + zone.to_text() + " and no proof that it has none")),
+         0);
   return {Step::settled, {}, {}};
 }
 
@@ -296,33 +304,41 @@ ChainOfTrust::Progress ChainOfTrust::from_record(Task &task, Record &record, con
     auto ds = std::find_if(sets.begin(), sets.end(),
                            [&](const RRset &s) { return s.type == rrtype::DS && s.owner == zone; });
     if (ds == sets.end()) {
-      settle(zone, status_from(ValidationOutcome::bogus(ede::DNSSEC_BOGUS, "malformed DS RRset for " + zone.to_text())),
-             env_.config.bogus_ttl);
+      settle(zone,
+             status_from(
+                 ValidationOutcome::bogus(ede::DNSSEC_BOGUS, "malformed DS RRset for " + zone.to_text())),
+             0);
       return {Step::settled, {}, {}};
     }
     uint32_t ttl = 0;
     // RFC 4035 5.2: the DS RRset is signed by the parent zone.
-    auto outcome = verify_rrset(*ds, ds->signatures, parent_keys->dnskeys.records(), parent, now, budget_, &ttl);
+    auto outcome =
+        verify_rrset(*ds, ds->signatures, parent_keys->dnskeys.records(), parent, now, budget_, &ttl);
     if (!outcome.is_secure()) {
       outcome.reason = "DS of " + zone.to_text() + ": " + outcome.reason;
-      settle(zone, status_from(outcome), env_.config.bogus_ttl);
+      // Kept for this validation only: a spoofed referral must not fail a subtree for
+      // bogus-ttl (the answers themselves are remembered as bogus per question).
+      settle(zone, status_from(outcome), 0);
       return {Step::settled, {}, {}};
     }
     if (env_.rrsets) {
       RRset stored = *ds;
       stored.ttl = std::min(stored.ttl, ttl);
-      env_.rrsets->store(stored, record.from_ds_query ? Trust::authoritative : Trust::authority, Security::secure);
+      env_.rrsets->store(stored, record.from_ds_query ? Trust::authoritative : Trust::authority,
+                         Security::secure);
     }
     task.validated_ds = ds->records();
     return ask(task, rrtype::DNSKEY);
   }
-  if (!record.delegation.denial.empty() || record.nxdomain) return from_denial(task, record, parent, *parent_keys);
+  if (!record.delegation.denial.empty() || record.nxdomain)
+    return from_denial(task, record, parent, *parent_keys);
   // A referral without DS and without proof (a minimal response): ask the parent.
   if (!task.ds_asked) return ask(task, rrtype::DS);
   settle(zone,
-         status_from(ValidationOutcome::bogus(ede::NSEC_MISSING, parent.to_text() + " sent neither a DS RRset for " +
-                                                                     zone.to_text() + " nor a proof that it has none")),
-         env_.config.bogus_ttl);
+         status_from(ValidationOutcome::bogus(
+             ede::NSEC_MISSING, parent.to_text() + " sent neither a DS RRset for " + zone.to_text() +
+                                    " nor a proof that it has none")),
+         0);
   return {Step::settled, {}, {}};
 }
 
@@ -330,8 +346,10 @@ ChainOfTrust::Progress ChainOfTrust::from_denial(Task &task, const Record &recor
                                                  const ZoneKeys &parent_keys) {
   const Name &zone = task.zone;
   const int64_t now = env_.clock.now_seconds();
+  // A denial that does not hold is not cached as a bogus zone: the name may be no
+  // zone at all (a probe, a signer's claim), and its subtree must not fail with it.
   auto bogus = [&](ValidationOutcome outcome) {
-    settle(zone, status_from(std::move(outcome)), env_.config.bogus_ttl);
+    settle(zone, status_from(std::move(outcome)), 0);
     return Progress{Step::settled, {}, {}};
   };
   // Every record of the proof must be the parent's own: signed by it, verified with its
@@ -341,12 +359,15 @@ ChainOfTrust::Progress ChainOfTrust::from_denial(Task &task, const Record &recor
   for (auto &set : group_rrsets(record.delegation.denial)) {
     if (set.type != rrtype::SOA && set.type != rrtype::NSEC && set.type != rrtype::NSEC3) continue;
     if (set.type == rrtype::SOA && set.owner != parent)
-      return bogus(ValidationOutcome::bogus(ede::NSEC_MISSING, "the denial of the DS of " + zone.to_text() +
-                                                                   " carries the SOA of " + set.owner.to_text() +
-                                                                   ", not of " + parent.to_text()));
+      return bogus(ValidationOutcome::bogus(
+          ede::NSEC_MISSING, "the denial of the DS of " + zone.to_text() + " carries the SOA of " +
+                                 set.owner.to_text() + ", not of " + parent.to_text()));
     uint32_t ttl = 0;
-    auto outcome = verify_rrset(set, set.signatures, parent_keys.dnskeys.records(), parent, now, budget_, &ttl);
+    auto outcome =
+        verify_rrset(set, set.signatures, parent_keys.dnskeys.records(), parent, now, budget_, &ttl);
     if (!outcome.is_secure()) {
+      // Not signed by the parent: another zone's record, so no proof (EDE 12).
+      if (set.type != rrtype::SOA && outcome.ede == ede::RRSIGS_MISSING) outcome.ede = ede::NSEC_MISSING;
       outcome.reason = "denial of the DS of " + zone.to_text() + ": " + outcome.reason;
       return bogus(std::move(outcome));
     }
@@ -366,8 +387,9 @@ ChainOfTrust::Progress ChainOfTrust::from_denial(Task &task, const Record &recor
   }
   const uint32_t ttl = min_ttl_of(verified);
   if (nsecs.empty() && nsec3s.empty())
-    return bogus(ValidationOutcome::bogus(ede::NSEC_MISSING, parent.to_text() + ": no NSEC or NSEC3 proves that " +
-                                                                 zone.to_text() + " has no DS"));
+    return bogus(ValidationOutcome::bogus(
+        ede::NSEC_MISSING,
+        parent.to_text() + ": no NSEC or NSEC3 proves that " + zone.to_text() + " has no DS"));
   if (record.nxdomain) {
     auto gone = !nsecs.empty() ? prove_nxdomain_nsec(zone, nsecs, parent)
                                : prove_nxdomain_nsec3(zone, nsec3s, parent, budget_, nsec3_hash);
@@ -381,16 +403,17 @@ ChainOfTrust::Progress ChainOfTrust::from_denial(Task &task, const Record &recor
     }
     return bogus(gone);
   }
-  ValidationOutcome unsigned_cut = !nsecs.empty()
-                                       ? prove_insecure_delegation_nsec(zone, nsecs, parent)
-                                       : prove_insecure_delegation_nsec3(zone, nsec3s, parent, budget_, nsec3_hash);
+  ValidationOutcome unsigned_cut =
+      !nsecs.empty() ? prove_insecure_delegation_nsec(zone, nsecs, parent)
+                     : prove_insecure_delegation_nsec3(zone, nsec3s, parent, budget_, nsec3_hash);
   if (unsigned_cut.security == Security::insecure) {
     // RFC 4035 5.2: a delegation proven to have no DS leads to an unsigned zone.
     settle(zone, status_from(unsigned_cut), ttl);
     return {Step::settled, {}, {}};
   }
-  ValidationOutcome no_cut = !nsecs.empty() ? prove_nodata_nsec(zone, rrtype::DS, nsecs, parent)
-                                            : prove_nodata_nsec3(zone, rrtype::DS, nsec3s, parent, budget_, nsec3_hash);
+  ValidationOutcome no_cut = !nsecs.empty()
+                                 ? prove_nodata_nsec(zone, rrtype::DS, nsecs, parent)
+                                 : prove_nodata_nsec3(zone, rrtype::DS, nsec3s, parent, budget_, nsec3_hash);
   if (no_cut.is_secure()) {
     settle(zone, not_a_cut("no zone cut at " + zone.to_text() + " (" + parent.to_text() + ")"), ttl);
     return {Step::settled, {}, {}};
@@ -459,7 +482,8 @@ void ChainOfTrust::on_dnskey(Task &task, const Resolution &result) {
   if (source && source->security == Security::secure && !for_anchor) {
     outcome = ValidationOutcome::secure();  // validated earlier, kept with its status
   } else if (for_anchor && anchor->ds.empty()) {
-    outcome = verify_dnskey_with_anchor_keys(*keys, keys->signatures, anchor->dnskey, zone, now, budget_, &ttl);
+    outcome =
+        verify_dnskey_with_anchor_keys(*keys, keys->signatures, anchor->dnskey, zone, now, budget_, &ttl);
   } else {
     // RFC 4035 5.2: a key of the set matches a validated DS (or the anchor's DS) and signs it.
     const auto &ds = for_anchor ? anchor->ds : task.validated_ds;

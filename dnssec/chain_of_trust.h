@@ -87,7 +87,7 @@ public:
 private:
   struct Record {  // what the parent said about one child: a DS RRset or a denial
     Delegation delegation;
-    std::vector<Name> claims;  // deeper zones the records claim to come from (signers, SOA)
+    std::vector<Name> claims;    // deeper zones the records claim to come from (signers, SOA)
     bool from_ds_query = false;  // a DS query's answer: its denial must carry the parent's SOA
     bool nxdomain = false;
     std::optional<std::string> failure;  // the DS query failed

@@ -118,15 +118,16 @@ ValidationOutcome not_proven(const std::string &what, const Name &zone) {
 Selection select_nsec3s(const std::vector<ResourceRecord> &records, const Name &zone,
                         ValidationBudget &budget) {
   Selection selection;
+  const size_t count = static_cast<size_t>(
+      std::count_if(records.begin(), records.end(), [](const ResourceRecord &rr) { return rr.type == rrtype::NSEC3; }));
+  if (!budget.allows_nsec3_records(count)) {
+    selection.verdict = budget_exceeded("more than " + std::to_string(budget.limits().max_nsec3_per_response) +
+                                        " NSEC3 records in one response");
+    return selection;
+  }
   uint16_t highest_iterations = 0;
   for (const auto &record : records) {
     if (record.type != rrtype::NSEC3) continue;
-    if (!budget.take_nsec3_record()) {
-      selection.verdict =
-          budget_exceeded("more than " + std::to_string(budget.limits().max_nsec3_per_response) +
-                          " NSEC3 records in one response");
-      return selection;
-    }
     if (record.owner.label_count() != zone.label_count() + 1 || record.owner.parent() != zone) continue;
     auto rdata = parse_nsec3_rdata(record.rdata);
     if (!rdata || rdata->hash_algorithm != nsec3::kHashSha1) continue;  // RFC 5155 8.1: unknown algorithm

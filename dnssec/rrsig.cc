@@ -275,7 +275,7 @@ private:
       // signature by a key the zone does not publish is simply bogus.
       failures_.note(Stage::no_matching_key, ede::DNSSEC_BOGUS,
                      describe(sig) + ": no DNSKEY " + key_id(sig.key_tag, sig.algorithm) + " in the zone's key set");
-    } else if (keys_tried > 0) {
+    } else if (keys_tried > 0 || key_limit_hit) {
       std::string why = describe(sig) + " does not verify";
       if (key_limit_hit)
         why += " (tried " + std::to_string(max_keys) + " DNSKEYs with this tag, max-keys-per-tag)";
@@ -521,9 +521,14 @@ ValidationOutcome verify_dnskey_with_ds(const RRset &dnskey_set,
   std::vector<DsFields> usable;
   size_t considered = 0;
   bool unsupported_algorithm = false;
+  bool ds_limit_hit = false;
   for (const ResourceRecord &record : ds_records) {
     if (record.type != rrtype::DS || record.owner != zone) continue;
-    if (considered++ == budget.limits().max_ds_per_zone) break;
+    if (considered == budget.limits().max_ds_per_zone) {
+      ds_limit_hit = true;
+      break;
+    }
+    ++considered;
     auto ds = parse_ds(record.rdata);
     if (!ds) continue;
     if (!algorithm_supported(ds->algorithm)) {
@@ -533,6 +538,11 @@ ValidationOutcome verify_dnskey_with_ds(const RRset &dnskey_set,
     if (!digest_supported(ds->digest_type)) continue;
     usable.push_back(std::move(*ds));
   }
+  // Unchecked DS records might be the supported ones: the limit never makes a zone
+  // insecure (that needs every DS to be unusable, RFC 6840 5.2).
+  if (usable.empty() && ds_limit_hit)
+    return ValidationOutcome::bogus(ede::DNSSEC_BOGUS, subject + ": no usable DS among the first " +
+                                                           std::to_string(considered) + " (max-ds-per-zone)");
   if (considered == 0)
     return ValidationOutcome::bogus(ede::DNSSEC_BOGUS, subject + ": no DS record to check");
   // RFC 6840 5.2 / RFC 4035 5.2: a DS RRset with no usable record means the zone
@@ -556,12 +566,16 @@ ValidationOutcome verify_dnskey_with_ds(const RRset &dnskey_set,
   std::optional<ValidationOutcome> signature_failure;
   std::optional<ValidationOutcome> key_failure;
   std::string unmatched;
+  bool key_limit_hit = false;
   for (const DsFields &ds : usable) {
     bool matched = false;
     uint32_t digests_computed = 0;
     for (const ZoneKey &key : keys) {
       if (key.fields.key_tag != ds.key_tag || key.fields.algorithm != ds.algorithm) continue;
-      if (digests_computed++ == budget.limits().max_keys_per_tag) break;
+      if (digests_computed++ == budget.limits().max_keys_per_tag) {
+        key_limit_hit = true;
+        break;
+      }
       // RFC 4034 5.1.4: digest = hash(owner | DNSKEY RDATA).
       if (ds_digest(ds.digest_type, owner_wire, key.rdata) != ds.digest) continue;
       matched = true;
@@ -585,7 +599,9 @@ ValidationOutcome verify_dnskey_with_ds(const RRset &dnskey_set,
   }
   if (signature_failure) return std::move(*signature_failure);
   if (key_failure) return std::move(*key_failure);
-  return ValidationOutcome::bogus(ede::DNSKEY_MISSING, subject + ": " + unmatched + " matches no DNSKEY");
+  return ValidationOutcome::bogus(
+      ede::DNSKEY_MISSING, subject + ": " + unmatched + " matches no DNSKEY" +
+                               (key_limit_hit ? " (stopped at max-keys-per-tag keys with the tag)" : ""));
 }
 
 ValidationOutcome verify_dnskey_with_anchor_keys(const RRset &dnskey_set,

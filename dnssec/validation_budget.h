@@ -20,7 +20,6 @@ public:
 
   void begin_response() {
     verifications_this_response_ = 0;
-    nsec3_records_this_response_ = 0;
   }
 
   // Takes one signature verification; false when a limit forbids it.
@@ -45,14 +44,12 @@ public:
     return true;
   }
 
-  // Counts one NSEC3 record considered in the current response.
-  bool take_nsec3_record() {
-    if (nsec3_records_this_response_ >= limits_.max_nsec3_per_response) {
-      exhausted_ = true;
-      return false;
-    }
-    ++nsec3_records_this_response_;
-    return true;
+  // Whether a proof may look at `count` NSEC3 records from one response; every proof
+  // over the same response asks with the same records, so they are counted once.
+  bool allows_nsec3_records(size_t count) {
+    if (count <= limits_.max_nsec3_per_response) return true;
+    exhausted_ = true;
+    return false;
   }
 
   const DnssecConfig &limits() const { return limits_; }
@@ -68,7 +65,6 @@ private:
   const DnssecConfig &limits_;
   uint32_t verifications_this_response_ = 0;
   uint32_t verifications_total_ = 0;
-  uint32_t nsec3_records_this_response_ = 0;
   uint32_t nsec3_hashes_total_ = 0;
   bool exhausted_ = false;
 };

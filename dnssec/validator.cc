@@ -24,7 +24,8 @@ std::vector<Name> signers_of(const RRset &set) {
   std::vector<Name> signers;
   for (const auto &sig : set.signatures)
     if (auto fields = parse_rrsig(sig); fields && fields->type_covered == set.type)
-      if (std::find(signers.begin(), signers.end(), fields->signer) == signers.end()) signers.push_back(fields->signer);
+      if (std::find(signers.begin(), signers.end(), fields->signer) == signers.end())
+        signers.push_back(fields->signer);
   return signers;
 }
 
@@ -33,7 +34,9 @@ bool signed_by(const RRset &set, const Name &zone) {
   return std::find(signers.begin(), signers.end(), zone) != signers.end();
 }
 
-std::string describe(const RRset &set) { return set.owner.to_text() + " " + type_to_text(set.type); }
+std::string describe(const RRset &set) {
+  return set.owner.to_text() + " " + type_to_text(set.type);
+}
 
 // RFC 6672 3.2: a CNAME the server synthesized from a DNAME in the same answer, with
 // exactly the target the substitution gives; it is unsigned by nature and proven by
@@ -43,7 +46,8 @@ bool synthesized_from_dname(const RRset &cname, const std::vector<RRset> &dnames
   auto target = Name::from_wire(cname.rdatas[0]);
   if (!target) return false;
   for (const auto &dname : dnames) {
-    if (dname.rdatas.size() != 1 || dname.owner == cname.owner || !cname.owner.is_subdomain_of(dname.owner)) continue;
+    if (dname.rdatas.size() != 1 || dname.owner == cname.owner || !cname.owner.is_subdomain_of(dname.owner))
+      continue;
     auto dname_target = Name::from_wire(dname.rdatas[0]);
     if (dname_target && cname.owner.replace_suffix(dname.owner, *dname_target) == target) return true;
   }
@@ -88,8 +92,9 @@ ValidatorAction Validator::next() {
     if (chain_.busy()) {
       if (auto question = chain_.next()) {
         if (chain_.questions_asked() > kMaxKeyQuestions) {
-          finish(ValidationOutcome::bogus(ede::DNSSEC_BOGUS, "the answer needs more than " +
-                                                                 std::to_string(kMaxKeyQuestions) + " DS/DNSKEY lookups"));
+          finish(ValidationOutcome::bogus(
+              ede::DNSSEC_BOGUS,
+              "the answer needs more than " + std::to_string(kMaxKeyQuestions) + " DS/DNSKEY lookups"));
           return {};
         }
         return ValidatorAction{ValidatorAction::Kind::subquery, *question};
@@ -112,7 +117,8 @@ ValidatorAction Validator::next() {
           }
           combine(*item.verdict);
         }
-        if (!waiting) transition(negative_ ? ValidatorState::denial : ValidatorState::wildcard, "every RRset judged");
+        if (!waiting)
+          transition(negative_ ? ValidatorState::denial : ValidatorState::wildcard, "every RRset judged");
         break;
       }
       case ValidatorState::denial:
@@ -149,7 +155,8 @@ void Validator::plan() {
     if (const AnswerSource *source = resolution_.source_of(set.owner, set.type))
       item.source = *source;
     else
-      item.source = AnswerSource{set.owner, set.type, resolution_.zone, Trust::authoritative, Security::unchecked};
+      item.source =
+          AnswerSource{set.owner, set.type, resolution_.zone, Trust::authoritative, Security::unchecked};
     item.parent_side = set.type == rrtype::DS && !set.owner.is_root();
     item.set = std::move(set);
     items_.push_back(std::move(item));
@@ -158,9 +165,9 @@ void Validator::plan() {
   final_name_ = question_.name;
   if (question_.qtype != rrtype::CNAME) {
     for (int hops = 0; hops < 32; ++hops) {
-      auto link = std::find_if(resolution_.answer.begin(), resolution_.answer.end(), [&](const ResourceRecord &rr) {
-        return rr.type == rrtype::CNAME && rr.owner == final_name_;
-      });
+      auto link = std::find_if(
+          resolution_.answer.begin(), resolution_.answer.end(),
+          [&](const ResourceRecord &rr) { return rr.type == rrtype::CNAME && rr.owner == final_name_; });
       if (link == resolution_.answer.end()) break;
       auto target = link->rdata_target();
       if (!target) break;
@@ -174,7 +181,8 @@ void Validator::plan() {
   transition(ValidatorState::answer, "answer planned");
 }
 
-Validator::Judgement Validator::settle_claims(const std::vector<Name> &claims, const Name &top, const Name &floor) {
+Validator::Judgement Validator::settle_claims(const std::vector<Name> &claims, const Name &top,
+                                              const Name &floor) {
   for (const Name &claim : claims) {
     if (claim.label_count() <= floor.label_count() || !top.is_subdomain_of(claim)) continue;
     if (!chain_.status(claim)) {
@@ -194,7 +202,8 @@ Validator::Judgement Validator::judge(Item &item) {
       item.verdict = ValidationOutcome{item.source.security, ede::OTHER, {}};
       return Judgement::decided;
     case Security::bogus:
-      item.verdict = ValidationOutcome::bogus(ede::DNSSEC_BOGUS, describe(set) + " failed validation earlier (cached)");
+      item.verdict =
+          ValidationOutcome::bogus(ede::DNSSEC_BOGUS, describe(set) + " failed validation earlier (cached)");
       return Judgement::decided;
     default: break;
   }
@@ -204,7 +213,8 @@ Validator::Judgement Validator::judge(Item &item) {
   const Name floor = top.is_subdomain_of(item.source.zone) ? item.source.zone : Name::root();
   std::vector<Name> claims;
   for (const Name &signer : signers_of(set))
-    if (claims.size() < kMaxSignerClaims && signer.label_count() > floor.label_count() && top.is_subdomain_of(signer))
+    if (claims.size() < kMaxSignerClaims && signer.label_count() > floor.label_count() &&
+        top.is_subdomain_of(signer))
       claims.push_back(signer);
   for (const Name &cut : chain_.claimed_cuts(top, floor)) claims.push_back(cut);
   if (settle_claims(claims, top, floor) == Judgement::need_zone) return Judgement::need_zone;
@@ -225,8 +235,8 @@ Validator::Judgement Validator::judge(Item &item) {
   }
   uint32_t ttl = 0;
   std::optional<Name> wildcard;
-  auto outcome = verify_rrset(set, set.signatures, keys->dnskeys.records(), zone, env_.clock.now_seconds(), budget_,
-                              &ttl, &wildcard);
+  auto outcome = verify_rrset(set, set.signatures, keys->dnskeys.records(), zone, env_.clock.now_seconds(),
+                              budget_, &ttl, &wildcard);
   if (outcome.is_secure()) {
     item.validated_ttl = ttl;
     item.wildcard = wildcard;
@@ -246,7 +256,8 @@ Validator::Judgement Validator::judge(Item &item) {
 Validator::Judgement Validator::judge_denial() {
   const bool nxdomain = resolution_.rcode == rcode::NXDOMAIN;
   // The DS of a name lives on the parent side of a cut at that name (RFC 4035 3.1.4.1).
-  const Name top = question_.qtype == rrtype::DS && !final_name_.is_root() ? final_name_.parent() : final_name_;
+  const Name top =
+      question_.qtype == rrtype::DS && !final_name_.is_root() ? final_name_.parent() : final_name_;
   const Name floor = top.is_subdomain_of(resolution_.zone) ? resolution_.zone : Name::root();
   std::vector<RRset> sets;
   for (auto &set : group_rrsets(resolution_.authority))
@@ -273,14 +284,15 @@ Validator::Judgement Validator::judge_denial() {
       return Judgement::decided;
     case ZoneKeys::Status::secure: break;
   }
-  const bool any_signed = std::any_of(sets.begin(), sets.end(), [&](const RRset &s) { return signed_by(s, zone); });
+  const bool any_signed =
+      std::any_of(sets.begin(), sets.end(), [&](const RRset &s) { return signed_by(s, zone); });
   if (!any_signed && top != zone && !probed_.contains(top)) {
     probed_.insert(top);  // as for unsigned data: is there an unsigned cut in between?
     chain_.establish(top);
     return Judgement::need_zone;
   }
-  const std::string what = std::string(nxdomain ? "NXDOMAIN" : "NODATA") + " for " + final_name_.to_text() + "/" +
-                           type_to_text(question_.qtype);
+  const std::string what = std::string(nxdomain ? "NXDOMAIN" : "NODATA") + " for " + final_name_.to_text() +
+                           "/" + type_to_text(question_.qtype);
   auto fail = [&](uint16_t code, const std::string &why) {
     finish(ValidationOutcome::bogus(code, zone.to_text() + ": " + what + ": " + why));
     return Judgement::decided;
@@ -304,7 +316,12 @@ Validator::Judgement Validator::judge_denial() {
     }
     uint32_t ttl = 0;
     auto outcome = verify_rrset(set, set.signatures, keys->dnskeys.records(), zone, now, budget_, &ttl);
-    if (!outcome.is_secure()) return fail(outcome.ede, outcome.reason);
+    // An NSEC/NSEC3 without a signature of this zone is another zone's record: the
+    // proof is missing (EDE 12). One that fails its check is a forgery (EDE 6-8).
+    if (!outcome.is_secure())
+      return fail(
+          set.type != rrtype::SOA && outcome.ede == ede::RRSIGS_MISSING ? ede::NSEC_MISSING : outcome.ede,
+          outcome.reason);
     set.ttl = std::min(set.ttl, ttl);
     for (auto &rr : set.records()) {
       if (rr.type == rrtype::NSEC) nsecs.push_back(rr);
@@ -351,10 +368,11 @@ Validator::Judgement Validator::judge_wildcard() {
     }
     const Name &owner = item.set.owner;
     ValidationOutcome proof =
-        !nsecs.empty()    ? prove_wildcard_answer_nsec(owner, *item.wildcard, nsecs, item.zone)
-        : !nsec3s.empty() ? prove_wildcard_answer_nsec3(owner, *item.wildcard, nsec3s, item.zone, budget_, nsec3_hash)
-                          : ValidationOutcome::bogus(ede::NSEC_MISSING, item.zone.to_text() + ": wildcard answer for " +
-                                                                            owner.to_text() + " without a proof");
+        !nsecs.empty() ? prove_wildcard_answer_nsec(owner, *item.wildcard, nsecs, item.zone)
+        : !nsec3s.empty()
+            ? prove_wildcard_answer_nsec3(owner, *item.wildcard, nsec3s, item.zone, budget_, nsec3_hash)
+            : ValidationOutcome::bogus(ede::NSEC_MISSING, item.zone.to_text() + ": wildcard answer for " +
+                                                              owner.to_text() + " without a proof");
     if (proof.is_bogus()) {
       finish(proof);
       return Judgement::decided;
@@ -374,7 +392,8 @@ std::optional<ValidationOutcome> Validator::root_key_sentinel() const {
   bool is_ta = label.starts_with(kIsTa), not_ta = label.starts_with(kNotTa);
   if (!is_ta && !not_ta) return std::nullopt;
   std::string digits = label.substr(is_ta ? kIsTa.size() : kNotTa.size());
-  if (digits.size() != 5 || !std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; }))
+  if (digits.size() != 5 ||
+      !std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; }))
     return std::nullopt;
   unsigned tag = static_cast<unsigned>(std::stoul(digits));
   bool trusted = false;
@@ -395,7 +414,8 @@ void Validator::write_back(const ValidationOutcome &outcome) {
     for (const auto &item : items_) {
       if (!item.verdict || item.source.security != Security::unchecked) continue;
       const Security security = item.verdict->security;
-      if (security != Security::secure && security != Security::insecure && security != Security::bogus) continue;
+      if (security != Security::secure && security != Security::insecure && security != Security::bogus)
+        continue;
       RRset set = item.set;
       if (security == Security::secure) set.ttl = std::min(set.ttl, item.validated_ttl);
       // RFC 4035 4.7: bogus data is kept only briefly, to spare the authorities.
@@ -418,6 +438,21 @@ void Validator::write_back(const ValidationOutcome &outcome) {
   }
 }
 
+void Validator::cap_ttls() {
+  // RFC 4035 5.3.3: a validated RRset is served no longer than its RRSIG's original
+  // TTL and the signature's expiry; a server cannot stretch it by raising the TTL.
+  auto cap = [](std::vector<ResourceRecord> &section, const Name &owner, uint16_t type, uint32_t ttl) {
+    for (auto &rr : section)
+      if (rr.owner == owner &&
+          (rr.type == type || (rr.type == rrtype::RRSIG && rr.rrsig_type_covered() == type)))
+        rr.ttl = std::min(rr.ttl, ttl);
+  };
+  for (const auto &item : items_)
+    if (item.verdict && item.verdict->is_secure() && item.source.security == Security::unchecked)
+      cap(result_.answer, item.set.owner, item.set.type, item.validated_ttl);
+  for (const auto &set : proven_denial_) cap(result_.authority, set.owner, set.type, set.ttl);
+}
+
 void Validator::finish(ValidationOutcome outcome) {
   if (outcome.is_secure())
     if (auto sentinel = root_key_sentinel()) {
@@ -428,6 +463,7 @@ void Validator::finish(ValidationOutcome outcome) {
     }
   write_back(outcome);
   result_ = resolution_;
+  cap_ttls();
   switch (outcome.security) {
     case Security::secure:
       result_.security = Security::secure;
@@ -436,15 +472,16 @@ void Validator::finish(ValidationOutcome outcome) {
     case Security::insecure:
       result_.security = Security::insecure;
       // RFC 9276 3.2: say why an NSEC3-signed answer is treated as insecure.
-      if (outcome.ede == ede::UNSUPPORTED_NSEC3_ITERATIONS) result_.error = ExtendedError{outcome.ede, outcome.reason};
+      if (outcome.ede == ede::UNSUPPORTED_NSEC3_ITERATIONS)
+        result_.error = ExtendedError{outcome.ede, outcome.reason};
       break;
     default: {
       if (budget_.exhausted() && outcome.reason.find(budget_.describe()) == std::string::npos)
         outcome.reason += " (" + budget_.describe() + ")";
       // One line per failure, with the work it cost (KeyTrap-style zones show here).
       RSV_LOG(info, "validation of %s %s failed: %s (EDE %u; %s)", question_.name.to_text().c_str(),
-              type_to_text(question_.qtype).c_str(), outcome.reason.c_str(), static_cast<unsigned>(outcome.ede),
-              budget_.describe().c_str());
+              type_to_text(question_.qtype).c_str(), outcome.reason.c_str(),
+              static_cast<unsigned>(outcome.ede), budget_.describe().c_str());
       result_ = Resolution::failure(outcome.ede, outcome.reason);
       result_.security = Security::bogus;
       break;

@@ -76,8 +76,8 @@ private:
     AnswerSource source;
     bool parent_side = false;  // a DS RRset: it belongs to the zone above its owner
     std::optional<ValidationOutcome> verdict;
-    Name zone;                      // the zone it was judged in
-    std::optional<Name> wildcard;   // the closest encloser, for a wildcard expansion
+    Name zone;                     // the zone it was judged in
+    std::optional<Name> wildcard;  // the closest encloser, for a wildcard expansion
     uint32_t validated_ttl = 0;
   };
   enum class Judgement { decided, need_zone };
@@ -90,6 +90,7 @@ private:
   Judgement settle_claims(const std::vector<Name> &claims, const Name &top, const Name &floor);
   void finish(ValidationOutcome outcome);
   void write_back(const ValidationOutcome &outcome);
+  void cap_ttls();
   std::optional<ValidationOutcome> root_key_sentinel() const;
   void transition(ValidatorState next, const char *why);
   void combine(const ValidationOutcome &part);
@@ -102,7 +103,7 @@ private:
   ValidatorState state_ = ValidatorState::start;
 
   std::vector<Item> items_;
-  Name final_name_;       // the name the rcode speaks of (RFC 6604 3)
+  Name final_name_;  // the name the rcode speaks of (RFC 6604 3)
   bool negative_ = false;
   std::unordered_set<Name, NameHash> probed_;
   ValidationOutcome overall_ = ValidationOutcome::secure();

@@ -58,12 +58,19 @@ DelegationPoint delegation_from_ns(const Name &zone, const RRset &ns_set, const 
 }
 
 std::optional<DelegationPoint> closest_cached_delegation(const Name &name, const RRsetCache &cache,
-                                                         const AddressPolicy &policy, size_t max_servers) {
+                                                         const AddressPolicy &policy, size_t max_servers,
+                                                         const DelegationPoint &root_hints) {
   Name cut = name;
   while (true) {
     // An NS set the validator found bogus is not followed (RFC 4035 4.7).
     if (auto ns = cache.lookup(cut, rrtype::NS); ns && !ns->rrset.rdatas.empty() && ns->security != Security::bogus) {
       DelegationPoint dp = delegation_from_ns(cut, ns->rrset, cache, policy, max_servers);
+      if (cut.is_root())
+        for (auto &server : dp.servers)
+          for (const auto &hint : root_hints.servers)
+            if (server.addresses.empty() && server.name == hint.name)
+              for (const auto &address : hint.addresses)
+                if (policy.allowed(address)) server.addresses.push_back(address);
       // A cut whose servers we cannot reach at all, and cannot look up, is no use.
       bool usable = dp.has_addresses() || std::any_of(dp.servers.begin(), dp.servers.end(),
                                                       [](const NameServer &s) { return !s.address_lookup_done; });

@@ -47,9 +47,12 @@ struct AddressPolicy {
 DelegationPoint delegation_from_ns(const Name &zone, const RRset &ns_set, const RRsetCache &cache,
                                    const AddressPolicy &policy, size_t max_servers);
 
-// Walks up from `name` to the closest zone cut whose NS set is in the cache.
+// Walks up from `name` to the closest zone cut whose NS set is in the cache (and not
+// bogus). At the root, a server whose address is not cached takes the address the
+// root hints give for the same name (a priming reply may leave the addresses out).
 // Returns nullopt when not even the root NS set is cached.
 std::optional<DelegationPoint> closest_cached_delegation(const Name &name, const RRsetCache &cache,
-                                                         const AddressPolicy &policy, size_t max_servers);
+                                                         const AddressPolicy &policy, size_t max_servers,
+                                                         const DelegationPoint &root_hints);
 
 }  // namespace rsv

@@ -138,7 +138,7 @@ IteratorAction Iterator::handle_start() {
   // RFC 4035 3.1.4.1: DS lives in the parent zone, so look for the cut above the name.
   Name search = (question_.qtype == rrtype::DS && !current_.is_root()) ? current_.parent() : current_;
   auto dp = closest_cached_delegation(search, env_.rrsets, env_.address_policy,
-                                      env_.config.budgets.max_ns_per_delegation);
+                                      env_.config.budgets.max_ns_per_delegation, env_.root_hints);
   if (dp) {
     begin_delegation(std::move(*dp));
     return IteratorAction{};

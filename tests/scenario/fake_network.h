@@ -6,6 +6,7 @@
 #include <deque>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -39,7 +40,18 @@ struct FakeZone {
   std::vector<ResourceRecord> records;
 };
 
-enum class ServerBehaviour { normal, silent, refused, servfail, no_aa, truncate_udp, formerr_on_edns, lowercases_question };
+enum class ServerBehaviour {
+  normal,
+  silent,
+  refused,
+  servfail,
+  no_aa,
+  truncate_udp,
+  formerr_on_edns,       // every query with EDNS: FORMERR without a question (an old server)
+  formerr_once_on_edns,  // only the first such query (what a spoofer can land)
+  lowercases_question,
+  refers_ds_to_child,    // answers a DS question with a referral into the child
+};
 
 // Answers like an authoritative server (RFC 1034 4.3.2) from its zones.
 class FakeServer {
@@ -47,8 +59,16 @@ public:
   std::vector<FakeZone> zones;
   ServerBehaviour behaviour = ServerBehaviour::normal;
   uint32_t rtt_ms = 10;
+  mutable unsigned formerr_sent = 0;
+  // When set, answers instead of `zones`: e.g. a SignedAuthority
+  // (tests/support/signed_authority.h) for a signed hierarchy.
+  std::function<Message(const Message &query)> responder;
+  // When it returns a message, that message is sent as it is, in place of the
+  // answer and after `behaviour`: forged or broken replies built by a test.
+  std::function<std::optional<Message>(const Message &query)> forge;
 
   Message answer(const Message &query) const {
+    if (responder) return responder(query);
     Message reply;
     reply.id = query.id;
     reply.qr = true;
@@ -68,7 +88,8 @@ public:
       Name cut = q.name.suffix(labels);
       auto ns = find(*zone, cut, rrtype::NS);
       if (ns.empty()) continue;
-      if (q.qtype == rrtype::DS && cut == q.name) break;  // the parent answers DS itself
+      // The parent answers DS itself (RFC 4035 3.1.4.1), unless told to misbehave.
+      if (q.qtype == rrtype::DS && cut == q.name && behaviour != ServerBehaviour::refers_ds_to_child) break;
       reply.authority = ns;
       for (const auto &rr : ns)
         if (auto target = rr.rdata_target())
@@ -188,8 +209,10 @@ private:
           reply.tc = true;
         }
         break;
+      case ServerBehaviour::formerr_once_on_edns:
       case ServerBehaviour::formerr_on_edns:
-        if (parsed->edns) {
+        if (parsed->edns &&
+            (server.behaviour == ServerBehaviour::formerr_on_edns || server.formerr_sent++ == 0)) {
           reply = Message{};
           reply.id = parsed->id;
           reply.qr = true;
@@ -199,6 +222,8 @@ private:
       case ServerBehaviour::lowercases_question: reply.questions[0].name = reply.questions[0].name.lowered(); break;
       default: break;
     }
+    if (server.forge)
+      if (auto forged = server.forge(*parsed)) reply = std::move(*forged);
     result.status = TransportStatus::reply;
     result.wire = encode_message(reply, 65535).wire;
     result.rtt_ms = server.rtt_ms;

@@ -255,6 +255,32 @@ TEST(IteratorScenario, RetriesWithoutEdnsAfterFormerr) {
   EXPECT_EQ(h.infra.get(*SocketAddress::parse("127.3.0.1")).edns, EdnsSupport::unsupported);
 }
 
+TEST(IteratorScenario, OneQuestionlessFormerrDoesNotTurnEdnsOff) {
+  // RFC 6891 7 fallback, hardened: a FORMERR without a question section is matched by
+  // ID and port only, so one of them (what an off-path spoofer can land) is not enough.
+  Harness h;
+  h.net.server("127.3.0.1").behaviour = ServerBehaviour::formerr_once_on_edns;
+  auto r = h.resolve("www.alpha.test.", rrtype::A);
+  EXPECT_TRUE(has_record(r, "www.alpha.test.", rrtype::A));
+  EXPECT_NE(h.infra.get(*SocketAddress::parse("127.3.0.1")).edns, EdnsSupport::unsupported);
+  size_t without_edns = 0;
+  for (const auto &q : h.net.sent)
+    if (q.server.to_string() == "127.3.0.1@53" && q.wire.size() < 12 + q.question.name.wire().size() + 4 + 11)
+      ++without_edns;
+  EXPECT_EQ(without_edns, 0u) << "the second query must carry EDNS again";
+}
+
+TEST(IteratorScenario, AskedForDsAReferralIntoTheChildIsLame) {
+  // RFC 4035 3.1.4.1: the parent holds the DS. A parent server that refers a DS question
+  // to the child is lame; the child's servers are never asked for their own DS.
+  Harness h;
+  h.net.server("127.2.0.1").behaviour = ServerBehaviour::refers_ds_to_child;
+  auto r = h.resolve("alpha.test.", rrtype::DS);
+  EXPECT_EQ(r.rcode, rcode::SERVFAIL);
+  EXPECT_EQ(h.net.queries_to("127.3.0.1"), 0u);
+  EXPECT_TRUE(h.infra.is_lame(*SocketAddress::parse("127.2.0.1"), *Name::from_text("test.")));
+}
+
 TEST(IteratorScenario, CnameLoopFailsWithServfail) {
   Harness h;
   auto r = h.resolve("loop1.alpha.test.", rrtype::A);

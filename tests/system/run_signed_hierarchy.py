@@ -21,7 +21,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import procs  # noqa: E402
-from signed_hierarchy import LEAVES, SignedHierarchy  # noqa: E402
+from signed_hierarchy import ATTACK_VICTIMS, LEAVES, SignedHierarchy  # noqa: E402
 from validating_resolver import (RESOLVERD_ADDR, UNBOUND_ADDR, ValidatingResolver,  # noqa: E402
                                  validating_resolverd_config)
 
@@ -52,6 +52,8 @@ def main():
         print(f"  run:  {opts.build_dir}/resolverd -c {conf}")
         print(f"  then: dig +dnssec @{RESOLVERD_ADDR} www.ecdsa256.sec A")
         print("  zones: " + ", ".join(LEAVES) + ", unsigned.optout.sec")
+        print("  served by dnssec_attacker.py (forged names: see its FORGERIES): "
+              + ", ".join(ATTACK_VICTIMS) + f"; its log: {h.attacker_log}")
         if opts.resolver != "none":
             addr = UNBOUND_ADDR if opts.resolver == "unbound" else RESOLVERD_ADDR
             res = ValidatingResolver(opts.resolver, opts.build_dir, h,

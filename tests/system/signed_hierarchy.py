@@ -26,6 +26,13 @@ Address plan (IPv4 loopback, port 53; the old hierarchy uses 127.8-127.15):
                  chain-a.sec (secure: CNAMEs out, DNAMEs, RFC 8509 sentinel
                  names), chain-b.sec (secure), chain-u.sec (unsigned, no DS),
                  aggr.sec (secure NSEC, few names: RFC 8198 aggressive NSEC)
+  127.20.5.1-2   ATTACK_ZONES victim.sec, victim3.sec as they really are
+                 (one NSD): the honest copies nobody delegates to
+  127.20.5.N     their signed (and one unsigned) children, one NSD for all
+                 of them (N = 11-14 under victim.sec, 21-25 under victim3.sec)
+  127.20.6.1-2   dnssec_attacker.py, where sec. delegates victim.sec and
+                 victim3.sec: proxies to 127.20.5.1-2, forges for chosen names
+                 (test_dnssec_attacks.py)
 Resolvers under test listen on 127.21.x.y (see conftest.py).
 """
 
@@ -33,6 +40,7 @@ import base64
 import os
 import random
 import subprocess
+import sys
 import time
 
 import dns.dnssec
@@ -41,7 +49,8 @@ import dns.rdata
 import dns.rdataclass
 import dns.rdatatype
 
-from hierarchy import NsdGroup, _answers
+import procs
+from hierarchy import HERE, NsdGroup, _answers
 
 ROOT_ADDRS = ["127.20.0.1", "127.20.0.2"]
 SEC_ADDRS = ["127.20.1.1", "127.20.1.2"]
@@ -125,6 +134,52 @@ SENTINEL_A = {"is-ta-anchor": "192.0.2.211", "not-ta-anchor": "192.0.2.212",
 SENTINEL_OTHER_TAG = 12345  # (or the next tag no root key has)
 BROKEN_DNAME = "badold"     # chain-a.sec DNAME whose RRSIG is corrupted
 
+# Zones for the DNSSEC attacker (dnssec_attacker.py, test_dnssec_attacks.py).
+# sec. delegates the two victims to the attacker (addr); `honest` is an NSD
+# serving the genuinely signed zone that nobody delegates to, which the
+# attacker proxies to.  The children are served honestly (addr = their NSD)
+# and exist so that their real records can be misused: kid.victim.sec and
+# kid3a.victim3.sec hold only their apex (the apex NSEC's next name is itself,
+# the lone NSEC3 covers every other hash); the parent's DS of kidds, kidnp,
+# kid3b and kid3r is what the attacker strips; the parent's NSEC (NSEC3) at
+# kidad (kid3ad) denies the child's apex data; ins.victim3.sec is an unsigned
+# delegation left out of the opt-out NSEC3 chain.  hosts: names with A, AAAA
+# and TXT, most of them forged by exactly one case (www never: it is the
+# "nothing poisoned" check).  Kept apart from LEAVES like CHAIN_ZONES.
+VICTIM = "victim.sec"
+VICTIM3 = "victim3.sec"
+KID, KID_DS, KID_NP, KID_AD = (f"{k}.{VICTIM}" for k in ("kid", "kidds", "kidnp", "kidad"))
+KID3_A, KID3_B, KID3_R, KID3_AD = (f"{k}.{VICTIM3}" for k in ("kid3a", "kid3b", "kid3r", "kid3ad"))
+INS3 = f"ins.{VICTIM3}"
+ATTACK_ZONES = {
+    VICTIM: dict(parent="sec", alg=13, denial="nsec", addr="127.20.6.1", honest="127.20.5.1",
+                 net="198.51.100", net6="2001:db8:5",
+                 hosts=["www", "algo", "signer", "wrongtype", "otherowner", "more", "x.fewer",
+                        "replay", "multi", "ttl", "nxkid", "nxnosoa", "nxempty", "nxsoa", "nxedge",
+                        "nxsib", "nodatabit", "nodataother", "nodatasoa", "a.ent",
+                        "exists.wild", "exists2.wild"]),
+    VICTIM3: dict(parent="sec", alg=13, denial="optout", addr="127.20.6.2", honest="127.20.5.2",
+                  net="203.0.113", net6="2001:db8:6", hosts=["www", "nx3kid", "nodata3"]),
+    KID: dict(parent=VICTIM, alg=13, denial="nsec", addr="127.20.5.11"),
+    KID_DS: dict(parent=VICTIM, alg=13, denial="nsec", addr="127.20.5.12"),
+    KID_NP: dict(parent=VICTIM, alg=13, denial="nsec", addr="127.20.5.13"),
+    KID_AD: dict(parent=VICTIM, alg=13, denial="nsec", addr="127.20.5.14"),
+    KID3_A: dict(parent=VICTIM3, alg=13, denial="nsec3", addr="127.20.5.21"),
+    KID3_B: dict(parent=VICTIM3, alg=13, denial="nsec", addr="127.20.5.22"),
+    KID3_R: dict(parent=VICTIM3, alg=13, denial="nsec", addr="127.20.5.23"),
+    INS3: dict(parent=VICTIM3, alg=None, addr="127.20.5.24"),
+    KID3_AD: dict(parent=VICTIM3, alg=13, denial="nsec3", addr="127.20.5.25"),
+}
+for _z, _s in ATTACK_ZONES.items():
+    _s.setdefault("honest", _s["addr"])
+    _s.setdefault("hosts", [])
+ATTACK_VICTIMS = [z for z, s in ATTACK_ZONES.items() if s["parent"] == "sec"]
+WILD_A = "198.51.100.200"     # *.wild.victim.sec
+FORGED_A = "192.0.2.66"       # what the attacker's changed A records say
+OLD_A = "192.0.2.77"          # replay.victim.sec's A when the removed key signed it
+ATTACK_SIBLING = "ecdsa256.sec"   # a secure sibling whose last NSEC the attacker misuses
+UNSIGNED_ELSEWHERE = "insecure.sec"  # an unsigned zone the attacker names as signer
+
 KEYTRAP_KEYS = 30   # extra DNSKEYs sharing one key tag and the algorithm (keytrap, sigtrap)
 KEYTRAP_SIGS = 30   # garbage RRSIGs with that tag over www.<zone> A (real one removed)
 TAMPERED_A = "192.0.2.166"
@@ -144,6 +199,21 @@ def www_a(zone):
 
 def wild_a(zone):
     return f"192.0.2.{100 + zone_index(zone)}"
+
+
+def attack_a(zone, host):
+    """A of a host of an ATTACK_ZONES victim (its AAAA: net6::same number)."""
+    spec = ATTACK_ZONES[zone]
+    return f"{spec['net']}.{spec['hosts'].index(host) + 1}"
+
+
+def attack_ns(zone):
+    """NS name of an ATTACK_ZONES zone: ns1.<victim>, or ns-<label>.<parent>
+    for a child (in the parent, so that the child holds only its apex)."""
+    spec = ATTACK_ZONES[zone]
+    if spec["parent"] == "sec":
+        return f"ns1.{zone}"
+    return f"ns-{zone.split('.')[0]}.{spec['parent']}"
 
 
 def _ts(t):
@@ -256,7 +326,41 @@ def sec_text(ds_lines):
     z += f"ns1.sec. IN A {SEC_ADDRS[0]}\nns2.sec. IN A {SEC_ADDRS[1]}\n"
     for zone, spec in {**LEAVES, **CHAIN_ZONES}.items():
         z += f"{zone}. IN NS ns1.{zone}.\nns1.{zone}. IN A {spec['addr']}\n"
+    for zone in ATTACK_VICTIMS:
+        z += _delegation(zone)
     z += "".join(ds_lines)
+    return z
+
+
+def _delegation(zone):
+    ns = attack_ns(zone)
+    return f"{zone}. IN NS {ns}.\n{ns}. IN A {ATTACK_ZONES[zone]['addr']}\n"
+
+
+def attack_victim_text(zone, ds_lines, old=False):
+    """victim.sec / victim3.sec with the children's delegations and ds_lines.
+    old: victim.sec as it was when the removed key signed it (replay's A is
+    OLD_A then)."""
+    spec = ATTACK_ZONES[zone]
+    z = "$TTL 300\n" + _soa(zone) + _delegation(zone)
+    for i, host in enumerate(spec["hosts"]):
+        a = OLD_A if old and host == "replay" else attack_a(zone, host)
+        z += f"{host}.{zone}. IN A {a}\n{host}.{zone}. IN AAAA {spec['net6']}::{i + 1}\n"
+        z += f'{host}.{zone}. IN TXT "{host} of {zone}"\n'
+    if zone == VICTIM:
+        z += f"*.wild.{zone}. IN A {WILD_A}\ncname.{zone}. IN CNAME www.{zone}.\n"
+    for child, cs in ATTACK_ZONES.items():
+        if cs["parent"] == zone:
+            z += _delegation(child)
+    return z + "".join(ds_lines)
+
+
+def attack_child_text(zone):
+    """A child of a victim: its apex only (out-of-zone NS), plus www when unsigned."""
+    z = "$TTL 300\n" + _soa(zone) + f"{zone}. IN NS {attack_ns(zone)}.\n"
+    z += f'{zone}. IN TXT "apex of {zone}"\n'
+    if ATTACK_ZONES[zone]["alg"] is None:
+        z += f"www.{zone}. IN A 192.0.2.250\n"
     return z
 
 
@@ -376,10 +480,15 @@ class SignedHierarchy:
         self.trap_tags = {}  # keytrap.sec / sigtrap.sec -> the shared key tag
         self.root_ksk_tag = None        # RFC 8509 sentinel: the trust anchor's key tag
         self.sentinel_other_tag = None  # a tag no root key has
+        self.attack_dir = os.path.join(base_dir, "attacker")  # its zone files and log
+        self.attacker_log = os.path.join(self.attack_dir, "attacker.log")
+        self.attacker = None
 
     # -- signing ------------------------------------------------------------
-    def _sign_ldns(self, zone, text, keys, extra_args=(), inception=None, expiration=None):
-        src = os.path.join(self.srcdir, zone.strip(".") or "root")
+    def _sign_ldns(self, zone, text, keys, extra_args=(), inception=None, expiration=None,
+                   name=None):
+        """name: the source file's name (default the zone's), for a second signing."""
+        src = os.path.join(self.srcdir, name or zone.strip(".") or "root")
         with open(src + ".zone", "w") as f:
             f.write(text)
         inception = self.now - 3600 if inception is None else inception
@@ -390,10 +499,11 @@ class SignedHierarchy:
         subprocess.run(argv, check=True, capture_output=True, text=True)
         return open(src + ".signed").read()
 
-    def _sign_optout(self, zone, text, key):
+    def _sign_optout(self, zone, text, key, name=None):
         """NSEC3 opt-out (iterations 0, no salt): dnssec-signzone -A leaves the
-        insecure delegation out of the chain (ldns-signzone keeps it)."""
-        src = os.path.join(self.srcdir, zone)
+        insecure delegation out of the chain (ldns-signzone keeps it).  name:
+        as for _sign_ldns."""
+        src = os.path.join(self.srcdir, name or zone)
         with open(src + ".zone", "w") as f:
             f.write(text + key.dnskey_line())
         argv = [DNSSEC_SIGNZONE, "-q", "-z", "-3", "-", "-H", "0", "-A", "-O", "full",
@@ -442,12 +552,13 @@ class SignedHierarchy:
         # the root keys first: the sentinel names in chain-a.sec carry the KSK's tag
         self.keys["."] = [Key(self.keydir, ".", 13, ksk=True), Key(self.keydir, ".", 13, ksk=False)]
         chain_texts = self._chain_zones()
+        attack_texts = self._attack_zones(leaf_texts[ATTACK_SIBLING])
         # sec. with the DS records the parent publishes
         ds_lines = []
         for zone in LEAVES:
             if zone in self.keys:
                 ds_lines += DS_EDITS.get(zone, _normal_ds)(self, zone)
-        for zone in CHAIN_ZONES:
+        for zone in [*CHAIN_ZONES, *ATTACK_VICTIMS]:
             if zone in self.keys:
                 ds_lines += _normal_ds(self, zone)
         self.keys["sec"] = [Key(self.keydir, "sec", 13, ksk=True), Key(self.keydir, "sec", 13, ksk=False)]
@@ -455,7 +566,7 @@ class SignedHierarchy:
         root_src = root_text() + "".join(f"sec. 86400 IN DS {self.keys['sec'][0].ds().to_text()}\n")
         root_signed = self._sign_ldns(".", root_src, self.keys["."])
         self.signed = {".": root_signed, "sec": sec_signed, **leaf_texts,
-                       UNSIGNED_CHILD: unsigned_child_text(), **chain_texts}
+                       UNSIGNED_CHILD: unsigned_child_text(), **chain_texts, **attack_texts}
 
         root_ksk = self.keys["."][0]
         with open(self.trust_anchor, "w") as f:
@@ -474,6 +585,10 @@ class SignedHierarchy:
         g.append(NsdGroup("sleaves", [s["addr"] for s in LEAVES.values()], leaf_texts))
         g.append(NsdGroup("sunsigned", [UNSIGNED_CHILD_ADDR], {UNSIGNED_CHILD: unsigned_child_text()}))
         g.append(NsdGroup("schains", [s["addr"] for s in CHAIN_ZONES.values()], chain_texts))
+        victims = {z: attack_texts[z] for z in ATTACK_VICTIMS}
+        g.append(NsdGroup("sattack", [ATTACK_ZONES[z]["honest"] for z in victims], victims))
+        kids = {z: t for z, t in attack_texts.items() if z not in victims}
+        g.append(NsdGroup("sattack-kids", [ATTACK_ZONES[z]["addr"] for z in kids], kids))
         for grp in g:
             grp.write(os.path.join(self.base, "nsd"))
         self.build_seconds = time.monotonic() - t0
@@ -498,12 +613,67 @@ class SignedHierarchy:
             texts[zone] = signed
         return texts
 
+    def _attack_zones(self, sibling_text):
+        """Sign ATTACK_ZONES (children first: the victims publish their DS)
+        and write the attacker's record files, LABEL.zone in attack_dir: every
+        attack zone as served, the sibling ATTACK_SIBLING, and "<zone>@old",
+        an earlier signing of each victim (same key, same validity):
+        victim.sec with a second key, a ZSK since removed, signing its data
+        RRsets; victim3.sec before kid3r had a DS (an opt-out NSEC3 covered
+        it).  Returns zone -> text to serve."""
+        texts, ds = {}, {}
+        for zone, spec in ATTACK_ZONES.items():
+            if spec["parent"] == "sec":
+                continue
+            text = attack_child_text(zone)
+            if spec["alg"] is not None:
+                self.keys[zone] = [Key(self.keydir, zone, spec["alg"], ksk=True)]
+                args = ["-n", "-a", "1", "-t", "0"] if spec["denial"] == "nsec3" else []
+                text = self._sign_ldns(zone, text, self.keys[zone], args)
+                ds[zone] = _normal_ds(self, zone)
+            texts[zone] = text
+        files = {ATTACK_SIBLING: sibling_text}
+        for zone in ATTACK_VICTIMS:
+            spec = ATTACK_ZONES[zone]
+            key = Key(self.keydir, zone, spec["alg"], ksk=True)
+            self.keys[zone] = [key]
+            kid_ds = {z: lines for z, lines in ds.items() if ATTACK_ZONES[z]["parent"] == zone}
+            all_ds = sum(kid_ds.values(), [])
+            old = zone + "@old"
+            if spec["denial"] == "optout":
+                texts[zone] = self._sign_optout(zone, attack_victim_text(zone, all_ds), key)
+                before = sum((lines for z, lines in kid_ds.items() if z != KID3_R), [])
+                files[old] = self._sign_optout(zone, attack_victim_text(zone, before), key, old)
+            else:
+                removed = Key(self.keydir, zone, spec["alg"], ksk=False)
+                self.keys[zone + "#removed"] = [removed]
+                texts[zone] = self._sign_ldns(zone, attack_victim_text(zone, all_ds), [key])
+                files[old] = self._sign_ldns(zone, attack_victim_text(zone, all_ds, old=True),
+                                             [key, removed], name=old)
+        files.update(texts)
+        os.makedirs(self.attack_dir, exist_ok=True)
+        for label, text in files.items():
+            with open(os.path.join(self.attack_dir, label + ".zone"), "w") as f:
+                f.write(text)
+        return texts
+
+    def attacker_argv(self):
+        argv = [sys.executable, os.path.join(HERE, "dnssec_attacker.py"),
+                "--zones", self.attack_dir, "--log", self.attacker_log]
+        for zone in ATTACK_VICTIMS:
+            argv += ["--proxy", f"{ATTACK_ZONES[zone]['addr']}={ATTACK_ZONES[zone]['honest']}"]
+        return argv
+
     def start(self, timeout=15.0):
         if not self.groups:
             self.build()
         try:
             for grp in self.groups:
                 grp.start()
+            err = open(os.path.join(self.attack_dir, "stderr.log"), "w")
+            self.attacker = procs.start(self.attacker_argv(), "dnssec_attacker",
+                                        stdout=err, stderr=subprocess.STDOUT)
+            err.close()
             deadline = time.monotonic() + timeout
             for grp in self.groups:
                 for addr in grp.addrs:
@@ -513,12 +683,20 @@ class SignedHierarchy:
                         if time.monotonic() > deadline:
                             raise RuntimeError(f"NSD {grp.name} on {addr} not answering:\n{grp.log()}")
                         time.sleep(0.05)
+            for zone in ATTACK_VICTIMS:
+                while not _answers(ATTACK_ZONES[zone]["addr"], zone, "SOA", "IN"):
+                    if self.attacker.poll() is not None or time.monotonic() > deadline:
+                        raise RuntimeError("dnssec_attacker not answering:\n" + open(
+                            os.path.join(self.attack_dir, "stderr.log")).read())
+                    time.sleep(0.05)
         except BaseException:
             self.stop()
             raise
         return self
 
     def stop(self):
+        procs.stop(self.attacker)
+        self.attacker = None
         for grp in self.groups:
             grp.stop()
 
@@ -533,6 +711,8 @@ class SignedHierarchy:
             return UNSIGNED_CHILD_ADDR
         if zone in CHAIN_ZONES:
             return CHAIN_ZONES[zone]["addr"]
+        if zone in ATTACK_ZONES:
+            return ATTACK_ZONES[zone]["honest"]
         return LEAVES[zone]["addr"]
 
     def resolverd_dnssec_line(self):

@@ -164,6 +164,33 @@ TEST_F(InfraCacheTest, RemembersEdnsSupport) {
   EXPECT_STREQ(to_string(EdnsSupport::supported), "supported");
 }
 
+TEST_F(InfraCacheTest, EdnsUnsupportedIsProbedAgainLater) {
+  // One FORMERR (perhaps a spoof) must not turn EDNS, and so DNSSEC, off for good.
+  infra.set_edns(server, EdnsSupport::unsupported);
+  clock.advance_ms(InfraCache::kEdnsProbeAfterMs - 1);
+  infra.record_rtt(server, 10);  // the server is in use all along
+  EXPECT_EQ(infra.get(server).edns, EdnsSupport::unsupported);
+  clock.advance_ms(1);
+  EXPECT_EQ(infra.get(server).edns, EdnsSupport::unknown);
+  EXPECT_TRUE(infra.get(server).measured) << "only the EDNS mark lapses";
+}
+
+TEST_F(InfraCacheTest, WhatAServerTaughtIsForgottenAfterTheHostTtl) {
+  infra.record_rtt(server, 700);
+  infra.set_edns(server, EdnsSupport::supported);
+  clock.advance_ms(InfraCache::kHostTtlMs - 1);
+  EXPECT_TRUE(infra.get(server).measured);
+  EXPECT_EQ(infra.get(server).srtt_ms, 700u);
+  clock.advance_ms(1);
+  ServerInfo info = infra.get(server);
+  EXPECT_FALSE(info.measured);
+  EXPECT_EQ(info.srtt_ms, InfraCache::kUnknownServerRttMs);
+  EXPECT_EQ(info.edns, EdnsSupport::unknown);
+  // Fresh news starts a fresh entry.
+  infra.record_rtt(server, 20);
+  EXPECT_EQ(infra.get(server).srtt_ms, 20u);
+}
+
 TEST_F(InfraCacheTest, AddressesOfBothFamiliesAndPortsAreDistinct) {
   SocketAddress v6 = address("2001:db8::1");
   SocketAddress other_port = address("192.0.2.1@5353");

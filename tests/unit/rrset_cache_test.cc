@@ -108,6 +108,41 @@ TEST_F(RRsetCacheTest, AnswerReplacesGlueAndEqualTrustReplaces) {
   EXPECT_EQ(cache.entry_count(), 1u);
 }
 
+TEST_F(RRsetCacheTest, SecureDataIsNotReplacedByASpoofOfEqualRank) {
+  const std::string real("\x01\x01\x01\x01", 4), spoof("\x06\x06\x06\x06", 4);
+  ASSERT_TRUE(cache.store(a_set("www.example", 300, real), Trust::authoritative, Security::secure));
+  // RFC 4035 4.7: unvalidated data of the same (or lower) rank cannot push it out...
+  EXPECT_FALSE(cache.store(a_set("www.example", 300, spoof), Trust::authoritative, Security::unchecked));
+  EXPECT_FALSE(cache.store(a_set("www.example", 300, spoof), Trust::authoritative, Security::bogus));
+  EXPECT_FALSE(cache.store(a_set("www.example", 300, spoof), Trust::authoritative, Security::insecure));
+  EXPECT_FALSE(cache.store(a_set("www.example", 300, spoof), Trust::glue, Security::unchecked));
+  auto hit = cache.lookup(name("www.example"), rrtype::A);
+  EXPECT_EQ(hit->rrset.rdatas[0], real);
+  EXPECT_EQ(hit->security, Security::secure);
+  // ...but newer validated data replaces it (the zone changed), and so does anything
+  // once it has expired.
+  EXPECT_TRUE(cache.store(a_set("www.example", 300, spoof), Trust::authoritative, Security::secure));
+  EXPECT_EQ(cache.lookup(name("www.example"), rrtype::A)->rrset.rdatas[0], spoof);
+}
+
+TEST_F(RRsetCacheTest, ValidatedDataReplacesUncheckedDataOfAnyRank) {
+  ASSERT_TRUE(cache.store(a_set("ns.example", 300), Trust::authoritative, Security::unchecked));
+  EXPECT_TRUE(cache.store(a_set("ns.example", 300), Trust::authority, Security::secure));
+  EXPECT_EQ(cache.lookup(name("ns.example"), rrtype::A)->security, Security::secure);
+}
+
+TEST_F(RRsetCacheTest, BogusReplacesUncheckedButNotInsecureData) {
+  ASSERT_TRUE(cache.store(a_set("a.example", 300), Trust::authoritative, Security::unchecked));
+  EXPECT_TRUE(cache.store(a_set("a.example", 60), Trust::authoritative, Security::bogus))
+      << "the same data, now judged";
+  EXPECT_EQ(cache.lookup(name("a.example"), rrtype::A)->security, Security::bogus);
+  ASSERT_TRUE(cache.store(a_set("b.example", 300), Trust::authoritative, Security::insecure));
+  EXPECT_FALSE(cache.store(a_set("b.example", 60), Trust::authoritative, Security::bogus));
+  EXPECT_EQ(cache.lookup(name("b.example"), rrtype::A)->security, Security::insecure);
+  // A refetch of bogus data (unchecked again) replaces it, to be judged again.
+  EXPECT_TRUE(cache.store(a_set("a.example", 300), Trust::authoritative, Security::unchecked));
+}
+
 TEST_F(RRsetCacheTest, ExpiredEntryIsReplacedWhateverItsTrust) {
   const std::string glue_address("\x02\x02\x02\x02", 4);
   ASSERT_TRUE(cache.store(a_set("ns.example", 60, std::string("\x01\x01\x01\x01", 4)), Trust::authoritative,

@@ -464,6 +464,20 @@ TEST_F(DsTest, UnsupportedDigestOrAlgorithmIsInsecure) {
   EXPECT_TRUE(check({modified(zone_.ds(2)[0], 3, 3), zone_.ds(2)[0]}).is_secure());
 }
 
+TEST_F(DsTest, TheDsLimitNeverMakesAZoneInsecure) {
+  // Eight DS records of an unknown algorithm, then the real one: with the default
+  // limit of eight only the unusable ones are looked at. That is a budget stop
+  // (bogus), not the RFC 6840 5.2 case of a zone with no usable DS (insecure).
+  std::vector<ResourceRecord> ds;
+  for (char i = 0; i < 8; ++i) ds.push_back(modified(modified(zone_.ds(2)[0], 2, static_cast<char>(253)), 0, i));
+  ds.push_back(zone_.ds(2)[0]);
+  ValidationOutcome outcome = check(ds);
+  EXPECT_TRUE(outcome.is_bogus()) << outcome.reason;
+  EXPECT_NE(outcome.reason.find("max-ds-per-zone"), std::string::npos) << outcome.reason;
+  ds.erase(ds.begin());
+  EXPECT_TRUE(check(ds).is_secure()) << "within the limit the real DS is found";
+}
+
 TEST_F(DsTest, DsForAKeyNotInTheSet) {
   ResourceRecord other = modified(zone_.ds(2)[0], 0, 0x30);
   other.rdata[1] = 0x39;  // key tag 12345

@@ -191,6 +191,158 @@ TEST_F(ValidatorTest, UnreachableKeysAreBogusWithEde9) {
   EXPECT_EQ(result.error->info_code, ede::DNSKEY_MISSING);
 }
 
+// ---- forgeries built from the zone's own, validly signed records ----------------
+
+// Rewrites one byte of each RRSIG covering `type` in `records`.
+void patch_rrsigs(std::vector<ResourceRecord> &records, uint16_t type, size_t offset, uint8_t value) {
+  for (auto &rr : records)
+    if (rr.type == rrtype::RRSIG && rr.rrsig_type_covered() == type) rr.rdata[offset] = static_cast<char>(value);
+}
+
+TEST_F(ValidatorTest, AnRrsigOfAnUnsupportedAlgorithmIsNoSignature) {
+  // The zone's DS and DNSKEY are algorithm 13; a changed A record whose only RRSIG
+  // claims algorithm 200 would be "insecure" if that RRSIG made the RRset unverifiable.
+  Resolution r = positive("www.example.", rrtype::A);
+  for (auto &rr : r.answer)
+    if (rr.type == rrtype::A) rr.rdata[3] ^= 1;
+  patch_rrsigs(r.answer, rrtype::A, 2, 200);
+  auto result = run(Question{n("www.example."), rrtype::A, rrclass::IN}, r);
+  EXPECT_EQ(result.rcode, rcode::SERVFAIL);
+  EXPECT_EQ(result.security, Security::bogus);
+  ASSERT_TRUE(result.error);
+  EXPECT_EQ(result.error->info_code, ede::RRSIGS_MISSING) << result.error->extra_text;
+  EXPECT_NE(result.error->extra_text.find("unsupported algorithm 200"), std::string::npos);
+}
+
+TEST_F(ValidatorTest, ASignerNameOutsideTheOwnersZoneIsIgnored) {
+  // A signer name is a claim: one that is no ancestor of the owner cannot be the zone
+  // that holds it (RFC 4035 5.3.1), so the validator never looks for its keys.
+  Resolution r = positive("www.example.", rrtype::A);
+  for (auto &rr : r.answer)
+    if (rr.type == rrtype::RRSIG) {
+      std::string rdata = rr.rdata.substr(0, 18) + n("other.").wire();
+      rdata += rr.rdata.substr(18 + n("example.").wire().size());
+      rr.rdata = rdata;
+    }
+  auto result = run(Question{n("www.example."), rrtype::A, rrclass::IN}, r);
+  EXPECT_EQ(result.security, Security::bogus);
+  ASSERT_TRUE(result.error);
+  EXPECT_EQ(result.error->info_code, ede::RRSIGS_MISSING) << result.error->extra_text;
+  for (const auto &q : asked) EXPECT_NE(q.name, n("other.")) << "asked about the claimed signer";
+}
+
+TEST_F(ValidatorTest, ARrsigOfAnotherTypeDoesNotCover) {
+  // The TXT signature of the wildcard, re-owned and re-typed as an A record.
+  Resolution r;
+  r.rcode = rcode::NOERROR;
+  r.answer = testing::records("www.example. 3600 A 192.0.2.66\n");
+  for (auto rr : rrset("mail.example.", rrtype::MX))
+    if (rr.type == rrtype::RRSIG) {
+      rr.owner = n("www.example.");
+      r.answer.push_back(rr);
+    }
+  auto result = run(Question{n("www.example."), rrtype::A, rrclass::IN}, r);
+  EXPECT_EQ(result.security, Security::bogus);
+}
+
+TEST_F(ValidatorTest, NxdomainWithAnEmptyAuthoritySectionIsBogus) {
+  Resolution nx;
+  nx.rcode = rcode::NXDOMAIN;
+  nx.zone = n("example.");
+  auto result = run(Question{n("www.example."), rrtype::A, rrclass::IN}, nx);
+  EXPECT_EQ(result.rcode, rcode::SERVFAIL);
+  EXPECT_EQ(result.security, Security::bogus);
+  ASSERT_TRUE(result.error);
+  EXPECT_EQ(result.error->info_code, ede::NSEC_MISSING) << result.error->extra_text;
+}
+
+TEST_F(ValidatorTest, NxdomainWithoutTheZonesSoaIsBogus) {
+  // The proof records are real and would prove zzz.example. absent, but a denial
+  // without the zone's SOA is not what the zone sends (RFC 4035 3.1.3).
+  Resolution nx;
+  nx.rcode = rcode::NXDOMAIN;
+  nx.zone = n("example.");
+  for (const char *owner : {"www.example.", "example."}) {
+    auto nsec = rrset(owner, rrtype::NSEC);
+    nx.authority.insert(nx.authority.end(), nsec.begin(), nsec.end());
+  }
+  auto result = run(Question{n("zzz.example."), rrtype::A, rrclass::IN}, nx);
+  EXPECT_EQ(result.security, Security::bogus);
+  ASSERT_TRUE(result.error);
+  EXPECT_EQ(result.error->info_code, ede::NSEC_MISSING);
+  EXPECT_NE(result.error->extra_text.find("no SOA"), std::string::npos) << result.error->extra_text;
+}
+
+TEST_F(ValidatorTest, NodataForATypeThatExistsIsBogus) {
+  // The real SOA and the real NSEC at www.example., which lists A.
+  Resolution nodata;
+  nodata.rcode = rcode::NOERROR;
+  nodata.zone = n("example.");
+  nodata.authority = rrset("example.", rrtype::SOA);
+  auto nsec = rrset("www.example.", rrtype::NSEC);
+  nodata.authority.insert(nodata.authority.end(), nsec.begin(), nsec.end());
+  auto result = run(Question{n("www.example."), rrtype::A, rrclass::IN}, nodata);
+  EXPECT_EQ(result.security, Security::bogus);
+  ASSERT_TRUE(result.error);
+  EXPECT_EQ(result.error->info_code, ede::NSEC_MISSING);
+  EXPECT_NE(result.error->extra_text.find("lists A"), std::string::npos) << result.error->extra_text;
+}
+
+TEST_F(ValidatorTest, ValidationResultsAreWrittenToTheRrsetCache) {
+  RRsetCache cache{clock, 1 << 20, TtlPolicy{}};
+  env.rrsets = &cache;
+  auto secure = run(Question{n("www.example."), rrtype::A, rrclass::IN}, positive("www.example.", rrtype::A));
+  ASSERT_EQ(secure.security, Security::secure);
+  auto www = cache.lookup(n("www.example."), rrtype::A);
+  ASSERT_TRUE(www);
+  EXPECT_EQ(www->security, Security::secure);
+  EXPECT_EQ(cache.lookup(n("example."), rrtype::DNSKEY)->security, Security::secure);
+
+  // A tampered MX set is stored bogus, for at most bogus-ttl.
+  Resolution tampered = positive("mail.example.", rrtype::MX);
+  for (auto &rr : tampered.answer)
+    if (rr.type == rrtype::MX) rr.rdata[1] ^= 1;
+  ASSERT_EQ(run(Question{n("mail.example."), rrtype::MX, rrclass::IN}, tampered).security, Security::bogus);
+  auto mx = cache.lookup(n("mail.example."), rrtype::MX);
+  ASSERT_TRUE(mx);
+  EXPECT_EQ(mx->security, Security::bogus);
+  EXPECT_LE(mx->rrset.ttl, config.bogus_ttl);
+
+  // A later spoof of the secure www A set, unchecked at the same rank, cannot replace it.
+  RRset spoof = www->rrset;
+  spoof.rdatas = {std::string("\x06\x06\x06\x06", 4)};
+  EXPECT_FALSE(cache.store(spoof, Trust::authoritative, Security::unchecked));
+}
+
+TEST_F(ValidatorTest, CachedStatusIsReusedWithoutVerifying) {
+  // RFC 4035 4.7: an RRset the cache holds as secure (the iterator says so in its
+  // source) costs no signature verification.
+  Resolution r = positive("www.example.", rrtype::A);
+  r.sources.push_back(AnswerSource{n("www.example."), rrtype::A, Name::root(), Trust::authoritative, Security::secure});
+  ValidationBudget budget(config);
+  Validator validator(env, Question{n("www.example."), rrtype::A, rrclass::IN}, r, budget);
+  ASSERT_EQ(validator.next().kind, ValidatorAction::Kind::done);
+  EXPECT_EQ(validator.result().security, Security::secure);
+  EXPECT_EQ(budget.verifications(), 0u);
+  // And a set cached as bogus is bogus without a look at its signatures.
+  r.sources.back().security = Security::bogus;
+  Validator again(env, Question{n("www.example."), rrtype::A, rrclass::IN}, r, budget);
+  ASSERT_EQ(again.next().kind, ValidatorAction::Kind::done);
+  EXPECT_EQ(again.result().security, Security::bogus);
+}
+
+TEST_F(ValidatorTest, ARaisedTtlIsCappedAtTheOriginalTtl) {
+  // RFC 4035 5.3.3: the signature vouches for the original TTL (3600), not for the
+  // 86400 a server (or a forger replaying the record) writes.
+  Resolution r = positive("www.example.", rrtype::A);
+  for (auto &rr : r.answer) rr.ttl = 86400;
+  r.cache_ttl = 86400;
+  auto result = run(Question{n("www.example."), rrtype::A, rrclass::IN}, r);
+  ASSERT_EQ(result.security, Security::secure);
+  for (const auto &rr : result.answer) EXPECT_LE(rr.ttl, 3600u) << rr.to_text();
+  EXPECT_LE(result.cache_ttl, 3600u);
+}
+
 TEST_F(ValidatorTest, FailuresAreNotValidated) {
   auto result = run(Question{n("www.example."), rrtype::A, rrclass::IN}, Resolution::failure(ede::OTHER, "x"));
   EXPECT_EQ(result.rcode, rcode::SERVFAIL);
