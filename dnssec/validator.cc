@@ -427,14 +427,13 @@ void Validator::write_back(const ValidationOutcome &outcome) {
   }
   if (outcome.is_secure() && env_.aggressive) {
     // RFC 8198 4: only records that proved a denial, under the zone that signed them.
-    std::vector<ResourceRecord> nsecs, soa;
+    std::vector<ResourceRecord> proof, soa;
     for (const auto &set : proven_denial_) {
-      if (set.type != rrtype::NSEC && set.type != rrtype::SOA) continue;
-      auto &into = set.type == rrtype::NSEC ? nsecs : soa;
+      auto &into = set.type == rrtype::SOA ? soa : proof;
       for (auto &rr : set.records()) into.push_back(std::move(rr));
       into.insert(into.end(), set.signatures.begin(), set.signatures.end());
     }
-    if (!nsecs.empty()) env_.aggressive->store(denial_zone_, nsecs, soa);
+    if (!proof.empty()) env_.aggressive->store(denial_zone_, proof, soa);
   }
 }
 

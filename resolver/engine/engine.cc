@@ -101,7 +101,8 @@ void Engine::resolve(const Question &question, bool checking_disabled, Completio
     return;
   }
   if (env_.validator && env_.validator->aggressive && !checking_disabled) {
-    if (auto synthesized = env_.validator->aggressive->synthesize(question)) {
+    if (auto synthesized =
+            env_.validator->aggressive->synthesize(question, &env_.validator->keys, env_.config.dnssec)) {
       ++stats_.aggressive_nsec_answers;
       done(*synthesized);
       return;
@@ -220,7 +221,7 @@ Resolution Engine::subquery_refused(const Request &request, const Question &sub)
                                                      type_to_text(sub.qtype));
 }
 
-bool Engine::complete_frame(Request &request, const Resolution &result) {
+bool Engine::complete_frame(Request &request, Resolution result) {
   if (request.stack.size() == 1) {
     finish(request, result);
     return false;

@@ -75,7 +75,8 @@ private:
   bool push_subquery(Request &request, const Question &question, bool validate);
   Resolution subquery_refused(const Request &request, const Question &question) const;
   // Hands a finished frame's result to the frame below; false when it was the last.
-  bool complete_frame(Request &request, const Resolution &result);
+  // `result` is taken by value: it may belong to the frame being popped.
+  bool complete_frame(Request &request, Resolution result);
   void on_transport_result(uint64_t request_id, const IteratorAction &action, const OutgoingQuery &query,
                            TransportResult result);
   void finish(Request &request, const Resolution &result);

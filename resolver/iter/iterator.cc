@@ -143,9 +143,11 @@ IteratorAction Iterator::handle_start() {
     begin_delegation(std::move(*dp));
     return IteratorAction{};
   }
-  // The priming question itself is asked of the hints (RFC 8109 3).
+  // The priming question itself is asked of the hints (RFC 8109 3), and so is every
+  // question while a root NS set is cached but cannot be used (no address yet, or
+  // found bogus): priming again would only repeat it.
   const bool priming_question = current_.is_root() && question_.qtype == rrtype::NS;
-  if (env_.config.prime_root && !primed_ && !priming_question) {
+  if (env_.config.prime_root && !primed_ && !priming_question && !env_.rrsets.lookup(Name::root(), rrtype::NS)) {
     transition(IteratorState::prime, "no cached root NS set");
     return IteratorAction{};
   }

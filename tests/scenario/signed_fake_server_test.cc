@@ -508,6 +508,33 @@ TEST(SignedFakeHierarchy, ForgeHookReplacesTheReply) {
   EXPECT_EQ(r.security, Security::bogus);
 }
 
+// RFC 8198 with NSEC3: a secure NXDOMAIN's proof answers the next name it covers
+// without asking upstream; with NSEC likewise.
+TEST(SignedFakeHierarchy, AggressiveCachingAnswersCoveredNamesWithoutAsking) {
+  for (const char *zone_text : {"nsec3.test.", "nsec.test."}) {
+    SCOPED_TRACE(zone_text);
+    SignedNetwork h(standard());
+    const SignedZone &zone = standard().records(n(zone_text));
+    Name first = *n(zone_text).prepend("missing");
+    ASSERT_EQ(h.resolve(first.to_text(), rrtype::A).security, Security::secure);
+    // A name the same records cover.
+    std::optional<Name> other;
+    for (int i = 0; i < 1000 && !other; ++i) {
+      Name candidate = *n(zone_text).prepend("n" + std::to_string(i));
+      bool same = zone.denial == Denial::nsec3
+                      ? zone.nsec3_covering(candidate).front().owner == zone.nsec3_covering(first).front().owner
+                      : zone.nsec_covering(candidate).front().owner == zone.nsec_covering(first).front().owner;
+      if (same && !zone.name_exists(candidate)) other = candidate;
+    }
+    ASSERT_TRUE(other);
+    size_t sent = h.net.sent.size();
+    Resolution r = h.resolve(other->to_text(), rrtype::A);
+    EXPECT_EQ(r.rcode, rcode::NXDOMAIN);
+    EXPECT_EQ(r.security, Security::secure);
+    EXPECT_EQ(h.net.sent.size(), sent) << "answered from the validated denial";
+  }
+}
+
 // Every honest answer of the standard hierarchy validates to what its zone
 // promises: the hierarchy is complete, so a failure in a forgery test is the
 // forgery's doing.
