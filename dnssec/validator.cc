@@ -181,16 +181,22 @@ void Validator::plan() {
   transition(ValidatorState::answer, "answer planned");
 }
 
-Validator::Judgement Validator::settle_claims(const std::vector<Name> &claims, const Name &top,
-                                              const Name &floor) {
+const ZoneKeys *Validator::holding_zone(std::vector<Name> claims, const Name &top, const Name &floor,
+                                        Name &zone) {
+  // Claims of cuts deeper than the floor (signers, SOA owners, referrals on the
+  // path) are settled first, each through its own DS; those that hold deepen it.
+  for (const Name &cut : chain_.claimed_cuts(top, floor)) claims.push_back(cut);
   for (const Name &claim : claims) {
     if (claim.label_count() <= floor.label_count() || !top.is_subdomain_of(claim)) continue;
     if (!chain_.status(claim)) {
       chain_.establish(claim);
-      return Judgement::need_zone;
+      return nullptr;
     }
   }
-  return Judgement::decided;
+  zone = chain_.deepest_cut(top, floor);
+  const ZoneKeys *keys = chain_.status(zone);
+  if (!keys) chain_.establish(zone);
+  return keys;
 }
 
 Validator::Judgement Validator::judge(Item &item) {
@@ -216,14 +222,9 @@ Validator::Judgement Validator::judge(Item &item) {
     if (claims.size() < kMaxSignerClaims && signer.label_count() > floor.label_count() &&
         top.is_subdomain_of(signer))
       claims.push_back(signer);
-  for (const Name &cut : chain_.claimed_cuts(top, floor)) claims.push_back(cut);
-  if (settle_claims(claims, top, floor) == Judgement::need_zone) return Judgement::need_zone;
-  const Name zone = chain_.deepest_cut(top, floor);
-  const ZoneKeys *keys = chain_.status(zone);
-  if (!keys) {
-    chain_.establish(zone);
-    return Judgement::need_zone;
-  }
+  Name zone;
+  const ZoneKeys *keys = holding_zone(std::move(claims), top, floor, zone);
+  if (!keys) return Judgement::need_zone;
   item.zone = zone;
   switch (keys->status) {
     case ZoneKeys::Status::insecure: item.verdict = keys->outcome; return Judgement::decided;
@@ -268,14 +269,9 @@ Validator::Judgement Validator::judge_denial() {
     for (const Name &signer : signers_of(set))
       if (claims.size() < kMaxSignerClaims + 1) claims.push_back(signer);
   }
-  for (const Name &cut : chain_.claimed_cuts(top, floor)) claims.push_back(cut);
-  if (settle_claims(claims, top, floor) == Judgement::need_zone) return Judgement::need_zone;
-  const Name zone = chain_.deepest_cut(top, floor);
-  const ZoneKeys *keys = chain_.status(zone);
-  if (!keys) {
-    chain_.establish(zone);
-    return Judgement::need_zone;
-  }
+  Name zone;
+  const ZoneKeys *keys = holding_zone(std::move(claims), top, floor, zone);
+  if (!keys) return Judgement::need_zone;
   switch (keys->status) {
     case ZoneKeys::Status::insecure: combine(keys->outcome); return Judgement::decided;
     case ZoneKeys::Status::bogus: finish(keys->outcome); return Judgement::decided;

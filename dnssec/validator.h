@@ -86,8 +86,10 @@ private:
   Judgement judge(Item &item);
   Judgement judge_denial();
   Judgement judge_wildcard();
-  // Establishes the zones an RRset claims deeper than `floor`; need_zone while some is unknown.
-  Judgement settle_claims(const std::vector<Name> &claims, const Name &top, const Name &floor);
+  // The zone that holds `top` (and its status): the deepest cut established at or
+  // above it, no shallower than `floor`, once the `claims` of deeper cuts are settled.
+  // Null while a zone is still being established (the chain of trust has work).
+  const ZoneKeys *holding_zone(std::vector<Name> claims, const Name &top, const Name &floor, Name &zone);
   void finish(ValidationOutcome outcome);
   void write_back(const ValidationOutcome &outcome);
   void cap_ttls();

@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include "dnssec/rrsig.h"
+#include "resolver/server/query_handler.h"
 #include "tests/scenario/signed_fake_server.h"
 
 namespace rsv::testing {
@@ -449,6 +450,72 @@ TEST(Forgery, DataFetchedWithCdIsValidatedBeforeAClientWithoutCdGetsIt) {
   ASSERT_TRUE(cached);
   EXPECT_EQ(cached->security, Security::unchecked);
   expect_bogus(h.resolve("www.nsec.test.", rrtype::A), ede::DNSSEC_BOGUS, "does not verify");
+}
+
+// A client query through the server's handler, as the listener would hand it over.
+class ClientQuery final : public QueryContext {
+public:
+  ClientQuery(const std::string &wire) : packet_(wire) {
+    query = reinterpret_cast<const uint8_t *>(packet_.data());
+    query_size = packet_.size();
+    client = *SocketAddress::parse("127.0.0.1@5353");
+    reply_buffer = buffer_;
+    reply_capacity = sizeof buffer_;
+  }
+  std::shared_ptr<ReplyChannel> defer() override {
+    channel_ = std::make_shared<Channel>();
+    return channel_;
+  }
+  // The reply, after the network has run.
+  Message reply(Disposition disposition) const {
+    std::string wire = disposition == Disposition::reply
+                           ? std::string(reinterpret_cast<const char *>(buffer_), reply_size)
+                           : (channel_ && !channel_->replies.empty() ? channel_->replies[0] : std::string());
+    ParseError error;
+    auto parsed = parse_message(reinterpret_cast<const uint8_t *>(wire.data()), wire.size(), &error);
+    EXPECT_TRUE(parsed) << "no reply";
+    return parsed.value_or(Message{});
+  }
+
+private:
+  struct Channel final : ReplyChannel {
+    void send(std::string_view wire) override { replies.emplace_back(wire); }
+    std::vector<std::string> replies;
+  };
+  std::string packet_;
+  uint8_t buffer_[65535];
+  std::shared_ptr<Channel> channel_;
+};
+
+TEST(Forgery, RecursionNotDesiredAfterCdNeverGetsTheUncheckedData) {
+  // RFC 4035 4.7 / 3.2.2: a CD=1 client takes tampered data as it is; a later RD=0
+  // client (no CD) must not get that data as if it had been validated.
+  SignedNetwork h(standard());
+  h.net.server(kNsecServer).forge = [&](const Message &q) -> std::optional<Message> {
+    if (!asks(q, "www.nsec.test.", rrtype::A)) return std::nullopt;
+    return changed_www(h, q);
+  };
+  MessageCache messages{h.clock, 1u << 20};
+  ClientQueryHandler handler(h.config, messages, h.rrsets, *h.engine, h.hints);
+  auto ask = [&](bool rd, bool cd) {
+    Edns edns;
+    edns.dnssec_ok = true;
+    ClientQuery query(encode_query(7, Question{*Name::from_text("www.nsec.test."), rrtype::A, rrclass::IN}, rd,
+                                   edns, cd));
+    Disposition disposition = handler.handle(query);
+    h.net.run();
+    return query.reply(disposition);
+  };
+  Message with_cd = ask(true, true);
+  ASSERT_EQ(with_cd.rcode, rcode::NOERROR);
+  ASSERT_FALSE(with_cd.answer.empty());
+  EXPECT_FALSE(with_cd.ad);
+  Message no_recursion = ask(false, false);
+  for (const auto &rr : no_recursion.answer)
+    EXPECT_NE(rr.rdata, std::string("\xC0\x00\x02\x42", 4)) << "the tampered record leaked to RD=0";
+  EXPECT_FALSE(no_recursion.ad);
+  Message validated = ask(true, false);
+  EXPECT_EQ(validated.rcode, rcode::SERVFAIL);
 }
 
 }  // namespace

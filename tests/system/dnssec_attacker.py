@@ -27,8 +27,6 @@ Started as a subprocess and stopped by PID (SIGTERM), like hostile_server.py.
 import argparse
 import base64
 import os
-import selectors
-import signal
 import socket
 import sys
 
@@ -40,6 +38,8 @@ import dns.rcode
 import dns.rdatatype
 import dns.rrset
 import dns.zone
+
+import dns_loop
 
 from signed_hierarchy import (ATTACK_SIBLING, FORGED_A, INS3, KID, KID3_A, KID3_AD, KID3_B, KID3_R,
                               KID_AD, KID_DS, KID_NP, UNSIGNED_ELSEWHERE, VICTIM, VICTIM3)
@@ -549,59 +549,7 @@ def main():
     log = open(opts.log, "a", buffering=1) if opts.log else None
     upstreams = dict(p.split("=", 1) for p in opts.proxy)
     attacker = Attacker(Zones(opts.zones), upstreams, log)
-    sel = selectors.DefaultSelector()
-    for addr in upstreams:
-        u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        u.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        u.bind((addr, 53))
-        u.setblocking(False)
-        sel.register(u, selectors.EVENT_READ, ("udp", addr, None))
-        t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        t.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        t.bind((addr, 53))
-        t.listen(64)
-        t.setblocking(False)
-        sel.register(t, selectors.EVENT_READ, ("listen", addr, None))
-
-    def stop(*_):
-        raise SystemExit(0)
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    print("ready", flush=True)
-
-    while True:
-        for key, _ in sel.select():
-            kind, addr, buf = key.data
-            sock = key.fileobj
-            try:
-                if kind == "udp":
-                    wire, peer = sock.recvfrom(65535)
-                    out = attacker.handle(addr, "udp", wire)
-                    if out is not None:
-                        sock.sendto(out, peer)
-                elif kind == "listen":
-                    conn, _ = sock.accept()
-                    conn.setblocking(False)
-                    sel.register(conn, selectors.EVENT_READ, ("tcp", addr, bytearray()))
-                else:
-                    chunk = sock.recv(65535)
-                    if not chunk:
-                        sel.unregister(sock)
-                        sock.close()
-                        continue
-                    buf.extend(chunk)
-                    while len(buf) >= 2 and len(buf) >= 2 + int.from_bytes(buf[:2], "big"):
-                        n = int.from_bytes(buf[:2], "big")
-                        wire = bytes(buf[2:2 + n])
-                        del buf[:2 + n]
-                        out = attacker.handle(addr, "tcp", wire)
-                        if out is not None:
-                            sock.setblocking(True)
-                            sock.sendall(len(out).to_bytes(2, "big") + out)
-                            sock.setblocking(False)
-            except (BlockingIOError, ConnectionError, OSError):
-                continue
+    dns_loop.serve(upstreams, attacker.handle)
 
 
 if __name__ == "__main__":

@@ -22,9 +22,6 @@ ADDR PROTO QNAME QTYPE) so tests can see what was asked.
 """
 
 import argparse
-import selectors
-import signal
-import socket
 import sys
 
 import dns.flags
@@ -34,6 +31,8 @@ import dns.rcode
 import dns.rdataclass
 import dns.rdatatype
 import dns.rrset
+
+import dns_loop
 
 
 class Behaviour:
@@ -90,83 +89,27 @@ def main():
     opts = ap.parse_args()
 
     log = open(opts.log, "a", buffering=1) if opts.log else None
-    sel = selectors.DefaultSelector()
-    held = []  # blackholed TCP connections, kept open on purpose
-
+    behaviours = {}
     for spec in opts.bind:
         addr, mode = spec.split(":", 1)
-        beh = Behaviour(addr, mode)
-        u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        u.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        u.bind((addr, opts.port))
-        u.setblocking(False)
-        sel.register(u, selectors.EVENT_READ, ("udp", beh))
-        t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        t.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        t.bind((addr, opts.port))
-        t.listen(64)
-        t.setblocking(False)
-        sel.register(t, selectors.EVENT_READ, ("listen", beh))
+        behaviours[addr] = Behaviour(addr, mode)
 
-    def stop(*_):
-        raise SystemExit(0)
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    print("ready", flush=True)
-
-    def logq(beh, proto, query):
+    def handle(addr, proto, wire):
+        try:
+            query = dns.message.from_wire(wire)
+        except Exception:
+            return None
+        beh = behaviours[addr]
         if log and query.question:
             q = query.question[0]
-            log.write(f"{beh.addr} {proto} {q.name} {dns.rdatatype.to_text(q.rdtype)}\n")
+            log.write(f"{addr} {proto} {q.name} {dns.rdatatype.to_text(q.rdtype)}\n")
+        resp = beh.answer(query)
+        if resp is None:
+            return None
+        return resp.to_wire(max_size=1232) if proto == "udp" else resp.to_wire()
 
-    while True:
-        for key, _ in sel.select():
-            kind, beh = key.data
-            sock = key.fileobj
-            try:
-                if kind == "udp":
-                    data, peer = sock.recvfrom(65535)
-                    try:
-                        query = dns.message.from_wire(data)
-                    except Exception:
-                        continue
-                    logq(beh, "udp", query)
-                    resp = beh.answer(query)
-                    if resp is not None:
-                        sock.sendto(resp.to_wire(max_size=1232), peer)
-                elif kind == "listen":
-                    conn, _ = sock.accept()
-                    if beh.mode == "blackhole":
-                        held.append(conn)
-                        continue
-                    conn.setblocking(False)
-                    sel.register(conn, selectors.EVENT_READ, ("tcp", (beh, bytearray())))
-                elif kind == "tcp":
-                    beh, buf = beh
-                    chunk = sock.recv(65535)
-                    if not chunk:
-                        sel.unregister(sock)
-                        sock.close()
-                        continue
-                    buf.extend(chunk)
-                    while len(buf) >= 2 and len(buf) >= 2 + int.from_bytes(buf[:2], "big"):
-                        n = int.from_bytes(buf[:2], "big")
-                        data = bytes(buf[2 : 2 + n])
-                        del buf[: 2 + n]
-                        try:
-                            query = dns.message.from_wire(data)
-                        except Exception:
-                            continue
-                        logq(beh, "tcp", query)
-                        resp = beh.answer(query)
-                        if resp is not None:
-                            wire = resp.to_wire()
-                            sock.setblocking(True)
-                            sock.sendall(len(wire).to_bytes(2, "big") + wire)
-                            sock.setblocking(False)
-            except (BlockingIOError, ConnectionError, OSError):
-                continue
+    dns_loop.serve(behaviours, handle, hold_tcp=lambda addr: behaviours[addr].mode == "blackhole",
+                   port=opts.port)
 
 
 if __name__ == "__main__":
