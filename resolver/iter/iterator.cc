@@ -4,6 +4,7 @@
 
 #include "resolver/base/log.h"
 #include "resolver/iter/answer_chain.h"
+#include "resolver/iter/classify.h"
 #include "resolver/iter/scrub.h"
 #include "resolver/iter/server_selection.h"
 
@@ -369,91 +370,26 @@ void Iterator::handle_reply(Message reply) {
   }
   questionless_errors_ = 0;
   if (reply.edns && last_edns_) env_.infra.set_edns(last_server_, EdnsSupport::supported);
-  if (reply.rcode != rcode::NOERROR && reply.rcode != rcode::NXDOMAIN) {
-    // RFC 9156 3: a minimised query can upset a broken server; retry it in full once.
-    if (reply.rcode == rcode::REFUSED) env_.infra.mark_lame(last_server_, dp_.zone);
-    try_next_server();
+
+  const bool minimised = last_question_.name != current_ || last_question_.qtype != question_.qtype;
+  // What the reply is, decided once, before scrubbing and before anything is believed.
+  std::vector<Name> zone_servers;
+  for (const auto &ns : dp_.servers) zone_servers.push_back(ns.name);
+  const Classification verdict = classify_reply(reply, last_question_, dp_.zone, zone_servers, dp_.forwarding);
+  if (verdict.reply_class == ReplyClass::lame) {
+    handle_lame(reply, verdict, minimised);
     return;
   }
-
-  bool authoritative = reply.aa || dp_.forwarding;
-  bool minimised = last_question_.name != current_ || last_question_.qtype != question_.qtype;
   ScrubPolicy policy{dp_.zone, last_question_.name, env_.config.harden_glue, 100};
   if (dp_.forwarding) policy.zone = Name::root();  // a forwarder speaks for the whole tree
   scrub_response(reply, policy);
 
-  if (!minimised) {
-    AnswerChain chain = follow_answer_chain(reply.answer, current_, question_.qtype, visited_,
-                                            env_.config.budgets.max_cname_chain);
-    switch (chain.end) {
-      case AnswerChain::End::loop: fail(ede::OTHER, "CNAME loop at " + chain.final_name.to_text()); return;
-      case AnswerChain::End::too_long:
-        fail(ede::OTHER, "CNAME chain longer than " + std::to_string(env_.config.budgets.max_cname_chain));
-        return;
-      case AnswerChain::End::dname_overflow:
-        chain_.insert(chain_.end(), chain.records.begin(), chain.records.end());
-        result_.rcode = 6;  // YXDOMAIN, RFC 6672 2.2
-        result_.answer = chain_;
-        transition(IteratorState::done, "DNAME substitution too long");
-        return;
-      default: break;
-    }
-    if (!chain.records.empty()) {
-      if (!authoritative) {
-        // An answer without AA outside a referral: the server is lame for this zone.
-        env_.infra.mark_lame(last_server_, dp_.zone);
-        try_next_server();
-        return;
-      }
-      const Trust trust = dp_.forwarding ? Trust::answer : Trust::authoritative;
-      store_rrsets(env_.rrsets, chain.cacheable, trust);
-      // A forwarder speaks for the whole tree: which zone holds the data is for the
-      // validator to establish from the root down.
-      add_sources(chain.records, dp_.forwarding ? Name::root() : dp_.zone, trust);
-      chain_.insert(chain_.end(), chain.records.begin(), chain.records.end());
-      if (chain.end == AnswerChain::End::data) {
-        // RFC 4035 5.3.4: a wildcard expansion comes with the NSEC/NSEC3 proving that
-        // no closer name exists; keep it for the validator.
-        for (const auto &rr : reply.authority)
-          if (is_denial_record(rr)) proofs_.push_back(rr);
-        // The addresses of the name servers of an NS answer (the priming reply's root
-        // servers among them), already limited to the bailiwick by the scrubber.
-        if (question_.qtype == rrtype::NS) {
-          std::vector<ResourceRecord> addresses;
-          for (const auto &rr : reply.additional)
-            if (rr.type == rrtype::A || rr.type == rrtype::AAAA) addresses.push_back(rr);
-          store_rrsets(env_.rrsets, addresses, Trust::additional);
-        }
-        finish_positive();
-        return;
-      }
-      const Name &name = chain.final_name;
-      current_ = name;
-      // RFC 6604 3: the rcode speaks of the last name in the chain.
-      if (reply.rcode == rcode::NXDOMAIN && name.is_subdomain_of(dp_.zone)) {
-        finish_negative(rcode::NXDOMAIN, reply);
-        return;
-      }
-      if (find_soa(reply, dp_.zone) && name.is_subdomain_of(dp_.zone)) {
-        finish_negative(rcode::NOERROR, reply);
-        return;
-      }
-      // The chain leaves this zone: resolve the target from its own zone cut.
-      minimise_steps_ = 0;
-      transition(IteratorState::start, "following CNAME out of zone");
-      return;
-    }
-  }
-
-  if (accept_referral(reply)) return;
-
-  if (!authoritative) {
-    env_.infra.mark_lame(last_server_, dp_.zone);
-    try_next_server();
+  if (verdict.reply_class == ReplyClass::referral) {
+    accept_referral(reply, verdict.referral_child);
     return;
   }
   if (minimised) {
-    if (reply.rcode == rcode::NXDOMAIN) {
+    if (verdict.reply_class == ReplyClass::nxdomain) {
       // RFC 8020 says nothing lies below, but some servers answer NXDOMAIN for empty
       // non-terminals; RFC 9156 3 (relaxed): ask the full name instead.
       minimise_ = false;
@@ -461,33 +397,94 @@ void Iterator::handle_reply(Message reply) {
       transition(IteratorState::select_server, "NXDOMAIN to a minimised query, retrying in full");
       return;
     }
+    // An answer or NODATA from the zone itself: no cut at this name.
     advance_minimisation();
     return;
   }
-  finish_negative(reply.rcode == rcode::NXDOMAIN ? rcode::NXDOMAIN : rcode::NOERROR, reply);
+  follow_reply(reply, verdict);
 }
 
-bool Iterator::accept_referral(const Message &reply) {
-  if (reply.rcode != rcode::NOERROR || dp_.forwarding || !reply.answer.empty()) return false;
-  if (find_soa(reply, dp_.zone)) return false;
-  const ResourceRecord *first_ns = nullptr;
-  for (const auto &rr : reply.authority)
-    if (rr.type == rrtype::NS) {
-      first_ns = &rr;
-      break;
-    }
-  if (!first_ns) return false;
-  const Name &child = first_ns->owner;
-  // A referral to the zone itself or upward (RFC 1034 5.3.3), or, for a DS question,
-  // into the very zone whose DS was asked (the parent holds it, RFC 4035 3.1.4.1):
-  // the server is lame for this zone.
-  if (child.label_count() <= dp_.zone.label_count() ||
-      (question_.qtype == rrtype::DS && child == current_)) {
-    env_.infra.mark_lame(last_server_, dp_.zone);
-    try_next_server();
-    return true;
+void Iterator::handle_lame(const Message &reply, const Classification &verdict, bool minimised) {
+  RSV_LOG(debug, "lame reply from %s for %s %s (zone %s): %s", last_server_.to_string().c_str(),
+          last_question_.name.to_text().c_str(), type_to_text(last_question_.qtype).c_str(),
+          dp_.zone.to_text().c_str(), verdict.why.c_str());
+  // RFC 9156 3: a minimised query can upset a broken server; ask it the full name.
+  const bool upset = reply.rcode == rcode::SERVFAIL || reply.rcode == rcode::REFUSED ||
+                     reply.rcode == rcode::NOTIMP || reply.rcode == rcode::FORMERR;
+  if (minimised && upset) {
+    minimise_ = false;
+    retry_same_ = IteratorAction{IteratorAction::Kind::send, last_server_, next_question(), false, last_tcp_, last_edns_};
+    transition(IteratorState::select_server, "error to a minimised query, asking the full name");
+    return;
   }
-  if (!last_question_.name.is_subdomain_of(child)) return false;
+  // A server that says it does not serve the zone is marked lame for it; a SERVFAIL
+  // may be passing, so that server is only skipped for this question.
+  if (reply.rcode != rcode::SERVFAIL) env_.infra.mark_lame(last_server_, dp_.zone);
+  try_next_server();
+}
+
+void Iterator::follow_reply(const Message &reply, const Classification &verdict) {
+  // The loop set takes the chain's names only now that the reply is accepted.
+  std::vector<Name> visited = visited_;
+  AnswerChain chain =
+      follow_answer_chain(reply.answer, current_, question_.qtype, visited, env_.config.budgets.max_cname_chain);
+  switch (chain.end) {
+    case AnswerChain::End::loop: fail(ede::OTHER, "CNAME loop at " + chain.final_name.to_text()); return;
+    case AnswerChain::End::too_long:
+      fail(ede::OTHER, "CNAME chain longer than " + std::to_string(env_.config.budgets.max_cname_chain));
+      return;
+    case AnswerChain::End::dname_overflow:
+      chain_.insert(chain_.end(), chain.records.begin(), chain.records.end());
+      result_.rcode = 6;  // YXDOMAIN, RFC 6672 2.2
+      result_.answer = chain_;
+      transition(IteratorState::done, "DNAME substitution too long");
+      return;
+    default: break;
+  }
+  visited_ = std::move(visited);
+  if (chain.records.empty()) {
+    finish_negative(verdict.reply_class == ReplyClass::nxdomain ? rcode::NXDOMAIN : rcode::NOERROR, reply);
+    return;
+  }
+  const Trust trust = dp_.forwarding ? Trust::answer : Trust::authoritative;
+  store_rrsets(env_.rrsets, chain.cacheable, trust);
+  // A forwarder speaks for the whole tree: which zone holds the data is for the
+  // validator to establish from the root down.
+  add_sources(chain.records, dp_.forwarding ? Name::root() : dp_.zone, trust);
+  chain_.insert(chain_.end(), chain.records.begin(), chain.records.end());
+  if (chain.end == AnswerChain::End::data) {
+    // RFC 4035 5.3.4: a wildcard expansion comes with the NSEC/NSEC3 proving that
+    // no closer name exists; keep it for the validator.
+    for (const auto &rr : reply.authority)
+      if (is_denial_record(rr)) proofs_.push_back(rr);
+    // The addresses of the name servers of an NS answer (the priming reply's root
+    // servers among them), already limited to the bailiwick by the scrubber.
+    if (question_.qtype == rrtype::NS) {
+      std::vector<ResourceRecord> addresses;
+      for (const auto &rr : reply.additional)
+        if (rr.type == rrtype::A || rr.type == rrtype::AAAA) addresses.push_back(rr);
+      store_rrsets(env_.rrsets, addresses, Trust::additional);
+    }
+    finish_positive();
+    return;
+  }
+  const Name &name = chain.final_name;
+  current_ = name;
+  // RFC 6604 3: the rcode speaks of the last name in the chain.
+  if (reply.rcode == rcode::NXDOMAIN && name.is_subdomain_of(dp_.zone)) {
+    finish_negative(rcode::NXDOMAIN, reply);
+    return;
+  }
+  if (find_soa(reply, dp_.zone) && name.is_subdomain_of(dp_.zone)) {
+    finish_negative(rcode::NOERROR, reply);
+    return;
+  }
+  // The chain leaves this zone: resolve the target from its own zone cut.
+  minimise_steps_ = 0;
+  transition(IteratorState::start, "following CNAME out of zone");
+}
+
+void Iterator::accept_referral(const Message &reply, const Name &child) {
   auto ns_records = rrset_with_signatures(reply.authority, child, rrtype::NS);
   std::vector<ResourceRecord> glue;
   for (const auto &rr : reply.additional)
@@ -519,7 +516,6 @@ bool Iterator::accept_referral(const Message &reply) {
   for (auto &ns : dp.servers)
     if (!ns.addresses.empty()) ns.address_lookup_done = true;
   begin_delegation(std::move(dp));
-  return true;
 }
 
 void Iterator::advance_minimisation() {

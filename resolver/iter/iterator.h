@@ -38,6 +38,7 @@
 #include "cache/random.h"
 #include "cache/rrset_cache.h"
 #include "resolver/config/config.h"
+#include "resolver/iter/classify.h"
 #include "resolver/iter/delegation.h"
 #include "dnssec/resolution.h"
 #include "resolver/wire/message.h"
@@ -103,7 +104,9 @@ private:
   void begin_delegation(DelegationPoint dp);
   Question next_question() const;
   IteratorAction make_send(const SocketAddress &server, bool tcp, bool edns);
-  bool accept_referral(const Message &reply);
+  void handle_lame(const Message &reply, const Classification &verdict, bool minimised);
+  void follow_reply(const Message &reply, const Classification &verdict);
+  void accept_referral(const Message &reply, const Name &child);
   void advance_minimisation();
   void finish_positive();
   void finish_negative(uint16_t code, const Message &reply);

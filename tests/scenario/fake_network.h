@@ -51,6 +51,7 @@ enum class ServerBehaviour {
   formerr_once_on_edns,  // only the first such query (what a spoofer can land)
   lowercases_question,
   refers_ds_to_child,    // answers a DS question with a referral into the child
+  no_aa_bare_negative,   // AA clear, and negative replies lose their authority section
 };
 
 // Answers like an authoritative server (RFC 1034 4.3.2) from its zones.
@@ -203,6 +204,10 @@ private:
         reply.rcode = rcode::SERVFAIL;
         break;
       case ServerBehaviour::no_aa: reply.aa = false; break;
+      case ServerBehaviour::no_aa_bare_negative:
+        reply.aa = false;
+        if (reply.answer.empty()) reply.authority.clear();
+        break;
       case ServerBehaviour::truncate_udp:
         if (!query.tcp) {
           reply.answer.clear();

@@ -228,13 +228,49 @@ TEST(IteratorScenario, SkipsRefusingAndSilentServers) {
   EXPECT_LT(silent.clock.now_monotonic_ms() - start, 2000u);
 }
 
-TEST(IteratorScenario, TreatsNonAuthoritativeAnswersAsLame) {
+TEST(IteratorScenario, AcceptsAnswersWithoutAa) {
+  // Many real servers leave AA clear on good answers; Unbound and Knot Resolver take
+  // them. Neither server of lame.test. sets AA: the first one asked answers.
   Harness h;
-  h.net.server("127.3.0.10").behaviour = ServerBehaviour::no_aa;
+  for (const char *addr : {"127.3.0.10", "127.3.0.11"}) h.net.server(addr).behaviour = ServerBehaviour::no_aa;
   auto r = h.resolve("www.lame.test.", rrtype::A);
   EXPECT_EQ(r.rcode, rcode::NOERROR);
   EXPECT_TRUE(has_record(r, "www.lame.test.", rrtype::A));
+  EXPECT_EQ(h.net.queries_to("127.3.0.10") + h.net.queries_to("127.3.0.11"), 1u);
+  // NODATA and NXDOMAIN carrying the zone's SOA are accepted without AA too.
+  EXPECT_EQ(h.resolve("www.lame.test.", rrtype::MX).rcode, rcode::NOERROR);
+  EXPECT_EQ(h.resolve("nope.lame.test.", rrtype::A).rcode, rcode::NXDOMAIN);
+  for (const char *addr : {"127.3.0.10", "127.3.0.11"})
+    EXPECT_FALSE(h.infra.is_lame(*SocketAddress::parse(addr), *Name::from_text("lame.test.")));
+}
+
+TEST(IteratorScenario, ANegativeReplyWithoutAaOrSoaIsLame) {
+  // Nothing in it says the server speaks for the zone: ask the other server.
+  Harness h;
+  h.config.resolver.qname_minimisation = false;
+  h.net.server("127.3.0.10").behaviour = ServerBehaviour::no_aa_bare_negative;
+  h.net.server("127.3.0.10").rtt_ms = 1;
+  for (int i = 0; i < 4; ++i) {
+    auto r = h.resolve("nope" + std::to_string(i) + ".lame.test.", rrtype::A);
+    EXPECT_EQ(r.rcode, rcode::NXDOMAIN);
+    EXPECT_FALSE(r.authority.empty()) << "the authoritative server's SOA";
+  }
   EXPECT_GE(h.net.queries_to("127.3.0.11"), 1u);
+}
+
+TEST(IteratorScenario, ALameReplyDoesNotPutTheChainInTheLoopSet) {
+  // The first server of lame.test. answers the CNAME chain with REFUSED-like garbage
+  // after pointing at the same target: only the accepted reply's names count.
+  Harness h;
+  for (const char *addr : {"127.3.0.10", "127.3.0.11"}) {
+    auto &zone = h.net.server(addr).zones[0].records;
+    auto extra = zone_records("alias.lame.test. CNAME www.lame.test.\n", "lame.test.");
+    zone.insert(zone.end(), extra.begin(), extra.end());
+  }
+  h.net.server("127.3.0.10").behaviour = ServerBehaviour::servfail;
+  auto r = h.resolve("alias.lame.test.", rrtype::A);
+  EXPECT_EQ(r.rcode, rcode::NOERROR);
+  EXPECT_TRUE(has_record(r, "www.lame.test.", rrtype::A));
 }
 
 TEST(IteratorScenario, RetriesTruncatedRepliesOverTcp) {

@@ -25,13 +25,19 @@ CASES = {
 # do (SERVFAIL in < 5 s):
 #  - it treats a referral to the zone it is already at as NODATA (NOERROR, empty)
 #  - it spends > 30 s on the fifty-NS delegation (checked by hand with dig)
+# resolverd (issue 7) also takes the zone's own NS set, naming the servers it knows
+# for the zone, as NODATA with or without AA: the ever-deeper server ends by
+# "referring" a name to itself, which is that. A self-referral naming other servers
+# (the sideways loop) stays lame for resolverd.
 UNBOUND_NOERROR_OK = {"referral-loop-sideways", "referral-ever-deeper", "glueless-ns-cycle"}
+RESOLVERD_NOERROR_OK = {"referral-ever-deeper"}
 UNBOUND_TOO_SLOW = {"fifty-glueless-ns"}
 
 
 def _check_servfail(r, case, is_unbound):
-    if is_unbound and case in UNBOUND_NOERROR_OK and r.rcode() == 0:
-        assert not r.answer, f"{case}: unbound NOERROR must at least be empty:{show(r)}"
+    noerror_ok = UNBOUND_NOERROR_OK if is_unbound else RESOLVERD_NOERROR_OK
+    if case in noerror_ok and r.rcode() == 0:
+        assert not r.answer, f"{case}: a NOERROR must at least be empty:{show(r)}"
         return
     assert_rcode(r, "SERVFAIL")
 
