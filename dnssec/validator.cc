@@ -145,6 +145,13 @@ void Validator::plan() {
     transition(ValidatorState::done, "nothing to validate in a failure");
     return;
   }
+  if (question_.qtype == rrtype::RRSIG) {
+    // RRSIGs are not an RRset of their own to validate (RFC 4035 3.2.3 leaves them
+    // to the client): the answer goes out as the zone sent it, without AD.
+    result_ = resolution_;
+    transition(ValidatorState::done, "RRSIG question: nothing to validate");
+    return;
+  }
   auto sets = group_rrsets(resolution_.answer);
   std::vector<RRset> dnames;
   for (const auto &set : sets)
@@ -379,9 +386,10 @@ Validator::Judgement Validator::judge_wildcard() {
 }
 
 std::optional<ValidationOutcome> Validator::root_key_sentinel() const {
-  // RFC 8509 3.2: for a secure answer to a name whose first label is
-  // root-key-sentinel-is-ta-NNNNN (or -not-ta-NNNNN), answer SERVFAIL unless the
-  // root trust anchor does (does not) hold a key with tag NNNNN.
+  // RFC 8509 3.2: for a secure answer to an A or AAAA question for a name whose first
+  // label is root-key-sentinel-is-ta-NNNNN (or -not-ta-NNNNN), answer SERVFAIL unless
+  // the root trust anchor does (does not) hold a key with tag NNNNN.
+  if (question_.qtype != rrtype::A && question_.qtype != rrtype::AAAA) return std::nullopt;
   std::string label(question_.name.first_label());
   for (auto &c : label) c = dns_tolower(c);
   static constexpr std::string_view kIsTa = "root-key-sentinel-is-ta-", kNotTa = "root-key-sentinel-not-ta-";

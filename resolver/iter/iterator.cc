@@ -35,6 +35,19 @@ const ResourceRecord *find_soa(const Message &reply, const Name &zone) {
   return nullptr;
 }
 
+// RFC 2181 5: a record is said once. A server may repeat a CNAME, and a DNAME met on
+// two hops of a chain is the same record: each goes out once.
+void remove_repeats(std::vector<ResourceRecord> &records) {
+  std::vector<ResourceRecord> unique;
+  unique.reserve(records.size());
+  for (auto &rr : records)
+    if (std::none_of(unique.begin(), unique.end(), [&](const ResourceRecord &u) {
+          return u.type == rr.type && u.rclass == rr.rclass && u.owner == rr.owner && u.rdata == rr.rdata;
+        }))
+      unique.push_back(std::move(rr));
+  records = std::move(unique);
+}
+
 uint32_t min_ttl(const std::vector<ResourceRecord> &records) {
   uint32_t ttl = UINT32_MAX;
   for (const auto &rr : records) ttl = std::min(ttl, rr.ttl);
@@ -383,6 +396,10 @@ void Iterator::handle_reply(Message reply) {
   ScrubPolicy policy{dp_.zone, last_question_.name, env_.config.harden_glue, 100};
   if (dp_.forwarding) policy.zone = Name::root();  // a forwarder speaks for the whole tree
   scrub_response(reply, policy);
+  // RFC 2181 8: a TTL with the top bit set is read as 0, wherever it stands.
+  for (auto *section : {&reply.answer, &reply.authority, &reply.additional})
+    for (auto &rr : *section)
+      if (rr.ttl & 0x80000000u) rr.ttl = 0;
 
   if (verdict.reply_class == ReplyClass::referral) {
     accept_referral(reply, verdict.referral_child);
@@ -442,6 +459,10 @@ void Iterator::follow_reply(const Message &reply, const Classification &verdict)
     default: break;
   }
   visited_ = std::move(visited);
+  // cache.min-ttl / max-ttl apply once, as the data enters: from then on its TTL
+  // counts down in the cache and in every answer built from it.
+  for (auto *records : {&chain.records, &chain.cacheable})
+    for (auto &rr : *records) rr.ttl = env_.rrsets.policy().clamp(rr.ttl);
   if (chain.records.empty()) {
     finish_negative(verdict.reply_class == ReplyClass::nxdomain ? rcode::NXDOMAIN : rcode::NOERROR, reply);
     return;
@@ -537,6 +558,8 @@ void Iterator::finish_positive() {
   result_.rcode = rcode::NOERROR;
   result_.answer = chain_;
   result_.authority = proofs_;
+  remove_repeats(result_.answer);
+  remove_repeats(result_.authority);
   result_.sources = sources_;
   result_.delegations = delegations_;
   result_.zone = have_dp_ && !dp_.forwarding ? dp_.zone : Name::root();
@@ -574,6 +597,8 @@ void Iterator::finish_negative(uint16_t code, const Message &reply) {
     if (is_denial_record(rr)) denial.push_back(rr);
   store_rrsets(env_.rrsets, denial, Trust::authority);
   result_.authority.insert(result_.authority.end(), denial.begin(), denial.end());
+  remove_repeats(result_.answer);
+  remove_repeats(result_.authority);
   uint32_t chain_ttl = chain_.empty() ? negative_ttl : std::min(negative_ttl, min_ttl(chain_));
   result_.cache_ttl = chain_ttl;
   transition(IteratorState::done, code == rcode::NXDOMAIN ? "NXDOMAIN" : "NODATA");

@@ -36,10 +36,6 @@ void strip_dnssec(std::vector<ResourceRecord> &records, uint16_t qtype) {
                 records.end());
 }
 
-void clamp_ttls(std::vector<ResourceRecord> &records, uint32_t min_ttl, uint32_t max_ttl) {
-  for (auto &rr : records) rr.ttl = std::clamp(rr.ttl, min_ttl, std::max(min_ttl, max_ttl));
-}
-
 }  // namespace
 
 std::string minimal_error_reply(const uint8_t *query, size_t size, uint16_t code) {
@@ -338,7 +334,6 @@ std::string ClientQueryHandler::build_reply(const Message &query, const Resoluti
   reply.questions = query.questions;
   reply.answer = result.answer;
   reply.authority = result.authority;
-  clamp_ttls(reply.answer, config_.cache.min_ttl, config_.cache.max_ttl);
   if (!dnssec_ok) {
     strip_dnssec(reply.answer, question.qtype);
     strip_dnssec(reply.authority, question.qtype);
@@ -353,7 +348,9 @@ std::string ClientQueryHandler::build_reply(const Message &query, const Resoluti
     cached.rd = true;
     cached.cd = false;
     cached.questions[0].name = question.name.lowered();
-    uint32_t ttl = std::clamp(result.cache_ttl, config_.cache.min_ttl, std::max(config_.cache.min_ttl, config_.cache.max_ttl));
+    // The records' TTLs already count down from what the cache took in (min-ttl and
+    // max-ttl were applied once, then): the copy lives exactly as long as they do.
+    uint32_t ttl = std::min(result.cache_ttl, std::max(config_.cache.min_ttl, config_.cache.max_ttl));
     if (result.rcode == rcode::NXDOMAIN || reply.answer.empty()) ttl = std::min(ttl, config_.cache.max_negative_ttl);
     EncodeResult encoded = encode_message(cached, 65535);
     messages_.store(question.name, question.qtype, question.qclass, message_cache_flags(dnssec_ok, query.cd),

@@ -317,6 +317,41 @@ TEST(IteratorScenario, AskedForDsAReferralIntoTheChildIsLame) {
   EXPECT_TRUE(h.infra.is_lame(*SocketAddress::parse("127.2.0.1"), *Name::from_text("test.")));
 }
 
+TEST(IteratorScenario, ATtlWithTheTopBitSetIsReadAsZero) {
+  // RFC 2181 8: such a TTL is 0: answered once, never cached.
+  Harness h;
+  auto &zone = h.net.server("127.3.0.1").zones[0].records;
+  for (auto &rr : zone)
+    if (rr.owner == *Name::from_text("www.alpha.test.") && rr.type == rrtype::A) rr.ttl = 0x80000005u;
+  auto r = h.resolve("www.alpha.test.", rrtype::A);
+  ASSERT_TRUE(has_record(r, "www.alpha.test.", rrtype::A));
+  for (const auto &rr : r.answer) EXPECT_EQ(rr.ttl, 0u);
+  EXPECT_FALSE(h.rrsets.lookup(*Name::from_text("www.alpha.test."), rrtype::A));
+}
+
+TEST(IteratorScenario, RepeatedRecordsGoOutOnce) {
+  // A server that repeats the CNAME in its answer, and a DNAME met on two hops of one
+  // chain: every record once (RFC 2181 5).
+  Harness h;
+  auto &beta = h.net.server("127.3.0.2").zones[0].records;
+  auto extra = zone_records("twice.beta.test. CNAME www.new.beta.test.\n", "beta.test.");
+  beta.insert(beta.end(), extra.begin(), extra.end());
+  beta.insert(beta.end(), extra.begin(), extra.end());  // the server holds (and sends) it twice
+  auto r = h.resolve("twice.beta.test.", rrtype::A);
+  size_t cnames = 0;
+  for (const auto &rr : r.answer) cnames += rr.type == rrtype::CNAME;
+  EXPECT_EQ(cnames, 1u);
+  ASSERT_TRUE(has_record(r, "www.new.beta.test.", rrtype::A));
+
+  auto &alpha = h.net.server("127.3.0.1").zones[0].records;
+  auto hop = zone_records("www2.old.alpha.test. CNAME www.old.alpha.test.\n", "alpha.test.");
+  alpha.insert(alpha.end(), hop.begin(), hop.end());
+  auto dname = h.resolve("www2.old.alpha.test.", rrtype::A);
+  size_t dnames = 0;
+  for (const auto &rr : dname.answer) dnames += rr.type == rrtype::DNAME;
+  EXPECT_EQ(dnames, 1u) << "the DNAME of both hops is one record";
+}
+
 TEST(IteratorScenario, CnameLoopFailsWithServfail) {
   Harness h;
   auto r = h.resolve("loop1.alpha.test.", rrtype::A);

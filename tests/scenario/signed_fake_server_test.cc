@@ -6,6 +6,7 @@
 #include "tests/scenario/signed_fake_server.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <memory>
 
 #include <gtest/gtest.h>
@@ -533,6 +534,40 @@ TEST(SignedFakeHierarchy, AggressiveCachingAnswersCoveredNamesWithoutAsking) {
     EXPECT_EQ(r.security, Security::secure);
     EXPECT_EQ(h.net.sent.size(), sent) << "answered from the validated denial";
   }
+}
+
+TEST(SignedFakeHierarchy, AnRrsigQuestionGetsTheNamesRrsigsWithoutAd) {
+  // RRSIGs are not an RRset that can be validated on its own (RFC 4035 3.2.3 leaves
+  // them to the client): they are answered as the zone sent them, never with AD.
+  SignedNetwork h(standard());
+  Resolution r = h.resolve("www.nsec.test.", rrtype::RRSIG);
+  EXPECT_EQ(r.rcode, rcode::NOERROR);
+  EXPECT_NE(r.security, Security::secure);
+  EXPECT_NE(r.security, Security::bogus);
+  ASSERT_FALSE(r.answer.empty());
+  for (const auto &rr : r.answer) EXPECT_EQ(rr.type, rrtype::RRSIG);
+}
+
+TEST(SignedFakeHierarchy, TheRootKeySentinelIsForAAndAaaaOnly) {
+  // RFC 8509 3.2: an A/AAAA question for root-key-sentinel-is-ta-<tag> fails unless
+  // <tag> is a root trust anchor's; other types are answered as usual.
+  std::vector<ZoneSpec> specs = SignedHierarchy::standard_specs();
+  SignedHierarchy probe = SignedHierarchy::build(specs);
+  uint16_t other_tag = static_cast<uint16_t>(probe.zone(Name::root()).ksk().key_tag() + 1);
+  char label[64];
+  std::snprintf(label, sizeof label, "root-key-sentinel-is-ta-%05u", other_tag);
+  for (auto &spec : specs)
+    if (spec.origin == "nsec.test.")
+      spec.records += std::string(label) + " A 192.0.2.70\n" + label + " TXT \"sentinel\"\n";
+  SignedHierarchy hierarchy = SignedHierarchy::build(specs);
+  uint16_t anchor_tag = hierarchy.zone(Name::root()).ksk().key_tag();
+  ASSERT_NE(anchor_tag, other_tag) << "rebuilt keys; vanishingly unlikely";
+  SignedNetwork h(hierarchy);
+  const std::string name = std::string(label) + ".nsec.test.";
+  EXPECT_EQ(h.resolve(name, rrtype::A).rcode, rcode::SERVFAIL);
+  Resolution txt = h.resolve(name, rrtype::TXT);
+  EXPECT_EQ(txt.rcode, rcode::NOERROR);
+  EXPECT_EQ(txt.security, Security::secure);
 }
 
 // Every honest answer of the standard hierarchy validates to what its zone

@@ -41,8 +41,9 @@ public:
 struct ServerHarness {
   ManualClock clock;
   SeededRandom random{7};
-  Config config = make_config();
-  RRsetCache rrsets{clock, 8u << 20, TtlPolicy{}};
+  Config config;
+  RRsetCache rrsets{clock, 8u << 20,
+                    TtlPolicy{config.cache.min_ttl, config.cache.max_ttl, config.cache.max_negative_ttl}};
   MessageCache messages{clock, 8u << 20};
   InfraCache infra{clock};
   FakeNetwork net{clock};
@@ -60,7 +61,7 @@ struct ServerHarness {
     return c;
   }
 
-  ServerHarness() {
+  explicit ServerHarness(Config with = make_config()) : config(std::move(with)) {
     hints = testing::single_root_hint("a.root.", "127.1.0.1");
     auto &server = net.server("127.1.0.1");
     std::string text =
@@ -178,6 +179,26 @@ TEST(QueryHandler, RecursionNotDesiredAnswersFromCacheOnly) {
   auto cached = parse(h.ask(query_wire("www.example.", rrtype::A, 2, false)));
   EXPECT_EQ(cached.answer.size(), 1u);
   EXPECT_EQ(h.net.sent.size(), sent);
+}
+
+TEST(QueryHandler, MinTtlIsAppliedOnceAndThenCountsDown) {
+  // cache.min-ttl raises a TTL when the data enters the cache; answers built later
+  // from the cached RRset show it counting down, not raised again (it reaches zero
+  // and the data is fetched anew).
+  Config config = ServerHarness::make_config();
+  config.cache.min_ttl = 600;
+  ServerHarness h(config);
+  auto &zone = h.net.server("127.1.0.1").zones[0].records;
+  auto alias = testing::zone_records("alias.example. 300 CNAME www.example.\n", ".");
+  zone.insert(zone.end(), alias.begin(), alias.end());
+  auto first = parse(h.ask(query_wire("alias.example.", rrtype::A)));
+  ASSERT_EQ(first.answer.size(), 2u);
+  for (const auto &rr : first.answer) EXPECT_EQ(rr.ttl, 600u) << rr.to_text();
+  h.clock.advance_seconds(200);
+  // www.example. A was never asked itself: its answer comes from the RRset cache.
+  auto later = parse(h.ask(query_wire("www.example.", rrtype::A)));
+  ASSERT_EQ(later.answer.size(), 1u);
+  EXPECT_EQ(later.answer[0].ttl, 400u);
 }
 
 TEST(QueryHandler, TruncatesForSmallBuffersAndAnswersInFullOverTcp) {
