@@ -87,7 +87,8 @@ Engine::Engine(EngineEnv env, Transport &transport)
                                   env.config.network.do_not_query_localhost},
                     env.config.forward_zones,
                     env.root_hints,
-                    env.config.cache.max_negative_ttl},
+                    env.config.cache.max_negative_ttl,
+                    env.non_cuts},
       transport_(transport) {}
 
 Engine::~Engine() { *alive_ = false; }

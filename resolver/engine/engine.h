@@ -35,6 +35,7 @@ struct EngineEnv {
   const Config &config;
   const DelegationPoint &root_hints;
   ValidatorEnv *validator = nullptr;  // null: validation off
+  NonCutCache *non_cuts = nullptr;    // RFC 9156 memory of names inside zones; null: none
 };
 
 struct EngineStats {

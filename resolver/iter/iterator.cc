@@ -217,6 +217,7 @@ void Iterator::begin_delegation(DelegationPoint dp) {
   rounds_ = 0;
   glueless_lookups_ = 0;
   minimise_labels_ = dp_.zone.label_count() + 1;
+  skip_known_non_cuts();
   transition(IteratorState::select_server, "new zone cut");
 }
 
@@ -415,6 +416,7 @@ void Iterator::handle_reply(Message reply) {
       return;
     }
     // An answer or NODATA from the zone itself: no cut at this name.
+    remember_non_cut(reply);
     advance_minimisation();
     return;
   }
@@ -539,6 +541,28 @@ void Iterator::accept_referral(const Message &reply, const Name &child) {
   begin_delegation(std::move(dp));
 }
 
+void Iterator::remember_non_cut(const Message &reply) {
+  if (!env_.non_cuts || dp_.forwarding) return;
+  // Known for as long as the reply may be cached: its answer's TTL, or for NODATA
+  // the negative TTL of the zone's SOA (RFC 2308 5).
+  uint32_t ttl = 0;
+  if (!reply.answer.empty()) {
+    ttl = UINT32_MAX;
+    for (const auto &rr : reply.answer) ttl = std::min(ttl, rr.ttl);
+  } else if (const ResourceRecord *soa = find_soa(reply, dp_.zone)) {
+    ttl = std::min(soa->ttl, soa_minimum(soa->rdata).value_or(soa->ttl));
+  }
+  env_.non_cuts->remember(last_question_.name, dp_.zone, std::min(ttl, env_.max_negative_ttl));
+}
+
+void Iterator::skip_known_non_cuts() {
+  // Labels known to lie inside this zone need no minimised query of their own.
+  if (!env_.non_cuts) return;
+  while (minimise_labels_ < current_.label_count() &&
+         env_.non_cuts->inside(current_.suffix(minimise_labels_), dp_.zone))
+    ++minimise_labels_;
+}
+
 void Iterator::advance_minimisation() {
   ++minimise_steps_;
   ++minimise_labels_;
@@ -549,6 +573,7 @@ void Iterator::advance_minimisation() {
     size_t steps_left = kMaxMinimiseSteps > minimise_steps_ ? kMaxMinimiseSteps - minimise_steps_ : 1;
     if (remaining > steps_left) minimise_labels_ += (remaining + steps_left - 1) / steps_left - 1;
   }
+  skip_known_non_cuts();
   tried_.clear();
   rounds_ = 0;
   transition(IteratorState::select_server, "no zone cut at this label");

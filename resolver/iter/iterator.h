@@ -35,6 +35,7 @@
 #include <vector>
 
 #include "cache/infra_cache.h"
+#include "cache/non_cut_cache.h"
 #include "cache/random.h"
 #include "cache/rrset_cache.h"
 #include "resolver/config/config.h"
@@ -54,6 +55,7 @@ struct IteratorEnv {
   const std::vector<ForwardZone> &forward_zones;
   const DelegationPoint &root_hints;
   uint32_t max_negative_ttl = 3600;
+  NonCutCache *non_cuts = nullptr;  // RFC 9156: names known inside a zone; null: not kept
 };
 
 struct IteratorAction {
@@ -108,6 +110,8 @@ private:
   void follow_reply(const Message &reply, const Classification &verdict);
   void accept_referral(const Message &reply, const Name &child);
   void advance_minimisation();
+  void skip_known_non_cuts();
+  void remember_non_cut(const Message &reply);
   void finish_positive();
   void finish_negative(uint16_t code, const Message &reply);
   void try_next_server();

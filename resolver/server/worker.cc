@@ -8,6 +8,8 @@ namespace {
 // The byte budget is split between the two data caches; answers (message cache)
 // are bigger per entry, RRsets are what iteration reuses.
 constexpr uint64_t kMessageCacheShare = 2;  // 1/2 of cache.size
+// Names known not to be zone cuts (QNAME minimisation) take a small slice on top.
+constexpr uint64_t kNonCutCacheShare = 32;
 }  // namespace
 
 SharedState::SharedState(const Config &cfg, const DelegationPoint &hints, std::vector<TrustAnchor> trust_anchors)
@@ -20,6 +22,7 @@ SharedState::SharedState(const Config &cfg, const DelegationPoint &hints, std::v
       anchors(std::move(trust_anchors)),
       keys(clock),
       aggressive_nsec(clock),
+      non_cuts(clock, cfg.cache.size_bytes / kNonCutCacheShare),
       validator_env{keys, anchors, cfg.dnssec, clock, &aggressive_nsec, &rrsets} {}
 
 Worker::Worker(SharedState &shared, unsigned index) : shared_(shared), index_(index) {
@@ -27,7 +30,7 @@ Worker::Worker(SharedState &shared, unsigned index) : shared_(shared), index_(in
   upstream_ = std::make_unique<UdpTcpUpstream>(loop_, random_, shared.clock, config.network);
   engine_ = std::make_unique<Engine>(
       EngineEnv{shared.rrsets, shared.infra, shared.clock, random_, config, shared.root_hints,
-                config.dnssec.validation ? &shared.validator_env : nullptr},
+                config.dnssec.validation ? &shared.validator_env : nullptr, &shared.non_cuts},
       *upstream_);
   handler_ = std::make_unique<ClientQueryHandler>(config, shared.messages, shared.rrsets, *engine_, shared.root_hints);
   TcpLimits limits = TcpLimits::from(config.network);

@@ -11,6 +11,7 @@
 #include "cache/clock.h"
 #include "cache/infra_cache.h"
 #include "cache/message_cache.h"
+#include "cache/non_cut_cache.h"
 #include "cache/random.h"
 #include "cache/rrset_cache.h"
 #include "dnssec/key_cache.h"
@@ -39,6 +40,7 @@ struct SharedState {
   std::vector<TrustAnchor> anchors;
   KeyCache keys;
   AggressiveNsecCache aggressive_nsec;
+  NonCutCache non_cuts;
   ValidatorEnv validator_env;
 };
 

@@ -34,6 +34,21 @@ TEST(ChainOfTrust, CutsAndDsComeFromTheDelegationPath) {
   EXPECT_EQ(h.net.sent.size(), sent + 1);
 }
 
+TEST(ChainOfTrust, ColdWildcardNamesCostOneUpstreamQueryEach) {
+  // Once the zone is known: the wildcard's empty non-terminal is not asked again for
+  // each new name (QNAME minimisation memory), nothing needs a DS or DNSKEY again.
+  for (const char *zone : {"nsec.test.", "nsec3.test."}) {
+    SignedNetwork h(standard());
+    ASSERT_EQ(h.resolve(std::string("a.wild.") + zone, rrtype::A).security, Security::secure);
+    for (int i = 0; i < 5; ++i) {
+      size_t sent = h.net.sent.size();
+      Resolution r = h.resolve("n" + std::to_string(i) + ".wild." + zone, rrtype::A);
+      EXPECT_EQ(r.security, Security::secure) << zone;
+      EXPECT_EQ(h.net.sent.size(), sent + 1) << zone << " name " << i;
+    }
+  }
+}
+
 TEST(ChainOfTrust, AValidatedDsInTheCacheIsReusedWhenTheKeysAreGone) {
   SignedNetwork h(standard());
   ASSERT_EQ(h.resolve("www.nsec.test.", rrtype::A).security, Security::secure);

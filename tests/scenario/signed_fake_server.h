@@ -48,6 +48,7 @@ struct SignedNetwork {
   std::vector<TrustAnchor> anchors = hierarchy.trust_anchors();
   KeyCache keys{clock};
   AggressiveNsecCache aggressive{clock};
+  NonCutCache non_cuts{clock, 1u << 20};
   ValidatorEnv validator{keys, anchors, config.dnssec, clock, &aggressive, &rrsets};
   std::unique_ptr<Engine> engine;
 
@@ -61,7 +62,8 @@ struct SignedNetwork {
   explicit SignedNetwork(const SignedHierarchy &served) : hierarchy(served) {
     clock.set_seconds(kPinnedNow);
     serve(hierarchy, net);
-    engine = std::make_unique<Engine>(EngineEnv{rrsets, infra, clock, random, config, hints, &validator}, net);
+    engine = std::make_unique<Engine>(
+        EngineEnv{rrsets, infra, clock, random, config, hints, &validator, &non_cuts}, net);
   }
 
   Resolution resolve(const std::string &name, uint16_t type, bool checking_disabled = false) {
