@@ -4,6 +4,13 @@
 
 namespace rsv {
 
+uint16_t NameServer::next_lookup(const AddressPolicy &policy) const {
+  if (!addresses.empty()) return 0;
+  if (policy.do_ip4 && !a_looked_up) return rrtype::A;
+  if (policy.do_ip6 && !aaaa_looked_up) return rrtype::AAAA;
+  return 0;
+}
+
 bool AddressPolicy::allowed(const SocketAddress &address) const {
   if (address.is_ipv4() && !do_ip4) return false;
   if (address.is_ipv6() && !do_ip6) return false;
@@ -51,7 +58,7 @@ DelegationPoint delegation_from_ns(const Name &zone, const RRset &ns_set, const 
     }
     // A name server inside the zone it serves can only be reached through glue: a
     // sub-query for it would start at this very delegation and loop.
-    ns.address_lookup_done = !ns.addresses.empty() || ns.name.is_subdomain_of(zone);
+    if (!ns.addresses.empty() || ns.name.is_subdomain_of(zone)) ns.no_lookups_needed();
     dp.servers.push_back(std::move(ns));
   }
   return dp;
@@ -73,8 +80,11 @@ std::optional<DelegationPoint> closest_cached_delegation(const Name &name, const
                 if (policy.allowed(address)) server.addresses.push_back(address);
       // A cut whose servers we cannot reach at all, and cannot look up, is no use.
       bool usable = dp.has_addresses() || std::any_of(dp.servers.begin(), dp.servers.end(),
-                                                      [](const NameServer &s) { return !s.address_lookup_done; });
-      if (usable) return dp;
+                                                      [&](const NameServer &s) { return s.next_lookup(policy) != 0; });
+      if (usable) {
+        dp.from_cache = true;
+        return dp;
+      }
     }
     if (cut.is_root()) return std::nullopt;
     cut = cut.parent();

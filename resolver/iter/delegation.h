@@ -18,13 +18,23 @@ namespace rsv {
 struct NameServer {
   Name name;
   std::vector<SocketAddress> addresses;
-  bool address_lookup_done = false;  // a sub-query for its address was made (or is pointless)
+  // Sub-queries for its address made (or pointless: it has addresses, or it lies inside
+  // the zone it serves and only glue can reach it). One per type, never repeated.
+  bool a_looked_up = false;
+  bool aaaa_looked_up = false;
+
+  void no_lookups_needed() { a_looked_up = aaaa_looked_up = true; }
+  // The address type still worth a sub-query under `policy`, or 0 for none.
+  uint16_t next_lookup(const struct AddressPolicy &policy) const;
 };
 
 struct DelegationPoint {
   Name zone;
   std::vector<NameServer> servers;
   bool forwarding = false;  // servers are recursive forwarders: send RD=1, accept non-AA
+  // Built from the cache (not from a referral just received): its addresses may be
+  // the child's own, and the parent's glue is worth a try when they all fail.
+  bool from_cache = false;
 
   // All usable addresses, in server order.
   std::vector<SocketAddress> addresses() const;

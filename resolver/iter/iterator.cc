@@ -142,7 +142,7 @@ IteratorAction Iterator::handle_start() {
       NameServer ns;
       ns.name = forward->name;
       ns.addresses.push_back(server);
-      ns.address_lookup_done = true;
+      ns.no_lookups_needed();
       dp.servers.push_back(std::move(ns));
     }
     begin_delegation(std::move(dp));
@@ -275,12 +275,13 @@ IteratorAction Iterator::handle_select_server() {
       return make_send(server, false, edns);
     }
     // No address left to try: look up a glueless name server's address (RFC 1034 5.3.3 step 4).
+    // A for each name first, then AAAA when IPv6 is on; each lookup once per delegation.
     if (glueless_lookups_ < env_.config.budgets.max_glueless_per_delegation) {
       for (auto &ns : dp_.servers) {
-        if (ns.address_lookup_done) continue;
-        ns.address_lookup_done = true;
+        const uint16_t type = ns.next_lookup(env_.address_policy);
+        if (type == 0) continue;
+        (type == rrtype::A ? ns.a_looked_up : ns.aaaa_looked_up) = true;
         ++glueless_lookups_;
-        uint16_t type = env_.address_policy.do_ip4 ? rrtype::A : rrtype::AAAA;
         pending_lookup_ = std::make_pair(ns.name, type);
         IteratorAction action;
         action.kind = IteratorAction::Kind::subquery;
@@ -296,6 +297,18 @@ IteratorAction Iterator::handle_select_server() {
       for (size_t i = 0; i < candidates.size(); ++i)
         if (std::find(timed_out_.begin(), timed_out_.end(), candidates[i]) != timed_out_.end()) tried_.push_back(i);
       if (tried_.size() < candidates.size()) continue;
+    }
+    // Every address the cache gave failed: they may be the child's own (an answer
+    // replaces glue in the cache). Ask the parent again, whose referral brings its glue.
+    if (dp_.from_cache && !dp_.zone.is_root() && !refetched_delegation_) {
+      refetched_delegation_ = true;
+      if (auto parent = closest_cached_delegation(dp_.zone.parent(), env_.rrsets, env_.address_policy,
+                                                  env_.config.budgets.max_ns_per_delegation, env_.root_hints)) {
+        RSV_LOG(debug, "no server of %s answered; asking the parent %s for its delegation again",
+                dp_.zone.to_text().c_str(), parent->zone.to_text().c_str());
+        begin_delegation(std::move(*parent));
+        return IteratorAction{};
+      }
     }
     fail(ede::NO_REACHABLE_AUTHORITY, "no reachable authority for " + dp_.zone.to_text());
     return IteratorAction{};
@@ -322,12 +335,7 @@ void Iterator::on_subquery_result(const Resolution &result) {
       ++added;
     }
   }
-  // No IPv4 address: try IPv6 for the same name before giving it up.
-  if (added == 0 && type == rrtype::A && env_.address_policy.do_ip6) {
-    for (auto &ns : dp_.servers)
-      if (ns.name == ns_name) ns.address_lookup_done = false;
-    // The AAAA attempt counts against the same glueless budget.
-  }
+  (void)type;  // no address of this type: the other type gets its own lookup next
   transition(IteratorState::select_server, added ? "name server address found" : "name server address lookup failed");
 }
 
@@ -537,7 +545,7 @@ void Iterator::accept_referral(const Message &reply, const Name &child) {
     if (auto address = SocketAddress::from_rdata(rr.rdata); address && env_.address_policy.allowed(*address))
       dp.add_address(rr.owner, *address);
   for (auto &ns : dp.servers)
-    if (!ns.addresses.empty()) ns.address_lookup_done = true;
+    if (!ns.addresses.empty()) ns.no_lookups_needed();
   begin_delegation(std::move(dp));
 }
 

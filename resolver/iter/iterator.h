@@ -136,6 +136,7 @@ private:
   std::vector<SocketAddress> timed_out_;
   unsigned rounds_ = 0;
   unsigned glueless_lookups_ = 0;
+  bool refetched_delegation_ = false;  // the parent was asked again for a cached cut
   std::optional<std::pair<Name, uint16_t>> pending_lookup_;  // NS name and type being resolved
 
   // RFC 9156: how many labels of current_ the next query reveals.

@@ -50,7 +50,7 @@ DelegationPoint hints_delegation(const RootHints &hints) {
     NameServer ns;
     ns.name = server.name;
     ns.addresses = server.addresses;
-    ns.address_lookup_done = true;
+    ns.no_lookups_needed();
     dp.servers.push_back(std::move(ns));
   }
   return dp;

@@ -30,7 +30,7 @@ inline DelegationPoint single_root_hint(const char *server_name, const char *add
   NameServer root;
   root.name = *Name::from_text(server_name);
   root.addresses.push_back(*SocketAddress::parse(address));
-  root.address_lookup_done = true;
+  root.no_lookups_needed();
   hints.servers.push_back(root);
   return hints;
 }

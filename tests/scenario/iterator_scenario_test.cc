@@ -18,7 +18,7 @@ using testing::zone_records;
 struct Harness {
   ManualClock clock;
   SeededRandom random{42};
-  Config config = make_config();
+  Config config;
   RRsetCache rrsets{clock, 16u << 20, TtlPolicy{}};
   InfraCache infra{clock};
   NonCutCache non_cuts{clock, 1u << 20};
@@ -33,7 +33,7 @@ struct Harness {
     return c;
   }
 
-  Harness() {
+  explicit Harness(Config with = make_config()) : config(std::move(with)) {
     hints = testing::single_root_hint("a.root.", "127.1.0.1");
 
     add_zone("127.1.0.1", ".", R"(
@@ -225,6 +225,51 @@ TEST(IteratorScenario, ResolvesGluelessDelegation) {
   auto r = h.resolve("www.glueless.test.", rrtype::A);
   EXPECT_EQ(r.rcode, rcode::NOERROR);
   EXPECT_TRUE(has_record(r, "www.glueless.test.", rrtype::A));
+}
+
+TEST(IteratorScenario, GluelessNameServersAreLookedUpForAThenAaaa) {
+  // ns.v6.alpha.test. has only an AAAA record: with IPv6 on, the A lookup finds
+  // nothing and the AAAA lookup (not the A lookup again) finds the server.
+  Config config = Harness::make_config();
+  config.network.do_ip6 = true;
+  Harness h(config);
+  auto &tld = h.net.server("127.2.0.1").zones[0].records;
+  auto delegation = zone_records("v6only.test. NS ns.v6.alpha.test.\n", "test.");
+  tld.insert(tld.end(), delegation.begin(), delegation.end());
+  auto &alpha = h.net.server("127.3.0.1").zones[0].records;
+  auto aaaa = zone_records("ns.v6.alpha.test. AAAA 2001:db8::53\n", "alpha.test.");
+  alpha.insert(alpha.end(), aaaa.begin(), aaaa.end());
+  h.add_zone("2001:db8::53", "v6only.test.",
+             "v6only.test. SOA ns.v6.alpha.test. h.v6only.test. 1 3600 600 86400 30\n"
+             "v6only.test. NS ns.v6.alpha.test.\nwww.v6only.test. A 192.0.2.66\n");
+  auto r = h.resolve("www.v6only.test.", rrtype::A);
+  EXPECT_TRUE(has_record(r, "www.v6only.test.", rrtype::A));
+  size_t a_lookups = 0, aaaa_lookups = 0;
+  for (const auto &q : h.net.sent) {
+    if (q.question.name != *Name::from_text("ns.v6.alpha.test.")) continue;
+    a_lookups += q.question.qtype == rrtype::A;
+    aaaa_lookups += q.question.qtype == rrtype::AAAA;
+  }
+  EXPECT_EQ(a_lookups, 1u);
+  EXPECT_EQ(aaaa_lookups, 1u);
+}
+
+TEST(IteratorScenario, WhenTheChildsAddressesFailTheParentsGlueIsTried) {
+  // beta.test.'s own zone says ns.beta.test. is 127.9.9.9 (nothing answers there); the
+  // parent's glue says 127.3.0.2. Once the child's address replaced the glue in the
+  // cache, a new question asks the parent for its delegation again and uses its glue.
+  Harness h;
+  auto &beta = h.net.server("127.3.0.2").zones[0].records;
+  auto moved = zone_records("ns.beta.test. A 127.9.9.9\n", "beta.test.");
+  beta.insert(beta.end(), moved.begin(), moved.end());
+  ASSERT_TRUE(has_record(h.resolve("ns.beta.test.", rrtype::A), "ns.beta.test.", rrtype::A));
+  auto cached = h.rrsets.lookup(*Name::from_text("ns.beta.test."), rrtype::A);
+  ASSERT_TRUE(cached);
+  ASSERT_EQ(cached->trust, Trust::authoritative);
+  auto r = h.resolve("www.new.beta.test.", rrtype::A);
+  EXPECT_EQ(r.rcode, rcode::NOERROR);
+  EXPECT_TRUE(has_record(r, "www.new.beta.test.", rrtype::A));
+  EXPECT_GE(h.net.queries_to("127.9.9.9"), 1u);
 }
 
 TEST(IteratorScenario, SkipsRefusingAndSilentServers) {

@@ -192,7 +192,7 @@ DelegationPoint SignedHierarchy::root_hints() const {
   NameServer server;
   server.name = root.server_name;
   server.addresses.push_back(*SocketAddress::parse(root.address));
-  server.address_lookup_done = true;
+  server.no_lookups_needed();
   hints.servers.push_back(server);
   return hints;
 }
