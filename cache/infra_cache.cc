@@ -54,7 +54,8 @@ uint64_t budget_for(size_t max_entries, size_t key_size) {
 InfraCache::InfraCache(const Clock &clock, size_t max_entries, size_t shards)
     : clock_(clock),
       servers_(budget_for(max_entries, kServerKeySize), shards),
-      lame_until_(budget_for(max_entries, kServerKeySize + kTypicalZoneWireSize), shards) {}
+      lame_until_(budget_for(max_entries, kServerKeySize + kTypicalZoneWireSize), shards),
+      bogus_until_(budget_for(max_entries / 4, kServerKeySize + kTypicalZoneWireSize), shards) {}
 
 void InfraCache::age(ServerEntry &entry, uint64_t now_ms) {
   // A server in a hold-down cycle keeps it (its probe schedule is its own expiry).
@@ -191,6 +192,17 @@ void InfraCache::set_edns(const SocketAddress &server, EdnsSupport support) {
 
 void InfraCache::mark_lame(const SocketAddress &server, const Name &zone, uint32_t seconds) {
   lame_until_.insert(LameKey(server, zone).view(), clock_.now_seconds() + seconds, 0);
+}
+
+void InfraCache::mark_bogus(const SocketAddress &server, const Name &zone, uint32_t seconds) {
+  bogus_until_.insert(LameKey(server, zone).view(), clock_.now_seconds() + seconds, 0);
+}
+
+bool InfraCache::gave_bogus(const SocketAddress &server, const Name &zone) const {
+  const int64_t now = clock_.now_seconds();
+  bool bogus = false;
+  bogus_until_.find(LameKey(server, zone).view(), [&](int64_t until) { bogus = now < until; });
+  return bogus;
 }
 
 bool InfraCache::is_lame(const SocketAddress &server, const Name &zone) const {

@@ -100,6 +100,10 @@ public:
   // RFC 1034 4.2.2 / RFC 2308 2.1 style lameness: this server does not serve `zone`.
   void mark_lame(const SocketAddress &server, const Name &zone, uint32_t seconds = 900);
   bool is_lame(const SocketAddress &server, const Name &zone) const;
+  // This server sent data of `zone` that failed DNSSEC validation: it is asked last
+  // for that zone (not never: it may be the only one) for `seconds`.
+  void mark_bogus(const SocketAddress &server, const Name &zone, uint32_t seconds = 900);
+  bool gave_bogus(const SocketAddress &server, const Name &zone) const;
 
   size_t server_count() const { return servers_.size(); }
 
@@ -130,7 +134,8 @@ private:
   // Bounded in entries: the byte budget is max_entries times the charge of one entry
   // with an IPv6 key. Lookups move entries in the recency list, hence mutable.
   mutable ShardedLru<ServerEntry> servers_;
-  mutable ShardedLru<int64_t> lame_until_;  // wall-clock seconds
+  mutable ShardedLru<int64_t> lame_until_;   // wall-clock seconds
+  mutable ShardedLru<int64_t> bogus_until_;  // wall-clock seconds
 };
 
 }  // namespace rsv

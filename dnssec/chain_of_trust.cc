@@ -180,8 +180,16 @@ std::optional<std::vector<ResourceRecord>> ChainOfTrust::cached_secure_ds(const 
 void ChainOfTrust::settle(const Name &zone, ZoneKeys status, uint32_t ttl) {
   RSV_LOG(trace, "chain of trust: %s is %s%s%s", zone.to_text().c_str(), to_string(status.status),
           status.outcome.reason.empty() ? "" : ": ", status.outcome.reason.c_str());
-  if (ttl > 0) env_.keys.store(zone, status, ttl);
+  if (ttl > 0 && status.status == ZoneKeys::Status::bogus)
+    failures_.emplace_back(zone, std::make_pair(status, ttl));
+  else if (ttl > 0)
+    env_.keys.store(zone, status, ttl);
   known_[zone] = std::move(status);
+}
+
+void ChainOfTrust::commit_failures() {
+  for (auto &[zone, failure] : failures_) env_.keys.store(zone, failure.first, failure.second);
+  failures_.clear();
 }
 
 std::optional<Question> ChainOfTrust::next() {

@@ -73,6 +73,8 @@ public:
   // for is settled. Call again after on_result().
   std::optional<Question> next();
   void on_result(const Resolution &result);
+  // Writes the bogus zones found to the key cache (deferred: see Validator::commit_failures).
+  void commit_failures();
 
   // The deepest zone cut at or above `name` that is established (secure, insecure or
   // bogus) or configured (a trust anchor), no shallower than `floor`.
@@ -122,6 +124,7 @@ private:
   std::unordered_map<Name, ZoneKeys, NameHash> known_;
   std::unordered_map<Name, Record, NameHash> records_;
   std::vector<Task> stack_;
+  std::vector<std::pair<Name, std::pair<ZoneKeys, uint32_t>>> failures_;  // bogus zones, for the key cache
   bool waiting_ = false;
   size_t questions_asked_ = 0;
 };

@@ -217,6 +217,7 @@ Validator::Judgement Validator::judge(Item &item) {
     case Security::bogus:
       item.verdict =
           ValidationOutcome::bogus(ede::DNSSEC_BOGUS, describe(set) + " failed validation earlier (cached)");
+      judging_zone_ = item.source.zone;
       return Judgement::decided;
     default: break;
   }
@@ -233,6 +234,7 @@ Validator::Judgement Validator::judge(Item &item) {
   const ZoneKeys *keys = holding_zone(std::move(claims), top, floor, zone);
   if (!keys) return Judgement::need_zone;
   item.zone = zone;
+  judging_zone_ = zone;
   switch (keys->status) {
     case ZoneKeys::Status::insecure: item.verdict = keys->outcome; return Judgement::decided;
     case ZoneKeys::Status::bogus: item.verdict = keys->outcome; return Judgement::decided;
@@ -279,6 +281,7 @@ Validator::Judgement Validator::judge_denial() {
   Name zone;
   const ZoneKeys *keys = holding_zone(std::move(claims), top, floor, zone);
   if (!keys) return Judgement::need_zone;
+  judging_zone_ = zone;
   switch (keys->status) {
     case ZoneKeys::Status::insecure: combine(keys->outcome); return Judgement::decided;
     case ZoneKeys::Status::bogus: finish(keys->outcome); return Judgement::decided;
@@ -357,6 +360,7 @@ Validator::Judgement Validator::judge_wildcard() {
     if (!item.wildcard || !item.verdict || !item.verdict->is_secure()) continue;
     const ZoneKeys *keys = chain_.status(item.zone);
     if (!keys || keys->status != ZoneKeys::Status::secure) continue;  // judged secure in that zone just now
+    judging_zone_ = item.zone;
     // RFC 4035 5.3.4: the zone that signed the expansion proves no closer name exists,
     // with its own NSEC/NSEC3 records.
     std::vector<ResourceRecord> nsecs, nsec3s;
@@ -418,12 +422,9 @@ void Validator::write_back(const ValidationOutcome &outcome) {
     for (const auto &item : items_) {
       if (!item.verdict || item.source.security != Security::unchecked) continue;
       const Security security = item.verdict->security;
-      if (security != Security::secure && security != Security::insecure && security != Security::bogus)
-        continue;
+      if (security != Security::secure && security != Security::insecure) continue;
       RRset set = item.set;
       if (security == Security::secure) set.ttl = std::min(set.ttl, item.validated_ttl);
-      // RFC 4035 4.7: bogus data is kept only briefly, to spare the authorities.
-      if (security == Security::bogus) set.ttl = std::min(set.ttl, env_.config.bogus_ttl);
       env_.rrsets->store(set, item.source.trust, security);
     }
     if (outcome.is_secure())
@@ -438,6 +439,18 @@ void Validator::write_back(const ValidationOutcome &outcome) {
       into.insert(into.end(), set.signatures.begin(), set.signatures.end());
     }
     if (!proof.empty()) env_.aggressive->store(denial_zone_, proof, soa);
+  }
+}
+
+void Validator::commit_failures() {
+  chain_.commit_failures();
+  if (!env_.rrsets) return;
+  for (const auto &item : items_) {
+    if (!item.verdict || !item.verdict->is_bogus() || item.source.security != Security::unchecked) continue;
+    // RFC 4035 4.7: bogus data is kept only briefly, to spare the authorities.
+    RRset set = item.set;
+    set.ttl = std::min(set.ttl, env_.config.bogus_ttl);
+    env_.rrsets->store(set, item.source.trust, Security::bogus);
   }
 }
 
@@ -481,6 +494,9 @@ void Validator::finish(ValidationOutcome outcome) {
     default: {
       if (budget_.exhausted() && outcome.reason.find(budget_.describe()) == std::string::npos)
         outcome.reason += " (" + budget_.describe() + ")";
+      // Another server of the zone may have the real data (unless it was the work that
+      // ran out, which asking again would only repeat).
+      if (!budget_.exhausted() && judging_zone_) blamed_zone_ = judging_zone_;
       // One line per failure, with the work it cost (KeyTrap-style zones show here).
       RSV_LOG(info, "validation of %s %s failed: %s (EDE %u; %s)", question_.name.to_text().c_str(),
               type_to_text(question_.qtype).c_str(), outcome.reason.c_str(),

@@ -69,6 +69,13 @@ public:
   const Question &question() const { return question_; }
   // The resolution with its security set; a bogus one is turned into SERVFAIL + EDE.
   const Resolution &result() const { return result_; }
+  // For a bogus result: the zone whose data failed, so that the engine may ask another
+  // of its servers. Empty when asking again would not help (a budget ran out).
+  const std::optional<Name> &blamed_zone() const { return blamed_zone_; }
+  // What a bogus result leaves in the caches (bogus RRsets for bogus-ttl, bogus zones
+  // in the key cache) is written only when the result is final: a retry elsewhere
+  // must not meet it. Secure and insecure results are written as they are found.
+  void commit_failures();
 
 private:
   struct Item {
@@ -112,6 +119,8 @@ private:
   uint32_t validated_ttl_ = UINT32_MAX;
   std::vector<RRset> proven_denial_;  // SOA and NSEC/NSEC3 sets of a secure denial, for the caches
   Name denial_zone_;
+  std::optional<Name> judging_zone_;  // the zone of the part being judged
+  std::optional<Name> blamed_zone_;
 
   Resolution result_;
 };

@@ -37,6 +37,12 @@ struct Engine::Request {
   uint32_t replies = 0;  // upstream replies received, usable or not
   std::unordered_map<std::string, uint32_t> queries_per_name;
   std::optional<std::string> exhausted;  // the budget that ended it
+  // Asking again after an answer failed validation: servers that replied in this
+  // attempt (and for which zone), those blamed so far, and how many attempts were made.
+  std::vector<std::pair<SocketAddress, Name>> answered_by;
+  std::vector<std::pair<SocketAddress, Name>> blamed;
+  unsigned bogus_retries = 0;
+  bool validated_cache_only = false;
 };
 
 namespace {
@@ -161,6 +167,8 @@ void Engine::drive(Request &request) {
           frame.validator->on_subquery_result(subquery_refused(request, action.question));
         continue;
       }
+      if (request.stack.size() == 1 && ask_elsewhere(request, *frame.validator)) continue;
+      frame.validator->commit_failures();
       if (!complete_frame(request, frame.validator->result())) return;
       continue;
     }
@@ -211,7 +219,42 @@ bool Engine::push_subquery(Request &request, const Question &sub, bool validate)
   if (loops || request.stack.size() > budgets.max_subquery_depth) return false;
   RSV_LOG(trace, "sub-query %s %s for %s", sub.name.to_text().c_str(), type_to_text(sub.qtype).c_str(),
           request.stack.back().question().name.to_text().c_str());
-  request.stack.push_back(Frame{std::make_unique<Iterator>(iterator_env_, sub), nullptr, validate});
+  request.stack.push_back(
+      Frame{std::make_unique<Iterator>(iterator_env_, sub, request.validated_cache_only), nullptr, validate});
+  return true;
+}
+
+bool Engine::ask_elsewhere(Request &request, const Validator &validator) {
+  // Unbound's rule: before an answer is declared bogus, up to kMaxBogusRetries other
+  // servers of the zone whose data failed are asked; those that sent it are asked
+  // last for that zone from now on. Only validated data is taken from the cache then.
+  const std::optional<Name> &zone = validator.blamed_zone();
+  if (validator.result().security != Security::bogus || !zone || request.bogus_retries >= kMaxBogusRetries)
+    return false;
+  std::vector<SocketAddress> senders;
+  for (const auto &[server, asked_zone] : request.answered_by) {
+    bool known = std::find(request.blamed.begin(), request.blamed.end(), std::make_pair(server, *zone)) !=
+                 request.blamed.end();
+    if (asked_zone == *zone && !known && std::find(senders.begin(), senders.end(), server) == senders.end())
+      senders.push_back(server);
+  }
+  if (senders.empty()) return false;  // no server of the zone left that has not been blamed
+  for (const auto &server : senders) {
+    env_.infra.mark_bogus(server, *zone);
+    request.blamed.emplace_back(server, *zone);
+  }
+  ++request.bogus_retries;
+  ++stats_.bogus_retries;
+  RSV_LOG(debug, "answer for %s %s failed validation in %s (%s); asking other servers (attempt %u)",
+          request.question.name.to_text().c_str(), type_to_text(request.question.qtype).c_str(),
+          zone->to_text().c_str(), validator.result().error ? validator.result().error->extra_text.c_str() : "",
+          request.bogus_retries + 1);
+  request.answered_by.clear();
+  request.validated_cache_only = true;
+  request.budget->begin_response();  // the next attempt's replies are new responses
+  Question question = request.question;
+  request.stack.clear();
+  request.stack.push_back(Frame{std::make_unique<Iterator>(iterator_env_, question, true), nullptr, true});
   return true;
 }
 
@@ -293,6 +336,7 @@ void Engine::on_transport_result(uint64_t request_id, const IteratorAction &acti
         break;
       }
       env_.infra.record_rtt(query.server, result.rtt_ms);
+      request.answered_by.emplace_back(query.server, action.zone);
       top.on_reply(*reply);
       break;
     }

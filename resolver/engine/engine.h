@@ -47,11 +47,14 @@ struct EngineStats {
   uint64_t budget_exhausted = 0;
   uint64_t caps_mismatches = 0;
   uint64_t aggressive_nsec_answers = 0;  // RFC 8198: answered from validated NSEC
+  uint64_t bogus_retries = 0;            // answers asked again after failing validation
 };
 
 class Engine {
 public:
   using Completion = std::function<void(const Resolution &)>;
+  // Other servers asked before an answer is declared bogus (Unbound asks up to 5 times).
+  static constexpr unsigned kMaxBogusRetries = 4;
 
   Engine(EngineEnv env, Transport &transport);
   ~Engine();
@@ -74,6 +77,7 @@ private:
   void drive(Request &request);
   void dispatch(Request &request, const IteratorAction &action);
   bool push_subquery(Request &request, const Question &question, bool validate);
+  bool ask_elsewhere(Request &request, const Validator &validator);
   Resolution subquery_refused(const Request &request, const Question &question) const;
   // Hands a finished frame's result to the frame below; false when it was the last.
   // `result` is taken by value: it may belong to the frame being popped.

@@ -82,8 +82,8 @@ const char *to_string(IteratorState state) {
   return "?";
 }
 
-Iterator::Iterator(IteratorEnv &env, Question question)
-    : env_(env), question_(std::move(question)), current_(question_.name) {
+Iterator::Iterator(IteratorEnv &env, Question question, bool validated_cache_only)
+    : env_(env), question_(std::move(question)), current_(question_.name), validated_cache_only_(validated_cache_only) {
   minimise_ = env_.config.qname_minimisation;
   visited_.push_back(current_);
 }
@@ -179,8 +179,13 @@ bool Iterator::follow_chain_from_cache() {
                       : Name::root();
       return AnswerSource{cached.rrset.owner, cached.rrset.type, std::move(zone), cached.trust, cached.security};
     };
+    auto judged = [&](const std::optional<CachedRRset> &cached) {
+      return !validated_cache_only_ ||
+             (cached && (cached->security == Security::secure || cached->security == Security::insecure));
+    };
     auto data = env_.rrsets.lookup(current_, question_.qtype);
-    if (data && data->trust >= Trust::answer && !data->rrset.empty() && !signed_as_wildcard(data->rrset)) {
+    if (data && data->trust >= Trust::answer && !data->rrset.empty() && !signed_as_wildcard(data->rrset) &&
+        judged(data)) {
       for (auto &rr : data->rrset.records()) chain_.push_back(std::move(rr));
       for (const auto &sig : data->rrset.signatures) chain_.push_back(sig);
       sources_.push_back(source_of(*data));
@@ -189,7 +194,7 @@ bool Iterator::follow_chain_from_cache() {
     }
     if (question_.qtype == rrtype::CNAME) return false;
     auto cname = env_.rrsets.lookup(current_, rrtype::CNAME);
-    if (!cname || cname->trust < Trust::answer || cname->rrset.rdatas.size() != 1) return false;
+    if (!cname || cname->trust < Trust::answer || cname->rrset.rdatas.size() != 1 || !judged(cname)) return false;
     auto records = cname->rrset.records();
     auto target = records[0].rdata_target();
     if (!target) return false;
@@ -238,6 +243,7 @@ IteratorAction Iterator::make_send(const SocketAddress &server, bool tcp, bool e
   action.recursion_desired = dp_.forwarding;
   action.tcp = tcp;
   action.edns = edns;
+  action.zone = dp_.forwarding ? Name::root() : dp_.zone;
   last_server_ = server;
   last_question_ = action.question;
   last_tcp_ = tcp;

@@ -69,6 +69,8 @@ struct IteratorAction {
   bool edns = true;
   // subquery: the result must be validated before it is used (priming, RFC 8109).
   bool validate = false;
+  // send: the zone whose server is asked (the root for a forwarder).
+  Name zone = Name::root();
 };
 
 enum class IteratorState { start, prime, select_server, wait_reply, wait_subquery, done };
@@ -76,7 +78,9 @@ const char *to_string(IteratorState state);
 
 class Iterator {
 public:
-  Iterator(IteratorEnv &env, Question question);
+  // `validated_cache_only`: take from the cache only what validation has judged
+  // (secure or insecure), as after an answer failed validation and is asked again.
+  Iterator(IteratorEnv &env, Question question, bool validated_cache_only = false);
 
   // Called whenever the iterator is not waiting; returns what to do next.
   IteratorAction next();
@@ -137,6 +141,7 @@ private:
   unsigned rounds_ = 0;
   unsigned glueless_lookups_ = 0;
   bool refetched_delegation_ = false;  // the parent was asked again for a cached cut
+  bool validated_cache_only_ = false;
   std::optional<std::pair<Name, uint16_t>> pending_lookup_;  // NS name and type being resolved
 
   // RFC 9156: how many labels of current_ the next query reveals.

@@ -13,6 +13,7 @@ struct Candidate {
   bool held_down;
   bool lame;
   bool probe_due;
+  bool gave_bogus;
 };
 
 // Nothing usable is left: ask the least bad server rather than give up. A held-down
@@ -50,14 +51,18 @@ std::optional<ServerChoice> select_server(const std::vector<SocketAddress> &cand
     if (std::find(already_tried.begin(), already_tried.end(), i) != already_tried.end()) continue;
     const ServerInfo info = infra.get(candidates[i]);
     untried.push_back(Candidate{i, info.selection_rtt_ms, info.held_down, infra.is_lame(candidates[i], zone),
-                                info.probe_due});
+                                info.probe_due, infra.gave_bogus(candidates[i], zone)});
   }
   if (untried.empty()) return std::nullopt;
 
   std::vector<Candidate> usable;
   usable.reserve(untried.size());
   for (const auto &c : untried)
-    if (!c.held_down && !c.lame) usable.push_back(c);
+    if (!c.held_down && !c.lame && !c.gave_bogus) usable.push_back(c);
+  // Servers that sent bogus data for the zone come last, but before the bad ones.
+  if (usable.empty())
+    for (const auto &c : untried)
+      if (!c.held_down && !c.lame) usable.push_back(c);
 
   while (!usable.empty()) {
     const bool exploring = usable.size() > 1 && random.uniform(kServerExplorationOneIn) == 0;

@@ -6,7 +6,8 @@
 // timeout the engine reports the outcome to the InfraCache, which this reads.
 //
 // The rule is Unbound's: skip servers that are held down after repeated timeouts or
-// lame for this zone; among the rest, pick at random among those whose smoothed RTT is
+// lame for this zone, and, while others are left, those that sent data of the zone
+// that failed DNSSEC validation; among the rest, pick at random among those whose smoothed RTT is
 // within 400 ms of the best, so load spreads over servers that are about as fast; and
 // now and then (about one pick in 20) pick any usable server, so the RTT estimates of
 // the others do not go stale. A server never measured counts with the infra cache's

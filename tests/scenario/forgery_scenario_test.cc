@@ -428,13 +428,51 @@ TEST(Forgery, ASpoofOfEqualRankDoesNotReplaceSecureData) {
       if (rr.type == rrtype::A) rr.rdata = std::string("\xC0\x00\x02\x42", 4);
     return reply;
   };
-  expect_bogus(h.resolve("alias.nsec.test.", rrtype::A), ede::DNSSEC_BOGUS, "does not verify");
+  // The forged copy fails; asked again, the answer is built from the validated data
+  // the cache kept (the CNAME just proven, and www's secure A set).
+  Resolution alias = h.resolve("alias.nsec.test.", rrtype::A);
+  EXPECT_EQ(alias.rcode, rcode::NOERROR);
+  EXPECT_EQ(alias.security, Security::secure);
+  for (const auto &rr : alias.answer) {
+    if (rr.type == rrtype::A) {
+      EXPECT_EQ(rr.rdata, std::string("\xC0\x00\x02\x01", 4));
+    }
+  }
+  EXPECT_EQ(h.engine->stats().bogus_retries, 1u);
   auto cached = h.rrsets.lookup(*Name::from_text("www.nsec.test."), rrtype::A);
   ASSERT_TRUE(cached);
   EXPECT_EQ(cached->security, Security::secure);
   EXPECT_EQ(cached->rrset.rdatas.at(0), std::string("\xC0\x00\x02\x01", 4));
   Resolution again = h.resolve("www.nsec.test.", rrtype::A);
   EXPECT_EQ(again.security, Security::secure);
+}
+
+TEST(Forgery, AnAnswerThatFailsIsAskedAgainBeforeItIsDeclaredBogus) {
+  // One forged reply lands (an off-path spoof, a glitch): the engine asks again, the
+  // server that sent it last, and the honest reply validates. The client never sees
+  // the failure.
+  SignedNetwork h(standard());
+  int forged = 0;
+  h.net.server(kNsecServer).forge = [&](const Message &q) -> std::optional<Message> {
+    if (!asks(q, "www.nsec.test.", rrtype::A) || forged++ > 0) return std::nullopt;
+    return changed_www(h, q);
+  };
+  Resolution r = h.resolve("www.nsec.test.", rrtype::A);
+  EXPECT_EQ(r.rcode, rcode::NOERROR);
+  EXPECT_EQ(r.security, Security::secure);
+  ASSERT_FALSE(r.answer.empty());
+  EXPECT_EQ(r.answer[0].rdata, std::string("\xC0\x00\x02\x01", 4));
+  EXPECT_EQ(h.engine->stats().bogus_retries, 1u);
+  EXPECT_TRUE(h.infra.gave_bogus(*SocketAddress::parse(kNsecServer), *Name::from_text("nsec.test.")));
+  // A forgery that does not go away: asked again once (the zone has no other server),
+  // then SERVFAIL.
+  SignedNetwork persistent(standard());
+  persistent.net.server(kNsecServer).forge = [&](const Message &q) -> std::optional<Message> {
+    if (!asks(q, "www.nsec.test.", rrtype::A)) return std::nullopt;
+    return changed_www(persistent, q);
+  };
+  expect_bogus(persistent.resolve("www.nsec.test.", rrtype::A), ede::DNSSEC_BOGUS, "does not verify");
+  EXPECT_EQ(persistent.engine->stats().bogus_retries, 1u);
 }
 
 TEST(Forgery, DataFetchedWithCdIsValidatedBeforeAClientWithoutCdGetsIt) {

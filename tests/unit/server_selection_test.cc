@@ -33,6 +33,23 @@ protected:
   }
 };
 
+TEST_F(ServerSelectionTest, ServersThatGaveBogusDataComeLast) {
+  // The fastest server sent data that failed validation for this zone: the others
+  // are asked first; it is still asked when nothing else is left, and for other zones.
+  infra.record_rtt(servers[0], 5);
+  infra.record_rtt(servers[1], 300);
+  infra.record_rtt(servers[2], 300);
+  infra.mark_bogus(servers[0], zone);
+  auto counts = tally(200);
+  EXPECT_EQ(counts[0], 0);
+  auto last = select_server(servers, zone, {1, 2}, infra, random);
+  ASSERT_TRUE(last);
+  EXPECT_EQ(last->index, 0u);
+  EXPECT_FALSE(infra.gave_bogus(servers[0], *Name::from_text("other.example.")));
+  clock.advance_seconds(901);
+  EXPECT_FALSE(infra.gave_bogus(servers[0], zone)) << "the mark expires";
+}
+
 TEST_F(ServerSelectionTest, PrefersTheFastServerAndExploresSometimes) {
   infra.record_rtt(servers[0], 900);
   infra.record_rtt(servers[1], 20);

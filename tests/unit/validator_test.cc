@@ -54,7 +54,10 @@ struct ValidatorTest : ::testing::Test {
     Validator validator(env, question, std::move(resolution), budget);
     for (int step = 0; step < 50; ++step) {
       auto action = validator.next();
-      if (action.kind == ValidatorAction::Kind::done) return validator.result();
+      if (action.kind == ValidatorAction::Kind::done) {
+        validator.commit_failures();  // as the engine does with a final result
+        return validator.result();
+      }
       asked.push_back(action.question);
       Resolution answer;
       answer.rcode = rcode::NOERROR;
