@@ -84,7 +84,8 @@ ServerInfo InfraCache::info_of(const ServerEntry &entry, uint64_t now_ms) const 
                     entry.edns,
                     entry.measured,
                     static_cast<uint32_t>(std::min<uint64_t>(selection_rtt, kMaxSelectionRttMs)),
-                    state == HoldState::probe_due};
+                    state == HoldState::probe_due,
+                    entry.no_caps};
 }
 
 ServerInfo InfraCache::get(const SocketAddress &server) const {
@@ -187,6 +188,15 @@ void InfraCache::set_edns(const SocketAddress &server, EdnsSupport support) {
     entry.refreshed_ms = now_ms;
     entry.edns = support;
     if (support == EdnsSupport::unsupported) entry.edns_until_ms = now_ms + kEdnsProbeAfterMs;
+  });
+}
+
+void InfraCache::set_no_caps(const SocketAddress &server) {
+  const uint64_t now_ms = clock_.now_monotonic_ms();
+  servers_.upsert(ServerKey(server).view(), 0, [&](ServerEntry &entry) {
+    age(entry, now_ms);
+    entry.refreshed_ms = now_ms;
+    entry.no_caps = true;
   });
 }
 

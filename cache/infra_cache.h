@@ -48,6 +48,8 @@ struct ServerInfo {
   uint32_t selection_rtt_ms;
   // The hold-down has ended and the single probe query has not been claimed yet.
   bool probe_due;
+  // The server did not repeat a 0x20-randomised question's case: ask it without.
+  bool no_caps;
 };
 
 class InfraCache {
@@ -97,6 +99,9 @@ public:
   // Records whether the server answered a query with EDNS; `unsupported` is
   // forgotten after kEdnsProbeAfterMs (the next query tries EDNS again).
   void set_edns(const SocketAddress &server, EdnsSupport support);
+  // The server changes the case of question names (0x20 cannot be used with it);
+  // forgotten with the rest of the entry after kHostTtlMs without news.
+  void set_no_caps(const SocketAddress &server);
   // RFC 1034 4.2.2 / RFC 2308 2.1 style lameness: this server does not serve `zone`.
   void mark_lame(const SocketAddress &server, const Name &zone, uint32_t seconds = 900);
   bool is_lame(const SocketAddress &server, const Name &zone) const;
@@ -119,6 +124,7 @@ private:
     bool probe_in_flight = false;
     EdnsSupport edns = EdnsSupport::unknown;
     uint64_t edns_until_ms = 0;  // when an `unsupported` mark lapses
+    bool no_caps = false;
     uint64_t refreshed_ms = 0;   // the last reply, timeout or EDNS finding
   };
   // The entry as it stands at `now_ms`: forgotten when stale, EDNS mark lapsed.

@@ -282,8 +282,10 @@ void Engine::dispatch(Request &request, const IteratorAction &action) {
   query.server = action.server;
   query.id = env_.random.next_u16();
   query.question = action.question;
-  if (env_.config.network.use_caps_for_id && !no_caps_servers_.contains(action.server))
+  if (env_.config.network.use_caps_for_id && !env_.infra.get(action.server).no_caps) {
     query.question.name = randomise_case(action.question.name, env_.random);
+    query.case_randomised = true;
+  }
   query.tcp = action.tcp;
   std::optional<Edns> edns;
   if (action.edns) {
@@ -318,13 +320,15 @@ void Engine::on_transport_result(uint64_t request_id, const IteratorAction &acti
       auto reply = parse_message(reinterpret_cast<const uint8_t *>(result.wire.data()), result.wire.size(), &error);
       bool questionless_error = reply && reply->questions.empty() &&
                                 (reply->rcode == rcode::FORMERR || reply->rcode == rcode::NOTIMP);
-      bool case_matches = questionless_error ||
+      // The transport matched the question case-insensitively (RFC 4343); only a query
+      // sent with 0x20 case needs the case back exactly as sent.
+      bool case_matches = questionless_error || !query.case_randomised ||
                           (reply && reply->question() && reply->question()->name.wire() == query.question.name.wire());
-      if (reply && reply->qr && reply->question() && !case_matches && !no_caps_servers_.contains(query.server)) {
+      if (reply && reply->qr && reply->question() && !case_matches) {
         // The fallback for 0x20: some servers do not preserve case. Stop using it with
-        // this one and ask it again at once.
+        // this one (the infra cache remembers it, for a while) and ask it again at once.
         ++stats_.caps_mismatches;
-        no_caps_servers_.insert(query.server);
+        env_.infra.set_no_caps(query.server);
         dispatch(request, action);
         return;
       }

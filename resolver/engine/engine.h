@@ -94,8 +94,6 @@ private:
   std::unordered_map<uint64_t, std::unique_ptr<Request>> requests_;
   std::unordered_map<std::string, uint64_t> by_question_;
   EngineStats stats_;
-  // Servers that did not echo the 0x20 case of a query name: asked without it from then on.
-  std::unordered_set<SocketAddress, SocketAddressHash> no_caps_servers_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 

@@ -22,6 +22,7 @@ struct OutgoingQuery {
   uint16_t id = 0;       // the ID inside `wire`
   Question question;     // the question inside `wire`, with the case as sent
   bool tcp = false;      // RFC 7766 framing over a fresh TCP connection
+  bool case_randomised = false;  // 0x20: the reply must repeat the question's case exactly
   uint32_t timeout_ms = 1000;
 };
 

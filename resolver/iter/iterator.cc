@@ -206,6 +206,8 @@ bool Iterator::follow_chain_from_cache() {
       return false;
     }
     visited_.push_back(*target);
+    // Links from the cache count toward the chain budget like links from the wire.
+    if (visited_.size() > env_.config.budgets.max_cname_chain + 1) break;
     current_ = *target;
   }
   fail(ede::OTHER, "CNAME chain longer than " + std::to_string(env_.config.budgets.max_cname_chain));

@@ -411,6 +411,41 @@ TEST(IteratorScenario, RepeatedRecordsGoOutOnce) {
   EXPECT_EQ(dnames, 1u) << "the DNAME of both hops is one record";
 }
 
+TEST(IteratorScenario, CachedCnameLinksCountTowardTheChainBudget) {
+  // Five links from the wire, then eleven already in the cache: sixteen in all, more
+  // than the budget of eleven.
+  Harness h;
+  for (int i = 1; i <= 11; ++i) {
+    RRset link;
+    link.owner = *Name::from_text("x" + std::to_string(i) + ".gamma.example.");
+    link.type = rrtype::CNAME;
+    link.add(Name::from_text("x" + std::to_string(i + 1) + ".gamma.example.")->wire(), 300);
+    ASSERT_TRUE(h.rrsets.store(link, Trust::authoritative, Security::unchecked));
+  }
+  auto &alpha = h.net.server("127.3.0.1").zones[0].records;
+  auto chain = zone_records(
+      "c1.alpha.test. CNAME c2.alpha.test.\nc2.alpha.test. CNAME c3.alpha.test.\nc3.alpha.test. CNAME c4.alpha.test.\n"
+      "c4.alpha.test. CNAME c5.alpha.test.\nc5.alpha.test. CNAME x1.gamma.example.\n",
+      "alpha.test.");
+  alpha.insert(alpha.end(), chain.begin(), chain.end());
+  auto r = h.resolve("c1.alpha.test.", rrtype::A);
+  EXPECT_EQ(r.rcode, rcode::SERVFAIL);
+  ASSERT_TRUE(r.error);
+  EXPECT_NE(r.error->extra_text.find("CNAME chain longer than 11"), std::string::npos) << r.error->extra_text;
+}
+
+TEST(IteratorScenario, WithoutCapsForIdTheQuestionsCaseIsNotCompared) {
+  // RFC 4343: names compare without regard to case; only a 0x20 query needs its case
+  // back exactly. A server that lower-cases the question is fine when 0x20 is off.
+  Harness h;
+  ASSERT_FALSE(h.config.network.use_caps_for_id);
+  h.net.server("127.3.0.1").behaviour = ServerBehaviour::lowercases_question;
+  auto r = h.resolve("WWW.Alpha.TEST.", rrtype::A);
+  EXPECT_EQ(r.rcode, rcode::NOERROR);
+  EXPECT_FALSE(r.answer.empty());
+  EXPECT_EQ(h.engine->stats().caps_mismatches, 0u);
+}
+
 TEST(IteratorScenario, CnameLoopFailsWithServfail) {
   Harness h;
   auto r = h.resolve("loop1.alpha.test.", rrtype::A);
