@@ -79,6 +79,13 @@ struct ResolverConfig {
   // questions are dropped (as Unbound's num-queries-per-thread) so a flood of unique
   // names cannot grow memory without bound.
   uint32_t max_queries_in_flight = 1024;
+  // DNSBomb and friends (Unbound 1.20's figures): at most this many queries of one
+  // client address wait for an answer at once (0: no limit); at most this many
+  // clients wait on one question being resolved; a client that has waited longer than
+  // discard-timeout gets no reply at all, rather than one late in a burst (0: off).
+  uint32_t wait_limit = 1000;
+  uint32_t max_clients_per_question = 100;
+  uint32_t discard_timeout_ms = 1900;
   BudgetConfig budgets;
 
   bool operator==(const ResolverConfig &) const = default;

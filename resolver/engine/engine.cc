@@ -133,6 +133,11 @@ void Engine::resolve(const Question &question, bool checking_disabled, Completio
   drive(ref);
 }
 
+size_t Engine::clients_waiting_on(const Question &question, bool checking_disabled) const {
+  auto it = by_question_.find(question_key(question, checking_disabled));
+  return it == by_question_.end() ? 0 : requests_.at(it->second)->waiters.size();
+}
+
 bool Engine::is_in_flight(const Question &question, bool checking_disabled) const {
   return by_question_.contains(question_key(question, checking_disabled));
 }

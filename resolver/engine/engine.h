@@ -67,6 +67,8 @@ public:
   void resolve(const Question &question, bool checking_disabled, Completion done);
 
   size_t in_flight() const { return requests_.size(); }
+  // How many clients wait on the question now (0 when it is not being resolved).
+  size_t clients_waiting_on(const Question &question, bool checking_disabled) const;
   bool is_in_flight(const Question &question, bool checking_disabled) const;
   const EngineStats &stats() const { return stats_; }
 

@@ -62,8 +62,13 @@ std::string minimal_error_reply(const uint8_t *query, size_t size, uint16_t code
 }
 
 ClientQueryHandler::ClientQueryHandler(const Config &config, MessageCache &messages, RRsetCache &rrsets,
-                                       Engine &engine, const DelegationPoint &root_hints)
-    : config_(config), messages_(messages), rrsets_(rrsets), engine_(engine), root_hints_(root_hints) {}
+                                       Engine &engine, const DelegationPoint &root_hints, const Clock &clock)
+    : config_(config),
+      messages_(messages),
+      rrsets_(rrsets),
+      engine_(engine),
+      root_hints_(root_hints),
+      clock_(clock) {}
 
 AclAction ClientQueryHandler::access_for(const SocketAddress &client) const {
   for (const auto &rule : config_.access_control)
@@ -238,13 +243,43 @@ Disposition ClientQueryHandler::slow_path(QueryContext &context) {
     // RFC 4035 4.7: a bogus answer is remembered briefly instead of validated again.
     return reply_now(context, build_reply(*query, *cached, context.tcp, false));
   }
+  // DNSBomb (and plain floods): one client address may have only so many queries
+  // waiting, and one question only so many clients; the rest is dropped and counted.
+  std::string client_key(context.client.address_bytes());
+  if (config_.resolver.wait_limit != 0 && waiting_[client_key] >= config_.resolver.wait_limit) {
+    ++stats_.wait_limit_dropped;
+    return Disposition::drop;
+  }
+  if (engine_.clients_waiting_on(question, query->cd) >= config_.resolver.max_clients_per_question) {
+    ++stats_.crowd_dropped;
+    return Disposition::drop;
+  }
+  ++waiting_[client_key];
   auto channel = context.defer();
   bool tcp = context.tcp;
   bool checking_disabled = query->cd;
-  engine_.resolve(question, checking_disabled, [this, channel, tcp, query = std::move(*query)](const Resolution &result) {
-    channel->send(build_reply(query, result, tcp, true));
-  });
+  const uint64_t arrived_ms = clock_.now_monotonic_ms();
+  engine_.resolve(question, checking_disabled,
+                  [this, channel, tcp, arrived_ms, client_key = std::move(client_key),
+                   query = std::move(*query)](const Resolution &result) {
+                    stop_waiting(client_key);
+                    // Unbound's discard-timeout: a UDP client that has waited this long has
+                    // given up; replies to many such clients at once are what a DNSBomb
+                    // aims its burst with.
+                    const uint32_t discard_ms = config_.resolver.discard_timeout_ms;
+                    if (!tcp && discard_ms != 0 && clock_.now_monotonic_ms() - arrived_ms > discard_ms) {
+                      ++stats_.discarded_late;
+                      return;
+                    }
+                    channel->send(build_reply(query, result, tcp, true));
+                  });
   return Disposition::deferred;
+}
+
+void ClientQueryHandler::stop_waiting(const std::string &client_key) {
+  auto it = waiting_.find(client_key);
+  if (it == waiting_.end()) return;
+  if (--it->second == 0) waiting_.erase(it);
 }
 
 namespace {

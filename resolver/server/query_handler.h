@@ -31,12 +31,15 @@ struct ServerStats {
   uint64_t dropped = 0;
   uint64_t formerr = 0;
   uint64_t overload_dropped = 0;
+  uint64_t wait_limit_dropped = 0;  // the client had resolver.wait-limit queries waiting
+  uint64_t crowd_dropped = 0;       // max-clients-per-question were waiting on the question
+  uint64_t discarded_late = 0;      // answered after discard-timeout: not sent
 };
 
 class ClientQueryHandler final : public QueryHandler {
 public:
   ClientQueryHandler(const Config &config, MessageCache &messages, RRsetCache &rrsets, Engine &engine,
-                     const DelegationPoint &root_hints);
+                     const DelegationPoint &root_hints, const Clock &clock);
 
   Disposition handle(QueryContext &context) override;
   const ServerStats &stats() const { return stats_; }
@@ -52,6 +55,7 @@ private:
   Disposition reply_now(QueryContext &context, const std::string &wire);
   std::optional<Resolution> bogus_answer(const Question &question, bool checking_disabled);
   void remember_bogus(const Question &question, const ExtendedError &error);
+  void stop_waiting(const std::string &client_key);
 
   struct BogusEntry {
     ExtendedError error;
@@ -64,7 +68,10 @@ private:
   RRsetCache &rrsets_;
   Engine &engine_;
   const DelegationPoint &root_hints_;
+  const Clock &clock_;
   ServerStats stats_;
+  // Queries waiting for the engine, per client address (octets): resolver.wait-limit.
+  std::unordered_map<std::string, uint32_t> waiting_;
   // Bogus answers of this worker, kept dnssec.bogus-ttl seconds (RFC 4035 4.7).
   std::unordered_map<std::string, BogusEntry> bogus_;
 };

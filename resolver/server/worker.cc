@@ -32,7 +32,8 @@ Worker::Worker(SharedState &shared, unsigned index) : shared_(shared), index_(in
       EngineEnv{shared.rrsets, shared.infra, shared.clock, random_, config, shared.root_hints,
                 config.dnssec.validation ? &shared.validator_env : nullptr, &shared.non_cuts},
       *upstream_);
-  handler_ = std::make_unique<ClientQueryHandler>(config, shared.messages, shared.rrsets, *engine_, shared.root_hints);
+  handler_ = std::make_unique<ClientQueryHandler>(config, shared.messages, shared.rrsets, *engine_, shared.root_hints,
+                                                  shared.clock);
   TcpLimits limits = TcpLimits::from(config.network);
   for (const auto &address : config.listen) {
     udp_.push_back(UdpListener::create(loop_, address, *handler_));

@@ -534,7 +534,7 @@ TEST(Forgery, RecursionNotDesiredAfterCdNeverGetsTheUncheckedData) {
     return changed_www(h, q);
   };
   MessageCache messages{h.clock, 1u << 20};
-  ClientQueryHandler handler(h.config, messages, h.rrsets, *h.engine, h.hints);
+  ClientQueryHandler handler(h.config, messages, h.rrsets, *h.engine, h.hints, h.clock);
   auto ask = [&](bool rd, bool cd) {
     Edns edns;
     edns.dnssec_ok = true;

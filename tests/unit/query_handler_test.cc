@@ -75,7 +75,7 @@ struct ServerHarness {
 
   void rebuild() {
     engine = std::make_unique<Engine>(EngineEnv{rrsets, infra, clock, random, config, hints}, net);
-    handler = std::make_unique<ClientQueryHandler>(config, messages, rrsets, *engine, hints);
+    handler = std::make_unique<ClientQueryHandler>(config, messages, rrsets, *engine, hints, clock);
   }
 
   // Sends `wire`; returns the reply (empty when dropped).
@@ -199,6 +199,61 @@ TEST(QueryHandler, MinTtlIsAppliedOnceAndThenCountsDown) {
   auto later = parse(h.ask(query_wire("www.example.", rrtype::A)));
   ASSERT_EQ(later.answer.size(), 1u);
   EXPECT_EQ(later.answer[0].ttl, 400u);
+}
+
+TEST(QueryHandler, OneClientMayHaveOnlyWaitLimitQueriesWaiting) {
+  // DNSBomb: queries of one address pile up while their answers are slow to come;
+  // past resolver.wait-limit they are dropped (Unbound 1.20's wait-limit).
+  Config config = ServerHarness::make_config();
+  config.resolver.wait_limit = 2;
+  ServerHarness h(config);
+  std::vector<std::unique_ptr<TestContext>> contexts;
+  auto send = [&](const char *name, const char *client) {
+    contexts.push_back(std::make_unique<TestContext>(query_wire(name, rrtype::A), client, false));
+    return h.handler->handle(*contexts.back());
+  };
+  EXPECT_EQ(send("a.example.", "127.0.0.1@1000"), Disposition::deferred);
+  EXPECT_EQ(send("b.example.", "127.0.0.1@1001"), Disposition::deferred);
+  EXPECT_EQ(send("c.example.", "127.0.0.1@1002"), Disposition::drop) << "the same address, another port";
+  EXPECT_EQ(send("c.example.", "127.0.0.2@1000"), Disposition::deferred) << "another client";
+  EXPECT_EQ(h.handler->stats().wait_limit_dropped, 1u);
+  h.net.run();
+  EXPECT_EQ(send("d.example.", "127.0.0.1@1003"), Disposition::deferred) << "answered queries no longer count";
+  h.net.run();
+}
+
+TEST(QueryHandler, OnlySoManyClientsWaitOnOneQuestion) {
+  Config config = ServerHarness::make_config();
+  config.resolver.max_clients_per_question = 2;
+  ServerHarness h(config);
+  std::vector<std::unique_ptr<TestContext>> contexts;
+  for (const char *client : {"127.0.0.1@1", "127.0.0.2@1", "127.0.0.3@1"})
+    contexts.push_back(std::make_unique<TestContext>(query_wire("www.example.", rrtype::A), client, false));
+  EXPECT_EQ(h.handler->handle(*contexts[0]), Disposition::deferred);
+  EXPECT_EQ(h.handler->handle(*contexts[1]), Disposition::deferred);
+  EXPECT_EQ(h.handler->handle(*contexts[2]), Disposition::drop);
+  EXPECT_EQ(h.handler->stats().crowd_dropped, 1u);
+  h.net.run();
+  EXPECT_EQ(contexts[0]->channel->replies.size(), 1u);
+  EXPECT_EQ(contexts[1]->channel->replies.size(), 1u);
+}
+
+TEST(QueryHandler, RepliesAfterTheDiscardTimeoutAreNotSent) {
+  // A UDP client that waited longer than discard-timeout has given up; a burst of such
+  // late replies is what DNSBomb aims. TCP clients still get theirs.
+  Config config = ServerHarness::make_config();
+  config.resolver.discard_timeout_ms = 100;
+  ServerHarness h(config);
+  h.net.server("127.1.0.1").rtt_ms = 150;
+  TestContext udp(query_wire("www.example.", rrtype::A), "127.0.0.1@1", false);
+  ASSERT_EQ(h.handler->handle(udp), Disposition::deferred);
+  h.net.run();
+  EXPECT_TRUE(udp.channel->replies.empty());
+  EXPECT_EQ(h.handler->stats().discarded_late, 1u);
+  TestContext tcp(query_wire("mail.example.", rrtype::A), "127.0.0.1@2", true);
+  ASSERT_EQ(h.handler->handle(tcp), Disposition::deferred);
+  h.net.run();
+  EXPECT_EQ(tcp.channel->replies.size(), 1u);
 }
 
 TEST(QueryHandler, TruncatesForSmallBuffersAndAnswersInFullOverTcp) {
