@@ -197,12 +197,16 @@ private:
     AclRule rule{*prefix, AclAction::allow};
     if (action_text == "allow")
       rule.action = AclAction::allow;
+    else if (action_text == "allow-snoop")
+      rule.action = AclAction::allow_snoop;
+    else if (action_text == "allow_snoop")
+      fail(item, "action 'allow_snoop' is spelled allow-snoop here");
     else if (action_text == "refuse")
       rule.action = AclAction::refuse;
     else if (action_text == "deny")
       rule.action = AclAction::deny;
     else
-      fail(item, "action '" + action_text + "' must be allow, refuse or deny");
+      fail(item, "action '" + action_text + "' must be allow, allow-snoop, refuse or deny");
     return rule;
   }
 
@@ -484,8 +488,10 @@ void emit_forward_zones(YAML::Emitter &out, const std::vector<ForwardZone> &zone
 Config default_config() {
   Config config;
   config.listen = {*SocketAddress::parse("127.0.0.1@53"), *SocketAddress::parse("::1@53")};
-  config.access_control = {AclRule{*Prefix::parse("127.0.0.0/8"), AclAction::allow},
-                           AclRule{*Prefix::parse("::1/128"), AclAction::allow}};
+  // The host's own clients may also look into the cache (RD=0), as the shipped
+  // conf/resolver.yaml says.
+  config.access_control = {AclRule{*Prefix::parse("127.0.0.0/8"), AclAction::allow_snoop},
+                           AclRule{*Prefix::parse("::1/128"), AclAction::allow_snoop}};
   return config;
 }
 
@@ -599,6 +605,7 @@ const char *to_string(LogLevel level) {
 const char *to_string(AclAction action) {
   switch (action) {
     case AclAction::allow: return "allow";
+    case AclAction::allow_snoop: return "allow-snoop";
     case AclAction::refuse: return "refuse";
     case AclAction::deny: return "deny";
   }

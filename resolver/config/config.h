@@ -25,7 +25,10 @@ inline constexpr const char *kDefaultRootHintsPath = "/usr/share/dns/root.hints"
 inline constexpr const char *kDefaultTrustAnchorFile = "/usr/share/dns/root.ds";
 
 enum class LogLevel { error, warning, info, debug, trace };
-enum class AclAction { allow, refuse, deny };
+// allow: recursive queries (RD=1) only; RD=0 is REFUSED, as cache snooping tells a
+// client what others asked. allow_snoop: RD=0 too, answered from the cache only
+// (Unbound's allow_snoop). refuse: REFUSED. deny: dropped without an answer.
+enum class AclAction { allow, allow_snoop, refuse, deny };
 
 struct AclRule {
   Prefix prefix;

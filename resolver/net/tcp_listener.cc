@@ -5,20 +5,22 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
+#include "resolver/net/tcp_framing.h"
 #include "resolver/net/uv_box.h"
 
 namespace rsv {
 
 namespace {
 
-// RFC 1035 4.1.1: every DNS message starts with a 12-octet header. A frame shorter
-// than that (a length of 0 included) means the peer is not speaking DNS over TCP.
-constexpr size_t kDnsHeaderSize = 12;
 constexpr size_t kReadBufferSize = 65536;
+// Reading stops at the outstanding-query cap and resumes only once no whole frame is
+// left waiting, so at most a partial frame plus one read's worth is ever buffered.
+constexpr size_t kMaxBufferedInput = TcpFrameReader::kMaxFrameSize + kReadBufferSize;
 
 // A framed reply that could not be written at once. It owns its bytes until libuv's
 // write callback, which also runs (with UV_ECANCELED) when the socket closes first.
@@ -44,7 +46,8 @@ struct TcpConnectionBox {
 // which close() clears.
 class TcpConnection : public std::enable_shared_from_this<TcpConnection> {
 public:
-  TcpConnection(TcpListener &listener, EventLoop &loop) : listener_(&listener), idle_timer_(loop) {}
+  TcpConnection(TcpListener &listener, EventLoop &loop)
+      : listener_(&listener), idle_timer_(loop), frames_(kMaxBufferedInput) {}
   ~TcpConnection() {
     if (box_ != nullptr) {
       box_->owner = nullptr;
@@ -75,7 +78,7 @@ public:
 private:
   void on_read(ssize_t nread, const uv_buf_t *buffer);
   void on_write_done(int status);
-  size_t dispatch_frames(const uint8_t *data, size_t size);
+  void dispatch_frames();
   void dispatch(const uint8_t *query, size_t size);
   void write_frame(const uint8_t *data, size_t size);
   void settle();
@@ -94,7 +97,7 @@ private:
   Timer idle_timer_;
   // Bytes of frames not yet handed to the handler: a partial frame, or whole frames
   // held back while the connection is at its outstanding-query cap.
-  std::vector<uint8_t> pending_input_;
+  TcpFrameReader frames_;
   uint32_t outstanding_ = 0;
   bool reading_ = false;
   bool peer_finished_ = false;  // EOF: the client sends no more (it may still read)
@@ -184,8 +187,8 @@ void TcpConnection::close() {
   uvbox::close_box(box_);
   box_ = nullptr;
   reading_ = false;
-  pending_input_.clear();
-  pending_input_.shrink_to_fit();
+  // frames_ is left alone: the handler may be reading a query from it right now (when
+  // it closed the listener); it goes with the connection.
   if (listener_ != nullptr) {
     TcpListener *listener = listener_;
     listener_ = nullptr;
@@ -237,42 +240,36 @@ void TcpConnection::on_read(ssize_t nread, const uv_buf_t *buffer) {
     }
     return;
   }
-  idle_timer_.stop();  // activity
-  const auto *data = reinterpret_cast<const uint8_t *>(buffer->base);
-  const size_t size = static_cast<size_t>(nread);
-  if (pending_input_.empty()) {
-    // Common case: whole frames straight from the shared read buffer, no copy.
-    size_t consumed = dispatch_frames(data, size);
-    if (is_closed()) return;
-    pending_input_.assign(data + consumed, data + size);
-  } else {
-    pending_input_.insert(pending_input_.end(), data, data + size);
-    size_t consumed = dispatch_frames(pending_input_.data(), pending_input_.size());
-    if (is_closed()) return;
-    pending_input_.erase(pending_input_.begin(),
-                         pending_input_.begin() + static_cast<ptrdiff_t>(consumed));
-  }
+  // Common case: whole frames straight from the shared read buffer, no copy; only
+  // what is left over is kept before the next read reuses the buffer.
+  frames_.push(reinterpret_cast<const uint8_t *>(buffer->base), static_cast<size_t>(nread));
+  dispatch_frames();
+  if (is_closed()) return;
+  frames_.keep_rest();
   settle();
 }
 
 // Hands every complete frame to the handler until the outstanding-query cap is
-// reached; returns the number of bytes consumed. May close the connection.
-size_t TcpConnection::dispatch_frames(const uint8_t *data, size_t size) {
+// reached. May close the connection.
+void TcpConnection::dispatch_frames() {
   dispatching_ = true;
-  size_t offset = 0;
-  while (!is_closed() && outstanding_ < slot_cap() && size - offset >= 2) {
-    size_t length = (static_cast<size_t>(data[offset]) << 8) | data[offset + 1];
-    if (length < kDnsHeaderSize) {
-      count(&TcpListenerStats::connections_bad_frame);
-      close();
+  while (!is_closed() && outstanding_ < slot_cap()) {
+    std::span<const uint8_t> query = frames_.next();
+    if (query.empty()) {
+      if (frames_.failed()) {
+        // Not DNS (a frame shorter than a header), or more input than the
+        // outstanding-query cap ever lets through.
+        count(&TcpListenerStats::connections_bad_frame);
+        close();
+      }
       break;
     }
-    if (size - offset - 2 < length) break;  // the rest of the frame is still on its way
-    dispatch(data + offset + 2, length);
-    offset += 2 + length;
+    // Activity is a query, not any byte: a client dribbling a frame that never
+    // completes must not keep its slot past the idle timeout.
+    idle_timer_.stop();
+    dispatch(query.data(), query.size());
   }
   dispatching_ = false;
-  return offset;
 }
 
 void TcpConnection::dispatch(const uint8_t *query, size_t size) {
@@ -316,11 +313,10 @@ void TcpConnection::release_slot() {
   // Inside dispatch_frames the loop re-checks the cap itself; settle() follows it.
   if (dispatching_ || is_closed()) return;
   auto keep_alive = shared_from_this();
-  if (!pending_input_.empty() && outstanding_ < slot_cap()) {
-    size_t consumed = dispatch_frames(pending_input_.data(), pending_input_.size());
+  if (frames_.buffered() > 0 && outstanding_ < slot_cap()) {
+    dispatch_frames();  // frames held back at the cap (already kept: nothing borrowed)
     if (is_closed()) return;
-    pending_input_.erase(pending_input_.begin(),
-                         pending_input_.begin() + static_cast<ptrdiff_t>(consumed));
+    frames_.keep_rest();
   }
   settle();
 }
@@ -336,15 +332,20 @@ void TcpConnection::settle() {
     idle_timer_.stop();
     return;
   }
-  if (peer_finished_) {
-    // Nothing outstanding and nothing more will come: close once the replies are out.
-    if (box_->handle.write_queue_size == 0) close();
+  if (peer_finished_ && box_->handle.write_queue_size == 0) {
+    close();  // nothing outstanding, nothing more will come, every reply is out
     return;
   }
+  // Nothing outstanding: the connection is idle, or its replies wait for a client
+  // that does not read them (after a half-close nothing else would ever end it). Only
+  // a new query stops the timer; neither a stray byte nor a slow reader's progress
+  // does, so a client cannot hold its slot by trickling or reading a byte now and then.
   if (!idle_timer_.active() && listener_ != nullptr) {
     idle_timer_.start(listener_->limits_.idle_timeout_ms, [this] {
       // RFC 7766 6.2.3: servers close idle connections to conserve resources.
       count(&TcpListenerStats::connections_timed_out);
+      if (box_ != nullptr && box_->handle.write_queue_size > 0)
+        count(&TcpListenerStats::connections_not_reading);
       close();
     });
   }
@@ -374,6 +375,7 @@ void TcpConnection::write_frame(const uint8_t *data, size_t size) {
 
   if (box_->handle.write_queue_size + (total - written) >
       (listener_ ? listener_->limits_.max_pending_write_bytes : 0)) {
+    count(&TcpListenerStats::connections_not_reading);
     close();  // the client does not read its answers
     return;
   }

@@ -9,9 +9,12 @@
 // the context buffer; deferred replies are written whenever they complete, in any
 // order (RFC 7766 7). At max_tcp_queries_per_connection deferred queries the
 // connection stops reading until replies drain. A connection with nothing outstanding
-// is closed after tcp_idle_timeout_ms of silence (RFC 7766 6.2.3). A frame shorter
-// than a DNS header (including length 0) means the stream is not DNS: the connection
-// is closed. A client that half-closes still gets the answers it is owed.
+// is closed after tcp_idle_timeout_ms without new input (RFC 7766 6.2.3), whether or
+// not its replies have all been written: a client that stops reading loses its slot
+// then, or at once when max_pending_write_bytes of replies wait for it. Framing and
+// its limits are TcpFrameReader's (tcp_framing.h): a frame shorter than a DNS header
+// (including length 0) means the stream is not DNS, and the connection is closed. A
+// client that half-closes still gets the answers it is owed.
 //
 // Lifetime: TcpListener is owned by a shared_ptr (create()), must be destroyed on its
 // loop's thread before the EventLoop, and its QueryHandler must outlive it. Each
@@ -40,6 +43,9 @@ struct TcpListenerStats {
   uint64_t connections_evicted = 0;    // idle, closed to make room for a new one
   uint64_t connections_timed_out = 0;  // idle for tcp_idle_timeout_ms
   uint64_t connections_bad_frame = 0;  // a frame shorter than a DNS header
+  // Closed with replies the client did not read: its write queue passed
+  // max_pending_write_bytes, or replies were still unwritten at the idle timeout.
+  uint64_t connections_not_reading = 0;
   uint64_t queries_received = 0;
   uint64_t replies_sent = 0;
   uint64_t replies_dropped = 0;  // the connection was gone when the reply was ready

@@ -59,13 +59,14 @@ private:
   UdpListener &listener_;
 };
 
-UdpListener::UdpListener(PassKey, QueryHandler &handler) : handler_(handler) {}
+UdpListener::UdpListener(PassKey, QueryHandler &handler, const UdpLimits &limits)
+    : handler_(handler), limits_(limits) {}
 
 UdpListener::~UdpListener() { close(); }
 
 std::shared_ptr<UdpListener> UdpListener::create(EventLoop &loop, const SocketAddress &address,
-                                                 QueryHandler &handler) {
-  auto listener = std::make_shared<UdpListener>(PassKey{}, handler);
+                                                 QueryHandler &handler, const UdpLimits &limits) {
+  auto listener = std::make_shared<UdpListener>(PassKey{}, handler, limits);
   listener->open(loop, address);
   return listener;
 }
@@ -171,13 +172,24 @@ void UdpListener::send_to(const SocketAddress &client, std::string_view wire) {
       uv_buf_init(const_cast<char *>(wire.data()), static_cast<unsigned>(wire.size()));
   // Fast path: straight from the caller's buffer. uv_udp_try_send also answers EAGAIN
   // while earlier sends are queued, which keeps replies in order.
-  int rc = uv_udp_try_send(&box_->handle, &buffer, 1, client.sockaddr_ptr());
+  int rc = UV_EAGAIN;
+  if (pretend_full_sends_ > 0)
+    --pretend_full_sends_;
+  else
+    rc = uv_udp_try_send(&box_->handle, &buffer, 1, client.sockaddr_ptr());
   if (rc >= 0) {
     ++stats_.replies_sent;
     return;
   }
   if (rc != UV_EAGAIN) {
     ++stats_.send_errors;
+    return;
+  }
+  // libuv counts a queued send until its callback has run, sent or not, which is
+  // exactly as long as its copy is held.
+  if (uv_udp_get_send_queue_count(&box_->handle) >= limits_.max_queued_replies ||
+      uv_udp_get_send_queue_size(&box_->handle) + wire.size() > limits_.max_queued_bytes) {
+    ++stats_.queue_full_dropped;
     return;
   }
   auto *queued = new QueuedDatagram;

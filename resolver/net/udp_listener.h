@@ -6,7 +6,9 @@
 // listener's reply buffer; QueryHandler::handle runs. If it wrote a reply, the reply
 // is sent at once with a non-blocking send from that buffer: a cache hit costs no
 // heap allocation and no copy. If it deferred, it holds a ReplyChannel that sends
-// later (copying the reply only if the socket is momentarily full).
+// later. A reply that finds the socket buffer full (EAGAIN) is copied and queued;
+// the queue is bounded (UdpLimits): beyond it, replies are dropped and counted, as
+// the network would drop them anyway and the client will retry.
 //
 // Each worker thread binds its own UdpListener on the same address and port; the
 // socket has SO_REUSEPORT so the kernel spreads datagrams over the threads.
@@ -33,10 +35,17 @@ struct UdpListenerStats {
   uint64_t datagrams_received = 0;
   uint64_t replies_sent = 0;
   uint64_t replies_queued = 0;  // the socket was full: sent later from a copy
+  uint64_t queue_full_dropped = 0;  // the socket was full and so was the queue
   uint64_t deferred = 0;
   uint64_t dropped = 0;
   uint64_t send_errors = 0;
   uint64_t receive_errors = 0;
+};
+
+struct UdpLimits {
+  // Replies waiting for room in the socket buffer, by count and by bytes.
+  size_t max_queued_replies = 1024;
+  size_t max_queued_bytes = 1 << 20;
 };
 
 class UdpListener : public std::enable_shared_from_this<UdpListener> {
@@ -47,7 +56,7 @@ public:
   // and, for IPv6, IPV6_V6ONLY, and starts receiving. Throws std::runtime_error when
   // the socket cannot be bound (start-up only).
   static std::shared_ptr<UdpListener> create(EventLoop &loop, const SocketAddress &address,
-                                             QueryHandler &handler);
+                                             QueryHandler &handler, const UdpLimits &limits = {});
   ~UdpListener();
   UdpListener(const UdpListener &) = delete;
   UdpListener &operator=(const UdpListener &) = delete;
@@ -60,24 +69,32 @@ public:
   // QueryContext::local (a wildcard bind reports the wildcard, not the destination).
   const SocketAddress &local_address() const { return local_address_; }
   const UdpListenerStats &stats() const { return stats_; }
+  const UdpLimits &limits() const { return limits_; }
 
   // Sends one datagram to `client` (used by the deferred path).
   void send_to(const SocketAddress &client, std::string_view wire);
+
+  // Tests only: the next `sends` sends find the socket buffer full (EAGAIN), which a
+  // loopback socket never does (the kernel frees a loopback datagram's buffer space
+  // as it is sent), so the queue and its bound can be tested.
+  void pretend_socket_full_for_testing(unsigned sends) { pretend_full_sends_ = sends; }
 
 private:
   struct PassKey {};
 
 public:
-  UdpListener(PassKey, QueryHandler &handler);
+  UdpListener(PassKey, QueryHandler &handler, const UdpLimits &limits);
 
 private:
   void open(EventLoop &loop, const SocketAddress &address);
   void on_datagram(size_t size, const void *client_sockaddr);
 
   QueryHandler &handler_;
+  UdpLimits limits_;
   UdpListenerBox *box_ = nullptr;
   SocketAddress local_address_;
   UdpListenerStats stats_;
+  unsigned pretend_full_sends_ = 0;
 
   friend struct UdpListenerBox;
   friend class UdpQueryContext;

@@ -83,18 +83,22 @@ Disposition ClientQueryHandler::handle(QueryContext &context) {
     ++stats_.dropped;
     return Disposition::drop;
   }
-  switch (access_for(context.client)) {
+  const AclAction access = access_for(context.client);
+  switch (access) {
     case AclAction::deny: ++stats_.dropped; return Disposition::drop;
     case AclAction::refuse:
       ++stats_.refused;
-      return reply_now(context, minimal_error_reply(context.query, context.query_size, rcode::REFUSED));
-    case AclAction::allow: break;
+      return reply_now(context, error_reply(context, rcode::REFUSED,
+                                            parse_message(context.query, context.query_size, nullptr)));
+    case AclAction::allow:
+    case AclAction::allow_snoop: break;
   }
+  // The fast path serves RD=1 only, so it needs no snooping check.
   if (fast_path(context) == Disposition::reply) {
     ++stats_.cache_hits;
     return Disposition::reply;
   }
-  return slow_path(context);
+  return slow_path(context, access == AclAction::allow_snoop);
 }
 
 Disposition ClientQueryHandler::fast_path(QueryContext &context) {
@@ -173,6 +177,21 @@ Disposition ClientQueryHandler::fast_path(QueryContext &context) {
   return Disposition::reply;
 }
 
+std::string ClientQueryHandler::error_reply(const QueryContext &context, uint16_t code,
+                                            const std::optional<Message> &query) const {
+  std::string out = minimal_error_reply(context.query, context.query_size, code);
+  // RFC 6891 7: a query with an OPT record gets one back, an error included. (A
+  // query that does not parse has no OPT record to believe.)
+  if (out.empty() || !query || !query->edns) return out;
+  uint8_t opt[kOptRecordSize] = {0};
+  write16(opt + 1, rrtype::OPT);
+  write16(opt + 3, config_.network.edns_buffer_size);
+  opt[7] = query->edns->dnssec_ok ? 0x80 : 0;  // RFC 3225 3: DO is copied
+  out.append(reinterpret_cast<const char *>(opt), sizeof opt);
+  write16(reinterpret_cast<uint8_t *>(out.data()) + 10, 1);
+  return out;
+}
+
 Disposition ClientQueryHandler::reply_now(QueryContext &context, const std::string &wire) {
   if (wire.empty() || wire.size() > context.reply_capacity) {
     ++stats_.dropped;
@@ -189,7 +208,7 @@ size_t ClientQueryHandler::udp_limit(const Message &query, bool tcp) const {
   return std::max<size_t>(512, std::min<size_t>(query.edns->udp_size, config_.network.edns_buffer_size));
 }
 
-Disposition ClientQueryHandler::slow_path(QueryContext &context) {
+Disposition ClientQueryHandler::slow_path(QueryContext &context, bool may_snoop) {
   ParseError error = ParseError::none;
   auto query = parse_message(context.query, context.query_size, &error);
   if (!query) {
@@ -197,11 +216,10 @@ Disposition ClientQueryHandler::slow_path(QueryContext &context) {
     RSV_LOG(debug, "FORMERR to %s: %s", context.client.to_string().c_str(), to_string(error));
     return reply_now(context, minimal_error_reply(context.query, context.query_size, rcode::FORMERR));
   }
-  if (query->opcode != opcode::QUERY)
-    return reply_now(context, minimal_error_reply(context.query, context.query_size, rcode::NOTIMP));
+  if (query->opcode != opcode::QUERY) return reply_now(context, error_reply(context, rcode::NOTIMP, query));
   if (query->questions.size() != 1 || !query->answer.empty() || !query->authority.empty()) {
     ++stats_.formerr;
-    return reply_now(context, minimal_error_reply(context.query, context.query_size, rcode::FORMERR));
+    return reply_now(context, error_reply(context, rcode::FORMERR, query));
   }
   const Question &question = query->questions[0];
   Resolution immediate;
@@ -221,6 +239,14 @@ Disposition ClientQueryHandler::slow_path(QueryContext &context) {
   } else if (is_meta_qtype(question.qtype)) {
     immediate.rcode = rcode::NOTIMP;
     answer_now = true;
+  } else if (!query->rd && !may_snoop) {
+    // As Unbound: a non-recursive query shows what other clients asked (cache
+    // snooping), so only allow-snoop clients get an answer; RFC 8914 4.19 names the
+    // refusal for an unauthorized client.
+    ++stats_.refused;
+    immediate.rcode = rcode::REFUSED;
+    immediate.error = ExtendedError{ede::PROHIBITED, "RD=0 (cache snooping) is not allowed for this client"};
+    answer_now = true;
   } else if (question.qtype == rrtype::ANY) {
     // RFC 8482 4.2: a small synthesized HINFO instead of everything we know.
     immediate.rcode = rcode::NOERROR;
@@ -228,6 +254,7 @@ Disposition ClientQueryHandler::slow_path(QueryContext &context) {
                                               std::string("\x07RFC8482\x00", 9)});
     answer_now = true;
   } else if (!query->rd) {
+    // RFC 1034 4.3.1: without recursion, answer from what is at hand.
     immediate = answer_from_cache_only(question);
     answer_now = true;
   }

@@ -2,7 +2,8 @@
 //
 // A query arrives from a listener (resolver/net) as raw bytes. handle():
 //   1. access control by client prefix (first match wins; deny drops, refuse
-//      answers REFUSED; no match is refused);
+//      answers REFUSED; no match is refused; allow serves RD=1 only and refuses
+//      RD=0, which allow-snoop answers from the cache);
 //   2. fast path: a well-formed single-question query with RD set whose answer is in
 //      the message cache is answered by copying the ready-made reply, patching ID,
 //      flags, question case and TTLs, and appending our OPT record; no parsing beyond
@@ -46,13 +47,16 @@ public:
 
 private:
   Disposition fast_path(QueryContext &context);
-  Disposition slow_path(QueryContext &context);
+  Disposition slow_path(QueryContext &context, bool may_snoop);
   AclAction access_for(const SocketAddress &client) const;
   size_t udp_limit(const Message &query, bool tcp) const;
   // Builds the reply to `query` from a Resolution, and caches it when allowed.
   std::string build_reply(const Message &query, const Resolution &result, bool tcp, bool store);
   Resolution answer_from_cache_only(const Question &question) const;
   Disposition reply_now(QueryContext &context, const std::string &wire);
+  // minimal_error_reply, with an OPT record when `query` (parsed) had one.
+  std::string error_reply(const QueryContext &context, uint16_t code,
+                          const std::optional<Message> &query) const;
   std::optional<Resolution> bogus_answer(const Question &question, bool checking_disabled);
   void remember_bogus(const Question &question, const ExtendedError &error);
   void stop_waiting(const std::string &client_key);

@@ -1,6 +1,8 @@
 #include "resolver/wire/message.h"
 
+#include <algorithm>
 #include <cstring>
+#include <string_view>
 
 namespace rsv {
 
@@ -394,6 +396,48 @@ size_t opt_size(const Edns &edns) {
   return len;
 }
 
+// RFC 8914 2: EXTRA-TEXT is UTF-8 for people to read. Cutting it at most `max`
+// octets, never inside a character.
+size_t utf8_cut(std::string_view text, size_t max) {
+  if (text.size() <= max) return text.size();
+  size_t cut = max;
+  while (cut > 0 && (static_cast<uint8_t>(text[cut]) & 0xC0) == 0x80) --cut;
+  return cut;
+}
+
+size_t extended_error_count(const Edns &edns) {
+  return static_cast<size_t>(std::count_if(edns.options.begin(), edns.options.end(), [](const EdnsOption &o) {
+    return o.code == edns_option::EXTENDED_ERROR;
+  }));
+}
+
+// The OPT record to send when `room` octets are left for it; the record itself is
+// never left out (RFC 6891 7). The Extended DNS Errors give way, as RFC 8914 3 asks,
+// before any other data: their extra texts first (for people to read, RFC 8914 2),
+// shortened or emptied from the last error back, then whole errors; then (never in a
+// reply of ours) the other options.
+Edns fit_opt(const Edns &edns, size_t room) {
+  Edns fitted = edns;
+  size_t size = opt_size(fitted);
+  auto &options = fitted.options;
+  for (size_t i = options.size(); i-- > 0 && size > room;) {
+    auto &option = options[i];
+    if (option.code != edns_option::EXTENDED_ERROR || option.data.size() <= 2) continue;
+    size_t over = size - room;
+    size_t text = option.data.size() - 2;
+    size_t keep = over >= text ? 0 : utf8_cut(std::string_view(option.data).substr(2), text - over);
+    size -= text - keep;
+    option.data.resize(2 + keep);
+  }
+  for (size_t i = options.size(); i-- > 0 && size > room;) {
+    if (options[i].code != edns_option::EXTENDED_ERROR) continue;
+    size -= 4 + options[i].data.size();
+    options.erase(options.begin() + static_cast<std::ptrdiff_t>(i));
+  }
+  if (size > room) options.clear();
+  return fitted;
+}
+
 void write_record(Writer &w, const ResourceRecord &rr, std::vector<uint16_t> &ttl_offsets) {
   w.name(rr.owner);
   w.u16(rr.type);
@@ -410,7 +454,15 @@ EncodeResult encode_message(const Message &m, size_t max_size) {
   EncodeResult result;
   if (max_size < 512) max_size = 512;  // RFC 1035 4.2.1 floor
   if (max_size > 65535) max_size = 65535;
-  size_t reserve = m.edns ? opt_size(*m.edns) : 0;
+  // The answer and authority sections come before the Extended DNS Errors (RFC 8914
+  // 3): they are written with room kept for the OPT record without any, and the
+  // errors get what is left (fit_opt).
+  size_t reserve = 0;
+  if (m.edns) {
+    reserve = opt_size(*m.edns);
+    for (const auto &o : m.edns->options)
+      if (o.code == edns_option::EXTENDED_ERROR) reserve -= 4 + o.data.size();
+  }
   Writer w(result.wire);
   w.u16(m.id);
   w.u16(header_flags(m));
@@ -442,7 +494,21 @@ EncodeResult encode_message(const Message &m, size_t max_size) {
     result.ttl_offsets.clear();
     result.truncated = true;
     w.set_u16(2, static_cast<uint16_t>(header_flags(m) | 0x0200));
-  } else {
+  }
+  const Edns *opt = m.edns ? &*m.edns : nullptr;
+  std::optional<Edns> fitted;
+  if (opt) {
+    const size_t room = max_size > w.size() ? max_size - w.size() : 0;
+    if (opt_size(*opt) > room) {
+      fitted = fit_opt(*opt, room);
+      // RFC 8914 3: TC tells the client that an error it was owed was left out.
+      if (extended_error_count(*fitted) < extended_error_count(*opt))
+        w.set_u16(2, static_cast<uint16_t>(header_flags(m) | 0x0200));
+      opt = &*fitted;
+    }
+    reserve = opt_size(*opt);
+  }
+  if (fits) {
     w.set_u16(6, static_cast<uint16_t>(m.answer.size()));
     w.set_u16(8, static_cast<uint16_t>(m.authority.size()));
     for (const auto &rr : m.additional) {
@@ -456,8 +522,8 @@ EncodeResult encode_message(const Message &m, size_t max_size) {
       ++additional;
     }
   }
-  if (m.edns) {
-    write_opt(w, *m.edns, m.rcode);
+  if (opt) {
+    write_opt(w, *opt, m.rcode);
     ++additional;
   }
   w.set_u16(10, additional);

@@ -94,15 +94,20 @@ std::optional<Message> parse_message(const uint8_t *data, size_t size, ParseErro
 
 struct EncodeResult {
   std::string wire;
-  bool truncated = false;
+  bool truncated = false;  // answer and authority left out (TC set)
   // Offsets of the 32-bit TTL field of every record written (OPT excluded), in the
   // order written: the cache-hit path rewrites them to the remaining TTL.
   std::vector<uint16_t> ttl_offsets;
 };
 
-// Encodes `message`; if it does not fit in `max_size` octets, the answer and
-// authority sections are dropped and TC is set (additional records that do not fit
-// are dropped silently).
+// Encodes `message` in at most `max_size` octets (at least 512, at most 65535), the
+// header and question permitting. If the answer and authority sections do not fit
+// next to an OPT record without Extended DNS Errors, they are dropped and TC is set
+// (`truncated`). Then, in what room is left: the Extended DNS Errors' extra text is
+// shortened, and errors that still do not fit are dropped, which sets TC too (RFC
+// 8914 3; `truncated` stays false, no record was left out); additional records that
+// do not fit are dropped silently. The OPT record itself is always written when
+// `message.edns` is set (RFC 6891 7).
 EncodeResult encode_message(const Message &message, size_t max_size = 65535);
 
 // Encodes just a header and question: the query the iterator sends upstream.

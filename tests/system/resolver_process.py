@@ -6,6 +6,7 @@ import socket
 import subprocess
 import time
 
+import dns.exception
 import dns.flags
 import dns.message
 import dns.query
@@ -70,7 +71,8 @@ def unbound_config_text(root_hints, workdir, listen, qmin=True, access_control=N
         # client reply when recursion took > 1.9 s; the tests measure the wall
         # time themselves, so let the answer through.
         lines.append("  discard-timeout: 10000")
-    lines += [f"  access-control: {a}" for a in acl]
+    # resolverd spells unbound's allow_snoop as allow-snoop.
+    lines += [f"  access-control: {a.replace('allow-snoop', 'allow_snoop')}" for a in acl]
     lines += ["remote-control:", "  control-enable: no"]
     return "\n".join(lines) + "\n"
 
@@ -159,12 +161,37 @@ class ResolverProcess:
 
     # -- queries ----------------------------------------------------------
     def query(self, qname, rdtype="A", tcp=False, timeout=3.0, rd=True, payload=1232,
-              use_edns=0, source=None, want_dnssec=False):
+              use_edns=0, source=None, want_dnssec=False, retry_every=None):
+        """retry_every: resend over UDP every so many seconds until `timeout`, as a
+        stub resolver does (a resolver may drop a reply the client waited too long
+        for: resolver.discard-timeout)."""
         q = dns.message.make_query(qname, rdtype, use_edns=use_edns, payload=payload,
                                    want_dnssec=want_dnssec)
         if not rd:
             q.flags &= ~dns.flags.RD
+        if retry_every and not tcp:
+            return self._send_with_retries(q, timeout, retry_every, source)
         return self.send(q, tcp=tcp, timeout=timeout, source=source)
+
+    def _send_with_retries(self, q, timeout, retry_every, source):
+        deadline = time.monotonic() + timeout
+        wire = q.to_wire()
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            if source:
+                s.bind((source, 0))
+            while True:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise dns.exception.Timeout()
+                s.sendto(wire, (self.addr, self.port))
+                s.settimeout(min(retry_every, left))
+                try:
+                    data, _ = s.recvfrom(65535)
+                except socket.timeout:
+                    continue
+                reply = dns.message.from_wire(data, ignore_trailing=True)
+                if reply.id == q.id:
+                    return reply
 
     def send(self, q, tcp=False, timeout=3.0, source=None):
         if tcp:

@@ -100,6 +100,26 @@ def test_access_control_refused(make_resolver):
     assert not bad.answer, f"a refused client must get no data:{show(bad)}"
 
 
+def test_rd0_refused_unless_allow_snoop(make_resolver, resolver_kind):
+    """access-control `allow` serves RD=1 only: RD=0 (cache snooping) is REFUSED, even
+    for a cached name, as unbound does; `allow-snoop` answers it from the cache."""
+    res = make_resolver(access_control=["127.0.0.1/32 allow-snoop", "127.0.0.0/8 allow"])
+    assert_answer(res.query("www.alpha.test", "A", source="127.0.0.1"),
+                  "www.alpha.test", "A", [H.www_a("alpha.test")])
+    for tcp in (False, True):
+        snoop = res.query("www.alpha.test", "A", rd=False, tcp=tcp, source="127.77.0.1")
+        assert_rcode(snoop, "REFUSED")
+        assert not snoop.answer and not snoop.authority, f"RD=0 from an allow client got data:{show(snoop)}"
+        assert snoop.edns >= 0, f"an EDNS query's reply must carry an OPT record (RFC 6891 7):{show(snoop)}"
+        if resolver_kind != "unbound":
+            codes = [o.code for o in snoop.options if o.otype == 15]
+            assert codes == [18], f"expected EDE 18 (Prohibited):{show(snoop)}"
+    recursive = res.query("www.alpha.test", "A", source="127.77.0.1")
+    assert_answer(recursive, "www.alpha.test", "A", [H.www_a("alpha.test")])
+    allowed = res.query("www.alpha.test", "A", rd=False, source="127.0.0.1")
+    assert_answer(allowed, "www.alpha.test", "A", [H.www_a("alpha.test")])
+
+
 def test_tcp_pipelining(resolver):
     names = [f"www.{z}" for z in list(H.LEAVES)[:4]] + ["host7.alpha.test"]
     queries = {}

@@ -40,7 +40,7 @@ std::vector<std::string> acl_texts(const Config &c) {
 }
 
 const char *const kEveryKey = R"(listen: [192.0.2.53@5353, "2001:db8::53@53", 198.51.100.1]
-access-control: [10.0.0.0/8 allow, 10.1.0.0/16 refuse, "2001:db8::/32 deny"]
+access-control: [10.0.0.0/8 allow, 10.1.0.0/16 refuse, "2001:db8::/32 deny", 192.0.2.0/24 allow-snoop]
 threads: 4
 log-level: debug
 username: resolverd
@@ -82,7 +82,7 @@ TEST(Config, EmptyTextGivesTheDefaults) {
   ASSERT_EQ(c.listen.size(), 2u);
   EXPECT_EQ(c.listen[0].to_string(), "127.0.0.1@53");
   EXPECT_EQ(c.listen[1].to_string(), "::1@53");
-  EXPECT_EQ(acl_texts(c), (std::vector<std::string>{"127.0.0.0/8 allow", "::1/128 allow"}));
+  EXPECT_EQ(acl_texts(c), (std::vector<std::string>{"127.0.0.0/8 allow-snoop", "::1/128 allow-snoop"}));
   EXPECT_EQ(c.threads, 1u);
   EXPECT_EQ(c.log_level, LogLevel::info);
   EXPECT_EQ(c.network.edns_buffer_size, 1232);
@@ -102,8 +102,9 @@ TEST(Config, ReadsEveryKey) {
   EXPECT_EQ(c.listen[0], address("192.0.2.53@5353"));
   EXPECT_EQ(c.listen[1], address("2001:db8::53@53"));
   EXPECT_EQ(c.listen[2], address("198.51.100.1@53"));  // port 53 when none is given
-  EXPECT_EQ(acl_texts(c),
-            (std::vector<std::string>{"10.0.0.0/8 allow", "10.1.0.0/16 refuse", "2001:db8::/32 deny"}));
+  EXPECT_EQ(acl_texts(c), (std::vector<std::string>{"10.0.0.0/8 allow", "10.1.0.0/16 refuse",
+                                                    "2001:db8::/32 deny", "192.0.2.0/24 allow-snoop"}));
+  EXPECT_EQ(c.access_control[3].action, AclAction::allow_snoop);
   EXPECT_EQ(c.threads, 4u);
   EXPECT_EQ(c.log_level, LogLevel::debug);
   EXPECT_EQ(c.username, "resolverd");
@@ -212,7 +213,9 @@ TEST(Config, BadValuesAreErrors) {
             "t.yaml:1: key 'access-control': '10.0.0.0/33' is not a network prefix (expected e.g. "
             "192.0.2.0/24)");
   EXPECT_EQ(error_of("access-control: [10.0.0.0/8 permit]\n"),
-            "t.yaml:1: key 'access-control': action 'permit' must be allow, refuse or deny");
+            "t.yaml:1: key 'access-control': action 'permit' must be allow, allow-snoop, refuse or deny");
+  EXPECT_EQ(error_of("access-control: [10.0.0.0/8 allow_snoop]\n"),
+            "t.yaml:1: key 'access-control': action 'allow_snoop' is spelled allow-snoop here");
   EXPECT_EQ(error_of("access-control: [10.0.0.0/8]\n"),
             "t.yaml:1: key 'access-control': expected 'PREFIX ACTION', e.g. '127.0.0.0/8 allow'");
   EXPECT_EQ(error_of("dnssec: {negative-trust-anchors: [\"a..b\"]}\n"),
@@ -296,6 +299,18 @@ TEST(Config, DumpRoundTripsToAnEqualConfig) {
     EXPECT_EQ(reparsed, original) << dumped;
     EXPECT_EQ(dump_config(reparsed), dumped);
   }
+}
+
+TEST(Config, DumpShowsTheAccessControlActions) {
+  // --check-config prints the effective rules: the defaults let loopback snoop.
+  const std::string defaults = dump_config(default_config());
+  EXPECT_NE(defaults.find("127.0.0.0/8 allow-snoop"), std::string::npos) << defaults;
+  EXPECT_NE(defaults.find("::1/128 allow-snoop"), std::string::npos) << defaults;
+  const std::string dumped =
+      dump_config(parse("access-control: [10.0.0.0/8 allow, 10.1.0.0/16 allow-snoop]\n"));
+  EXPECT_NE(dumped.find("10.0.0.0/8 allow"), std::string::npos) << dumped;
+  EXPECT_NE(dumped.find("10.1.0.0/16 allow-snoop"), std::string::npos) << dumped;
+  EXPECT_EQ(std::string(to_string(AclAction::allow_snoop)), "allow-snoop");
 }
 
 TEST(Config, DumpShowsEveryKey) {

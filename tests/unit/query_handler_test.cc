@@ -55,7 +55,8 @@ struct ServerHarness {
     Config c = default_config();
     c.network.do_not_query_localhost = false;
     c.network.do_ip6 = false;
-    c.access_control = {AclRule{*Prefix::parse("127.0.0.0/8"), AclAction::allow},
+    c.access_control = {AclRule{*Prefix::parse("127.0.0.0/8"), AclAction::allow_snoop},
+                        AclRule{*Prefix::parse("198.51.100.0/24"), AclAction::allow},
                         AclRule{*Prefix::parse("10.0.0.0/8"), AclAction::refuse},
                         AclRule{*Prefix::parse("192.168.0.0/16"), AclAction::deny}};
     return c;
@@ -254,6 +255,148 @@ TEST(QueryHandler, RepliesAfterTheDiscardTimeoutAreNotSent) {
   ASSERT_EQ(h.handler->handle(tcp), Disposition::deferred);
   h.net.run();
   EXPECT_EQ(tcp.channel->replies.size(), 1u);
+}
+
+TEST(QueryHandler, ErrorRepliesToEdnsQueriesKeepTheOpt) {
+  // RFC 6891 7: REFUSED (access control), NOTIMP and FORMERR to a query with an OPT
+  // record carry one too, with our buffer size and the client's DO bit.
+  ServerHarness h;
+  Edns with_do;
+  with_do.dnssec_ok = true;
+  auto refused = parse(h.ask(query_wire("www.example.", rrtype::A, 1, true, with_do), "10.1.2.3@999"));
+  EXPECT_EQ(refused.rcode, rcode::REFUSED);
+  ASSERT_TRUE(refused.edns);
+  EXPECT_EQ(refused.edns->udp_size, 1232);
+  EXPECT_TRUE(refused.edns->dnssec_ok);
+  ASSERT_EQ(refused.questions.size(), 1u);
+  EXPECT_FALSE(
+      parse(h.ask(query_wire("www.example.", rrtype::A, 2, true, std::nullopt), "10.1.2.3@999")).edns)
+      << "no OPT record for a query without one";
+
+  std::string status = query_wire("www.example.", rrtype::A, 3);
+  status[2] = static_cast<char>(status[2] | (2 << 3));  // opcode STATUS
+  auto notimp = parse(h.ask(status));
+  EXPECT_EQ(notimp.rcode, rcode::NOTIMP);
+  ASSERT_TRUE(notimp.edns);
+  EXPECT_FALSE(notimp.edns->dnssec_ok);
+
+  std::string two_questions = query_wire("www.example.", rrtype::A, 4);
+  two_questions[5] = 2;
+  two_questions.insert(12 + Name::from_text("www.example.")->wire().size() + 4,
+                       Name::from_text("example.")->wire() + std::string("\x00\x01\x00\x01", 4));
+  auto formerr = parse(h.ask(two_questions));
+  EXPECT_EQ(formerr.rcode, rcode::FORMERR);
+  EXPECT_TRUE(formerr.edns);
+  EXPECT_TRUE(h.net.sent.empty());
+}
+
+TEST(QueryHandler, RecursionNotDesiredIsRefusedForAllowClients) {
+  // As Unbound: `allow` serves RD=1 only; RD=0 (cache snooping) needs allow-snoop.
+  ServerHarness h;
+  const char *client = "198.51.100.7@5353";
+  auto recursive = parse(h.ask(query_wire("www.example.", rrtype::A), client));
+  EXPECT_EQ(recursive.rcode, rcode::NOERROR);
+  ASSERT_EQ(recursive.answer.size(), 1u);
+  size_t sent = h.net.sent.size();
+  size_t refused = h.handler->stats().refused;
+  for (bool tcp : {false, true}) {
+    auto snoop = parse(h.ask(query_wire("www.example.", rrtype::A, 2, false), client, tcp));
+    EXPECT_EQ(snoop.rcode, rcode::REFUSED);
+    EXPECT_TRUE(snoop.answer.empty()) << "the cached answer must not leak to RD=0";
+    EXPECT_TRUE(snoop.authority.empty());
+    EXPECT_FALSE(snoop.rd);
+    ASSERT_TRUE(snoop.edns) << "RFC 6891 7: an EDNS query gets an OPT record back";
+    auto errors = snoop.extended_errors();
+    ASSERT_EQ(errors.size(), 1u);
+    EXPECT_EQ(errors[0].info_code, ede::PROHIBITED);
+  }
+  // Without EDNS, and for a name never asked: REFUSED all the same.
+  auto plain = parse(h.ask(query_wire("nothing.example.", rrtype::A, 3, false, std::nullopt), client));
+  EXPECT_EQ(plain.rcode, rcode::REFUSED);
+  EXPECT_FALSE(plain.edns);
+  EXPECT_EQ(h.net.sent.size(), sent) << "RD=0 never causes upstream queries";
+  EXPECT_EQ(h.handler->stats().refused, refused + 3);
+  // The same client with RD=1 is still answered, from the cache.
+  EXPECT_EQ(parse(h.ask(query_wire("www.example.", rrtype::A, 4), client)).answer.size(), 1u);
+}
+
+TEST(QueryHandler, RecursionNotDesiredIsAnsweredForAllowSnoopClients) {
+  ServerHarness h;
+  h.ask(query_wire("www.example.", rrtype::A));
+  for (const char *client : {"127.0.0.1@5353", "127.9.9.9@53"}) {
+    auto snoop = parse(h.ask(query_wire("www.example.", rrtype::A, 2, false), client));
+    EXPECT_EQ(snoop.rcode, rcode::NOERROR) << client;
+    EXPECT_EQ(snoop.answer.size(), 1u) << client;
+    EXPECT_FALSE(snoop.rd);
+  }
+}
+
+// RFC 6891 6.2.5 and 7: a UDP reply fits min(client's size, edns-buffer-size), at
+// least 512, and 512 without EDNS; an EDNS query's reply always has its OPT record.
+void expect_fits(const std::string &wire, size_t limit, bool edns, const std::string &what) {
+  EXPECT_LE(wire.size(), limit) << what;
+  auto reply = parse(wire);
+  EXPECT_EQ(reply.edns.has_value(), edns) << what;
+}
+
+TEST(QueryHandler, LongExtendedErrorTextIsShortenedToTheClientsBuffer) {
+  ServerHarness h;
+  // A name of 255 octets whose CNAME points at itself: SERVFAIL, with an EDE whose
+  // text names the loop, too long for 512 octets next to the question.
+  const std::string long_name = std::string(63, 'a') + "." + std::string(63, 'b') + "." +
+                                std::string(63, 'c') + "." + std::string(53, 'd') + ".example.";
+  const Name looped = *Name::from_text(long_name);
+  ASSERT_EQ(looped.wire().size(), 255u);
+  auto &zone = h.net.server("127.1.0.1").zones[0].records;
+  zone.push_back(ResourceRecord{looped, rrtype::CNAME, rrclass::IN, 300, looped.wire()});
+  Edns small;
+  small.udp_size = 512;
+  auto udp = h.ask(query_wire(long_name.c_str(), rrtype::A, 1, true, small));
+  expect_fits(udp, 512, true, "UDP, 512");
+  auto reply = parse(udp);
+  EXPECT_EQ(reply.rcode, rcode::SERVFAIL);
+  EXPECT_FALSE(reply.tc) << "nothing the client needs was left out";
+  auto errors = reply.extended_errors();
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_FALSE(errors[0].extra_text.empty());
+
+  // Over TCP the same error keeps its whole text.
+  auto tcp = parse(h.ask(query_wire(long_name.c_str(), rrtype::A, 2, true, small), "127.0.0.1@5353", true));
+  ASSERT_EQ(tcp.extended_errors().size(), 1u);
+  EXPECT_GT(tcp.extended_errors()[0].extra_text.size(), errors[0].extra_text.size());
+  EXPECT_NE(tcp.extended_errors()[0].extra_text.find(std::string(53, 'd')), std::string::npos);
+}
+
+TEST(QueryHandler, RepliesNearTheLimitFitOnTheFastAndTheSlowPath) {
+  ServerHarness h;
+  // Answers whose reply is a few octets either side of 512 with the OPT record.
+  auto &zone = h.net.server("127.1.0.1").zones[0].records;
+  std::vector<std::string> names;
+  for (size_t rdata = 440; rdata <= 475; rdata += 5) {
+    names.push_back("n" + std::to_string(rdata) + ".example.");
+    std::string txt = "\xFF" + std::string(255, 't');
+    txt += static_cast<char>(rdata - 257);
+    txt += std::string(rdata - 257, 'u');
+    ASSERT_EQ(txt.size(), rdata);
+    zone.push_back(ResourceRecord{*Name::from_text(names.back()), rrtype::TXT, rrclass::IN, 300, txt});
+  }
+  Edns tiny;
+  tiny.udp_size = 100;  // below 512: 512 applies
+  Edns exact;
+  exact.udp_size = 512;
+  uint16_t id = 1;
+  for (const auto &name : names) {
+    for (int round = 0; round < 2; ++round) {  // the slow path, then the message cache
+      const std::string what = name + (round ? " (cached)" : "");
+      expect_fits(h.ask(query_wire(name.c_str(), rrtype::TXT, id++, true, exact)), 512, true,
+                  what + " EDNS 512");
+      expect_fits(h.ask(query_wire(name.c_str(), rrtype::TXT, id++, true, tiny)), 512, true,
+                  what + " EDNS 100");
+      expect_fits(h.ask(query_wire(name.c_str(), rrtype::TXT, id++, true, std::nullopt)), 512, false,
+                  what + " no EDNS");
+    }
+  }
+  EXPECT_GT(h.handler->stats().cache_hits, 0u) << "some answers were small enough for the fast path";
 }
 
 TEST(QueryHandler, TruncatesForSmallBuffersAndAnswersInFullOverTcp) {

@@ -387,6 +387,99 @@ TEST(TcpListener, QueuesLargeRepliesForASlowReader) {
   }
 }
 
+TEST(TcpListener, HalfClosedClientThatNeverReadsLosesItsSlotAtTheIdleTimeout) {
+  EventLoop loop;
+  TestHandler handler;
+  handler.defer = true;
+  handler.deferred.reserve(256);
+  TcpLimits limits = test_limits();
+  limits.idle_timeout_ms = 200;
+  limits.max_queries_per_connection = 256;    // still reading when the EOF comes
+  limits.max_pending_write_bytes = 64 << 20;  // only the timer may end this one
+  auto listener = TcpListener::create(loop, loopback(), handler, limits);
+  TcpClient client(listener->local_address(), 4096);
+  std::string burst;
+  for (uint16_t id = 1; id <= 200; ++id) burst += frame(make_query(id));
+  client.write(burst);
+  client.half_close();
+  ASSERT_TRUE(loop.run_until([&] { return handler.deferred.size() == 200; }, kWaitMs));
+  loop.run_until([] { return false; }, 20);  // the listener sees the EOF while queries are outstanding
+  // The answers come: 12 MB, more than any socket buffers hold, so some wait in the
+  // listener's write queue for a client that has finished sending and never reads.
+  for (auto &[channel, reply] : handler.deferred) channel->send(reply + std::string(60000, '\0'));
+  ASSERT_TRUE(loop.run_until([&] { return listener->connection_count() == 0; }, kWaitMs))
+      << "a half-closed client that does not read kept its slot";
+  EXPECT_EQ(listener->stats().connections_timed_out, 1u);
+  EXPECT_EQ(listener->stats().connections_not_reading, 1u);
+}
+
+TEST(TcpListener, ClientThatStopsReadingIsDisconnectedAtTheWriteQueueBound) {
+  EventLoop loop;
+  TestHandler handler;
+  handler.reply_padding = 60000;
+  TcpLimits limits = test_limits();
+  limits.idle_timeout_ms = 60000;  // the byte bound acts, not the timer
+  limits.max_pending_write_bytes = 1 << 20;
+  auto listener = TcpListener::create(loop, loopback(), handler, limits);
+  TcpClient client(listener->local_address(), 4096);
+  std::string burst;
+  for (uint16_t id = 1; id <= 200; ++id) burst += frame(make_query(id));
+  client.write(burst);  // and keeps its connection open, never reading
+  ASSERT_TRUE(loop.run_until([&] { return listener->stats().connections_not_reading == 1; }, kWaitMs));
+  EXPECT_EQ(listener->connection_count(), 0u);
+  EXPECT_EQ(listener->stats().connections_timed_out, 0u);
+}
+
+TEST(TcpListener, ClientDribblingAFrameThatNeverCompletesTimesOut) {
+  EventLoop loop;
+  TestHandler handler;
+  TcpLimits limits = test_limits();
+  limits.idle_timeout_ms = 150;
+  auto listener = TcpListener::create(loop, loopback(), handler, limits);
+  TcpClient client(listener->local_address());
+  // A byte every 40 ms, each well within the idle timeout, of a frame that would
+  // take more than a second to complete: bytes without a query are not activity.
+  const std::string framed = frame(make_query(1));
+  for (size_t i = 0; i + 1 < framed.size() && !client.closed_by_server(); ++i) {
+    client.write(std::string_view(&framed[i], 1));
+    loop.run_until([] { return false; }, 40);
+  }
+  ASSERT_TRUE(loop.run_until([&] { return client.closed_by_server(); }, 50))
+      << "a client dribbling bytes kept its slot past the idle timeout";
+  EXPECT_EQ(handler.calls, 0);
+  EXPECT_EQ(listener->stats().connections_timed_out, 1u);
+  EXPECT_EQ(listener->connection_count(), 0u);
+}
+
+TEST(TcpListener, FramesHeldBackAtTheCapSurviveTheNextRead) {
+  // Whole frames left in the shared read buffer at the cap must be copied before
+  // the next read (of another connection) overwrites that buffer.
+  EventLoop loop;
+  TestHandler handler;
+  handler.defer = true;
+  TcpLimits limits = test_limits();
+  limits.max_queries_per_connection = 1;
+  auto listener = TcpListener::create(loop, loopback(), handler, limits);
+  TcpClient first(listener->local_address());
+  first.write(frame(make_query(1)) + frame(make_query(2)) + frame(make_query(3)));
+  ASSERT_TRUE(loop.run_until([&] { return handler.deferred.size() == 1; }, kWaitMs));
+  TcpClient second(listener->local_address());
+  second.write(frame(make_query(0x5555)) + std::string(200, '\x5A'));
+  ASSERT_TRUE(loop.run_until([&] { return handler.deferred.size() == 2; }, kWaitMs));
+  EXPECT_EQ(id_of(handler.deferred[1].second), 0x5555);
+  // Each answer frees the slot, and the next held-back frame is dispatched at once.
+  handler.deferred[0].first->send(handler.deferred[0].second);
+  ASSERT_EQ(handler.deferred.size(), 3u);
+  EXPECT_EQ(id_of(handler.deferred[2].second), 2);
+  handler.deferred[2].first->send(handler.deferred[2].second);
+  ASSERT_EQ(handler.deferred.size(), 4u);
+  EXPECT_EQ(id_of(handler.deferred[3].second), 3);
+  handler.deferred[3].first->send(handler.deferred[3].second);
+  auto frames = receive_frames(loop, first, 3);
+  ASSERT_EQ(frames.size(), 3u);
+  for (uint16_t i = 0; i < 3; ++i) EXPECT_EQ(id_of(frames[i]), i + 1);
+}
+
 TEST(TcpListener, CloseDropsEveryConnection) {
   EventLoop loop;
   TestHandler handler;

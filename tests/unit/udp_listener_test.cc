@@ -310,6 +310,70 @@ TEST(UdpListener, ReplyChannelOutlivingTheListenerIsHarmless) {
   EXPECT_FALSE(loop.run_until([&] { return client.readable(); }, 30));
 }
 
+// Defers `count` queries from `client`, then answers them all in one go after the
+// socket buffer "fills" (see UdpListener::pretend_socket_full_for_testing): every
+// reply after the first finds libuv's queue non-empty and is queued too, up to the
+// listener's bound.
+void answer_burst_into_a_full_socket(EventLoop &loop, UdpListener &listener, TestHandler &handler,
+                                     UdpClient &client, uint16_t count) {
+  for (uint16_t id = 1; id <= count; ++id) client.send_to(listener.local_address(), make_query(id));
+  ASSERT_TRUE(loop.run_until([&] { return handler.deferred.size() == count; }, kWaitMs));
+  listener.pretend_socket_full_for_testing(1);
+  for (auto &[channel, reply] : handler.deferred) channel->send(reply);
+}
+
+size_t receive_all(EventLoop &loop, UdpClient &client, size_t expected) {
+  size_t received = 0;
+  loop.run_until(
+      [&] {
+        while (client.readable() && !client.receive().empty()) ++received;
+        return received >= expected;
+      },
+      kWaitMs);
+  loop.run_until([&] { return false; }, 30);  // and nothing more comes
+  while (client.readable() && !client.receive().empty()) ++received;
+  return received;
+}
+
+TEST(UdpListener, RepliesBeyondTheQueuedCountAreDroppedAndCounted) {
+  EventLoop loop;
+  TestHandler handler;
+  handler.mode = TestHandler::Mode::defer;
+  UdpLimits limits;
+  limits.max_queued_replies = 4;
+  auto listener = UdpListener::create(loop, loopback(), handler, limits);
+  UdpClient client;
+  answer_burst_into_a_full_socket(loop, *listener, handler, client, 10);
+  EXPECT_EQ(listener->stats().replies_queued, 4u);
+  EXPECT_EQ(listener->stats().queue_full_dropped, 6u);
+  EXPECT_EQ(receive_all(loop, client, 4), 4u);
+  EXPECT_EQ(listener->stats().replies_sent, 4u);
+  EXPECT_EQ(listener->stats().send_errors, 0u);
+}
+
+TEST(UdpListener, RepliesBeyondTheQueuedBytesAreDroppedAndCounted) {
+  EventLoop loop;
+  TestHandler handler;
+  handler.mode = TestHandler::Mode::defer;
+  const size_t reply_size = make_query(1).size();
+  UdpLimits limits;
+  limits.max_queued_bytes = 3 * reply_size + reply_size / 2;
+  auto listener = UdpListener::create(loop, loopback(), handler, limits);
+  UdpClient client;
+  answer_burst_into_a_full_socket(loop, *listener, handler, client, 10);
+  EXPECT_EQ(listener->stats().replies_queued, 3u);
+  EXPECT_EQ(listener->stats().queue_full_dropped, 7u);
+  EXPECT_EQ(receive_all(loop, client, 3), 3u);
+
+  // Once the queue has drained, replies go out again.
+  handler.deferred.clear();
+  client.send_to(listener->local_address(), make_query(77));
+  ASSERT_TRUE(loop.run_until([&] { return handler.deferred.size() == 1; }, kWaitMs));
+  handler.deferred[0].first->send(handler.deferred[0].second);
+  EXPECT_EQ(receive_all(loop, client, 1), 1u);
+  EXPECT_EQ(listener->stats().queue_full_dropped, 7u);
+}
+
 TEST(UdpListener, ReusePortLetsTwoListenersShareAnAddress) {
   EventLoop loop;
   TestHandler first_handler, second_handler;
