@@ -114,6 +114,8 @@ Classification classify_reply(const Message &reply, const Question &asked, const
     return Classification{ReplyClass::referral, child, {}};
   }
   if (soa) return zone_soa ? Classification{ReplyClass::nodata, {}, {}} : lame("the SOA of " + soa->owner.to_text());
+  // Records in the answer section, none of them about the question: no answer at all.
+  if (!reply.answer.empty() && !zone_ns) return lame("the answer section does not answer the question");
   if (reply.aa || forwarding) return Classification{ReplyClass::nodata, {}, {}};
   if (stray_ns) return lame("a referral upward or sideways");
   if (foreign_zone_ns) return lame("a referral to the zone itself, to other servers");

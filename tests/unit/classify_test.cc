@@ -135,6 +135,19 @@ TEST(Classify, NxdomainNeedsAaOrTheZonesSoa) {
   EXPECT_EQ(classify(neither, "nope.example.com.", rrtype::A, "example.com.").reply_class, ReplyClass::alias);
 }
 
+TEST(Classify, AnAnswerAboutAnotherNameIsLame) {
+  Reply reply(rcode::NOERROR, true);
+  reply.answer("other.example.com. A 192.0.2.9\n");
+  auto c = classify(reply, "www.example.com.", rrtype::A, "example.com.");
+  EXPECT_EQ(c.reply_class, ReplyClass::lame);
+  EXPECT_NE(c.why.find("does not answer"), std::string::npos) << c.why;
+  reply.answer("www.example.com. AAAA 2001:db8::1\n");
+  EXPECT_EQ(classify(reply, "www.example.com.", rrtype::A, "example.com.").reply_class, ReplyClass::lame)
+      << "another type of the name, without the zone's SOA";
+  reply.authority(kSoa);
+  EXPECT_EQ(classify(reply, "www.example.com.", rrtype::A, "example.com.").reply_class, ReplyClass::nodata);
+}
+
 TEST(Classify, ErrorRcodesAreLame) {
   for (uint8_t code : {rcode::SERVFAIL, rcode::REFUSED, rcode::NOTIMP, rcode::FORMERR, uint8_t{9}}) {
     Reply reply(code, true);
