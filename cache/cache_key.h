@@ -53,4 +53,18 @@ private:
   bool valid_ = true;
 };
 
+// Whether a cache key that starts with a lower-cased name in wire form names `name`
+// (lower-cased wire form too) or, with `subtree`, a name at or below it. The key's
+// labels are walked so that only whole labels match.
+inline bool key_starts_with_name(std::string_view key, std::string_view lowered_name_wire, bool subtree) {
+  size_t pos = 0;
+  while (pos < key.size()) {
+    if (key.compare(pos, lowered_name_wire.size(), lowered_name_wire) == 0) return subtree || pos == 0;
+    const size_t length = static_cast<uint8_t>(key[pos]);
+    if (length == 0) return false;  // the root label ends the key's name
+    pos += 1 + length;
+  }
+  return false;
+}
+
 }  // namespace rsv

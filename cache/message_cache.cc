@@ -122,6 +122,11 @@ void MessageCache::erase(const Name &qname, uint16_t qtype, uint16_t qclass, uin
   entries_.erase(key.view());
 }
 
+size_t MessageCache::flush(const Name &name, bool subtree) {
+  const std::string wire = name.lowered().wire();
+  return entries_.erase_if([&](std::string_view key) { return key_starts_with_name(key, wire, subtree); });
+}
+
 size_t MessageCache::entry_count() const {
   return entries_.size();
 }

@@ -65,6 +65,9 @@ public:
   std::optional<CachedMessage> lookup(const Name &qname, uint16_t qtype, uint16_t qclass,
                                       uint8_t flags) const;
   void erase(const Name &qname, uint16_t qtype, uint16_t qclass, uint8_t flags);
+  // Removes every entry for `name` (with `subtree`, for names at or below it); all
+  // entries when `name` is the root and `subtree` is set. Returns how many.
+  size_t flush(const Name &name, bool subtree);
   size_t entry_count() const;
   uint64_t memory_bytes() const;
 

@@ -13,6 +13,7 @@
 
 #include <cstdint>
 
+#include "cache/cache_key.h"
 #include "cache/clock.h"
 #include "cache/sharded_lru.h"
 #include "resolver/wire/name.h"
@@ -37,6 +38,10 @@ public:
   }
 
   size_t entry_count() const { return entries_.size(); }
+  size_t flush(const Name &name, bool subtree) {
+    const std::string wire = name.lowered().wire();
+    return entries_.erase_if([&](std::string_view key) { return key_starts_with_name(key, wire, subtree); });
+  }
 
 private:
   // The lower-cased name, then the lower-cased zone (the same name may be known

@@ -177,6 +177,11 @@ void RRsetCache::erase(const Name &owner, uint16_t type, uint16_t rclass) {
   entries_.erase(key.view());
 }
 
+size_t RRsetCache::flush(const Name &name, bool subtree) {
+  const std::string wire = name.lowered().wire();
+  return entries_.erase_if([&](std::string_view key) { return key_starts_with_name(key, wire, subtree); });
+}
+
 size_t RRsetCache::entry_count() const {
   return entries_.size();
 }

@@ -59,6 +59,9 @@ public:
   // nullopt if absent or expired.
   std::optional<CachedRRset> lookup(const Name &owner, uint16_t type, uint16_t rclass = rrclass::IN) const;
   void erase(const Name &owner, uint16_t type, uint16_t rclass = rrclass::IN);
+  // Removes every entry for `name` (with `subtree`, for names at or below it); all
+  // entries when `name` is the root and `subtree` is set. Returns how many.
+  size_t flush(const Name &name, bool subtree);
   size_t entry_count() const;
   // An honest estimate: key + rdata + per-entry overhead; stays within max_bytes.
   uint64_t memory_bytes() const;

@@ -144,6 +144,28 @@ public:
     return true;
   }
 
+  // Erases every entry whose key satisfies `pred` (std::string_view key), shard by
+  // shard; returns how many. A scan of the whole cache: for operators' flushes, not
+  // for the query path.
+  template <typename Pred>
+  size_t erase_if(Pred &&pred) {
+    size_t erased = 0;
+    for (size_t i = 0; i < shard_count_; ++i) {
+      auto shard = shards_[i].guarded.lock();
+      for (auto it = shard->map.begin(); it != shard->map.end();) {
+        if (pred(std::string_view(it->first))) {
+          auto next = std::next(it);
+          remove(*shard, it);
+          it = next;
+          ++erased;
+        } else {
+          ++it;
+        }
+      }
+    }
+    return erased;
+  }
+
   bool erase(std::string_view key) {
     const size_t hash = hash_key(key);
     auto shard = shard_for(hash).lock();

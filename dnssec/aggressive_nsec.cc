@@ -249,6 +249,32 @@ std::optional<Resolution> AggressiveNsecCache::answer(const Zone &zone, uint16_t
   return result;
 }
 
+size_t AggressiveNsecCache::flush(const Name &name, bool subtree) {
+  std::lock_guard lock(mutex_);
+  auto hit = [&](const Name &owner) { return subtree ? owner.is_subdomain_of(name) : owner == name; };
+  size_t removed = 0;
+  for (auto zone = zones_.begin(); zone != zones_.end();) {
+    if (hit(zone->first)) {
+      for (const auto &entry : zone->second.nsecs) add_entry_bytes(entry.second, -1);
+      for (const auto &entry : zone->second.nsec3s) add_entry_bytes(entry.second, -1);
+      removed += zone->second.nsecs.size() + zone->second.nsec3s.size();
+      zone = zones_.erase(zone);
+      continue;
+    }
+    for (auto it = zone->second.nsecs.begin(); it != zone->second.nsecs.end();) {
+      if (!hit(it->first)) {
+        ++it;
+        continue;
+      }
+      add_entry_bytes(it->second, -1);
+      it = zone->second.nsecs.erase(it);
+      ++removed;
+    }
+    ++zone;
+  }
+  return removed;
+}
+
 size_t AggressiveNsecCache::record_count() const {
   std::lock_guard lock(mutex_);
   return records_;

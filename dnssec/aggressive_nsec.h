@@ -47,6 +47,9 @@ public:
                                        const DnssecConfig &limits = DnssecConfig{}) const;
 
   size_t record_count() const;
+  // Forgets the zones at or below `name` (or at `name` only), and the records of
+  // zones above it whose owners lie there.
+  size_t flush(const Name &name, bool subtree);
   uint64_t memory_bytes() const;
 
 private:

@@ -124,6 +124,7 @@ const TrustAnchor *ChainOfTrust::closest_anchor(const Name &name) const {
 }
 
 bool ChainOfTrust::under_negative_anchor(const Name &name) const {
+  if (env_.negative_anchors) return env_.negative_anchors->covers(name, env_.clock.now_seconds());
   return std::any_of(env_.config.negative_trust_anchors.begin(), env_.config.negative_trust_anchors.end(),
                      [&](const Name &nta) { return name.is_subdomain_of(nta); });
 }

@@ -39,6 +39,7 @@
 #include "cache/rrset_cache.h"
 #include "dnssec/aggressive_nsec.h"
 #include "dnssec/key_cache.h"
+#include "dnssec/negative_trust_anchors.h"
 #include "dnssec/resolution.h"
 #include "dnssec/trust_anchor.h"
 #include "dnssec/validation_budget.h"
@@ -53,6 +54,8 @@ struct ValidatorEnv {
   const Clock &clock;
   AggressiveNsecCache *aggressive = nullptr;  // RFC 8198; null: not kept
   RRsetCache *rrsets = nullptr;               // where validation results are written; null: nowhere
+  // RFC 7646, configured and added at run time; null: only config.negative_trust_anchors.
+  const NegativeTrustAnchors *negative_anchors = nullptr;
 };
 
 class ChainOfTrust {

@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 
+#include "cache/cache_key.h"
 #include "cache/clock.h"
 #include "cache/sharded_lru.h"
 #include "dnssec/outcome.h"
@@ -40,6 +41,12 @@ public:
     keys.expires_at = clock_.now_seconds() + ttl_seconds;
     size_t heap = keys.dnskeys.wire_size_estimate() + keys.outcome.reason.size();
     entries_.insert(zone.lowered().wire(), std::move(keys), heap);
+  }
+
+  // What is known of `zone` (with `subtree`, of every zone at or below it) is forgotten.
+  size_t flush(const Name &zone, bool subtree) {
+    const std::string wire = zone.lowered().wire();
+    return entries_.erase_if([&](std::string_view key) { return key_starts_with_name(key, wire, subtree); });
   }
 
 private:

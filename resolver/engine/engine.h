@@ -11,6 +11,7 @@
 // time. When one is spent the request ends with SERVFAIL and an Extended DNS Error.
 #pragma once
 
+#include "resolver/base/counter.h"
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -39,15 +40,15 @@ struct EngineEnv {
 };
 
 struct EngineStats {
-  uint64_t requests = 0;
-  uint64_t coalesced = 0;
-  uint64_t upstream_queries = 0;
-  uint64_t upstream_timeouts = 0;
-  uint64_t upstream_malformed = 0;
-  uint64_t budget_exhausted = 0;
-  uint64_t caps_mismatches = 0;
-  uint64_t aggressive_nsec_answers = 0;  // RFC 8198: answered from validated NSEC
-  uint64_t bogus_retries = 0;            // answers asked again after failing validation
+  Counter requests;
+  Counter coalesced;
+  Counter upstream_queries;
+  Counter upstream_timeouts;
+  Counter upstream_malformed;
+  Counter budget_exhausted;
+  Counter caps_mismatches;
+  Counter aggressive_nsec_answers;  // RFC 8198: answered from validated NSEC
+  Counter bogus_retries;            // answers asked again after failing validation
 };
 
 class Engine {

@@ -23,6 +23,7 @@
 // ReplyChannel destroyed without sending frees its slot as if the query were dropped.
 #pragma once
 
+#include "resolver/base/counter.h"
 #include <cstdint>
 #include <list>
 #include <memory>
@@ -38,18 +39,18 @@ struct TcpServerBox;
 class TcpConnection;
 
 struct TcpListenerStats {
-  uint64_t connections_accepted = 0;
-  uint64_t connections_refused = 0;    // the cap was reached and no connection was idle
-  uint64_t connections_evicted = 0;    // idle, closed to make room for a new one
-  uint64_t connections_timed_out = 0;  // idle for tcp_idle_timeout_ms
-  uint64_t connections_bad_frame = 0;  // a frame shorter than a DNS header
+  Counter connections_accepted;
+  Counter connections_refused;    // the cap was reached and no connection was idle
+  Counter connections_evicted;    // idle, closed to make room for a new one
+  Counter connections_timed_out;  // idle for tcp_idle_timeout_ms
+  Counter connections_bad_frame;  // a frame shorter than a DNS header
   // Closed with replies the client did not read: its write queue passed
   // max_pending_write_bytes, or replies were still unwritten at the idle timeout.
-  uint64_t connections_not_reading = 0;
-  uint64_t queries_received = 0;
-  uint64_t replies_sent = 0;
-  uint64_t replies_dropped = 0;  // the connection was gone when the reply was ready
-  uint64_t write_errors = 0;
+  Counter connections_not_reading;
+  Counter queries_received;
+  Counter replies_sent;
+  Counter replies_dropped;  // the connection was gone when the reply was ready
+  Counter write_errors;
 };
 
 struct TcpLimits {

@@ -19,6 +19,7 @@
 // destroyed does nothing.
 #pragma once
 
+#include "resolver/base/counter.h"
 #include <cstdint>
 #include <memory>
 #include <string_view>
@@ -32,14 +33,14 @@ namespace rsv {
 struct UdpListenerBox;
 
 struct UdpListenerStats {
-  uint64_t datagrams_received = 0;
-  uint64_t replies_sent = 0;
-  uint64_t replies_queued = 0;  // the socket was full: sent later from a copy
-  uint64_t queue_full_dropped = 0;  // the socket was full and so was the queue
-  uint64_t deferred = 0;
-  uint64_t dropped = 0;
-  uint64_t send_errors = 0;
-  uint64_t receive_errors = 0;
+  Counter datagrams_received;
+  Counter replies_sent;
+  Counter replies_queued;  // the socket was full: sent later from a copy
+  Counter queue_full_dropped;  // the socket was full and so was the queue
+  Counter deferred;
+  Counter dropped;
+  Counter send_errors;
+  Counter receive_errors;
 };
 
 struct UdpLimits {

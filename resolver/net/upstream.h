@@ -25,6 +25,7 @@
 // upstream or call send() again.
 #pragma once
 
+#include "resolver/base/counter.h"
 #include <cstdint>
 #include <functional>
 #include <list>
@@ -41,13 +42,13 @@
 namespace rsv {
 
 struct UpstreamStats {
-  uint64_t udp_queries = 0;
-  uint64_t tcp_queries = 0;
-  uint64_t replies = 0;
-  uint64_t timeouts = 0;
-  uint64_t network_errors = 0;
-  uint64_t mismatches_ignored = 0;  // wrong ID, no QR, wrong question, bad frame
-  uint64_t port_collisions = 0;     // random source port in use, redrawn
+  Counter udp_queries;
+  Counter tcp_queries;
+  Counter replies;
+  Counter timeouts;
+  Counter network_errors;
+  Counter mismatches_ignored;  // wrong ID, no QR, wrong question, bad frame
+  Counter port_collisions;     // random source port in use, redrawn
 };
 
 // True if `wire` is a response to the query with `id` and `question` (RFC 5452 9.1):

@@ -13,6 +13,7 @@
 //      engine, answering when it completes and filling the message cache.
 #pragma once
 
+#include "resolver/base/counter.h"
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -26,15 +27,15 @@
 namespace rsv {
 
 struct ServerStats {
-  uint64_t queries = 0;
-  uint64_t cache_hits = 0;
-  uint64_t refused = 0;
-  uint64_t dropped = 0;
-  uint64_t formerr = 0;
-  uint64_t overload_dropped = 0;
-  uint64_t wait_limit_dropped = 0;  // the client had resolver.wait-limit queries waiting
-  uint64_t crowd_dropped = 0;       // max-clients-per-question were waiting on the question
-  uint64_t discarded_late = 0;      // answered after discard-timeout: not sent
+  Counter queries;
+  Counter cache_hits;
+  Counter refused;
+  Counter dropped;
+  Counter formerr;
+  Counter overload_dropped;
+  Counter wait_limit_dropped;  // the client had resolver.wait-limit queries waiting
+  Counter crowd_dropped;       // max-clients-per-question were waiting on the question
+  Counter discarded_late;      // answered after discard-timeout: not sent
 };
 
 class ClientQueryHandler final : public QueryHandler {
