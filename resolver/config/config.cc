@@ -218,6 +218,16 @@ private:
     return *size;
   }
 
+  // A socket buffer size: 0 (the system default) or a size up to 1G (the kernel takes
+  // an int and doubles it).
+  uint64_t read_buffer_size(const Item &item) const {
+    std::string text = scalar(item);
+    std::optional<uint64_t> size = parse_size(text);
+    if (!size) fail(item, "'" + text + "' is not a size (expected e.g. 0, 212992, 256k or 4M)");
+    if (*size > (1ull << 30)) fail(item, "must be between 0 (the system default) and 1G");
+    return *size;
+  }
+
   // Reads a list, element by element. A key left empty counts as an empty list, as
   // does "[]": either way the list replaces the default with nothing.
   template <typename Read>
@@ -285,6 +295,8 @@ private:
          [&](const Item &i) { n.max_tcp_queries_per_connection = read_uint(i, 1, 65535); }},
         {"upstream-timeout", [&](const Item &i) { n.upstream_timeout_ms = read_uint(i, 10, 60000); }},
         {"use-caps-for-id", [&](const Item &i) { n.use_caps_for_id = read_bool(i); }},
+        {"so-rcvbuf", [&](const Item &i) { n.so_rcvbuf = read_buffer_size(i); }},
+        {"so-sndbuf", [&](const Item &i) { n.so_sndbuf = read_buffer_size(i); }},
     };
   }
 
@@ -441,6 +453,8 @@ void emit_network(YAML::Emitter &out, const NetworkConfig &n) {
   out << YAML::Key << "max-tcp-queries-per-connection" << YAML::Value << n.max_tcp_queries_per_connection;
   out << YAML::Key << "upstream-timeout" << YAML::Value << n.upstream_timeout_ms;
   out << YAML::Key << "use-caps-for-id" << YAML::Value << n.use_caps_for_id;
+  out << YAML::Key << "so-rcvbuf" << YAML::Value << format_size(n.so_rcvbuf);
+  out << YAML::Key << "so-sndbuf" << YAML::Value << format_size(n.so_sndbuf);
   out << YAML::EndMap;
 }
 

@@ -65,13 +65,14 @@ UdpListener::UdpListener(PassKey, QueryHandler &handler, const UdpLimits &limits
 UdpListener::~UdpListener() { close(); }
 
 std::shared_ptr<UdpListener> UdpListener::create(EventLoop &loop, const SocketAddress &address,
-                                                 QueryHandler &handler, const UdpLimits &limits) {
+                                                 QueryHandler &handler, const UdpLimits &limits,
+                                                 UdpSocketBuffers buffers) {
   auto listener = std::make_shared<UdpListener>(PassKey{}, handler, limits);
-  listener->open(loop, address);
+  listener->open(loop, address, buffers);
   return listener;
 }
 
-void UdpListener::open(EventLoop &loop, const SocketAddress &address) {
+void UdpListener::open(EventLoop &loop, const SocketAddress &address, UdpSocketBuffers buffers) {
   auto fail = [&](const std::string &what, const std::string &why) {
     close();
     throw std::runtime_error("UDP listener " + address.to_string() + ": " + what + ": " + why);
@@ -90,8 +91,13 @@ void UdpListener::open(EventLoop &loop, const SocketAddress &address) {
   box->handle.data = box;
   box_ = box;
 
-  if (auto error = uvbox::enable_reuse_port(reinterpret_cast<uv_handle_t *>(&box->handle)); !error.empty())
-    fail("cannot share the port", error);
+  auto *handle = reinterpret_cast<uv_handle_t *>(&box->handle);
+  if (auto error = uvbox::enable_reuse_port(handle); !error.empty()) fail("cannot share the port", error);
+  // Before bind: the kernel may queue datagrams from the moment the socket is bound.
+  if (auto error = uvbox::set_socket_buffer(handle, SO_RCVBUF, buffers.receive, &granted_.receive); !error.empty())
+    fail("cannot size the receive buffer", error);
+  if (auto error = uvbox::set_socket_buffer(handle, SO_SNDBUF, buffers.send, &granted_.send); !error.empty())
+    fail("cannot size the send buffer", error);
   // An IPv6 listener serves IPv6 only; IPv4 clients reach the IPv4 listener.
   unsigned flags = address.is_ipv6() ? UV_UDP_IPV6ONLY : 0;
   if (int rc = uv_udp_bind(&box->handle, address.sockaddr_ptr(), flags); rc != 0)
@@ -164,6 +170,11 @@ void UdpListener::on_datagram(size_t size, const void *client_sockaddr) {
     case Disposition::deferred:
       break;
   }
+}
+
+uint64_t UdpListener::kernel_drops() const {
+  if (box_ == nullptr) return 0;
+  return uvbox::socket_drops(reinterpret_cast<const uv_handle_t *>(&box_->handle));
 }
 
 void UdpListener::send_to(const SocketAddress &client, std::string_view wire) {

@@ -13,6 +13,11 @@
 // Each worker thread binds its own UdpListener on the same address and port; the
 // socket has SO_REUSEPORT so the kernel spreads datagrams over the threads.
 //
+// Queries wait in the socket's kernel receive buffer while the loop is busy or off
+// the CPU; what does not fit is dropped by the kernel, silently. UdpSocketBuffers
+// sizes that buffer (network.so-rcvbuf), and kernel_drops() reads the socket's own
+// drop counter (SO_MEMINFO), so such losses are counted and not only guessed at.
+//
 // Lifetime: a UdpListener is owned by a shared_ptr (create()), must be destroyed on
 // its loop's thread before the EventLoop, and its QueryHandler must outlive it.
 // ReplyChannels hold only a weak reference: sending after the listener is closed or
@@ -31,6 +36,15 @@
 namespace rsv {
 
 struct UdpListenerBox;
+
+// Kernel buffer sizes asked for, in bytes; 0 leaves the system default. As Unbound
+// does, SO_RCVBUFFORCE / SO_SNDBUFFORCE are tried first (they may exceed
+// net.core.rmem_max / wmem_max and need CAP_NET_ADMIN, which the daemon still has
+// while binding), then the plain options, which the kernel silently caps.
+struct UdpSocketBuffers {
+  uint64_t receive = 0;
+  uint64_t send = 0;
+};
 
 struct UdpListenerStats {
   Counter datagrams_received;
@@ -57,7 +71,8 @@ public:
   // and, for IPv6, IPV6_V6ONLY, and starts receiving. Throws std::runtime_error when
   // the socket cannot be bound (start-up only).
   static std::shared_ptr<UdpListener> create(EventLoop &loop, const SocketAddress &address,
-                                             QueryHandler &handler, const UdpLimits &limits = {});
+                                             QueryHandler &handler, const UdpLimits &limits = {},
+                                             UdpSocketBuffers buffers = {});
   ~UdpListener();
   UdpListener(const UdpListener &) = delete;
   UdpListener &operator=(const UdpListener &) = delete;
@@ -71,6 +86,15 @@ public:
   const SocketAddress &local_address() const { return local_address_; }
   const UdpListenerStats &stats() const { return stats_; }
   const UdpLimits &limits() const { return limits_; }
+
+  // The buffer sizes the kernel granted, in the units asked for (the kernel reports
+  // twice the usable size, its bookkeeping included; this is half of that), read back
+  // after setting them. Below what was asked when the kernel capped the request.
+  uint64_t receive_buffer_size() const { return granted_.receive; }
+  uint64_t send_buffer_size() const { return granted_.send; }
+  // Datagrams the kernel dropped on this socket since it was opened, almost always
+  // because the receive buffer was full (SO_MEMINFO's SK_MEMINFO_DROPS; 0 once closed).
+  uint64_t kernel_drops() const;
 
   // Sends one datagram to `client` (used by the deferred path).
   void send_to(const SocketAddress &client, std::string_view wire);
@@ -87,13 +111,14 @@ public:
   UdpListener(PassKey, QueryHandler &handler, const UdpLimits &limits);
 
 private:
-  void open(EventLoop &loop, const SocketAddress &address);
+  void open(EventLoop &loop, const SocketAddress &address, UdpSocketBuffers buffers);
   void on_datagram(size_t size, const void *client_sockaddr);
 
   QueryHandler &handler_;
   UdpLimits limits_;
   UdpListenerBox *box_ = nullptr;
   SocketAddress local_address_;
+  UdpSocketBuffers granted_;
   UdpListenerStats stats_;
   unsigned pretend_full_sends_ = 0;
 

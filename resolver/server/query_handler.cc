@@ -260,15 +260,13 @@ Disposition ClientQueryHandler::slow_path(QueryContext &context, bool may_snoop)
   }
   if (answer_now) return reply_now(context, build_reply(*query, immediate, context.tcp, false));
 
-  if (engine_.in_flight() >= config_.resolver.max_queries_in_flight && !engine_.is_in_flight(question, query->cd)) {
-    ++stats_.overload_dropped;
-    RSV_LOG(debug, "dropping %s from %s: %u questions in flight", question.name.to_text().c_str(),
-            context.client.to_string().c_str(), config_.resolver.max_queries_in_flight);
-    return Disposition::drop;
-  }
   if (auto cached = bogus_answer(question, query->cd)) {
     // RFC 4035 4.7: a bogus answer is remembered briefly instead of validated again.
     return reply_now(context, build_reply(*query, *cached, context.tcp, false));
+  }
+  if (engine_.in_flight() >= config_.resolver.max_queries_in_flight && !engine_.is_in_flight(question, query->cd)) {
+    note_shed(question, context.client);  // the load-shedding rule: see the header
+    return Disposition::drop;
   }
   // DNSBomb (and plain floods): one client address may have only so many queries
   // waiting, and one question only so many clients; the rest is dropped and counted.
@@ -307,6 +305,22 @@ void ClientQueryHandler::stop_waiting(const std::string &client_key) {
   auto it = waiting_.find(client_key);
   if (it == waiting_.end()) return;
   if (--it->second == 0) waiting_.erase(it);
+}
+
+void ClientQueryHandler::note_shed(const Question &question, const SocketAddress &client) {
+  ++stats_.overload_dropped;
+  ++shed_since_warning_;
+  RSV_LOG(debug, "dropping %s from %s: %u questions in flight", question.name.to_text().c_str(),
+          client.to_string().c_str(), config_.resolver.max_queries_in_flight);
+  const int64_t now = static_cast<int64_t>(::time(nullptr));
+  if (last_shed_warning_ != INT64_MIN && now - last_shed_warning_ < kShedWarningSeconds) return;
+  RSV_LOG(warning,
+          "over capacity: %zu questions in flight on this thread (resolver.max-queries-in-flight %u); "
+          "new questions are dropped unanswered, %llu since the last warning (%llu in all)",
+          engine_.in_flight(), config_.resolver.max_queries_in_flight,
+          static_cast<unsigned long long>(shed_since_warning_), static_cast<unsigned long long>(stats_.overload_dropped));
+  last_shed_warning_ = now;
+  shed_since_warning_ = 0;
 }
 
 namespace {

@@ -11,8 +11,22 @@
 //   3. otherwise the slow path parses the whole message (FORMERR, NOTIMP, BADVERS,
 //      RFC 8482 for ANY, cache-only answers for RD=0) and hands real questions to the
 //      engine, answering when it completes and filling the message cache.
+//
+// Load shedding, the rule: a thread resolves at most resolver.max-queries-in-flight
+// distinct questions at once. Past that, a query that would start a new resolution
+// is dropped without an answer and counted (ServerStats::overload_dropped, logged
+// as a warning at most every 10 s); everything that needs no new resolution is still
+// served: cache hits, cache-only (RD=0) and error answers, remembered bogus answers,
+// and questions identical to one in flight (they wait for it). Dropping, as Unbound
+// does when its request list is full, and not SERVFAIL: a SERVFAIL is an answer that
+// downstream resolvers cache (RFC 9520) and stubs do not retry, so under a flood it
+// would turn every legitimate miss into a cached failure; a dropped query is retried
+// by its client after its own timeout, by when there may be room, and a flood of
+// spoofed sources gets nothing reflected.
 #pragma once
 
+#include <climits>
+#include <cstdint>
 #include "resolver/base/counter.h"
 #include <optional>
 #include <string>
@@ -32,6 +46,8 @@ struct ServerStats {
   Counter refused;
   Counter dropped;
   Counter formerr;
+  // Shed over capacity: new questions dropped unanswered because this thread already
+  // resolves resolver.max-queries-in-flight distinct questions (see handle()).
   Counter overload_dropped;
   Counter wait_limit_dropped;  // the client had resolver.wait-limit queries waiting
   Counter crowd_dropped;       // max-clients-per-question were waiting on the question
@@ -79,6 +95,11 @@ private:
   std::unordered_map<std::string, uint32_t> waiting_;
   // Bogus answers of this worker, kept dnssec.bogus-ttl seconds (RFC 4035 4.7).
   std::unordered_map<std::string, BogusEntry> bogus_;
+  // Over-capacity warnings: at most one per kShedWarningSeconds.
+  static constexpr int64_t kShedWarningSeconds = 10;
+  int64_t last_shed_warning_ = INT64_MIN;
+  uint64_t shed_since_warning_ = 0;
+  void note_shed(const Question &question, const SocketAddress &client);
 };
 
 // Reply with only a header (and the question when it parsed): FORMERR, REFUSED, NOTIMP.

@@ -6,6 +6,7 @@
 
 #include <functional>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "cache/clock.h"
@@ -56,8 +57,16 @@ public:
   void request_stop();
   std::unique_ptr<SignalWatcher> watch_termination(std::function<void(int)> on_signal);
 
+  // One line with this worker's counters: client sockets (with the datagrams the
+  // kernel dropped on them), query handler, engine and upstream transport, as
+  // "worker N counters: key=value ...". Logged (info) when the worker stops, and still
+  // readable after that (the values at that moment); until the control socket exists
+  // it is the only way to read them.
+  std::string stats_line() const;
+
 private:
   void teardown();
+  std::string current_stats_line() const;
 
   SharedState &shared_;
   unsigned index_;
@@ -68,6 +77,7 @@ private:
   std::unique_ptr<ClientQueryHandler> handler_;
   std::vector<std::shared_ptr<UdpListener>> udp_;
   std::vector<std::shared_ptr<TcpListener>> tcp_;
+  std::string final_stats_;  // stats_line() as it was at teardown
 };
 
 }  // namespace rsv

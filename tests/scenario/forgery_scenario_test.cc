@@ -556,5 +556,38 @@ TEST(Forgery, RecursionNotDesiredAfterCdNeverGetsTheUncheckedData) {
   EXPECT_EQ(validated.rcode, rcode::SERVFAIL);
 }
 
+TEST(Forgery, ARememberedBogusAnswerIsServedEvenOverCapacity) {
+  // The load-shedding rule (query_handler.h) drops only what would start a new
+  // resolution: a bogus answer remembered for bogus-ttl costs nothing to give, and so
+  // is given even when the thread resolves max-queries-in-flight questions already.
+  SignedNetwork h(standard());
+  h.net.server(kNsecServer).forge = [&](const Message &q) -> std::optional<Message> {
+    if (!asks(q, "www.nsec.test.", rrtype::A)) return std::nullopt;
+    return changed_www(h, q);
+  };
+  h.config.resolver.max_queries_in_flight = 1;
+  MessageCache messages{h.clock, 1u << 20};
+  ClientQueryHandler handler(h.config, messages, h.rrsets, *h.engine, h.hints, h.clock);
+  auto query = [](const char *name) {
+    return encode_query(7, Question{*Name::from_text(name), rrtype::A, rrclass::IN}, true, Edns{}, false);
+  };
+  ClientQuery first(query("www.nsec.test."));
+  Disposition disposition = handler.handle(first);
+  h.net.run();
+  ASSERT_EQ(first.reply(disposition).rcode, rcode::SERVFAIL);
+
+  ClientQuery busy(query("other.nsec.test."));  // takes the one slot and keeps it
+  ASSERT_EQ(handler.handle(busy), Disposition::deferred);
+  ASSERT_EQ(h.engine->in_flight(), 1u);
+  ClientQuery new_question(query("new.nsec.test."));
+  EXPECT_EQ(handler.handle(new_question), Disposition::drop) << "a new resolution is shed";
+  ClientQuery again(query("www.nsec.test."));
+  Disposition repeated = handler.handle(again);
+  ASSERT_EQ(repeated, Disposition::reply) << "the remembered bogus answer needs no slot";
+  EXPECT_EQ(again.reply(repeated).rcode, rcode::SERVFAIL);
+  EXPECT_EQ(handler.stats().overload_dropped, 1u);
+  h.net.run();
+}
+
 }  // namespace
 }  // namespace rsv::testing

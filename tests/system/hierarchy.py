@@ -197,6 +197,12 @@ def elsewhere_zone():
 
 
 class NsdGroup:
+    # Lines added to every NSD's "server:" section; the fault-injection benchmark
+    # sets ["rrl-ratelimit: 0"]: NSD's response rate limiting (on by default, 200
+    # responses a second per bucket, and every upstream query of a resolver on
+    # loopback comes from 127.0.0.1) would otherwise be what a load test measures.
+    extra_server_lines = []
+
     def __init__(self, name, addrs, zones):
         self.name = name
         self.addrs = addrs
@@ -227,9 +233,9 @@ class NsdGroup:
             "  server-count: 1",
             "  zonefiles-write: 0",
             f'  identity: "nsd-{self.name}"',
-            "remote-control:",
-            "  control-enable: no",
         ]
+        conf += [f"  {line}" for line in self.extra_server_lines]
+        conf += ["remote-control:", "  control-enable: no"]
         for zone, text in self.zones.items():
             fname = (zone.strip(".") or "root") + ".zone"
             with open(os.path.join(d, fname), "w") as f:

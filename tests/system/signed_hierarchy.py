@@ -562,8 +562,9 @@ class SignedHierarchy:
             if zone in self.keys:
                 ds_lines += _normal_ds(self, zone)
         self.keys["sec"] = [Key(self.keydir, "sec", 13, ksk=True), Key(self.keydir, "sec", 13, ksk=False)]
-        sec_signed = self._sign_ldns("sec", sec_text(ds_lines), self.keys["sec"])
+        sec_signed = self._sign_ldns("sec", sec_text(ds_lines) + self.extra_sec_records(), self.keys["sec"])
         root_src = root_text() + "".join(f"sec. 86400 IN DS {self.keys['sec'][0].ds().to_text()}\n")
+        root_src += self.extra_root_records()
         root_signed = self._sign_ldns(".", root_src, self.keys["."])
         self.signed = {".": root_signed, "sec": sec_signed, **leaf_texts,
                        UNSIGNED_CHILD: unsigned_child_text(), **chain_texts, **attack_texts}
@@ -592,6 +593,15 @@ class SignedHierarchy:
         for grp in g:
             grp.write(os.path.join(self.base, "nsd"))
         self.build_seconds = time.monotonic() - t0
+
+    # Hooks for a world built on top of this one (tests/bench/fault_injection.py):
+    # records added to "sec." and to the root before they are signed, e.g. more
+    # delegations. Called once from build(); empty here.
+    def extra_sec_records(self):
+        return ""
+
+    def extra_root_records(self):
+        return ""
 
     def _chain_zones(self):
         root_tags = {k.tag for k in self.keys["."]}

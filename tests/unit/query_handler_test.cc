@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "cache/infra_cache.h"
+#include "resolver/base/log.h"
 #include "tests/scenario/fake_network.h"
 
 namespace rsv {
@@ -426,6 +427,34 @@ TEST(QueryHandler, DropsNewQuestionsBeyondTheInFlightLimit) {
   h.net.run();
   EXPECT_EQ(first.channel->replies.size(), 1u);
   EXPECT_EQ(same.channel->replies.size(), 1u);
+  EXPECT_EQ(h.handler->stats().overload_dropped, 1u) << "what is shed is counted";
+}
+
+TEST(QueryHandler, SheddingIsCountedAndWarnedAboutAtMostOnceInTenSeconds) {
+  ServerHarness h;
+  h.config.resolver.max_queries_in_flight = 1;
+  h.rebuild();
+  LogSeverity before = log_severity();
+  set_log_severity(LogSeverity::warning);
+  ::testing::internal::CaptureStderr();
+  TestContext first(query_wire("www.example.", rrtype::A), "127.0.0.1@1", false);
+  EXPECT_EQ(h.handler->handle(first), Disposition::deferred);
+  for (int i = 0; i < 5; ++i) {
+    TestContext other(query_wire(("n" + std::to_string(i) + ".example.").c_str(), rrtype::A), "127.0.0.1@3", false);
+    EXPECT_EQ(h.handler->handle(other), Disposition::drop);
+  }
+  std::string log = ::testing::internal::GetCapturedStderr();
+  set_log_severity(before);
+  EXPECT_EQ(h.handler->stats().overload_dropped, 5u);
+  size_t first_warning = log.find("warning: over capacity: 1 questions in flight on this thread "
+                                  "(resolver.max-queries-in-flight 1); new questions are dropped unanswered, "
+                                  "1 since the last warning (1 in all)");
+  EXPECT_NE(first_warning, std::string::npos) << log;
+  size_t warnings = 0;
+  for (size_t at = log.find("over capacity"); at != std::string::npos; at = log.find("over capacity", at + 1))
+    ++warnings;
+  EXPECT_EQ(warnings, 1u) << "one warning, not five:\n" << log;
+  h.net.run();
 }
 
 TEST(QueryHandler, NonInClassIsRefused) {
