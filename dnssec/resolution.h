@@ -55,6 +55,9 @@ struct Resolution {
   // answer min(SOA TTL, SOA MINIMUM) (RFC 2308 5).
   uint32_t cache_ttl = 0;
   bool cacheable = false;
+  // The question was given up to make room for others (load shedding): its clients
+  // get no reply at all.
+  bool dropped = false;
 
   std::vector<AnswerSource> sources;     // one per answer RRset (RRSIGs go with their set)
   Name zone;                             // the zone of the final reply (authority section)

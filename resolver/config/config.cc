@@ -308,6 +308,7 @@ private:
         {"harden-glue", [&](const Item &i) { r.harden_glue = read_bool(i); }},
         {"prime-root", [&](const Item &i) { r.prime_root = read_bool(i); }},
         {"max-queries-in-flight", [&](const Item &i) { r.max_queries_in_flight = read_uint(i, 1, 1000000); }},
+        {"jostle-timeout", [&](const Item &i) { r.jostle_timeout_ms = read_uint(i, 0, 600000); }},
         {"wait-limit", [&](const Item &i) { r.wait_limit = read_uint(i, 0, 1000000); }},
         {"max-clients-per-question", [&](const Item &i) { r.max_clients_per_question = read_uint(i, 1, 1000000); }},
         {"discard-timeout", [&](const Item &i) { r.discard_timeout_ms = read_uint(i, 0, 600000); }},
@@ -466,6 +467,7 @@ void emit_resolver(YAML::Emitter &out, const ResolverConfig &r) {
   out << YAML::Key << "harden-glue" << YAML::Value << r.harden_glue;
   out << YAML::Key << "prime-root" << YAML::Value << r.prime_root;
   out << YAML::Key << "max-queries-in-flight" << YAML::Value << r.max_queries_in_flight;
+  out << YAML::Key << "jostle-timeout" << YAML::Value << r.jostle_timeout_ms;
   out << YAML::Key << "wait-limit" << YAML::Value << r.wait_limit;
   out << YAML::Key << "max-clients-per-question" << YAML::Value << r.max_clients_per_question;
   out << YAML::Key << "discard-timeout" << YAML::Value << r.discard_timeout_ms;

@@ -93,6 +93,9 @@ struct ResolverConfig {
   // client address wait for an answer at once (0: no limit); at most this many
   // clients wait on one question being resolved; a client that has waited longer than
   // discard-timeout gets no reply at all, rather than one late in a burst (0: off).
+  // Over max-queries-in-flight, the oldest question that has run longer than this
+  // (ms) is given up for the new one (Unbound's jostle-timeout); 0: never.
+  uint32_t jostle_timeout_ms = 200;
   uint32_t wait_limit = 1000;
   uint32_t max_clients_per_question = 100;
   uint32_t discard_timeout_ms = 1900;

@@ -138,6 +138,21 @@ size_t Engine::clients_waiting_on(const Question &question, bool checking_disabl
   return it == by_question_.end() ? 0 : requests_.at(it->second)->waiters.size();
 }
 
+bool Engine::make_room(uint64_t min_age_ms) {
+  const uint64_t now = env_.clock.now_monotonic_ms();
+  Request *oldest = nullptr;
+  for (auto &[id, request] : requests_)
+    if (!oldest || request->started_ms < oldest->started_ms) oldest = request.get();
+  if (!oldest || now - oldest->started_ms < min_age_ms) return false;
+  ++stats_.jostled;
+  RSV_LOG(debug, "giving up %s %s after %llu ms to make room", oldest->question.name.to_text().c_str(),
+          type_to_text(oldest->question.qtype).c_str(), static_cast<unsigned long long>(now - oldest->started_ms));
+  Resolution dropped = Resolution::failure(ede::OTHER, "given up to make room for other questions");
+  dropped.dropped = true;
+  finish(*oldest, dropped);
+  return true;
+}
+
 bool Engine::is_in_flight(const Question &question, bool checking_disabled) const {
   return by_question_.contains(question_key(question, checking_disabled));
 }

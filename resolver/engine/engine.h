@@ -49,6 +49,7 @@ struct EngineStats {
   Counter caps_mismatches;
   Counter aggressive_nsec_answers;  // RFC 8198: answered from validated NSEC
   Counter bogus_retries;            // answers asked again after failing validation
+  Counter jostled;                  // questions given up to make room (jostle-timeout)
 };
 
 class Engine {
@@ -68,6 +69,9 @@ public:
   void resolve(const Question &question, bool checking_disabled, Completion done);
 
   size_t in_flight() const { return requests_.size(); }
+  // Over capacity: gives up the oldest question that has run at least `min_age_ms`
+  // (its clients get a `dropped` Resolution: no reply). False when none is that old.
+  bool make_room(uint64_t min_age_ms);
   // How many clients wait on the question now (0 when it is not being resolved).
   size_t clients_waiting_on(const Question &question, bool checking_disabled) const;
   bool is_in_flight(const Question &question, bool checking_disabled) const;

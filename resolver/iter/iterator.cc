@@ -300,11 +300,14 @@ IteratorAction Iterator::handle_select_server() {
     }
     if (!tried_.empty() && ++rounds_ < kServerRounds) {
       // A second round for servers that answered badly (packet loss, a transient
-      // SERVFAIL); those that timed out already cost a full timeout each.
+      // SERVFAIL); those that timed out already cost a full timeout each, so they are
+      // asked again only when nothing else is left (one lost datagram must not fail a
+      // zone with a single server; the infra cache has doubled their timeout).
       tried_.clear();
       for (size_t i = 0; i < candidates.size(); ++i)
         if (std::find(timed_out_.begin(), timed_out_.end(), candidates[i]) != timed_out_.end()) tried_.push_back(i);
-      if (tried_.size() < candidates.size()) continue;
+      if (tried_.size() == candidates.size()) tried_.clear();
+      continue;
     }
     // Every address the cache gave failed: they may be the child's own (an answer
     // replaces glue in the cache). Ask the parent again, whose referral brings its glue.

@@ -264,7 +264,8 @@ Disposition ClientQueryHandler::slow_path(QueryContext &context, bool may_snoop)
     // RFC 4035 4.7: a bogus answer is remembered briefly instead of validated again.
     return reply_now(context, build_reply(*query, *cached, context.tcp, false));
   }
-  if (engine_.in_flight() >= config_.resolver.max_queries_in_flight && !engine_.is_in_flight(question, query->cd)) {
+  if (engine_.in_flight() >= config_.resolver.max_queries_in_flight && !engine_.is_in_flight(question, query->cd) &&
+      (config_.resolver.jostle_timeout_ms == 0 || !engine_.make_room(config_.resolver.jostle_timeout_ms))) {
     note_shed(question, context.client);  // the load-shedding rule: see the header
     return Disposition::drop;
   }
@@ -288,6 +289,7 @@ Disposition ClientQueryHandler::slow_path(QueryContext &context, bool may_snoop)
                   [this, channel, tcp, arrived_ms, client_key = std::move(client_key),
                    query = std::move(*query)](const Resolution &result) {
                     stop_waiting(client_key);
+                    if (result.dropped) return;  // given up to make room: no reply
                     // Unbound's discard-timeout: a UDP client that has waited this long has
                     // given up; replies to many such clients at once are what a DNSBomb
                     // aims its burst with.

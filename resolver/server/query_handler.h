@@ -13,9 +13,11 @@
 //      engine, answering when it completes and filling the message cache.
 //
 // Load shedding, the rule: a thread resolves at most resolver.max-queries-in-flight
-// distinct questions at once. Past that, a query that would start a new resolution
-// is dropped without an answer and counted (ServerStats::overload_dropped, logged
-// as a warning at most every 10 s); everything that needs no new resolution is still
+// distinct questions at once. Past that, the oldest question that has run longer
+// than resolver.jostle-timeout (200 ms, Unbound's jostle) is given up for the new one
+// (its clients get no reply; EngineStats::jostled); when none is that old, the new
+// query is dropped without an answer and counted (ServerStats::overload_dropped,
+// logged as a warning at most every 10 s); everything that needs no new resolution is still
 // served: cache hits, cache-only (RD=0) and error answers, remembered bogus answers,
 // and questions identical to one in flight (they wait for it). Dropping, as Unbound
 // does when its request list is full, and not SERVFAIL: a SERVFAIL is an answer that
@@ -27,7 +29,6 @@
 
 #include <climits>
 #include <cstdint>
-#include "resolver/base/counter.h"
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -36,6 +37,7 @@
 #include "cache/rrset_cache.h"
 #include "resolver/config/config.h"
 #include "resolver/engine/engine.h"
+#include "resolver/base/counter.h"
 #include "resolver/net/listener.h"
 
 namespace rsv {

@@ -52,6 +52,7 @@ enum class ServerBehaviour {
   lowercases_question,
   refers_ds_to_child,    // answers a DS question with a referral into the child
   no_aa_bare_negative,   // AA clear, and negative replies lose their authority section
+  drops_first_query,     // the first query it gets is lost (one dropped datagram)
 };
 
 // Answers like an authoritative server (RFC 1034 4.3.2) from its zones.
@@ -179,6 +180,12 @@ private:
   TransportResult deliver(const OutgoingQuery &query) {
     TransportResult result;
     auto it = servers.find(query.server.to_string());
+    if (it != servers.end() && it->second.behaviour == ServerBehaviour::drops_first_query &&
+        it->second.formerr_sent++ == 0) {
+      clock_.advance_ms(query.timeout_ms);
+      result.status = TransportStatus::timeout;
+      return result;
+    }
     if (it == servers.end() || it->second.behaviour == ServerBehaviour::silent) {
       clock_.advance_ms(query.timeout_ms);
       result.status = TransportStatus::timeout;

@@ -499,6 +499,17 @@ TEST(IteratorScenario, ForwardZoneSendsRecursiveQueriesToForwarder) {
   EXPECT_EQ(h.net.sent[0].server.to_string(), "127.9.0.1@53");
 }
 
+TEST(IteratorScenario, OneLostDatagramDoesNotFailAZoneWithOneServer) {
+  // gamma.example. has a single server; its first reply is lost. The second round
+  // asks it again (with a longer timeout) instead of giving up.
+  Harness h;
+  h.net.server("127.3.0.3").behaviour = ServerBehaviour::drops_first_query;
+  auto r = h.resolve("end.gamma.example.", rrtype::A);
+  EXPECT_EQ(r.rcode, rcode::NOERROR);
+  EXPECT_TRUE(has_record(r, "end.gamma.example.", rrtype::A));
+  EXPECT_EQ(h.net.queries_to("127.3.0.3"), 2u);
+}
+
 TEST(IteratorScenario, AllServersSilentEndsWithNoReachableAuthority) {
   Harness h;
   for (auto &[address, server] : h.net.servers) server.behaviour = ServerBehaviour::silent;

@@ -224,6 +224,28 @@ TEST(QueryHandler, OneClientMayHaveOnlyWaitLimitQueriesWaiting) {
   h.net.run();
 }
 
+TEST(QueryHandler, OverCapacityTheOldestSlowQuestionMakesRoom) {
+  // Unbound's jostle: with every slot taken, a question that has run longer than
+  // jostle-timeout is given up (its client gets nothing) for the new one; younger
+  // ones are not, and then the new query is dropped.
+  Config config = ServerHarness::make_config();
+  config.resolver.max_queries_in_flight = 1;
+  config.resolver.jostle_timeout_ms = 200;
+  ServerHarness h(config);
+  TestContext slow(query_wire("www.example.", rrtype::A), "127.0.0.1@1", false);
+  ASSERT_EQ(h.handler->handle(slow), Disposition::deferred);
+  TestContext early(query_wire("other.example.", rrtype::A), "127.0.0.2@1", false);
+  EXPECT_EQ(h.handler->handle(early), Disposition::drop) << "the question in flight is young";
+  h.clock.advance_ms(250);
+  TestContext later(query_wire("other.example.", rrtype::A), "127.0.0.3@1", false);
+  EXPECT_EQ(h.handler->handle(later), Disposition::deferred);
+  EXPECT_EQ(h.engine->stats().jostled, 1u);
+  EXPECT_TRUE(slow.channel->replies.empty()) << "the question given up gets no reply";
+  h.net.run();
+  EXPECT_EQ(later.channel->replies.size(), 1u);
+  EXPECT_TRUE(slow.channel->replies.empty());
+}
+
 TEST(QueryHandler, OnlySoManyClientsWaitOnOneQuestion) {
   Config config = ServerHarness::make_config();
   config.resolver.max_clients_per_question = 2;
