@@ -77,6 +77,22 @@ AclAction ClientQueryHandler::access_for(const SocketAddress &client) const {
 }
 
 Disposition ClientQueryHandler::handle(QueryContext &context) {
+  Disposition disposition = dispatch(context);
+  if (disposition == Disposition::reply) note_reply(context.tcp, context.reply_buffer, context.reply_size, 0);
+  return disposition;
+}
+
+void ClientQueryHandler::note_reply(bool tcp, const uint8_t *reply, size_t size, uint64_t waited_us) {
+  if (size < 12) return;
+  // The question our reply repeats (the client's), for the qtype series.
+  uint16_t qtype = 0;
+  if (read16(reply + 4) >= 1)
+    if (size_t length = wire_name_length(reply, size, 12); length && 12 + length + 2 <= size)
+      qtype = read16(reply + 12 + length);
+  metrics_.record(tcp ? ClientTransport::tcp : ClientTransport::udp, qtype, reply[3] & 0x0F, waited_us);
+}
+
+Disposition ClientQueryHandler::dispatch(QueryContext &context) {
   ++stats_.queries;
   if (context.query_size < 12 || (context.query[2] & 0x80)) {
     // Too short to answer, or a response (RFC 1035 4.1.1): never reply to those.
@@ -298,7 +314,12 @@ Disposition ClientQueryHandler::slow_path(QueryContext &context, bool may_snoop)
                       ++stats_.discarded_late;
                       return;
                     }
-                    channel->send(build_reply(query, result, tcp, true));
+                    const std::string wire = build_reply(query, result, tcp, true);
+                    metrics_.record_outcome(result.security, result.error.has_value(),
+                                            result.error ? result.error->info_code : 0);
+                    note_reply(tcp, reinterpret_cast<const uint8_t *>(wire.data()), wire.size(),
+                               (clock_.now_monotonic_ms() - arrived_ms) * 1000);
+                    channel->send(wire);
                   });
   return Disposition::deferred;
 }

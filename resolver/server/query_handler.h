@@ -39,6 +39,7 @@
 #include "resolver/engine/engine.h"
 #include "resolver/base/counter.h"
 #include "resolver/net/listener.h"
+#include "resolver/server/query_metrics.h"
 
 namespace rsv {
 
@@ -63,8 +64,11 @@ public:
 
   Disposition handle(QueryContext &context) override;
   const ServerStats &stats() const { return stats_; }
+  const QueryMetrics &metrics() const { return metrics_; }
 
 private:
+  Disposition dispatch(QueryContext &context);
+  void note_reply(bool tcp, const uint8_t *reply, size_t size, uint64_t waited_us);
   Disposition fast_path(QueryContext &context);
   Disposition slow_path(QueryContext &context, bool may_snoop);
   AclAction access_for(const SocketAddress &client) const;
@@ -93,6 +97,7 @@ private:
   const DelegationPoint &root_hints_;
   const Clock &clock_;
   ServerStats stats_;
+  QueryMetrics metrics_;
   // Queries waiting for the engine, per client address (octets): resolver.wait-limit.
   std::unordered_map<std::string, uint32_t> waiting_;
   // Bogus answers of this worker, kept dnssec.bogus-ttl seconds (RFC 4035 4.7).

@@ -101,7 +101,8 @@ std::string Worker::current_stats_line() const {
                 " udp-not-answered=%" PRIu64 " udp-send-errors=%" PRIu64 " udp-kernel-drops=%" PRIu64
                 " tcp-connections=%" PRIu64 " tcp-refused=%" PRIu64 " tcp-queries=%" PRIu64 " tcp-replies=%" PRIu64
                 " queries=%" PRIu64 " cache-hits=%" PRIu64 " refused=%" PRIu64 " formerr=%" PRIu64
-                " dropped=%" PRIu64 " shed-over-capacity=%" PRIu64 " engine-requests=%" PRIu64
+                " dropped=%" PRIu64 " shed-over-capacity=%" PRIu64 " wait-limit-dropped=%" PRIu64 " crowd-dropped=%" PRIu64
+                " discarded-late=%" PRIu64 " jostled=%" PRIu64 " bogus-retries=%" PRIu64 " engine-requests=%" PRIu64
                 " coalesced=%" PRIu64 " upstream-queries=%" PRIu64 " upstream-failures=%" PRIu64
                 " upstream-malformed=%" PRIu64 " budget-exhausted=%" PRIu64 " caps-mismatches=%" PRIu64
                 " aggressive-nsec=%" PRIu64 " transport-udp=%" PRIu64 " transport-tcp=%" PRIu64
@@ -110,7 +111,9 @@ std::string Worker::current_stats_line() const {
                 index_, udp.datagrams_received.get(), udp.replies_sent.get(), udp.replies_queued.get(), udp.dropped.get(),
                 udp.send_errors.get(), kernel_drops, tcp.connections_accepted.get(), tcp.connections_refused.get(),
                 tcp.queries_received.get(), tcp.replies_sent.get(), server.queries.get(), server.cache_hits.get(), server.refused.get(),
-                server.formerr.get(), server.dropped.get(), server.overload_dropped.get(), engine.requests.get(), engine.coalesced.get(),
+                server.formerr.get(), server.dropped.get(), server.overload_dropped.get(), server.wait_limit_dropped.get(),
+                server.crowd_dropped.get(), server.discarded_late.get(), engine.jostled.get(), engine.bogus_retries.get(),
+                engine.requests.get(), engine.coalesced.get(),
                 engine.upstream_queries.get(), engine.upstream_timeouts.get(), engine.upstream_malformed.get(),
                 engine.budget_exhausted.get(), engine.caps_mismatches.get(), engine.aggressive_nsec_answers.get(), up.udp_queries.get(),
                 up.tcp_queries.get(), up.replies.get(), up.timeouts.get(), up.network_errors.get(), up.mismatches_ignored.get());

@@ -54,6 +54,9 @@ REPO = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(REPO, "tests", "system"))
 
 import procs  # noqa: E402
+
+LEGIT_CLIENT = "127.0.0.1"
+HOSTILE_CLIENT = "127.0.0.66"
 from hierarchy import (EXAMPLE_TLD_ADDRS, LEAVES as PLAIN_LEAVES, TEST_TLD_ADDRS,  # noqa: E402
                        Hierarchy, NsdGroup, _answers)
 from signed_hierarchy import Key, SignedHierarchy  # noqa: E402
@@ -303,9 +306,11 @@ def wait_answering(addr, proc, what, timeout=20):
         time.sleep(0.1)
 
 
-def dnsperf(addr, datafile, rate, outstanding, duration, out_path):
-    argv = ["dnsperf", "-s", addr, "-p", "53", "-d", datafile, "-Q", str(rate), "-q", str(outstanding),
-            "-l", str(duration), "-t", "5", "-v"]
+def dnsperf(addr, datafile, rate, outstanding, duration, out_path, source):
+    # Each load comes from its own loopback address, as the legitimate clients and an
+    # attacker would: per-client limits (resolver.wait-limit) apply to each alone.
+    argv = ["dnsperf", "-s", addr, "-a", source, "-p", "53", "-d", datafile, "-Q", str(rate),
+            "-q", str(outstanding), "-l", str(duration), "-t", "5", "-v"]
     out = open(out_path, "w")
     proc = procs.start(argv, f"dnsperf {os.path.basename(datafile)}", stdout=out, stderr=subprocess.STDOUT)
     out.close()
@@ -398,9 +403,9 @@ def run_side(side, opts, world, base, legit_file, hostile_file, expected, hostil
         cpu0 = {"resolver": cpu_seconds(proc.pid), "hostile_server": cpu_seconds(world.hostile.pid),
                 "hierarchy hostile_server": cpu_seconds(world.plain.hostile.pid)}
         hostile = dnsperf(addr, hostile_file, opts.hostile_rate, 20000, opts.duration,
-                          os.path.join(workdir, "hostile.dnsperf"))
+                          os.path.join(workdir, "hostile.dnsperf"), HOSTILE_CLIENT)
         legit = dnsperf(addr, legit_file, opts.legit_rate, 20000, opts.duration,
-                        os.path.join(workdir, "legit.dnsperf"))
+                        os.path.join(workdir, "legit.dnsperf"), LEGIT_CLIENT)
         for p in (legit, hostile):
             p.wait(timeout=opts.duration + 60)
             procs.stop(p)
