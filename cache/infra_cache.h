@@ -111,6 +111,15 @@ public:
   bool gave_bogus(const SocketAddress &server, const Name &zone) const;
 
   size_t server_count() const { return servers_.size(); }
+  uint64_t memory_bytes() const {
+    return servers_.memory_bytes() + lame_until_.memory_bytes() + bogus_until_.memory_bytes();
+  }
+  // Forgets everything learned about servers (`resolverctl flush --all`).
+  void clear() {
+    servers_.clear();
+    lame_until_.clear();
+    bogus_until_.clear();
+  }
 
 private:
   struct ServerEntry {

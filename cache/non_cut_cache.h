@@ -38,6 +38,7 @@ public:
   }
 
   size_t entry_count() const { return entries_.size(); }
+  uint64_t memory_bytes() const { return entries_.memory_bytes(); }
   size_t flush(const Name &name, bool subtree) {
     const std::string wire = name.lowered().wire();
     return entries_.erase_if([&](std::string_view key) { return key_starts_with_name(key, wire, subtree); });

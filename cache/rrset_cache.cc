@@ -131,11 +131,15 @@ RRset unpack(std::string_view packed, uint16_t type, uint16_t rclass, uint32_t t
 }  // namespace
 
 RRsetCache::RRsetCache(const Clock &clock, uint64_t max_bytes, TtlPolicy policy, size_t shards)
-    : clock_(clock), policy_(policy), entries_(max_bytes, shards) {}
+    : clock_(clock),
+      min_ttl_(policy.min_ttl),
+      max_ttl_(policy.max_ttl),
+      max_negative_ttl_(policy.max_negative_ttl),
+      entries_(max_bytes, shards) {}
 
 bool RRsetCache::store(const RRset &rrset, Trust trust, Security security) {
   if (rrset.empty() || !packable(rrset)) return false;
-  const uint32_t ttl = policy_.clamp(rrset.ttl);
+  const uint32_t ttl = policy().clamp(rrset.ttl);
   if (ttl == 0) return false;
   const int64_t now = clock_.now_seconds();
 
@@ -165,7 +169,8 @@ std::optional<CachedRRset> RRsetCache::lookup(const Name &owner, uint16_t type, 
     if (entry.expires_at <= now) return;
     // If the wall clock stepped back, never report more than the cache could have kept.
     const auto remaining = static_cast<uint32_t>(
-        std::min<int64_t>(entry.expires_at - now, std::max(policy_.min_ttl, policy_.max_ttl)));
+        std::min<int64_t>(entry.expires_at - now, std::max(min_ttl_.load(std::memory_order_relaxed),
+                                                           max_ttl_.load(std::memory_order_relaxed))));
     result.emplace(CachedRRset{unpack(entry.packed, entry.type, entry.rclass, remaining), entry.trust,
                                entry.security, entry.expires_at});
   });

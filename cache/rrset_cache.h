@@ -17,6 +17,7 @@
 // (owner, rdatas, signatures) to keep the per-entry cost low and the byte bound true.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <optional>
 
@@ -66,7 +67,17 @@ public:
   // An honest estimate: key + rdata + per-entry overhead; stays within max_bytes.
   uint64_t memory_bytes() const;
 
-  const TtlPolicy &policy() const { return policy_; }
+  TtlPolicy policy() const {
+    return TtlPolicy{min_ttl_.load(std::memory_order_relaxed), max_ttl_.load(std::memory_order_relaxed),
+                     max_negative_ttl_.load(std::memory_order_relaxed)};
+  }
+  // A configuration reload: entries stored from now on are clamped by `policy`.
+  // Callable from any thread while workers store.
+  void set_policy(const TtlPolicy &policy) {
+    min_ttl_.store(policy.min_ttl, std::memory_order_relaxed);
+    max_ttl_.store(policy.max_ttl, std::memory_order_relaxed);
+    max_negative_ttl_.store(policy.max_negative_ttl, std::memory_order_relaxed);
+  }
 
 private:
   struct Entry {
@@ -79,7 +90,7 @@ private:
   };
 
   const Clock &clock_;
-  TtlPolicy policy_;
+  std::atomic<uint32_t> min_ttl_, max_ttl_, max_negative_ttl_;
   // Lookups move entries in the recency list: internal, so lookup() stays const.
   mutable ShardedLru<Entry> entries_;
 };

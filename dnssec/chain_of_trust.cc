@@ -131,7 +131,16 @@ bool ChainOfTrust::under_negative_anchor(const Name &name) const {
 
 const ZoneKeys *ChainOfTrust::status(const Name &zone) {
   if (auto it = known_.find(zone); it != known_.end()) return &it->second;
-  if (auto cached = env_.keys.lookup(zone)) return &known_.emplace(zone, std::move(*cached)).first->second;
+  if (auto cached = env_.keys.lookup(zone)) {
+    const ZoneKeys &keys = known_.emplace(zone, std::move(*cached)).first->second;
+    if (env_.trace) {
+      ZoneEvidence from_cache;
+      from_cache.dnskeys = keys.dnskeys;
+      from_cache.from_cache = true;
+      env_.trace->zone_settled(zone, keys, from_cache);
+    }
+    return &keys;
+  }
   return nullptr;
 }
 
@@ -185,6 +194,7 @@ void ChainOfTrust::settle(const Name &zone, ZoneKeys status, uint32_t ttl) {
     failures_.emplace_back(zone, std::make_pair(status, ttl));
   else if (ttl > 0)
     env_.keys.store(zone, status, ttl);
+  if (env_.trace) env_.trace->zone_settled(zone, status, evidence_[zone]);
   known_[zone] = std::move(status);
 }
 
@@ -270,6 +280,7 @@ ChainOfTrust::Progress ChainOfTrust::advance(Task &task) {
   }
   if (auto ds = cached_secure_ds(zone)) {
     // RFC 4035 4.7: validated data in the cache is reused as it is.
+    if (ZoneEvidence *e = evidence(zone)) e->ds = *ds;
     task.validated_ds = std::move(*ds);
     return ask(task, rrtype::DNSKEY);
   }
@@ -308,6 +319,10 @@ ChainOfTrust::Progress ChainOfTrust::from_record(Task &task, Record &record, con
     return {Step::settled, {}, {}};
   }
   const int64_t now = env_.clock.now_seconds();
+  if (ZoneEvidence *e = evidence(zone)) {
+    e->ds = record.delegation.ds;
+    e->denial = record.delegation.denial;
+  }
   if (!record.delegation.ds.empty()) {
     auto sets = group_rrsets(record.delegation.ds);
     auto ds = std::find_if(sets.begin(), sets.end(),
@@ -485,6 +500,11 @@ void ChainOfTrust::on_dnskey(Task &task, const Resolution &result) {
     return;
   }
   const int64_t now = env_.clock.now_seconds();
+  if (ZoneEvidence *e = evidence(zone)) {
+    e->dnskeys = *keys;
+    e->trust_anchor = for_anchor;
+    if (for_anchor) e->ds = anchor->ds.empty() ? anchor->dnskey : anchor->ds;
+  }
   uint32_t ttl = keys->ttl;
   ValidationOutcome outcome;
   const AnswerSource *source = result.source_of(zone, rrtype::DNSKEY);

@@ -41,6 +41,7 @@
 #include "dnssec/key_cache.h"
 #include "dnssec/negative_trust_anchors.h"
 #include "dnssec/resolution.h"
+#include "dnssec/trace.h"
 #include "dnssec/trust_anchor.h"
 #include "dnssec/validation_budget.h"
 #include "resolver/config/config.h"
@@ -56,6 +57,7 @@ struct ValidatorEnv {
   RRsetCache *rrsets = nullptr;               // where validation results are written; null: nowhere
   // RFC 7646, configured and added at run time; null: only config.negative_trust_anchors.
   const NegativeTrustAnchors *negative_anchors = nullptr;
+  ResolutionTrace *trace = nullptr;  // `resolverctl explain`: each zone settled; null: none
 };
 
 class ChainOfTrust {
@@ -128,6 +130,9 @@ private:
   std::unordered_map<Name, Record, NameHash> records_;
   std::vector<Task> stack_;
   std::vector<std::pair<Name, std::pair<ZoneKeys, uint32_t>>> failures_;  // bogus zones, for the key cache
+  // With a trace only: the records that decided each zone, reported when it settles.
+  std::unordered_map<Name, ZoneEvidence, NameHash> evidence_;
+  ZoneEvidence *evidence(const Name &zone) { return env_.trace ? &evidence_[zone] : nullptr; }
   bool waiting_ = false;
   size_t questions_asked_ = 0;
 };

@@ -49,6 +49,9 @@ public:
     return entries_.erase_if([&](std::string_view key) { return key_starts_with_name(key, wire, subtree); });
   }
 
+  size_t entry_count() const { return entries_.size(); }
+  uint64_t memory_bytes() const { return entries_.memory_bytes(); }
+
 private:
   const Clock &clock_;
   mutable ShardedLru<ZoneKeys> entries_;

@@ -122,7 +122,10 @@ ValidatorAction Validator::next() {
         break;
       }
       case ValidatorState::denial:
-        if (judge_denial() == Judgement::decided && state_ != ValidatorState::done) finish(overall_);
+        if (judge_denial() == Judgement::decided) {
+          if (state_ != ValidatorState::done) finish(overall_);
+          if (env_.trace) env_.trace->denial_judged(judging_zone_.value_or(Name::root()), final_outcome_);
+        }
         break;
       case ValidatorState::wildcard:
         if (judge_wildcard() == Judgement::decided && state_ != ValidatorState::done) finish(overall_);
@@ -236,11 +239,11 @@ Validator::Judgement Validator::judge(Item &item) {
   item.zone = zone;
   judging_zone_ = zone;
   switch (keys->status) {
-    case ZoneKeys::Status::insecure: item.verdict = keys->outcome; return Judgement::decided;
-    case ZoneKeys::Status::bogus: item.verdict = keys->outcome; return Judgement::decided;
+    case ZoneKeys::Status::insecure: item.verdict = keys->outcome; return decided(item);
+    case ZoneKeys::Status::bogus: item.verdict = keys->outcome; return decided(item);
     case ZoneKeys::Status::not_a_cut:
       item.verdict = ValidationOutcome::bogus(ede::DNSSEC_BOGUS, zone.to_text() + " is not a zone");
-      return Judgement::decided;
+      return decided(item);
     case ZoneKeys::Status::secure: break;
   }
   uint32_t ttl = 0;
@@ -260,6 +263,11 @@ Validator::Judgement Validator::judge(Item &item) {
     return Judgement::need_zone;
   }
   item.verdict = std::move(outcome);
+  return decided(item);
+}
+
+Validator::Judgement Validator::decided(const Item &item) const {
+  if (env_.trace) env_.trace->rrset_judged(item.set, item.zone, *item.verdict);
   return Judgement::decided;
 }
 
@@ -470,6 +478,7 @@ void Validator::cap_ttls() {
 }
 
 void Validator::finish(ValidationOutcome outcome) {
+  final_outcome_ = outcome;
   if (outcome.is_secure())
     if (auto sentinel = root_key_sentinel()) {
       RSV_LOG(debug, "%s", sentinel->reason.c_str());

@@ -91,6 +91,8 @@ private:
 
   void plan();
   Judgement judge(Item &item);
+  // Reports the item's verdict to the trace, if any; returns decided.
+  Judgement decided(const Item &item) const;
   Judgement judge_denial();
   Judgement judge_wildcard();
   // The zone that holds `top` (and its status): the deepest cut established at or
@@ -116,6 +118,7 @@ private:
   bool negative_ = false;
   std::unordered_set<Name, NameHash> probed_;
   ValidationOutcome overall_ = ValidationOutcome::secure();
+  ValidationOutcome final_outcome_ = ValidationOutcome::secure();  // as given to finish()
   uint32_t validated_ttl_ = UINT32_MAX;
   std::vector<RRset> proven_denial_;  // SOA and NSEC/NSEC3 sets of a secure denial, for the caches
   Name denial_zone_;

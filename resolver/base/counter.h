@@ -38,4 +38,16 @@ private:
   std::atomic<uint64_t> value_{0};
 };
 
+// A value that goes up and down (clients waiting now, questions in flight), with the
+// same rule as Counter: one thread sets it, any thread reads it.
+class Gauge {
+public:
+  void set(int64_t value) { value_.store(value, std::memory_order_relaxed); }
+  void add(int64_t delta) { set(get() + delta); }
+  int64_t get() const { return value_.load(std::memory_order_relaxed); }
+
+private:
+  std::atomic<int64_t> value_{0};
+};
+
 }  // namespace rsv

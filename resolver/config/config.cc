@@ -171,11 +171,20 @@ private:
     return *name;
   }
 
-  SocketAddress read_address(const Item &item) const {
+  SocketAddress read_address(const Item &item, uint16_t default_port = 53) const {
     std::string text = scalar(item);
-    std::optional<SocketAddress> address = SocketAddress::parse(text, 53);
-    if (!address) fail(item, "'" + text + "' is not an address (expected e.g. 192.0.2.1@53 or ::1@53)");
+    std::optional<SocketAddress> address = SocketAddress::parse(text, default_port);
+    if (!address)
+      fail(item, "'" + text + "' is not an address (expected e.g. 192.0.2.1@" + std::to_string(default_port) +
+                     " or ::1@" + std::to_string(default_port) + ")");
     return *address;
+  }
+
+  // A Unix socket's path must fit sockaddr_un (108 octets with the final NUL).
+  std::string read_socket_path(const Item &item) const {
+    std::string path = read_path(item);
+    if (path.size() > 107) fail(item, "a Unix socket path is at most 107 characters long");
+    return path;
   }
 
   SocketAddress read_source_address(const Item &item) const {
@@ -265,6 +274,25 @@ private:
          }},
         {"cache", [&](const Item &i) { read_mapping(i, cache_fields()); }},
         {"dnssec", [&](const Item &i) { read_mapping(i, dnssec_fields()); }},
+        {"control", [&](const Item &i) { read_mapping(i, control_fields()); }},
+        {"http", [&](const Item &i) { read_mapping(i, http_fields()); }},
+    };
+  }
+
+  std::vector<Field> control_fields() {
+    ControlConfig &c = config_.control;
+    return {
+        // An empty string turns the control channel off.
+        {"socket", [&](const Item &i) { c.socket = scalar(i).empty() ? std::string() : read_socket_path(i); }},
+    };
+  }
+
+  std::vector<Field> http_fields() {
+    HttpConfig &h = config_.http;
+    return {
+        {"listen",
+         [&](const Item &i) { h.listen = read_list(i, [&](const Item &e) { return read_address(e, 8053); }); }},
+        {"recent-queries", [&](const Item &i) { h.recent_queries = read_uint(i, 0, 1000000); }},
     };
   }
 
@@ -508,6 +536,7 @@ Config default_config() {
   // conf/resolver.yaml says.
   config.access_control = {AclRule{*Prefix::parse("127.0.0.0/8"), AclAction::allow_snoop},
                            AclRule{*Prefix::parse("::1/128"), AclAction::allow_snoop}};
+  config.http.listen = {*SocketAddress::parse("127.0.0.1@8053")};
   return config;
 }
 
@@ -601,6 +630,15 @@ std::string dump_config(const Config &c) {
   out << YAML::Key << "max-nsec3-per-response" << YAML::Value << c.dnssec.max_nsec3_per_response;
   out << YAML::Key << "max-nsec3-hashes-per-query" << YAML::Value << c.dnssec.max_nsec3_hashes_per_query;
   out << YAML::Key << "max-nsec3-iterations" << YAML::Value << c.dnssec.max_nsec3_iterations;
+  out << YAML::EndMap;
+
+  out << YAML::Key << "control" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "socket" << YAML::Value << YAML::DoubleQuoted << c.control.socket;
+  out << YAML::EndMap;
+
+  out << YAML::Key << "http" << YAML::Value << YAML::BeginMap;
+  emit_string_list(out, "listen", texts(c.http.listen, [](const SocketAddress &a) { return a.to_string(); }));
+  out << YAML::Key << "recent-queries" << YAML::Value << c.http.recent_queries;
   out << YAML::EndMap;
 
   out << YAML::EndMap;

@@ -132,6 +132,22 @@ struct DnssecConfig {
   bool operator==(const DnssecConfig &) const = default;
 };
 
+// The control channel of `resolverctl` (resolver/server/control.h).
+inline constexpr const char *kDefaultControlSocket = "/run/resolverd/control.sock";
+struct ControlConfig {
+  std::string socket = kDefaultControlSocket;  // a Unix socket path; empty: no control channel
+
+  bool operator==(const ControlConfig &) const = default;
+};
+
+// The HTTP listener: /metrics (Prometheus) and the dashboard.
+struct HttpConfig {
+  std::vector<SocketAddress> listen;  // default 127.0.0.1@8053 (default_config); empty: off
+  uint32_t recent_queries = 1000;     // the dashboard's query log, a ring buffer; 0: off
+
+  bool operator==(const HttpConfig &) const = default;
+};
+
 // Equality compares every setting and also source_file.
 struct Config {
   std::string source_file;  // where it was read from, for messages
@@ -146,6 +162,8 @@ struct Config {
   std::vector<ForwardZone> forward_zones;
   CacheConfig cache;
   DnssecConfig dnssec;
+  ControlConfig control;
+  HttpConfig http;
 
   bool operator==(const Config &) const = default;
 };

@@ -94,8 +94,10 @@ Engine::Engine(EngineEnv env, Transport &transport)
                     env.config.forward_zones,
                     env.root_hints,
                     env.config.cache.max_negative_ttl,
-                    env.non_cuts},
-      transport_(transport) {}
+                    env.non_cuts,
+                    env.trace},
+      transport_(transport),
+      stats_(env.stats ? *env.stats : own_stats_) {}
 
 Engine::~Engine() { *alive_ = false; }
 
@@ -157,6 +159,18 @@ bool Engine::is_in_flight(const Question &question, bool checking_disabled) cons
   return by_question_.contains(question_key(question, checking_disabled));
 }
 
+std::string Engine::describe_spending(const Request &request) const {
+  const auto &budgets = env_.config.resolver.budgets;
+  std::string text = std::to_string(request.upstream_queries) + " of " +
+                     std::to_string(budgets.max_upstream_queries) + " upstream queries, " +
+                     std::to_string(env_.clock.now_monotonic_ms() - request.started_ms) + " of " +
+                     std::to_string(budgets.max_time_ms) + " ms";
+  if (request.bogus_retries) text += ", " + std::to_string(request.bogus_retries) + " retries after bogus answers";
+  if (request.budget) text += "; validation: " + request.budget->describe();
+  if (request.exhausted) text += "; stopped: " + *request.exhausted;
+  return text;
+}
+
 std::optional<std::string> Engine::spent_budget(const Request &request) const {
   const auto &budgets = env_.config.resolver.budgets;
   if (env_.clock.now_monotonic_ms() - request.started_ms >= budgets.max_time_ms)
@@ -171,6 +185,7 @@ void Engine::drive(Request &request) {
   for (;;) {
     if (auto spent = spent_budget(request)) {
       ++stats_.budget_exhausted;
+      request.exhausted = *spent;
       // RFC 8914 4.23: when not a single authority answered, say so precisely.
       if (request.replies == 0)
         finish(request, Resolution::failure(ede::NO_REACHABLE_AUTHORITY,
@@ -183,7 +198,7 @@ void Engine::drive(Request &request) {
     if (frame.validator) {
       ValidatorAction action = frame.validator->next();
       if (action.kind == ValidatorAction::Kind::subquery) {
-        if (!push_subquery(request, action.question, false))
+        if (!push_subquery(request, action.question, false, "the validator needs it"))
           frame.validator->on_subquery_result(subquery_refused(request, action.question));
         continue;
       }
@@ -200,6 +215,8 @@ void Engine::drive(Request &request) {
         uint32_t &per_name = request.queries_per_name[name_key];
         if (++per_name > budgets.max_queries_per_name) {
           ++stats_.budget_exhausted;
+          request.exhausted = "more than " + std::to_string(budgets.max_queries_per_name) + " queries for " +
+                              action.question.name.to_text();
           finish(request, Resolution::failure(ede::OTHER, "resolution stopped: more than " +
                                                               std::to_string(budgets.max_queries_per_name) +
                                                               " upstream queries for " +
@@ -210,7 +227,8 @@ void Engine::drive(Request &request) {
         return;
       }
       case IteratorAction::Kind::subquery:
-        if (!push_subquery(request, action.question, action.validate && env_.validator != nullptr))
+        if (!push_subquery(request, action.question, action.validate && env_.validator != nullptr,
+                           action.validate ? "priming the root" : "a name server's address"))
           top.on_subquery_result(subquery_refused(request, action.question));
         continue;
       case IteratorAction::Kind::done: {
@@ -229,7 +247,7 @@ void Engine::drive(Request &request) {
   }
 }
 
-bool Engine::push_subquery(Request &request, const Question &sub, bool validate) {
+bool Engine::push_subquery(Request &request, const Question &sub, bool validate, const char *why) {
   const auto &budgets = env_.config.resolver.budgets;
   // A question already being resolved below on this stack would loop (glueless NS
   // names that depend on each other); the validator's own question is not a loop.
@@ -241,6 +259,7 @@ bool Engine::push_subquery(Request &request, const Question &sub, bool validate)
           request.stack.back().question().name.to_text().c_str());
   request.stack.push_back(
       Frame{std::make_unique<Iterator>(iterator_env_, sub, request.validated_cache_only), nullptr, validate});
+  if (env_.trace) env_.trace->subquery_started(sub, request.stack.size() - 1, why);
   return true;
 }
 
@@ -290,6 +309,7 @@ bool Engine::complete_frame(Request &request, Resolution result) {
     finish(request, result);
     return false;
   }
+  if (env_.trace) env_.trace->subquery_finished(request.stack.back().question(), request.stack.size() - 1, result);
   request.stack.pop_back();
   request.stack.back().on_subquery_result(result);
   return true;
@@ -319,6 +339,8 @@ void Engine::dispatch(Request &request, const IteratorAction &action) {
   RSV_LOG(debug, "upstream query to %s: %s %s (%s)", query.server.to_string().c_str(),
           query.question.name.to_text().c_str(), type_to_text(query.question.qtype).c_str(),
           query.tcp ? "tcp" : "udp");
+  if (env_.trace)
+    env_.trace->query_sent(action.zone, query.server, query.question, query.tcp, request.stack.size() - 1);
   uint64_t id = request.id;
   std::weak_ptr<bool> alive = alive_;
   transport_.send(query, [this, alive, id, query, action](TransportResult result) {
@@ -354,12 +376,16 @@ void Engine::on_transport_result(uint64_t request_id, const IteratorAction &acti
       }
       if (!reply || !reply->qr || !case_matches) {
         ++stats_.upstream_malformed;
+        if (env_.trace)
+          env_.trace->no_reply(query.server, !reply ? std::string("unusable reply: ") + to_string(error)
+                                                    : "unusable reply: QR not set");
         RSV_LOG(debug, "unusable reply from %s: %s", query.server.to_string().c_str(),
                 !reply ? to_string(error) : (!case_matches ? "question case differs (0x20)" : "QR not set"));
         top.on_failure();
         break;
       }
       env_.infra.record_rtt(query.server, result.rtt_ms);
+      if (env_.trace) env_.trace->reply_received(query.server, result.rtt_ms, *reply, result.wire.size());
       request.answered_by.emplace_back(query.server, action.zone);
       top.on_reply(*reply);
       break;
@@ -371,6 +397,10 @@ void Engine::on_transport_result(uint64_t request_id, const IteratorAction &acti
               query.question.name.to_text().c_str(), type_to_text(query.question.qtype).c_str(),
               result.status == TransportStatus::timeout ? "timeout" : "network error");
       env_.infra.record_timeout(query.server);
+      if (env_.trace)
+        env_.trace->no_reply(query.server, result.status == TransportStatus::timeout
+                                               ? "timeout after " + std::to_string(query.timeout_ms) + " ms"
+                                               : std::string("network error"));
       top.on_failure();
       break;
   }
@@ -382,6 +412,7 @@ void Engine::finish(Request &request, const Resolution &result) {
   auto node = requests_.extract(request.id);
   by_question_.erase(request.key);
   std::unique_ptr<Request> owned = std::move(node.mapped());
+  if (env_.trace) env_.trace->finished(result, describe_spending(*owned));
   for (auto &waiter : owned->waiters) waiter(result);
 }
 

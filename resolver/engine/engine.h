@@ -22,22 +22,12 @@
 
 #include "cache/clock.h"
 #include "resolver/engine/transport.h"
+#include "dnssec/trace.h"
 #include "dnssec/validation_budget.h"
 #include "dnssec/validator.h"
 #include "resolver/iter/iterator.h"
 
 namespace rsv {
-
-struct EngineEnv {
-  RRsetCache &rrsets;
-  InfraCache &infra;
-  const Clock &clock;
-  RandomSource &random;
-  const Config &config;
-  const DelegationPoint &root_hints;
-  ValidatorEnv *validator = nullptr;  // null: validation off
-  NonCutCache *non_cuts = nullptr;    // RFC 9156 memory of names inside zones; null: none
-};
 
 struct EngineStats {
   Counter requests;
@@ -51,6 +41,22 @@ struct EngineStats {
   Counter bogus_retries;            // answers asked again after failing validation
   Counter jostled;                  // questions given up to make room (jostle-timeout)
 };
+
+struct EngineEnv {
+  RRsetCache &rrsets;
+  InfraCache &infra;
+  const Clock &clock;
+  RandomSource &random;
+  const Config &config;
+  const DelegationPoint &root_hints;
+  ValidatorEnv *validator = nullptr;  // null: validation off
+  NonCutCache *non_cuts = nullptr;    // RFC 9156 memory of names inside zones; null: none
+  // Where the counters go: a worker keeps its own across configuration reloads; null:
+  // the engine's own.
+  EngineStats *stats = nullptr;
+  ResolutionTrace *trace = nullptr;  // `resolverctl explain`: every step reported; null: none
+};
+
 
 class Engine {
 public:
@@ -83,7 +89,7 @@ private:
 
   void drive(Request &request);
   void dispatch(Request &request, const IteratorAction &action);
-  bool push_subquery(Request &request, const Question &question, bool validate);
+  bool push_subquery(Request &request, const Question &question, bool validate, const char *why);
   bool ask_elsewhere(Request &request, const Validator &validator);
   Resolution subquery_refused(const Request &request, const Question &question) const;
   // Hands a finished frame's result to the frame below; false when it was the last.
@@ -93,6 +99,8 @@ private:
                            TransportResult result);
   void finish(Request &request, const Resolution &result);
   std::optional<std::string> spent_budget(const Request &request) const;
+  // What the request cost, for a trace: queries, time, validation work.
+  std::string describe_spending(const Request &request) const;
 
   EngineEnv env_;
   IteratorEnv iterator_env_;
@@ -100,7 +108,8 @@ private:
   uint64_t next_request_id_ = 1;
   std::unordered_map<uint64_t, std::unique_ptr<Request>> requests_;
   std::unordered_map<std::string, uint64_t> by_question_;
-  EngineStats stats_;
+  EngineStats own_stats_;
+  EngineStats &stats_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 

@@ -135,6 +135,7 @@ IteratorAction Iterator::handle_start() {
         (!forward || zone.name.label_count() > forward->name.label_count()))
       forward = &zone;
   if (forward) {
+    if (env_.trace) env_.trace->note("forward zone " + forward->name.to_text() + ": asking its forwarders");
     DelegationPoint dp;
     dp.zone = forward->name;
     dp.forwarding = true;
@@ -154,6 +155,9 @@ IteratorAction Iterator::handle_start() {
   auto dp = closest_cached_delegation(search, env_.rrsets, env_.address_policy,
                                       env_.config.budgets.max_ns_per_delegation, env_.root_hints);
   if (dp) {
+    if (env_.trace)
+      env_.trace->note("starting at the cached zone cut " + dp->zone.to_text() + " (" +
+                       std::to_string(dp->servers.size()) + " NS) for " + current_.to_text());
     begin_delegation(std::move(*dp));
     return IteratorAction{};
   }
@@ -189,6 +193,9 @@ bool Iterator::follow_chain_from_cache() {
       for (auto &rr : data->rrset.records()) chain_.push_back(std::move(rr));
       for (const auto &sig : data->rrset.signatures) chain_.push_back(sig);
       sources_.push_back(source_of(*data));
+      if (env_.trace)
+        env_.trace->note("answer from the cache: " + current_.to_text() + " " + type_to_text(question_.qtype) +
+                         " (" + to_string(data->security) + ")");
       finish_positive();
       return true;
     }
@@ -201,6 +208,9 @@ bool Iterator::follow_chain_from_cache() {
     chain_.push_back(records[0]);
     for (const auto &sig : cname->rrset.signatures) chain_.push_back(sig);
     sources_.push_back(source_of(*cname));
+    if (env_.trace)
+      env_.trace->note("CNAME from the cache: " + current_.to_text() + " -> " + target->to_text() + " (" +
+                       to_string(cname->security) + ")");
     if (std::find(visited_.begin(), visited_.end(), *target) != visited_.end()) {
       fail(ede::OTHER, "CNAME loop at " + target->to_text());
       return false;
@@ -390,14 +400,20 @@ void Iterator::add_sources(const std::vector<ResourceRecord> &records, const Nam
 
 void Iterator::try_next_server() { transition(IteratorState::select_server, "trying another server"); }
 
+void Iterator::trace(std::string_view verdict) const {
+  if (env_.trace) env_.trace->reply_classified(last_server_, dp_.forwarding ? Name::root() : dp_.zone, verdict);
+}
+
 void Iterator::handle_reply(Message reply) {
   // RFC 7766 / RFC 1035 4.2.1: a truncated UDP reply is retried over TCP.
   if (reply.tc && !last_tcp_) {
+    trace("truncated (TC): asking again over TCP");
     retry_same_ = IteratorAction{IteratorAction::Kind::send, last_server_, last_question_, false, true, last_edns_};
     transition(IteratorState::select_server, "truncated, retrying over TCP");
     return;
   }
   if ((reply.rcode == rcode::FORMERR || reply.rcode == rcode::NOTIMP) && last_edns_ && !reply.edns) {
+    trace(rcode_to_text(reply.rcode) + " without EDNS: the server may not support EDNS");
     handle_edns_failure(reply);
     return;
   }
@@ -410,6 +426,7 @@ void Iterator::handle_reply(Message reply) {
   for (const auto &ns : dp_.servers) zone_servers.push_back(ns.name);
   const Classification verdict = classify_reply(reply, last_question_, dp_.zone, zone_servers, dp_.forwarding);
   if (verdict.reply_class == ReplyClass::lame) {
+    trace("lame: " + verdict.why);
     handle_lame(reply, verdict, minimised);
     return;
   }
@@ -422,10 +439,23 @@ void Iterator::handle_reply(Message reply) {
       if (rr.ttl & 0x80000000u) rr.ttl = 0;
 
   if (verdict.reply_class == ReplyClass::referral) {
+    if (env_.trace) {
+      size_t ns = 0;
+      bool ds = false, denial = false;
+      for (const auto &rr : reply.authority) {
+        ns += rr.type == rrtype::NS && rr.owner == verdict.referral_child;
+        ds = ds || (rr.type == rrtype::DS && rr.owner == verdict.referral_child);
+        denial = denial || is_denial_record(rr);
+      }
+      trace("referral to " + verdict.referral_child.to_text() + " (" + std::to_string(ns) + " NS, " +
+            (ds ? "signed delegation: DS" : denial ? "no DS: NSEC/NSEC3 proof" : "no DS, no proof") + ")");
+    }
     accept_referral(reply, verdict.referral_child);
     return;
   }
   if (minimised) {
+    trace(std::string(to_string(verdict.reply_class)) + " to a minimised query: no zone cut at " +
+          last_question_.name.to_text());
     if (verdict.reply_class == ReplyClass::nxdomain) {
       // RFC 8020 says nothing lies below, but some servers answer NXDOMAIN for empty
       // non-terminals; RFC 9156 3 (relaxed): ask the full name instead.
@@ -438,6 +468,12 @@ void Iterator::handle_reply(Message reply) {
     remember_non_cut(reply);
     advance_minimisation();
     return;
+  }
+  if (env_.trace) {
+    std::string text = std::string(to_string(verdict.reply_class)) + " (" + rcode_to_text(reply.rcode) +
+                       (reply.aa ? ", AA" : "") + ", " + std::to_string(reply.answer.size()) + " answer, " +
+                       std::to_string(reply.authority.size()) + " authority records)";
+    trace(text);
   }
   follow_reply(reply, verdict);
 }

@@ -42,6 +42,7 @@
 #include "resolver/iter/classify.h"
 #include "resolver/iter/delegation.h"
 #include "dnssec/resolution.h"
+#include "dnssec/trace.h"
 #include "resolver/wire/message.h"
 
 namespace rsv {
@@ -56,6 +57,7 @@ struct IteratorEnv {
   const DelegationPoint &root_hints;
   uint32_t max_negative_ttl = 3600;
   NonCutCache *non_cuts = nullptr;  // RFC 9156: names known inside a zone; null: not kept
+  ResolutionTrace *trace = nullptr;  // `resolverctl explain`; null: none
 };
 
 struct IteratorAction {
@@ -120,6 +122,8 @@ private:
   void finish_negative(uint16_t code, const Message &reply);
   void try_next_server();
   void transition(IteratorState next, const char *why);
+  // Reports what the last reply was taken to be (explain).
+  void trace(std::string_view verdict) const;
 
   IteratorEnv &env_;
   Question question_;

@@ -307,12 +307,13 @@ void UpstreamExchange::on_tcp_read(ssize_t nread, const uv_buf_t *buffer) {
 // UdpTcpUpstream
 
 UdpTcpUpstream::UdpTcpUpstream(EventLoop &loop, RandomSource &random, Clock &clock,
-                               const NetworkConfig &network)
+                               const NetworkConfig &network, UpstreamStats *stats)
     : loop_(loop),
       random_(random),
       clock_(clock),
       network_(network),
-      receive_buffer_(std::make_unique<uint8_t[]>(kReceiveBufferSize)) {}
+      receive_buffer_(std::make_unique<uint8_t[]>(kReceiveBufferSize)),
+      stats_(stats ? *stats : own_stats_) {}
 
 UdpTcpUpstream::~UdpTcpUpstream() {
   // Abandon what is in flight: callbacks are destroyed, never called (see header).

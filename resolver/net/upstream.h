@@ -63,7 +63,9 @@ public:
   static constexpr uint16_t kLowestSourcePort = 1024;
   static constexpr int kPortAttempts = 10;
 
-  UdpTcpUpstream(EventLoop &loop, RandomSource &random, Clock &clock, const NetworkConfig &network);
+  // `stats`: where to count (a worker's, kept across reloads); null: this object's own.
+  UdpTcpUpstream(EventLoop &loop, RandomSource &random, Clock &clock, const NetworkConfig &network,
+                 UpstreamStats *stats = nullptr);
   ~UdpTcpUpstream() override;
   UdpTcpUpstream(const UdpTcpUpstream &) = delete;
   UdpTcpUpstream &operator=(const UdpTcpUpstream &) = delete;
@@ -89,7 +91,8 @@ private:
   // Datagrams and TCP reads are handled to completion before the loop moves on, so
   // all sockets of this upstream share one receive buffer.
   std::unique_ptr<uint8_t[]> receive_buffer_;
-  UpstreamStats stats_;
+  UpstreamStats own_stats_;
+  UpstreamStats &stats_;
 
   friend class UpstreamExchange;
 };

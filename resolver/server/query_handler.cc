@@ -4,6 +4,7 @@
 #include <cstring>
 #include <ctime>
 
+#include "cache/cache_key.h"
 #include "resolver/base/log.h"
 
 namespace rsv {
@@ -62,13 +63,16 @@ std::string minimal_error_reply(const uint8_t *query, size_t size, uint16_t code
 }
 
 ClientQueryHandler::ClientQueryHandler(const Config &config, MessageCache &messages, RRsetCache &rrsets,
-                                       Engine &engine, const DelegationPoint &root_hints, const Clock &clock)
+                                       Engine &engine, const DelegationPoint &root_hints, const Clock &clock,
+                                       ServerStats *stats, QueryMetrics *metrics)
     : config_(config),
       messages_(messages),
       rrsets_(rrsets),
       engine_(engine),
       root_hints_(root_hints),
-      clock_(clock) {}
+      clock_(clock),
+      stats_(stats ? *stats : own_stats_),
+      metrics_(metrics ? *metrics : own_metrics_) {}
 
 AclAction ClientQueryHandler::access_for(const SocketAddress &client) const {
   for (const auto &rule : config_.access_control)
@@ -297,6 +301,7 @@ Disposition ClientQueryHandler::slow_path(QueryContext &context, bool may_snoop)
     return Disposition::drop;
   }
   ++waiting_[client_key];
+  stats_.clients_waiting.add(1);
   auto channel = context.defer();
   bool tcp = context.tcp;
   bool checking_disabled = query->cd;
@@ -327,6 +332,7 @@ Disposition ClientQueryHandler::slow_path(QueryContext &context, bool may_snoop)
 void ClientQueryHandler::stop_waiting(const std::string &client_key) {
   auto it = waiting_.find(client_key);
   if (it == waiting_.end()) return;
+  stats_.clients_waiting.add(-1);
   if (--it->second == 0) waiting_.erase(it);
 }
 
@@ -366,6 +372,15 @@ std::optional<Resolution> ClientQueryHandler::bogus_answer(const Question &quest
   Resolution failure = Resolution::failure(it->second.error.info_code, it->second.error.extra_text);
   failure.security = Security::bogus;
   return failure;
+}
+
+size_t ClientQueryHandler::forget_bogus(const Name &name, bool subtree) {
+  const std::string wire = name.lowered().wire();
+  // A bogus_key is the lowered name's wire form followed by the two type octets.
+  return std::erase_if(bogus_, [&](const auto &entry) {
+    std::string_view key(entry.first);
+    return key.size() >= 2 && key_starts_with_name(key.substr(0, key.size() - 2), wire, subtree);
+  });
 }
 
 void ClientQueryHandler::remember_bogus(const Question &question, const ExtendedError &error) {

@@ -55,16 +55,23 @@ struct ServerStats {
   Counter wait_limit_dropped;  // the client had resolver.wait-limit queries waiting
   Counter crowd_dropped;       // max-clients-per-question were waiting on the question
   Counter discarded_late;      // answered after discard-timeout: not sent
+  Gauge clients_waiting;       // queries waiting for the engine now
 };
 
 class ClientQueryHandler final : public QueryHandler {
 public:
+  // `stats` and `metrics`: where to count (a worker's, kept across configuration
+  // reloads); null: this object's own.
   ClientQueryHandler(const Config &config, MessageCache &messages, RRsetCache &rrsets, Engine &engine,
-                     const DelegationPoint &root_hints, const Clock &clock);
+                     const DelegationPoint &root_hints, const Clock &clock, ServerStats *stats = nullptr,
+                     QueryMetrics *metrics = nullptr);
 
   Disposition handle(QueryContext &context) override;
   const ServerStats &stats() const { return stats_; }
   const QueryMetrics &metrics() const { return metrics_; }
+  // Forgets the remembered bogus answers for `name` (with `subtree`, at or below it);
+  // returns how many. Part of `resolverctl flush`.
+  size_t forget_bogus(const Name &name, bool subtree);
 
 private:
   Disposition dispatch(QueryContext &context);
@@ -96,8 +103,10 @@ private:
   Engine &engine_;
   const DelegationPoint &root_hints_;
   const Clock &clock_;
-  ServerStats stats_;
-  QueryMetrics metrics_;
+  ServerStats own_stats_;
+  QueryMetrics own_metrics_;
+  ServerStats &stats_;
+  QueryMetrics &metrics_;
   // Queries waiting for the engine, per client address (octets): resolver.wait-limit.
   std::unordered_map<std::string, uint32_t> waiting_;
   // Bogus answers of this worker, kept dnssec.bogus-ttl seconds (RFC 4035 4.7).

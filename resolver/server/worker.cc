@@ -8,40 +8,42 @@
 namespace rsv {
 
 namespace {
-// The byte budget is split between the two data caches; answers (message cache)
-// are bigger per entry, RRsets are what iteration reuses.
-constexpr uint64_t kMessageCacheShare = 2;  // 1/2 of cache.size
-// Names known not to be zone cuts (QNAME minimisation) take a small slice on top.
-constexpr uint64_t kNonCutCacheShare = 32;
+// How often a worker looks whether a replaced pipeline has gone idle.
+constexpr uint64_t kRetireCheckMs = 500;
 }  // namespace
 
-SharedState::SharedState(const Config &cfg, const DelegationPoint &hints, std::vector<TrustAnchor> trust_anchors)
-    : config(cfg),
-      root_hints(hints),
-      rrsets(clock, cfg.cache.size_bytes - cfg.cache.size_bytes / kMessageCacheShare,
-             TtlPolicy{cfg.cache.min_ttl, cfg.cache.max_ttl, cfg.cache.max_negative_ttl}),
-      messages(clock, cfg.cache.size_bytes / kMessageCacheShare),
-      infra(clock),
-      anchors(std::move(trust_anchors)),
-      keys(clock),
-      aggressive_nsec(clock),
-      non_cuts(clock, cfg.cache.size_bytes / kNonCutCacheShare),
-      validator_env{keys, anchors, cfg.dnssec, clock, &aggressive_nsec, &rrsets} {}
+// What answers queries under one Generation.
+struct Worker::Pipeline {
+  std::shared_ptr<Generation> generation;
+  std::unique_ptr<UdpTcpUpstream> upstream;
+  std::unique_ptr<Engine> engine;
+  std::unique_ptr<ClientQueryHandler> handler;
+  uint64_t retired_at_ms = 0;
 
-Worker::Worker(SharedState &shared, unsigned index) : shared_(shared), index_(index) {
-  const Config &config = shared.config;
-  upstream_ = std::make_unique<UdpTcpUpstream>(loop_, random_, shared.clock, config.network);
-  engine_ = std::make_unique<Engine>(
-      EngineEnv{shared.rrsets, shared.infra, shared.clock, random_, config, shared.root_hints,
-                config.dnssec.validation ? &shared.validator_env : nullptr, &shared.non_cuts},
-      *upstream_);
-  handler_ = std::make_unique<ClientQueryHandler>(config, shared.messages, shared.rrsets, *engine_, shared.root_hints,
-                                                  shared.clock);
+  bool idle() const { return engine->in_flight() == 0 && upstream->in_flight() == 0; }
+  // The longest a question it holds may still take: its time budget, and the
+  // discard timeout after which its clients are no longer answered anyway.
+  uint64_t grace_ms() const {
+    const auto &resolver = generation->config.resolver;
+    return uint64_t{resolver.budgets.max_time_ms} + resolver.discard_timeout_ms + 1000;
+  }
+  ~Pipeline() {
+    // The handler's completions refer to the engine, the engine's to the transport.
+    handler.reset();
+    engine.reset();
+    upstream.reset();
+  }
+};
+
+Worker::Worker(Caches &caches, std::shared_ptr<Generation> generation, unsigned index)
+    : caches_(caches), index_(index) {
+  const Config &config = generation->config;
+  current_ = make_pipeline(std::move(generation));
   TcpLimits limits = TcpLimits::from(config.network);
   UdpSocketBuffers buffers{config.network.so_rcvbuf, config.network.so_sndbuf};
   for (const auto &address : config.listen) {
-    udp_.push_back(UdpListener::create(loop_, address, *handler_, UdpLimits{}, buffers));
-    tcp_.push_back(TcpListener::create(loop_, address, *handler_, limits));
+    udp_.push_back(UdpListener::create(loop_, address, *this, UdpLimits{}, buffers));
+    tcp_.push_back(TcpListener::create(loop_, address, *this, limits));
     // Said once (first worker): every worker's sockets get the same from the kernel.
     const auto &udp = *udp_.back();
     if (index_ == 0 && buffers.receive != 0 && udp.receive_buffer_size() < buffers.receive)
@@ -55,9 +57,30 @@ Worker::Worker(SharedState &shared, unsigned index) : shared_(shared), index_(in
               " (raise net.core.wmem_max, or start as root / with CAP_NET_ADMIN)",
               address.to_string().c_str(), buffers.send, udp.send_buffer_size());
   }
+  retire_timer_ = std::make_unique<Timer>(loop_);
 }
 
 Worker::~Worker() { teardown(); }
+
+std::unique_ptr<Worker::Pipeline> Worker::make_pipeline(std::shared_ptr<Generation> generation) {
+  auto pipeline = std::make_unique<Pipeline>();
+  const Config &config = generation->config;
+  pipeline->upstream =
+      std::make_unique<UdpTcpUpstream>(loop_, random_, caches_.clock, config.network, &counters_.upstream);
+  pipeline->engine = std::make_unique<Engine>(
+      EngineEnv{caches_.rrsets, caches_.infra, caches_.clock, random_, config, generation->root_hints,
+                config.dnssec.validation ? &generation->validator_env : nullptr, &caches_.non_cuts,
+                &counters_.engine},
+      *pipeline->upstream);
+  pipeline->handler =
+      std::make_unique<ClientQueryHandler>(config, caches_.messages, caches_.rrsets, *pipeline->engine,
+                                           generation->root_hints, caches_.clock, &counters_.server, &counters_.queries);
+  generation_number_.store(generation->number, std::memory_order_relaxed);
+  pipeline->generation = std::move(generation);
+  return pipeline;
+}
+
+Disposition Worker::handle(QueryContext &context) { return current_->handler->handle(context); }
 
 void Worker::run() {
   loop_.run();
@@ -66,74 +89,119 @@ void Worker::run() {
 
 void Worker::request_stop() { loop_.stop(); }
 
-std::unique_ptr<SignalWatcher> Worker::watch_termination(std::function<void(int)> on_signal) {
-  return SignalWatcher::on_termination(loop_, std::move(on_signal));
+void Worker::adopt(std::shared_ptr<Generation> generation) {
+  loop_.post([this, generation = std::move(generation)]() mutable { switch_to(std::move(generation)); });
 }
 
-std::string Worker::stats_line() const { return handler_ ? current_stats_line() : final_stats_; }
+void Worker::switch_to(std::shared_ptr<Generation> generation) {
+  if (torn_down_) return;
+  auto next = make_pipeline(std::move(generation));
+  current_->retired_at_ms = loop_.now_ms();
+  retiring_.push_back(std::move(current_));
+  current_ = std::move(next);
+  retire_idle_pipelines();
+}
 
-std::string Worker::current_stats_line() const {
-  UdpListenerStats udp;
-  uint64_t kernel_drops = 0;
+void Worker::retire_idle_pipelines() {
+  const uint64_t now = loop_.now_ms();
+  std::erase_if(retiring_, [&](const std::unique_ptr<Pipeline> &pipeline) {
+    return pipeline->idle() || now - pipeline->retired_at_ms >= pipeline->grace_ms();
+  });
+  if (!retiring_.empty()) retire_timer_->start(kRetireCheckMs, [this] { retire_idle_pipelines(); });
+}
+
+void Worker::forget_bogus(const Name &name, bool subtree, std::function<void(size_t)> done) {
+  loop_.post([this, name, subtree, done = std::move(done)] {
+    size_t forgotten = 0;
+    if (current_) forgotten += current_->handler->forget_bogus(name, subtree);
+    for (auto &pipeline : retiring_) forgotten += pipeline->handler->forget_bogus(name, subtree);
+    done(forgotten);
+  });
+}
+
+ListenerTotals Worker::listener_totals() const {
+  std::lock_guard lock(listeners_mutex_);
+  if (torn_down_) return final_listener_totals_;
+  ListenerTotals t;
   for (const auto &l : udp_) {
     const auto &s = l->stats();
-    udp.datagrams_received += s.datagrams_received;
-    udp.replies_sent += s.replies_sent;
-    udp.replies_queued += s.replies_queued;
-    udp.dropped += s.dropped;
-    udp.send_errors += s.send_errors;
-    kernel_drops += l->kernel_drops();
+    t.udp_received += s.datagrams_received;
+    t.udp_replied += s.replies_sent;
+    t.udp_queued += s.replies_queued;
+    t.udp_queue_full += s.queue_full_dropped;
+    t.udp_dropped += s.dropped;
+    t.udp_send_errors += s.send_errors;
+    t.udp_receive_errors += s.receive_errors;
+    t.udp_kernel_drops += l->kernel_drops();
   }
-  TcpListenerStats tcp;
   for (const auto &l : tcp_) {
     const auto &s = l->stats();
-    tcp.connections_accepted += s.connections_accepted;
-    tcp.connections_refused += s.connections_refused;
-    tcp.queries_received += s.queries_received;
-    tcp.replies_sent += s.replies_sent;
+    t.tcp_accepted += s.connections_accepted;
+    t.tcp_refused += s.connections_refused;
+    t.tcp_evicted += s.connections_evicted;
+    t.tcp_timed_out += s.connections_timed_out;
+    t.tcp_bad_frame += s.connections_bad_frame;
+    t.tcp_not_reading += s.connections_not_reading;
+    t.tcp_queries += s.queries_received;
+    t.tcp_replies += s.replies_sent;
+    t.tcp_replies_dropped += s.replies_dropped;
+    t.tcp_write_errors += s.write_errors;
   }
+  return t;
+}
+
+std::string Worker::stats_line() const {
+  const ListenerTotals l = listener_totals();
+  const ServerStats &server = counters_.server;
+  const EngineStats &engine = counters_.engine;
+  const UpstreamStats &up = counters_.upstream;
   char line[2048];
-  const ServerStats &server = handler_->stats();
-  const EngineStats &engine = engine_->stats();
-  const UpstreamStats &up = upstream_->stats();
   std::snprintf(line, sizeof line,
                 "worker %u counters: udp-received=%" PRIu64 " udp-replied=%" PRIu64 " udp-queued=%" PRIu64
                 " udp-not-answered=%" PRIu64 " udp-send-errors=%" PRIu64 " udp-kernel-drops=%" PRIu64
                 " tcp-connections=%" PRIu64 " tcp-refused=%" PRIu64 " tcp-queries=%" PRIu64 " tcp-replies=%" PRIu64
                 " queries=%" PRIu64 " cache-hits=%" PRIu64 " refused=%" PRIu64 " formerr=%" PRIu64
-                " dropped=%" PRIu64 " shed-over-capacity=%" PRIu64 " wait-limit-dropped=%" PRIu64 " crowd-dropped=%" PRIu64
-                " discarded-late=%" PRIu64 " jostled=%" PRIu64 " bogus-retries=%" PRIu64 " engine-requests=%" PRIu64
-                " coalesced=%" PRIu64 " upstream-queries=%" PRIu64 " upstream-failures=%" PRIu64
-                " upstream-malformed=%" PRIu64 " budget-exhausted=%" PRIu64 " caps-mismatches=%" PRIu64
-                " aggressive-nsec=%" PRIu64 " transport-udp=%" PRIu64 " transport-tcp=%" PRIu64
-                " transport-replies=%" PRIu64 " transport-timeouts=%" PRIu64 " transport-network-errors=%" PRIu64
-                " transport-mismatches-ignored=%" PRIu64,
-                index_, udp.datagrams_received.get(), udp.replies_sent.get(), udp.replies_queued.get(), udp.dropped.get(),
-                udp.send_errors.get(), kernel_drops, tcp.connections_accepted.get(), tcp.connections_refused.get(),
-                tcp.queries_received.get(), tcp.replies_sent.get(), server.queries.get(), server.cache_hits.get(), server.refused.get(),
-                server.formerr.get(), server.dropped.get(), server.overload_dropped.get(), server.wait_limit_dropped.get(),
-                server.crowd_dropped.get(), server.discarded_late.get(), engine.jostled.get(), engine.bogus_retries.get(),
-                engine.requests.get(), engine.coalesced.get(),
-                engine.upstream_queries.get(), engine.upstream_timeouts.get(), engine.upstream_malformed.get(),
-                engine.budget_exhausted.get(), engine.caps_mismatches.get(), engine.aggressive_nsec_answers.get(), up.udp_queries.get(),
-                up.tcp_queries.get(), up.replies.get(), up.timeouts.get(), up.network_errors.get(), up.mismatches_ignored.get());
+                " dropped=%" PRIu64 " shed-over-capacity=%" PRIu64 " wait-limit-dropped=%" PRIu64
+                " crowd-dropped=%" PRIu64 " discarded-late=%" PRIu64 " jostled=%" PRIu64 " bogus-retries=%" PRIu64
+                " engine-requests=%" PRIu64 " coalesced=%" PRIu64 " upstream-queries=%" PRIu64
+                " upstream-failures=%" PRIu64 " upstream-malformed=%" PRIu64 " budget-exhausted=%" PRIu64
+                " caps-mismatches=%" PRIu64 " aggressive-nsec=%" PRIu64 " transport-udp=%" PRIu64
+                " transport-tcp=%" PRIu64 " transport-replies=%" PRIu64 " transport-timeouts=%" PRIu64
+                " transport-network-errors=%" PRIu64 " transport-mismatches-ignored=%" PRIu64,
+                index_, l.udp_received, l.udp_replied, l.udp_queued, l.udp_dropped, l.udp_send_errors,
+                l.udp_kernel_drops, l.tcp_accepted, l.tcp_refused, l.tcp_queries, l.tcp_replies, server.queries.get(),
+                server.cache_hits.get(), server.refused.get(), server.formerr.get(), server.dropped.get(),
+                server.overload_dropped.get(), server.wait_limit_dropped.get(), server.crowd_dropped.get(),
+                server.discarded_late.get(), engine.jostled.get(), engine.bogus_retries.get(), engine.requests.get(),
+                engine.coalesced.get(), engine.upstream_queries.get(), engine.upstream_timeouts.get(),
+                engine.upstream_malformed.get(), engine.budget_exhausted.get(), engine.caps_mismatches.get(),
+                engine.aggressive_nsec_answers.get(), up.udp_queries.get(), up.tcp_queries.get(), up.replies.get(),
+                up.timeouts.get(), up.network_errors.get(), up.mismatches_ignored.get());
   return line;
 }
 
 void Worker::teardown() {
-  if (handler_ && engine_ && upstream_) {
-    final_stats_ = current_stats_line();  // before the sockets close: their drop counters go with them
-    RSV_LOG(info, "%s", final_stats_.c_str());
+  if (torn_down_) return;
+  {
+    // Before the sockets close: their kernel drop counters go with them.
+    ListenerTotals totals = listener_totals();
+    std::lock_guard lock(listeners_mutex_);
+    final_listener_totals_ = totals;
+    torn_down_ = true;
   }
-  // Listeners first (no new queries), then the engine (drops its requests), then the
-  // transport whose sockets the engine was waiting on.
+  RSV_LOG(info, "%s", stats_line().c_str());
+  // Listeners first (no new queries), then the pipelines (engines drop their
+  // requests, then the transports whose sockets they were waiting on).
   for (auto &l : udp_) l->close();
   for (auto &l : tcp_) l->close();
-  udp_.clear();
-  tcp_.clear();
-  handler_.reset();
-  engine_.reset();
-  upstream_.reset();
+  {
+    std::lock_guard lock(listeners_mutex_);
+    udp_.clear();
+    tcp_.clear();
+  }
+  retire_timer_.reset();
+  retiring_.clear();
+  current_.reset();
 }
 
 }  // namespace rsv

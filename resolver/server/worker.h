@@ -1,83 +1,107 @@
-// One worker: an event loop thread with its listeners, upstream transport, engine
-// and query handler. `threads: N` runs N workers; they bind the same addresses with
-// SO_REUSEPORT (the kernel spreads queries between them) and share the caches in
-// SharedState, which are sharded so that workers rarely wait for one another.
+// One worker: an event loop thread with its listeners and the pipeline that answers
+// them (upstream transport, engine, query handler). `threads: N` runs N workers;
+// they bind the same addresses with SO_REUSEPORT (the kernel spreads queries between
+// them) and share the caches (resolver/server/caches.h), which are sharded so that
+// workers rarely wait for one another.
+//
+// A configuration reload reaches a worker through adopt(): on its own thread it
+// builds a new pipeline from the new Generation and sends new queries there, while
+// the old pipeline keeps answering the questions it already had; it is destroyed once
+// idle (or after the longest a question may take). The listeners stay bound (the
+// daemon may have dropped the privileges to bind them again), and so do the worker's
+// counters (WorkerCounters), which every pipeline writes into.
 #pragma once
 
+#include <atomic>
+#include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
-#include "cache/clock.h"
-#include "cache/infra_cache.h"
-#include "cache/message_cache.h"
-#include "cache/non_cut_cache.h"
 #include "cache/random.h"
-#include "cache/rrset_cache.h"
-#include "dnssec/key_cache.h"
-#include "dnssec/trust_anchor.h"
-#include "dnssec/validator.h"
-#include "resolver/config/config.h"
 #include "resolver/engine/engine.h"
 #include "resolver/net/event_loop.h"
 #include "resolver/net/tcp_listener.h"
 #include "resolver/net/udp_listener.h"
 #include "resolver/net/upstream.h"
+#include "resolver/server/caches.h"
+#include "resolver/server/generation.h"
 #include "resolver/server/query_handler.h"
 
 namespace rsv {
 
-// What every worker shares: configuration, clock and caches.
-struct SharedState {
-  SharedState(const Config &config, const DelegationPoint &root_hints, std::vector<TrustAnchor> anchors);
-
-  const Config &config;
-  const DelegationPoint &root_hints;
-  SystemClock clock;
-  RRsetCache rrsets;
-  MessageCache messages;
-  InfraCache infra;
-  std::vector<TrustAnchor> anchors;
-  KeyCache keys;
-  AggressiveNsecCache aggressive_nsec;
-  NonCutCache non_cuts;
-  ValidatorEnv validator_env;
+// A worker's counters, written only by its thread and kept for its whole life.
+struct WorkerCounters {
+  ServerStats server;
+  QueryMetrics queries;
+  EngineStats engine;
+  UpstreamStats upstream;
 };
 
-class Worker {
+// The worker's client sockets, summed over its listen addresses.
+struct ListenerTotals {
+  uint64_t udp_received = 0, udp_replied = 0, udp_queued = 0, udp_queue_full = 0, udp_dropped = 0,
+           udp_send_errors = 0, udp_receive_errors = 0, udp_kernel_drops = 0;
+  uint64_t tcp_accepted = 0, tcp_refused = 0, tcp_evicted = 0, tcp_timed_out = 0, tcp_bad_frame = 0,
+           tcp_not_reading = 0, tcp_queries = 0, tcp_replies = 0, tcp_replies_dropped = 0, tcp_write_errors = 0,
+           tcp_connections_open = 0;
+};
+
+class Worker final : public QueryHandler {
 public:
   // Binds every listen address; throws std::runtime_error when one cannot be bound.
-  Worker(SharedState &shared, unsigned index);
-  ~Worker();
+  Worker(Caches &caches, std::shared_ptr<Generation> generation, unsigned index);
+  ~Worker() override;
 
   // Runs the loop until request_stop(); then closes this worker's sockets.
   void run();
   // Callable from any thread.
   void request_stop();
-  std::unique_ptr<SignalWatcher> watch_termination(std::function<void(int)> on_signal);
 
-  // One line with this worker's counters: client sockets (with the datagrams the
-  // kernel dropped on them), query handler, engine and upstream transport, as
-  // "worker N counters: key=value ...". Logged (info) when the worker stops, and still
-  // readable after that (the values at that moment); until the control socket exists
-  // it is the only way to read them.
+  // Callable from any thread: new questions are resolved with `generation` from the
+  // next loop iteration on.
+  void adopt(std::shared_ptr<Generation> generation);
+  // Callable from any thread: forgets the bogus answers this worker remembers for
+  // `name` (RFC 4035 4.7), then calls `done` with how many, on the worker's thread.
+  void forget_bogus(const Name &name, bool subtree, std::function<void(size_t)> done);
+
+  // The listeners hand every query here; it goes to the current pipeline.
+  Disposition handle(QueryContext &context) override;
+
+  // Readable from any thread (relaxed counters: a value may be a moment old).
+  const WorkerCounters &counters() const { return counters_; }
+  ListenerTotals listener_totals() const;
+  uint64_t generation_number() const { return generation_number_.load(std::memory_order_relaxed); }
+  unsigned index() const { return index_; }
+
+  // One line with this worker's counters, "worker N counters: key=value ...". Logged
+  // (info) when the worker stops.
   std::string stats_line() const;
 
 private:
+  struct Pipeline;
+  std::unique_ptr<Pipeline> make_pipeline(std::shared_ptr<Generation> generation);
+  void switch_to(std::shared_ptr<Generation> generation);
+  void retire_idle_pipelines();
   void teardown();
-  std::string current_stats_line() const;
 
-  SharedState &shared_;
+  Caches &caches_;
   unsigned index_;
   EventLoop loop_;
   SystemRandom random_;
-  std::unique_ptr<UdpTcpUpstream> upstream_;
-  std::unique_ptr<Engine> engine_;
-  std::unique_ptr<ClientQueryHandler> handler_;
+  WorkerCounters counters_;
+  std::unique_ptr<Pipeline> current_;
+  std::vector<std::unique_ptr<Pipeline>> retiring_;
+  std::unique_ptr<Timer> retire_timer_;
+  std::atomic<uint64_t> generation_number_{0};
+  // Guards the listener lists against teardown while another thread reads totals.
+  mutable std::mutex listeners_mutex_;
   std::vector<std::shared_ptr<UdpListener>> udp_;
   std::vector<std::shared_ptr<TcpListener>> tcp_;
-  std::string final_stats_;  // stats_line() as it was at teardown
+  ListenerTotals final_listener_totals_;
+  bool torn_down_ = false;
 };
 
 }  // namespace rsv

@@ -541,4 +541,20 @@ std::string encode_query(uint16_t id, const Question &question, bool recursion_d
   return encode_message(m, 65535).wire;
 }
 
+const char *ede_name(uint16_t info_code) {
+  static constexpr const char *kNames[] = {
+      "Other Error",          "Unsupported DNSKEY Algorithm", "Unsupported DS Digest Type",
+      "Stale Answer",         "Forged Answer",                "DNSSEC Indeterminate",
+      "DNSSEC Bogus",         "Signature Expired",            "Signature Not Yet Valid",
+      "DNSKEY Missing",       "RRSIGs Missing",               "No Zone Key Bit Set",
+      "NSEC Missing",         "Cached Error",                 "Not Ready",
+      "Blocked",              "Censored",                     "Filtered",
+      "Prohibited",           "Stale NXDomain Answer",        "Not Authoritative",
+      "Not Supported",        "No Reachable Authority",       "Network Error",
+      "Invalid Data",         "Signature Expired before Valid", "Too Early",
+      "Unsupported NSEC3 Iterations Value", "Unable to conform to policy", "Synthesized",
+      "Invalid Query Type"};
+  return info_code < std::size(kNames) ? kNames[info_code] : "Unassigned";
+}
+
 }  // namespace rsv

@@ -50,9 +50,13 @@ inline constexpr uint16_t OTHER = 0, UNSUPPORTED_DNSKEY_ALGORITHM = 1, UNSUPPORT
                           NSEC_MISSING = 12, CACHED_ERROR = 13, NOT_READY = 14, BLOCKED = 15,
                           CENSORED = 16, FILTERED = 17, PROHIBITED = 18, STALE_NXDOMAIN = 19,
                           NOT_AUTHORITATIVE = 20, NOT_SUPPORTED = 21, NO_REACHABLE_AUTHORITY = 22,
-                          NETWORK_ERROR = 23, INVALID_DATA = 24, TOO_EARLY = 25,
+                          NETWORK_ERROR = 23, INVALID_DATA = 24, TOO_EARLY = 26,
                           UNSUPPORTED_NSEC3_ITERATIONS = 27;
 }
+
+// The name RFC 8914 5.2 (and the IANA registry) gives an info code, e.g. "DNSKEY
+// Missing"; "Unassigned" for codes not in the registry.
+const char *ede_name(uint16_t info_code);
 
 struct ExtendedError {
   uint16_t info_code = ede::OTHER;

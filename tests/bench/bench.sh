@@ -178,6 +178,8 @@ network: {do-not-query-localhost: false}
 resolver: {root-hints: $WORK/root.hints, qname-minimisation: true}
 cache: {size: ${CACHE_MB}M}
 dnssec: {validation: false, trust-anchor-files: []}
+control: {socket: "$WORK/control-$address.sock"}
+http: {listen: []}
 EOF
 }
 

@@ -226,7 +226,9 @@ def ours_config(opts, world, workdir):
             f"network: {network}\n"
             f"resolver: {resolver}\n"
             f"cache: {{size: {opts.cache_mb}M}}\n"
-            f"dnssec: {{validation: true, trust-anchor-files: [{world.trust_anchor}]}}\n")
+            f"dnssec: {{validation: true, trust-anchor-files: [{world.trust_anchor}]}}\n"
+            f"control: {{socket: \"{workdir}/control.sock\"}}\n"
+            "http: {listen: []}\n")
     path = os.path.join(workdir, "resolverd.yaml")
     with open(path, "w") as f:
         f.write(text)

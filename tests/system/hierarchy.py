@@ -374,7 +374,8 @@ class Hierarchy:
                                      access_control=access_control)
 
 
-def resolverd_config_text(root_hints, listen="127.53.0.1", qmin=True, access_control=None):
+def resolverd_config_text(root_hints, listen="127.53.0.1", qmin=True, access_control=None,
+                          control_socket="", http_listen=None):
     # allow-snoop, as the shipped configuration gives loopback: the tests ask RD=0 too.
     acl = access_control or ["127.0.0.0/8 allow-snoop"]
     return (
@@ -386,4 +387,7 @@ def resolverd_config_text(root_hints, listen="127.53.0.1", qmin=True, access_con
         f"resolver: {{root-hints: {root_hints}, qname-minimisation: {'true' if qmin else 'false'}, prime-root: true}}\n"
         "cache: {size: 64M}\n"
         "dnssec: {validation: false, trust-anchor-files: []}\n"
+        # Off unless a test asks: several daemons run side by side.
+        f"control: {{socket: \"{control_socket}\"}}\n"
+        f"http: {{listen: [{', '.join(http_listen or [])}]}}\n"
     )

@@ -35,8 +35,7 @@ uint16_t free_port() {
 
 struct WorkerHarness {
   Config config = default_config();
-  DelegationPoint hints;
-  std::unique_ptr<SharedState> shared;
+  std::unique_ptr<Caches> caches;
   std::unique_ptr<Worker> worker;
   SocketAddress address;
 
@@ -48,8 +47,9 @@ struct WorkerHarness {
     config.dnssec.validation = false;
     config.dnssec.trust_anchor_files = {};
     if (so_rcvbuf) config.network.so_rcvbuf = *so_rcvbuf;
-    shared = std::make_unique<SharedState>(config, hints, std::vector<TrustAnchor>{});
-    worker = std::make_unique<Worker>(*shared, 0);
+    caches = std::make_unique<Caches>(config.cache);
+    auto generation = std::make_shared<Generation>(config, RootHints{}, std::vector<TrustAnchor>{}, *caches, 1);
+    worker = std::make_unique<Worker>(*caches, generation, 0);
   }
 
   // Sends kBurst queries before the worker's loop runs, then runs it and counts the

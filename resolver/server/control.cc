@@ -1,0 +1,356 @@
+#include "resolver/server/control.h"
+
+#include <cinttypes>
+#include <cstdio>
+#include <ctime>
+
+#include "resolver/base/log.h"
+#include "resolver/server/daemon.h"
+#include "resolver/server/explain_text.h"
+
+namespace rsv {
+
+namespace {
+
+constexpr uint64_t kDefaultNtaSeconds = 86400;
+// RFC 7646 2: a negative trust anchor is meant to be short-lived; a week at most.
+constexpr uint64_t kMaxNtaSeconds = 7 * 86400;
+
+std::string utc_text(int64_t seconds) {
+  time_t t = static_cast<time_t>(seconds);
+  tm parts{};
+  gmtime_r(&t, &parts);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%d %H:%M:%S UTC", &parts);
+  return text;
+}
+
+std::string duration_text(int64_t seconds) {
+  char text[48];
+  if (seconds >= 86400)
+    std::snprintf(text, sizeof text, "%" PRId64 "d %02" PRId64 "h %02" PRId64 "m", seconds / 86400,
+                  seconds % 86400 / 3600, seconds % 3600 / 60);
+  else
+    std::snprintf(text, sizeof text, "%02" PRId64 "h %02" PRId64 "m %02" PRId64 "s", seconds / 3600,
+                  seconds % 3600 / 60, seconds % 60);
+  return text;
+}
+
+std::string bytes_text(uint64_t bytes) {
+  char text[32];
+  if (bytes >= (1u << 20))
+    std::snprintf(text, sizeof text, "%.1f MiB", bytes / 1048576.0);
+  else
+    std::snprintf(text, sizeof text, "%.1f KiB", bytes / 1024.0);
+  return text;
+}
+
+std::optional<Name> name_argument(const std::string &text) {
+  if (text.empty() || text[0] == '-') return std::nullopt;
+  return Name::from_text(text);
+}
+
+const char *const kUsage =
+    "commands: status | stats | flush NAME [--subtree] | flush --all | reload | "
+    "nta add NAME [--for DURATION] | nta remove NAME | nta list | log-level [LEVEL] | "
+    "explain NAME [TYPE] [--cd]";
+
+}  // namespace
+
+nlohmann::json control_ok(std::string text, nlohmann::json data) {
+  return {{"ok", true}, {"text", std::move(text)}, {"data", std::move(data)}};
+}
+
+nlohmann::json control_error(const std::string &error) {
+  return {{"ok", false}, {"error", error}, {"text", error}};
+}
+
+std::optional<uint64_t> parse_duration(const std::string &text) {
+  if (text.empty()) return std::nullopt;
+  uint64_t unit = 1;
+  std::string digits = text;
+  switch (text.back()) {
+    case 's': unit = 1; break;
+    case 'm': unit = 60; break;
+    case 'h': unit = 3600; break;
+    case 'd': unit = 86400; break;
+    case 'w': unit = 7 * 86400; break;
+    default: break;
+  }
+  if (!std::isdigit(static_cast<unsigned char>(text.back()))) digits.pop_back();
+  if (digits.empty() || digits.size() > 9) return std::nullopt;
+  for (char c : digits)
+    if (!std::isdigit(static_cast<unsigned char>(c))) return std::nullopt;
+  return std::stoull(digits) * unit;
+}
+
+ControlService::ControlService(Daemon &daemon) : daemon_(daemon), explainer_(daemon.loop(), daemon.caches()) {}
+
+ControlService::~ControlService() = default;
+
+void ControlService::handle(const std::string &request, Respond respond) {
+  std::vector<std::string> args;
+  try {
+    nlohmann::json parsed = nlohmann::json::parse(request);
+    if (!parsed.is_object() || !parsed.contains("args") || !parsed["args"].is_array())
+      throw std::runtime_error("expected {\"args\": [...]}");
+    for (const auto &arg : parsed["args"]) {
+      if (!arg.is_string()) throw std::runtime_error("every argument must be a string");
+      args.push_back(arg.get<std::string>());
+    }
+  } catch (const std::exception &e) {
+    respond(control_error(std::string("malformed request: ") + e.what()).dump());
+    return;
+  }
+  run(args, [respond = std::move(respond)](nlohmann::json reply) {
+    // Names and reasons from the network may hold any bytes: never fail on them.
+    respond(reply.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  });
+}
+
+void ControlService::run(const std::vector<std::string> &args, std::function<void(nlohmann::json)> reply) {
+  if (args.empty()) {
+    reply(control_error(std::string("no command; ") + kUsage));
+    return;
+  }
+  const std::string &command = args[0];
+  RSV_LOG(debug, "control: %s", command.c_str());
+  try {
+    if (command == "status" && args.size() == 1) return reply(status());
+    if (command == "stats" && args.size() == 1) return reply(stats());
+    if (command == "flush") return flush(args, std::move(reply));
+    if (command == "reload" && args.size() == 1) return reply(reload());
+    if (command == "nta") return nta(args, std::move(reply));
+    if (command == "log-level") return reply(log_level(args));
+    if (command == "explain") return explain(args, std::move(reply));
+  } catch (const std::exception &e) {
+    return reply(control_error(command + ": " + e.what()));
+  }
+  reply(control_error("unknown command or wrong arguments: '" + command + "'; " + kUsage));
+}
+
+nlohmann::json ControlService::status() const {
+  auto generation = daemon_.generation();
+  const Config &config = generation->config;
+  const int64_t now = static_cast<int64_t>(::time(nullptr));
+  nlohmann::json caches = nlohmann::json::array();
+  uint64_t cache_bytes = 0;
+  std::string cache_text;
+  for (const auto &usage : daemon_.caches().usage()) {
+    caches.push_back({{"name", usage.name}, {"bytes", usage.bytes}, {"entries", usage.entries}});
+    cache_bytes += usage.bytes;
+    cache_text += "  " + usage.name + ": " + bytes_text(usage.bytes) + ", " + std::to_string(usage.entries) +
+                  " entries\n";
+  }
+  nlohmann::json listen = nlohmann::json::array();
+  std::string listen_text;
+  for (const auto &address : config.listen) {
+    listen.push_back(address.to_string());
+    listen_text += (listen_text.empty() ? "" : ", ") + address.to_string();
+  }
+  uint64_t answers = 0, hits = 0;
+  int64_t waiting = 0;
+  for (const Worker *worker : daemon_.workers()) {
+    for (const auto &c : worker->counters().queries.by_transport) answers += c.get();
+    hits += worker->counters().server.cache_hits.get();
+    waiting += worker->counters().server.clients_waiting.get();
+  }
+  const auto ntas = daemon_.caches().negative_anchors.list(now);
+  nlohmann::json data = {
+      {"version", kResolverdVersion},
+      {"started_at", daemon_.started_at()},
+      {"uptime_seconds", now - daemon_.started_at()},
+      {"threads", daemon_.workers().size()},
+      {"config_file", config.source_file.empty() ? "built-in defaults" : config.source_file},
+      {"config_generation", generation->number},
+      {"listen", listen},
+      {"validation", config.dnssec.validation},
+      {"trust_anchor_zones", generation->anchors.size()},
+      {"negative_trust_anchors", ntas.size()},
+      {"root_hints", generation->hints.source},
+      {"cache_size_configured", config.cache.size_bytes},
+      {"cache_bytes", cache_bytes},
+      {"caches", caches},
+      {"answers", answers},
+      {"cache_hits", hits},
+      {"clients_waiting", waiting},
+  };
+  char ratio[32];
+  std::snprintf(ratio, sizeof ratio, "%.1f%%", answers ? 100.0 * static_cast<double>(hits) / answers : 0.0);
+  std::string text = "resolverd " + std::string(kResolverdVersion) + ", up " +
+                     duration_text(now - daemon_.started_at()) + " (since " + utc_text(daemon_.started_at()) + ")\n" +
+                     "configuration: " + data["config_file"].get<std::string>() + " (generation " +
+                     std::to_string(generation->number) + ")\n" + "threads: " +
+                     std::to_string(daemon_.workers().size()) + ", listening on " + listen_text + "\n" +
+                     "validation: " + (config.dnssec.validation ? "on" : "off") + ", " +
+                     std::to_string(generation->anchors.size()) + " trust anchor zone(s), " +
+                     std::to_string(ntas.size()) + " negative trust anchor(s)\n" + "root hints: " +
+                     generation->hints.source + "\n" + "answers: " + std::to_string(answers) + ", " + ratio +
+                     " from the cache; " + std::to_string(waiting) + " client queries waiting now\n" +
+                     "cache: " + bytes_text(cache_bytes) + " used of " + bytes_text(config.cache.size_bytes) +
+                     " configured\n" + cache_text;
+  return control_ok(text, data);
+}
+
+nlohmann::json ControlService::stats() const {
+  auto families = collect_metrics(daemon_.metrics_sources());
+  return control_ok(to_text(families), to_json(families));
+}
+
+void ControlService::flush(const std::vector<std::string> &args, std::function<void(nlohmann::json)> reply) {
+  bool all = false, subtree = false;
+  std::optional<Name> name;
+  for (size_t i = 1; i < args.size(); ++i) {
+    if (args[i] == "--all")
+      all = true;
+    else if (args[i] == "--subtree")
+      subtree = true;
+    else if (!name && (name = name_argument(args[i])))
+      continue;
+    else
+      return reply(control_error("flush: '" + args[i] + "' is not a domain name or option; " +
+                                 "usage: flush NAME [--subtree] | flush --all"));
+  }
+  if (all == name.has_value())
+    return reply(control_error("flush: give a NAME (optionally --subtree), or --all"));
+  const std::string what = all ? std::string("everything") : (subtree ? "everything at or below " : "") + name->to_text();
+  daemon_.flush(all ? Name::root() : *name, subtree, all, [reply, what](FlushCounts counts) {
+    nlohmann::json data = {{"messages", counts.messages},       {"rrsets", counts.rrsets},
+                           {"keys", counts.keys},               {"aggressive_nsec", counts.aggressive_nsec},
+                           {"non_cuts", counts.non_cuts},       {"bogus", counts.bogus},
+                           {"infra", counts.infra},             {"total", counts.total()}};
+    std::string text = "flushed " + what + ": " + std::to_string(counts.total()) + " entries (" +
+                       std::to_string(counts.messages) + " answers, " + std::to_string(counts.rrsets) + " RRsets, " +
+                       std::to_string(counts.keys) + " zone keys, " + std::to_string(counts.aggressive_nsec) +
+                       " NSEC zones, " + std::to_string(counts.non_cuts) + " non-cuts, " +
+                       std::to_string(counts.bogus) + " remembered bogus answers" +
+                       (counts.infra ? ", and every server's RTT, EDNS and lameness" : "") + ")";
+    reply(control_ok(text, data));
+  });
+}
+
+nlohmann::json ControlService::reload() {
+  ReloadResult result = daemon_.reload();
+  if (!result.ok) return control_error("reload refused, the running configuration stays: " + result.error);
+  std::string text = "configuration reloaded (generation " + std::to_string(result.generation) + ")";
+  for (const auto &key : result.restart_needed) text += "\n'" + key + "' changed: takes effect at the next restart";
+  for (const auto &what : result.flushed) text += "\nflushed " + what;
+  return control_ok(text, {{"generation", result.generation},
+                           {"restart_needed", result.restart_needed},
+                           {"flushed", result.flushed}});
+}
+
+void ControlService::nta(const std::vector<std::string> &args, std::function<void(nlohmann::json)> reply) {
+  auto &anchors = daemon_.caches().negative_anchors;
+  const int64_t now = daemon_.caches().clock.now_seconds();
+  const std::string sub = args.size() > 1 ? args[1] : "";
+  if (sub == "list" && args.size() == 2) {
+    nlohmann::json list = nlohmann::json::array();
+    std::string text;
+    for (const auto &entry : anchors.list(now)) {
+      nlohmann::json item = {{"name", entry.name.to_text()}, {"expires_at", nullptr}, {"source", "configuration"}};
+      std::string line = entry.name.to_text() + "  from the configuration";
+      if (entry.expires_at) {
+        item["expires_at"] = *entry.expires_at;
+        item["source"] = "resolverctl";
+        line = entry.name.to_text() + "  until " + utc_text(*entry.expires_at) + " (" +
+               duration_text(*entry.expires_at - now) + " left)";
+      }
+      list.push_back(item);
+      text += line + "\n";
+    }
+    if (text.empty()) text = "no negative trust anchors\n";
+    return reply(control_ok(text, {{"anchors", list}}));
+  }
+  if ((sub == "add" || sub == "remove") && args.size() >= 3) {
+    auto name = name_argument(args[2]);
+    if (!name) return reply(control_error("nta " + sub + ": '" + args[2] + "' is not a domain name"));
+    if (sub == "remove") {
+      if (args.size() != 3) return reply(control_error("usage: nta remove NAME"));
+      if (!anchors.remove(*name))
+        return reply(control_error("nta remove: no negative trust anchor for " + name->to_text() +
+                                   " was added with resolverctl (those of the configuration go with a reload)"));
+      RSV_LOG(info, "negative trust anchor for %s removed", name->to_text().c_str());
+      // Answers served insecure under the anchor must not outlive it.
+      const std::string text = "negative trust anchor for " + name->to_text() + " removed; " + name->to_text() +
+                               " is validated again (its cached data was flushed)";
+      daemon_.flush(*name, true, false, [reply, text, n = name->to_text()](FlushCounts) {
+        reply(control_ok(text, {{"name", n}}));
+      });
+      return;
+    }
+    uint64_t seconds = kDefaultNtaSeconds;
+    if (args.size() == 5 && args[3] == "--for") {
+      auto parsed = parse_duration(args[4]);
+      if (!parsed || *parsed == 0)
+        return reply(control_error("nta add: '" + args[4] + "' is not a duration (e.g. 3600, 12h, 2d)"));
+      seconds = *parsed;
+    } else if (args.size() != 3) {
+      return reply(control_error("usage: nta add NAME [--for DURATION]"));
+    }
+    if (seconds > kMaxNtaSeconds)
+      return reply(control_error("nta add: at most one week (RFC 7646 2: a negative trust anchor is temporary)"));
+    if (name->is_root()) return reply(control_error("nta add: not for the root: that would switch validation off"));
+    const int64_t expires_at = now + static_cast<int64_t>(seconds);
+    anchors.add(*name, expires_at);
+    RSV_LOG(warning, "negative trust anchor for %s added for %" PRIu64 " s: validation is off below it",
+            name->to_text().c_str(), seconds);
+    // Answers judged before the anchor (bogus ones in particular) must not outlive it.
+    const std::string text = "negative trust anchor for " + name->to_text() + " until " + utc_text(expires_at) +
+                             ": names at or below it are not validated (answers are insecure, without AD)";
+    daemon_.flush(*name, true, false, [reply, text, expires_at, n = name->to_text()](FlushCounts) {
+      reply(control_ok(text, {{"name", n}, {"expires_at", expires_at}}));
+    });
+    return;
+  }
+  reply(control_error("usage: nta add NAME [--for DURATION] | nta remove NAME | nta list"));
+}
+
+nlohmann::json ControlService::log_level(const std::vector<std::string> &args) {
+  static constexpr const char *kNames[] = {"error", "warning", "info", "debug", "trace"};
+  if (args.size() == 1) {
+    const char *current = kNames[static_cast<int>(log_severity())];
+    return control_ok(std::string("log level: ") + current, {{"level", current}});
+  }
+  if (args.size() != 2) return control_error("usage: log-level [error|warning|info|debug|trace]");
+  for (int i = 0; i < 5; ++i)
+    if (args[1] == kNames[i]) {
+      set_log_severity(static_cast<LogSeverity>(i));
+      RSV_LOG(info, "log level set to %s", kNames[i]);
+      return control_ok(std::string("log level set to ") + kNames[i] + " (until the next reload or restart)",
+                        {{"level", kNames[i]}});
+    }
+  return control_error("log-level: '" + args[1] + "' must be error, warning, info, debug or trace");
+}
+
+void ControlService::explain(const std::vector<std::string> &args, std::function<void(nlohmann::json)> reply) {
+  std::optional<Name> name;
+  uint16_t qtype = 0;
+  bool checking_disabled = false;
+  for (size_t i = 1; i < args.size(); ++i) {
+    if (args[i] == "--cd") {
+      checking_disabled = true;
+    } else if (!name) {
+      name = name_argument(args[i]);
+      if (!name) return reply(control_error("explain: '" + args[i] + "' is not a domain name"));
+    } else if (qtype == 0) {
+      qtype = type_from_text(args[i]);
+      if (qtype == 0) return reply(control_error("explain: '" + args[i] + "' is not a record type"));
+    } else {
+      return reply(control_error("usage: explain NAME [TYPE] [--cd]"));
+    }
+  }
+  if (!name) return reply(control_error("usage: explain NAME [TYPE] [--cd]"));
+  if (qtype == 0) qtype = rrtype::A;
+  if (qtype == rrtype::ANY || qtype == rrtype::AXFR || qtype == rrtype::IXFR || qtype == rrtype::OPT)
+    return reply(control_error("explain: " + type_to_text(qtype) + " is not resolved by a resolver"));
+  explainer_.explain(daemon_.generation(), Question{*name, qtype, rrclass::IN}, checking_disabled,
+                     [reply](ExplainReport report) {
+                       if (!report.ok) return reply(control_error("explain: " + report.error));
+                       report.data["daemon"] = std::string("resolverd ") + kResolverdVersion + ", " +
+                                               utc_text(static_cast<int64_t>(::time(nullptr)));
+                       reply(control_ok(render_explain_text(report.data), report.data));
+                     });
+}
+
+}  // namespace rsv

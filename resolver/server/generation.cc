@@ -1,0 +1,64 @@
+#include "resolver/server/generation.h"
+
+#include <unistd.h>
+
+#include <ctime>
+
+namespace rsv {
+
+DelegationPoint hints_delegation(const RootHints &hints) {
+  DelegationPoint dp;
+  dp.zone = Name::root();
+  for (const auto &server : hints.servers) {
+    NameServer ns;
+    ns.name = server.name;
+    ns.addresses = server.addresses;
+    ns.no_lookups_needed();
+    dp.servers.push_back(std::move(ns));
+  }
+  return dp;
+}
+
+Generation::Generation(Config config_in, RootHints hints_in, std::vector<TrustAnchor> anchors_in, Caches &caches,
+                       uint64_t generation_number)
+    : config(std::move(config_in)),
+      hints(std::move(hints_in)),
+      root_hints(hints_delegation(hints)),
+      anchors(std::move(anchors_in)),
+      validator_env{caches.keys,           anchors,  config.dnssec, caches.clock, &caches.aggressive_nsec,
+                    &caches.rrsets, &caches.negative_anchors},
+      number(generation_number),
+      loaded_at(static_cast<int64_t>(::time(nullptr))) {}
+
+std::shared_ptr<Generation> Generation::load(const ConfigSource &source, Caches &caches, uint64_t number) {
+  Config config = source.explicit_path || access(source.path.c_str(), F_OK) == 0 ? load_config(source.path)
+                                                                                   : default_config();
+  RootHints hints =
+      effective_root_hints(config.resolver.root_hints, !uses_default_root_hints(config.resolver));
+  std::vector<TrustAnchor> anchors =
+      effective_trust_anchors(config.dnssec.trust_anchor_files, !uses_default_trust_anchors(config.dnssec));
+  return std::make_shared<Generation>(std::move(config), std::move(hints), std::move(anchors), caches, number);
+}
+
+std::vector<std::string> settings_needing_restart(const Config &running, const Config &loaded) {
+  std::vector<std::string> keys;
+  auto check = [&](bool same, const char *key) {
+    if (!same) keys.emplace_back(key);
+  };
+  check(running.listen == loaded.listen, "listen");
+  check(running.threads == loaded.threads, "threads");
+  check(running.username == loaded.username, "username");
+  check(running.chroot == loaded.chroot, "chroot");
+  check(running.cache.size_bytes == loaded.cache.size_bytes, "cache.size");
+  check(running.network.so_rcvbuf == loaded.network.so_rcvbuf, "network.so-rcvbuf");
+  check(running.network.so_sndbuf == loaded.network.so_sndbuf, "network.so-sndbuf");
+  check(running.network.tcp_idle_timeout_ms == loaded.network.tcp_idle_timeout_ms, "network.tcp-idle-timeout");
+  check(running.network.max_tcp_connections == loaded.network.max_tcp_connections, "network.max-tcp-connections");
+  check(running.network.max_tcp_queries_per_connection == loaded.network.max_tcp_queries_per_connection,
+        "network.max-tcp-queries-per-connection");
+  check(running.control == loaded.control, "control");
+  check(running.http == loaded.http, "http");
+  return keys;
+}
+
+}  // namespace rsv

@@ -1,0 +1,58 @@
+// One loaded configuration, with everything read from files because of it: the root
+// hints, the trust anchors, and the validator's view of both.
+//
+// A Generation is built whole, off the workers' threads, and never changed after; a
+// reload (SIGHUP or `resolverctl reload`) builds the next one and hands it to every
+// worker, which starts new questions with it while questions already under way finish
+// with the one they began with (each holds a shared_ptr). A file that fails to load
+// leaves the running Generation in place. The caches are not part of it
+// (resolver/server/caches.h): they survive every reload.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "dnssec/chain_of_trust.h"
+#include "dnssec/trust_anchor.h"
+#include "resolver/config/config.h"
+#include "resolver/iter/delegation.h"
+#include "resolver/iter/root_hints.h"
+#include "resolver/server/caches.h"
+
+namespace rsv {
+
+// Where the configuration comes from: a file, or the built-in defaults when the
+// default path does not exist.
+struct ConfigSource {
+  std::string path;
+  bool explicit_path = false;  // given with -c: it must exist
+};
+
+class Generation {
+public:
+  // Reads the configuration, root hints and trust anchors. Throws ConfigError or
+  // std::runtime_error with FILE:LINE when anything is wrong.
+  static std::shared_ptr<Generation> load(const ConfigSource &source, Caches &caches, uint64_t number);
+  // From a configuration already read (start-up and tests).
+  Generation(Config config, RootHints hints, std::vector<TrustAnchor> anchors, Caches &caches, uint64_t number);
+  Generation(const Generation &) = delete;
+  Generation &operator=(const Generation &) = delete;
+
+  const Config config;
+  const RootHints hints;
+  const DelegationPoint root_hints;
+  const std::vector<TrustAnchor> anchors;
+  ValidatorEnv validator_env;  // references the shared key cache, the anchors above
+  const uint64_t number;       // 1 at start, +1 per successful reload
+  const int64_t loaded_at;     // wall-clock seconds
+};
+
+DelegationPoint hints_delegation(const RootHints &hints);
+
+// Settings a reload cannot change (sockets are bound, memory sized, privileges
+// dropped): the keys that differ between `running` and `loaded`, e.g. "listen".
+std::vector<std::string> settings_needing_restart(const Config &running, const Config &loaded);
+
+}  // namespace rsv
