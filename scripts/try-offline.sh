@@ -6,12 +6,13 @@
 # validates against its root anchor:
 #   dig @127.21.0.2 +dnssec www.ecdsa256.sec A     (AD set)
 #   dig @127.21.0.2 www.tampered.sec A             (SERVFAIL, EDE 6)
+#   build/resolverctl -s DIR/control.sock explain www.tampered.sec   (why: every step)
 # Ctrl-C stops everything it started.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/deps.sh --test
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build build -j"$(nproc)" --target resolverd dnsq
+cmake --build build -j"$(nproc)" --target resolverd resolverctl dnsq
 if [[ "${1:-}" == "--signed" ]]; then
   shift
   exec /usr/bin/python3 tests/system/run_signed_hierarchy.py --resolver resolverd --build-dir build "$@"

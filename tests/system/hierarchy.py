@@ -369,9 +369,9 @@ class Hierarchy:
         for grp in self.groups:
             grp.stop()
 
-    def resolverd_config(self, listen="127.53.0.1", qmin=True, access_control=None):
+    def resolverd_config(self, listen="127.53.0.1", qmin=True, access_control=None, control_socket=""):
         return resolverd_config_text(self.root_hints, listen=listen, qmin=qmin,
-                                     access_control=access_control)
+                                     access_control=access_control, control_socket=control_socket)
 
 
 def resolverd_config_text(root_hints, listen="127.53.0.1", qmin=True, access_control=None,

@@ -81,7 +81,7 @@ class ResolverProcess:
     """One resolver instance: config, process, log, query helpers."""
 
     def __init__(self, kind, build_dir, root_hints, workdir, listen="127.53.0.1",
-                 qmin=True, access_control=None):
+                 qmin=True, access_control=None, control_socket=""):
         self.kind = kind
         self.build_dir = build_dir
         self.root_hints = root_hints
@@ -90,6 +90,7 @@ class ResolverProcess:
         self.port = 53
         self.qmin = qmin
         self.access_control = access_control
+        self.control_socket = control_socket  # resolverd's control.socket; "" = off
         self.proc = None
         os.makedirs(workdir, exist_ok=True)
         self.stderr_path = os.path.join(workdir, "stderr.log")
@@ -115,7 +116,8 @@ class ResolverProcess:
         conf = os.path.join(self.workdir, "resolverd.yaml")
         with open(conf, "w") as f:
             f.write(resolverd_config_text(self.root_hints, listen=self.addr, qmin=self.qmin,
-                                          access_control=self.access_control))
+                                          access_control=self.access_control,
+                                          control_socket=self.control_socket))
         return [os.path.join(self.build_dir, "resolverd"), "-c", conf]
 
     def start(self, timeout=10.0):

@@ -39,8 +39,9 @@ def main():
     try:
         h.start()
         conf = os.path.join(base, "resolverd.yaml")
+        control = os.path.join(base, "control.sock")
         with open(conf, "w") as f:
-            f.write(h.resolverd_config(qmin=not opts.no_qmin))
+            f.write(h.resolverd_config(qmin=not opts.no_qmin, control_socket=control))
         print(f"hierarchy up in {base}")
         print(f"root hints: {h.root_hints}")
         print(f"resolverd config ({conf}):\n")
@@ -48,9 +49,11 @@ def main():
         print(f"  run:  {opts.build_dir}/resolverd -c {conf}")
         print("  then: dig @127.53.0.1 www.alpha.test A   (zones: "
               + ", ".join(list(LEAVES)[:4]) + ", ...)")
+        print(f"        {opts.build_dir}/resolverctl -s {control} explain start.alpha.test")
         if opts.resolver != "none":
             res = ResolverProcess(opts.resolver, opts.build_dir, h.root_hints,
-                                  os.path.join(base, "resolver"), qmin=not opts.no_qmin).start()
+                                  os.path.join(base, "resolver"), qmin=not opts.no_qmin,
+                                  control_socket=control if opts.resolver == "resolverd" else "").start()
             print(f"\n{opts.resolver} running on 127.53.0.1 (pid {res.proc.pid}),"
                   f" log {res.log_path}")
         print("\nCtrl-C to stop.", flush=True)

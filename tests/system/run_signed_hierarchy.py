@@ -41,8 +41,10 @@ def main():
     try:
         h.start()
         conf = os.path.join(base, "resolverd.yaml")
+        control = os.path.join(base, "control.sock")
         with open(conf, "w") as f:
-            f.write(validating_resolverd_config(h.root_hints, h.trust_anchor, RESOLVERD_ADDR))
+            f.write(validating_resolverd_config(h.root_hints, h.trust_anchor, RESOLVERD_ADDR,
+                                                control_socket=control))
         print(f"signed hierarchy up in {base} (keys and signing took {h.build_seconds:.1f}s)")
         print(f"root hints:   {h.root_hints}")
         print(f"trust anchor: {h.trust_anchor}  (DNSKEY form: {h.trust_anchor_dnskey})")
@@ -51,13 +53,14 @@ def main():
         print(open(conf).read())
         print(f"  run:  {opts.build_dir}/resolverd -c {conf}")
         print(f"  then: dig +dnssec @{RESOLVERD_ADDR} www.ecdsa256.sec A")
+        print(f"        {opts.build_dir}/resolverctl -s {control} explain www.expired.sec")
         print("  zones: " + ", ".join(LEAVES) + ", unsigned.optout.sec")
         print("  served by dnssec_attacker.py (forged names: see its FORGERIES): "
               + ", ".join(ATTACK_VICTIMS) + f"; its log: {h.attacker_log}")
         if opts.resolver != "none":
             addr = UNBOUND_ADDR if opts.resolver == "unbound" else RESOLVERD_ADDR
-            res = ValidatingResolver(opts.resolver, opts.build_dir, h,
-                                     os.path.join(base, "resolver"), addr).start()
+            res = ValidatingResolver(opts.resolver, opts.build_dir, h, os.path.join(base, "resolver"), addr,
+                                     control_socket=control if opts.resolver == "resolverd" else "").start()
             print(f"\nvalidating {opts.resolver} running on {addr} (pid {res.proc.pid}),"
                   f" log {res.log_path}")
         print("\nCtrl-C to stop.", flush=True)

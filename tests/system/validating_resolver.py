@@ -49,8 +49,8 @@ def validating_unbound_config(root_hints, trust_anchor, workdir, listen, validat
 
 
 def validating_resolverd_config(root_hints, trust_anchor, listen, validation=True,
-                                negative_trust_anchors=()):
-    text = resolverd_config_text(root_hints, listen=listen)
+                                negative_trust_anchors=(), control_socket=""):
+    text = resolverd_config_text(root_hints, listen=listen, control_socket=control_socket)
     line = "dnssec: {validation: false, trust-anchor-files: []}\n"
     assert line in text, "resolverd_config_text changed; update validating_resolverd_config"
     nta = ""
@@ -66,8 +66,9 @@ class ValidatingResolver(ResolverProcess):
     unbound_extra: see the config functions above."""
 
     def __init__(self, kind, build_dir, signed, workdir, listen, trust_anchor=None,
-                 validation=True, negative_trust_anchors=(), unbound_extra=()):
-        super().__init__(kind, build_dir, signed.root_hints, workdir, listen=listen)
+                 validation=True, negative_trust_anchors=(), unbound_extra=(), control_socket=""):
+        super().__init__(kind, build_dir, signed.root_hints, workdir, listen=listen,
+                         control_socket=control_socket)
         self.trust_anchor = trust_anchor or signed.trust_anchor
         self.validation = validation
         self.negative_trust_anchors = tuple(negative_trust_anchors)
@@ -85,5 +86,6 @@ class ValidatingResolver(ResolverProcess):
         conf = os.path.join(self.workdir, "resolverd.yaml")
         with open(conf, "w") as f:
             f.write(validating_resolverd_config(self.root_hints, self.trust_anchor, self.addr,
-                                                self.validation, self.negative_trust_anchors))
+                                                self.validation, self.negative_trust_anchors,
+                                                self.control_socket))
         return [os.path.join(self.build_dir, "resolverd"), "-c", conf]

@@ -435,5 +435,33 @@ TEST_F(ConfigFile, ShippedConfigurationsParse) {
   EXPECT_TRUE(forwarding.forward_zones.front().name.is_root());
 }
 
+TEST(Config, ControlSocketAndHttpListener) {
+  Config defaults = parse("");
+  EXPECT_EQ(defaults.control.socket, kDefaultControlSocket);
+  ASSERT_EQ(defaults.http.listen.size(), 1u);
+  EXPECT_EQ(defaults.http.listen[0].to_string(), "127.0.0.1@8053");
+  EXPECT_EQ(defaults.http.recent_queries, 1000u);
+
+  Config c = parse("control: {socket: /tmp/r.sock}\nhttp: {listen: [127.0.0.2, \"::1@9000\"], recent-queries: 0}\n");
+  EXPECT_EQ(c.control.socket, "/tmp/r.sock");
+  ASSERT_EQ(c.http.listen.size(), 2u);
+  EXPECT_EQ(c.http.listen[0].to_string(), "127.0.0.2@8053");  // the HTTP port when none is given
+  EXPECT_EQ(c.http.listen[1].to_string(), "::1@9000");
+  EXPECT_EQ(c.http.recent_queries, 0u);
+  // Off switches: an empty socket path, an empty listen list.
+  EXPECT_EQ(parse("control: {socket: \"\"}\n").control.socket, "");
+  EXPECT_TRUE(parse("http: {listen: []}\n").http.listen.empty());
+
+  EXPECT_EQ(error_of("control:\n  socket: /" + std::string(120, 'x') + "\n"),
+            "t.yaml:2: key 'control.socket': a Unix socket path is at most 107 characters long");
+  EXPECT_EQ(error_of("http:\n  listen: [nowhere]\n"),
+            "t.yaml:2: key 'http.listen': 'nowhere' is not an address (expected e.g. 192.0.2.1@8053 or ::1@8053)");
+  const std::string dumped = dump_config(c);
+  EXPECT_NE(dumped.find("socket: \"/tmp/r.sock\""), std::string::npos) << dumped;
+  EXPECT_NE(dumped.find("recent-queries: 0"), std::string::npos) << dumped;
+  Config reparsed = parse_config_text(dumped, "t.yaml");
+  EXPECT_EQ(reparsed, c);
+}
+
 }  // namespace
 }  // namespace rsv

@@ -13,6 +13,7 @@
 
 #include <gtest/gtest.h>
 
+#include "resolver/server/metrics.h"
 #include "resolver/wire/message.h"
 
 namespace rsv {
@@ -106,6 +107,36 @@ TEST(Worker, CountersLineCountsWhatTheKernelDropped) {
   EXPECT_EQ(received + dropped, static_cast<uint64_t>(kBurst)) << line;
   EXPECT_EQ(counter(line, "refused"), received) << line;
   EXPECT_EQ(counter(line, "shed-over-capacity"), 0u) << line;
+}
+
+// The metrics sum what the worker counted: the same figures reach /metrics,
+// `resolverctl stats` and the counters line.
+TEST(Worker, MetricsShowWhatTheWorkerCounted) {
+  WorkerHarness h;
+  const int replies = h.burst_then_run();
+  MetricsSources sources;
+  sources.workers = {h.worker.get()};
+  sources.caches = h.caches.get();
+  sources.version = "test";
+  const auto families = collect_metrics(sources);
+  const nlohmann::json json = to_json(families);
+  EXPECT_EQ(json["queries_received_total"]["udp"].get<int>(), kBurst - static_cast<int>(json["udp_kernel_drops_total"].get<double>()));
+  EXPECT_EQ(json["answers_by_rcode_total"]["REFUSED"].get<int>(), replies);
+  EXPECT_EQ(json["answers_total"]["udp"].get<int>(), replies);
+  EXPECT_EQ(json["answers_by_qtype_total"]["A"].get<int>(), replies);
+  EXPECT_EQ(json["answer_latency_seconds"]["count"].get<int>(), replies);
+  EXPECT_EQ(json["threads"].get<int>(), 1);
+  EXPECT_TRUE(json["cache_bytes"].contains("messages"));
+
+  const std::string text = to_prometheus(families);
+  EXPECT_NE(text.find("# TYPE resolverd_answers_by_rcode_total counter\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("resolverd_answers_by_rcode_total{rcode=\"REFUSED\"} " + std::to_string(replies) + "\n"),
+            std::string::npos);
+  EXPECT_NE(text.find("resolverd_answer_latency_seconds_bucket{le=\"+Inf\"} " + std::to_string(replies)),
+            std::string::npos);
+  EXPECT_NE(text.find("resolverd_build_info{version=\"test\"} 1\n"), std::string::npos);
+  const std::string flat = to_text(families);
+  EXPECT_NE(flat.find("answers_by_rcode_total.REFUSED=" + std::to_string(replies) + "\n"), std::string::npos) << flat;
 }
 
 }  // namespace
