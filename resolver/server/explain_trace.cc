@@ -262,6 +262,25 @@ void ExplainTrace::zone_settled(const Name &zone, const ZoneKeys &keys, const Zo
   });
   data["dnskey_signatures"] = nlohmann::json::array();
   for (const auto &sig : dnskeys.signatures) data["dnskey_signatures"].push_back(describe_rrsig(sig, now_seconds_));
+  if (keys.status == ZoneKeys::Status::secure) data["reason"] = secure_link(data);
+}
+
+// How a secure zone's keys were reached, in one line: the DS (or anchor) key tags that
+// match a DNSKEY which also signs the DNSKEY set (RFC 4035 5.2).
+std::string ExplainTrace::secure_link(const nlohmann::json &data) {
+  std::vector<int> ds_tags, key_tags, signing_tags, linked;
+  for (const auto &ds : data["ds"]) ds_tags.push_back(ds.value("key_tag", -1));
+  for (const auto &key : data["dnskeys"]) key_tags.push_back(key.value("key_tag", -1));
+  for (const auto &sig : data["dnskey_signatures"]) signing_tags.push_back(sig.value("key_tag", -1));
+  auto has = [](const std::vector<int> &v, int x) { return std::find(v.begin(), v.end(), x) != v.end(); };
+  for (int tag : ds_tags)
+    if (tag >= 0 && has(key_tags, tag) && has(signing_tags, tag) && !has(linked, tag)) linked.push_back(tag);
+  if (data.value("from_cache", false) && ds_tags.empty()) return "validated earlier";
+  if (linked.empty()) return "";
+  std::string tags;
+  for (int tag : linked) tags += (tags.empty() ? "" : ", ") + std::to_string(tag);
+  return std::string(data.value("trust_anchor", false) ? "anchor" : "DS") + " " + tags + " -> DNSKEY " + tags +
+         ", which signs the DNSKEY set";
 }
 
 void ExplainTrace::rrset_judged(const RRset &set, const Name &zone, const ValidationOutcome &outcome) {

@@ -65,6 +65,7 @@ private:
   ZoneEntry &zone_entry(const Name &zone);
   nlohmann::json &server_entry(const Name &zone, const SocketAddress &server);
   double elapsed_ms() const;
+  static std::string secure_link(const nlohmann::json &zone_data);
 
   const Clock &clock_;
   uint64_t started_ms_;

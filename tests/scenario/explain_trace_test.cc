@@ -73,6 +73,10 @@ TEST(ExplainTrace, SecureAnswerShowsEveryCutWithItsDsKeysAndSignatures) {
     EXPECT_TRUE(has_key_tag((*entry)["dnskeys"], tag_of(zone, false))) << zone;
     EXPECT_TRUE(has_key_tag((*entry)["dnskey_signatures"], tag_of(zone, true))) << zone;
     EXPECT_FALSE((*entry)["servers"].empty()) << zone;
+    // Why it is secure, in a line: the DS tag that matches a KSK signing the set.
+    const std::string ksk = std::to_string(tag_of(zone, true));
+    EXPECT_NE((*entry)["reason"].get<std::string>().find(ksk + " -> DNSKEY " + ksk), std::string::npos)
+        << (*entry)["reason"];
   }
   EXPECT_TRUE((*zone_of(report, "."))["trust_anchor"].get<bool>());
   // The DS of nsec.test. is signed by test.'s ZSK.
