@@ -139,5 +139,123 @@ TEST(Worker, MetricsShowWhatTheWorkerCounted) {
   EXPECT_NE(flat.find("answers_by_rcode_total.REFUSED=" + std::to_string(replies) + "\n"), std::string::npos) << flat;
 }
 
+// A socket on 127.0.0.1 that plays the root server: it receives the worker's upstream
+// queries and answers when the test says so.
+struct FakeAuthority {
+  int fd = -1;
+  SocketAddress address;
+  FakeAuthority() {
+    fd = socket(AF_INET, SOCK_DGRAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    bind(fd, reinterpret_cast<sockaddr *>(&a), sizeof a);
+    socklen_t length = sizeof a;
+    getsockname(fd, reinterpret_cast<sockaddr *>(&a), &length);
+    address = *SocketAddress::parse("127.0.0.1");
+    address.set_port(ntohs(a.sin_port));
+  }
+  ~FakeAuthority() { ::close(fd); }
+  // The next query, with where it came from; nullopt after `ms` without one.
+  std::optional<std::pair<Message, sockaddr_in>> receive(int ms) {
+    pollfd p{fd, POLLIN, 0};
+    if (poll(&p, 1, ms) != 1) return std::nullopt;
+    uint8_t buffer[4096];
+    sockaddr_in from{};
+    socklen_t length = sizeof from;
+    ssize_t n = recvfrom(fd, buffer, sizeof buffer, 0, reinterpret_cast<sockaddr *>(&from), &length);
+    ParseError error;
+    auto query = parse_message(buffer, static_cast<size_t>(n), &error);
+    if (!query) return std::nullopt;
+    return std::make_pair(*query, from);
+  }
+  // An authoritative answer: the question's name has address 192.0.2.1.
+  void answer(const Message &query, const sockaddr_in &to) {
+    Message reply;
+    reply.id = query.id;
+    reply.qr = true;
+    reply.aa = true;
+    reply.questions = query.questions;
+    reply.answer.push_back(
+        ResourceRecord{query.questions[0].name, rrtype::A, rrclass::IN, 300, std::string("\xc0\x00\x02\x01", 4)});
+    if (query.edns) reply.edns = Edns{};
+    std::string wire = encode_message(reply, 1232).wire;
+    sendto(fd, wire.data(), wire.size(), 0, reinterpret_cast<const sockaddr *>(&to), sizeof to);
+  }
+};
+
+// A reload (Worker::adopt) while a question is being resolved: the question finishes
+// with the pipeline it began in, and the next one uses the new configuration.
+TEST(Worker, AReloadLetsQuestionsUnderWayFinish) {
+  FakeAuthority root;
+  Config config = default_config();
+  SocketAddress listen = *SocketAddress::parse("127.0.0.1");
+  listen.set_port(free_port());
+  config.listen = {listen};
+  config.access_control = {AclRule{*Prefix::parse("127.0.0.0/8"), AclAction::allow}};
+  config.dnssec.validation = false;
+  config.dnssec.trust_anchor_files = {};
+  config.network.do_not_query_localhost = false;
+  config.network.do_ip6 = false;
+  config.resolver.prime_root = false;
+  config.resolver.qname_minimisation = false;
+  RootHints hints;
+  hints.servers.push_back(RootServer{*Name::from_text("a.root."), {root.address}});
+  Caches caches(config.cache);
+  auto first = std::make_shared<Generation>(config, hints, std::vector<TrustAnchor>{}, caches, 1);
+  Worker worker(caches, first, 0);
+  std::thread loop([&] { worker.run(); });
+
+  int client = socket(AF_INET, SOCK_DGRAM, 0);
+  auto ask = [&](const char *name, uint16_t id) {
+    std::string q = encode_query(id, Question{*Name::from_text(name), rrtype::A, rrclass::IN}, true, std::nullopt, false);
+    sendto(client, q.data(), q.size(), 0, listen.sockaddr_ptr(), listen.length());
+  };
+  auto reply_to = [&](uint16_t id) -> std::optional<Message> {
+    pollfd p{client, POLLIN, 0};
+    if (poll(&p, 1, 3000) != 1) return std::nullopt;
+    uint8_t buffer[4096];
+    ssize_t n = recv(client, buffer, sizeof buffer, 0);
+    ParseError error;
+    auto reply = parse_message(buffer, static_cast<size_t>(n), &error);
+    if (!reply || reply->id != id) return std::nullopt;
+    return reply;
+  };
+
+  ask("before.example.", 1);
+  auto upstream = root.receive(3000);
+  ASSERT_TRUE(upstream) << "the worker did not ask the root";
+  // The reload lands while the question waits for the root's answer.
+  Config next_config = config;
+  next_config.resolver.max_queries_in_flight = 77;
+  worker.adopt(std::make_shared<Generation>(next_config, hints, std::vector<TrustAnchor>{}, caches, 2));
+  for (int i = 0; i < 100 && worker.generation_number() != 2; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_EQ(worker.generation_number(), 2u);
+  root.answer(upstream->first, upstream->second);
+  auto reply = reply_to(1);
+  ASSERT_TRUE(reply) << "the question under way was lost in the reload";
+  EXPECT_EQ(reply->rcode, rcode::NOERROR);
+  EXPECT_EQ(reply->answer.size(), 1u);
+
+  // The next question is resolved by the new pipeline, with the same caches.
+  ask("after.example.", 2);
+  upstream = root.receive(3000);
+  ASSERT_TRUE(upstream);
+  root.answer(upstream->first, upstream->second);
+  reply = reply_to(2);
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(reply->answer.size(), 1u);
+  ask("before.example.", 3);  // cached before the reload: answered without the root
+  reply = reply_to(3);
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(reply->answer.size(), 1u);
+  EXPECT_FALSE(root.receive(200));
+  EXPECT_EQ(worker.counters().server.cache_hits.get(), 1u);
+  ::close(client);
+  worker.request_stop();
+  loop.join();
+}
+
 }  // namespace
 }  // namespace rsv
