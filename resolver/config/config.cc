@@ -544,17 +544,31 @@ namespace {
 
 // YAML is Unicode text (YAML 1.2 5.2); yaml-cpp passes stray bytes through when
 // parsing but replaces them when emitting, so --check-config would show another
-// path than the daemon uses. Returns the 1-based line of the first invalid byte.
+// path than the daemon uses. Refused, therefore: octets that are not UTF-8 (RFC 3629
+// 4: no overlong forms, UTF-16 surrogates or code points past U+10FFFF), and the
+// Unicode noncharacters U+FDD0-U+FDEF and U+xFFFE/U+xFFFF, which yaml-cpp's emitter
+// replaces too (YAML 1.2 5.1 excludes U+FFFE and U+FFFF anyway). Returns the 1-based
+// line of the first such octet.
 std::optional<size_t> first_invalid_utf8_line(std::string_view text) {
+  static constexpr uint32_t kSmallest[] = {0, 0x80, 0x800, 0x10000};  // per number of continuation octets
   size_t line = 1;
   for (size_t i = 0; i < text.size();) {
-    auto c = static_cast<unsigned char>(text[i]);
-    size_t extra = c < 0x80 ? 0 : (c >> 5) == 0x6 ? 1 : (c >> 4) == 0xE ? 2 : (c >> 3) == 0x1E ? 3 : 4;
-    if (extra == 4 || i + extra >= text.size() + (extra == 0 ? 1 : 0)) return line;
-    if (extra && (c == 0xC0 || c == 0xC1 || c > 0xF4)) return line;  // overlong or beyond U+10FFFF
-    for (size_t k = 1; k <= extra; ++k)
-      if ((static_cast<unsigned char>(text[i + k]) & 0xC0) != 0x80) return line;
-    if (c == '\n') ++line;
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c < 0x80) {
+      if (c == '\n') ++line;
+      ++i;
+      continue;
+    }
+    const size_t extra = (c >> 5) == 0x6 ? 1 : (c >> 4) == 0xE ? 2 : (c >> 3) == 0x1E ? 3 : 0;
+    if (extra == 0 || i + extra >= text.size()) return line;
+    uint32_t code = c & (0x3Fu >> extra);
+    for (size_t k = 1; k <= extra; ++k) {
+      const auto next = static_cast<unsigned char>(text[i + k]);
+      if ((next & 0xC0) != 0x80) return line;
+      code = (code << 6) | (next & 0x3F);
+    }
+    if (code < kSmallest[extra] || code > 0x10FFFF || (code >= 0xD800 && code <= 0xDFFF)) return line;
+    if ((code >= 0xFDD0 && code <= 0xFDEF) || (code & 0xFFFE) == 0xFFFE) return line;
     i += 1 + extra;
   }
   return std::nullopt;

@@ -1,7 +1,8 @@
 // libFuzzer target for the configuration parser, parse_config_text (the YAML of
 // conf/resolver.yaml). Build with -DRESOLVER_FUZZ=ON and clang (tests/fuzz/CMakeLists.txt);
 // run as:  build-fuzz/tests/fuzz/config_fuzz -max_total_time=120 CORPUS_DIR
-// with the shipped conf/*.yaml files copied into CORPUS_DIR as seeds.
+// with a copy of tests/fuzz/corpus/config_fuzz/ (the shipped conf/*.yaml and the
+// reproducers of what it found) as CORPUS_DIR; scripts/fuzz.sh does both.
 //
 // The properties (config/config.h):
 //  - bad input is a ConfigError, never another exception, a crash or a hang;

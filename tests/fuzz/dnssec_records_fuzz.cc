@@ -3,6 +3,8 @@
 // nsec_bitmap_valid / nsec_bitmap_has, parse_nsec3_rdata, base32hex_decode and
 // canonical_rdata. Build with -DRESOLVER_FUZZ=ON and clang (tests/fuzz/CMakeLists.txt);
 // run as:  build-fuzz/tests/fuzz/dnssec_records_fuzz -max_total_time=120 CORPUS_DIR
+// with a copy of tests/fuzz/corpus/dnssec_records_fuzz/ (RDATA signed by ldns, by
+// make_corpus.sh) as CORPUS_DIR; scripts/fuzz.sh does both.
 //
 // The parsers are small, so besides "no crash, no sanitizer report" each is checked
 // against an independent reading of its RFC (RFC 4034 2.1, 3.1, 4.1, 5.1 and B;

@@ -14,6 +14,7 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/unit/fuzz_corpus_files.h"
 #include "tests/unit/split_mix.h"
 
 // The property lives in the fuzz target's source; take it without the entry point.
@@ -187,6 +188,17 @@ TEST(ConfigFuzzCorpus, MutatedConfigurationsFailOnlyWithConfigError) {
   std::printf("config fuzz corpus: %zu accepted, %zu rejected\n", accepted_count, rejected_count);
 }
 
+// The seeds and the reproducers in tests/fuzz/corpus/config_fuzz/, as the fuzz target reads them.
+TEST(ConfigFuzzCorpus, CommittedCorpusKeepsTheProperties) {
+  const auto files = testing::fuzz_corpus("config_fuzz");
+  EXPECT_FALSE(files.empty());
+  for (const auto &file : files) {
+    // An exact-size heap copy, so AddressSanitizer builds catch a read past the end.
+    const std::vector<uint8_t> bytes(file.bytes.begin(), file.bytes.end());
+    EXPECT_EQ(fuzz::check_config_text(bytes.data(), bytes.size()), "") << file.name;
+  }
+}
+
 TEST(ConfigFuzzCorpus, HostileDocumentsAreConfigErrors) {
   std::vector<std::string> texts = {
       std::string(100000, '['),                   // nesting past yaml-cpp's depth guard
@@ -234,6 +246,55 @@ TEST(ConfigFuzzCorpus, TextThatIsNotUtf8IsRejectedWithItsLine) {
   }
   // Valid multi-byte UTF-8 is fine.
   EXPECT_NO_THROW(parse_config_text("chroot: \"/srv/r\xC3\xA9solveur\"\n", "t.yaml"));
+}
+
+// Found by tests/fuzz/config_fuzz.cc in its 1-hour run (reproducer
+// tests/fuzz/corpus/config_fuzz/regress-overlong-utf8: "chroot: " then E0 83 9A):
+// the UTF-8 check looked at lead octets only, so an overlong form was accepted, and
+// yaml-cpp's emitter wrote it back as another character (the dumped configuration
+// no longer parsed to the same one). The same held for UTF-16 surrogates and code
+// points past U+10FFFF (RFC 3629 4), and for the Unicode noncharacters, which are
+// valid UTF-8 but which yaml-cpp's emitter also replaces (with U+FFFD).
+TEST(ConfigFuzzCorpus, Utf8ThatYamlCppWouldRewriteIsRejected) {
+  const char *refused[] = {
+      "\xE0\x83\x9A",      // U+00DA in three octets (overlong): the fuzzer's find
+      "\xE0\x9F\xBF",      // U+07FF in three octets (overlong)
+      "\xF0\x8F\xBF\xBF",  // U+FFFF in four octets (overlong)
+      "\xED\xA0\x80",      // U+D800, a UTF-16 surrogate
+      "\xED\xBF\xBF",      // U+DFFF, a UTF-16 surrogate
+      "\xF4\x90\x80\x80",  // U+110000, past the last code point
+      "\xEF\xB7\x90",      // U+FDD0, a noncharacter
+      "\xEF\xB7\xAF",      // U+FDEF, a noncharacter
+      "\xEF\xBF\xBE",      // U+FFFE, a noncharacter
+      "\xEF\xBF\xBF",      // U+FFFF, a noncharacter
+      "\xF0\x9F\xBF\xBF",  // U+1FFFF, a noncharacter
+      "\xF4\x8F\xBF\xBF",  // U+10FFFF, a noncharacter
+  };
+  for (const char *octets : refused) {
+    const std::string text = "threads: 1\nchroot: \"/srv/" + std::string(octets) + "\"\n";
+    try {
+      parse_config_text(text, "t.yaml");
+      ADD_FAILURE() << "accepted " << ::testing::PrintToString(std::string(octets));
+    } catch (const ConfigError &e) {
+      EXPECT_NE(std::string(e.what()).find("t.yaml:2: the file is not valid UTF-8"), std::string::npos) << e.what();
+    }
+    const std::vector<uint8_t> bytes(text.begin(), text.end());
+    EXPECT_EQ(fuzz::check_config_text(bytes.data(), bytes.size()), "");
+  }
+  // The smallest and largest code points of each length, those next to the
+  // surrogates and the noncharacters, and U+FFFD itself are accepted and survive the
+  // round trip.
+  for (const char *octets : {"\xC2\x80", "\xDF\xBF", "\xE0\xA0\x80", "\xED\x9F\xBF", "\xEE\x80\x80",
+                             "\xEF\xB7\x8F", "\xEF\xB7\xB0", "\xEF\xBF\xBD", "\xF0\x90\x80\x80",
+                             "\xF0\x9F\x98\x80", "\xF4\x8F\xBF\xBD"}) {
+    const std::string text = "chroot: \"/srv/" + std::string(octets) + "\"\n";
+    EXPECT_NO_THROW(parse_config_text(text, "t.yaml")) << ::testing::PrintToString(std::string(octets));
+    bool accepted = false;
+    const std::vector<uint8_t> bytes(text.begin(), text.end());
+    EXPECT_EQ(fuzz::check_config_text(bytes.data(), bytes.size(), &accepted), "")
+        << ::testing::PrintToString(std::string(octets));
+    EXPECT_TRUE(accepted) << ::testing::PrintToString(std::string(octets));
+  }
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/unit/fuzz_corpus_files.h"
 #include "tests/unit/split_mix.h"
 
 // The property lives in the fuzz target's source; take it without the entry point.
@@ -160,6 +161,17 @@ TEST(DnssecFuzzCorpus, MutatedRecordsKeepEveryParserExact) {
     }
   }
   std::printf("\n");
+}
+
+// The seeds and the reproducers in tests/fuzz/corpus/dnssec_records_fuzz/, as the fuzz target reads them.
+TEST(DnssecFuzzCorpus, CommittedCorpusKeepsEveryParserExact) {
+  const auto files = testing::fuzz_corpus("dnssec_records_fuzz");
+  EXPECT_FALSE(files.empty());
+  for (const auto &file : files) {
+    // An exact-size heap copy, so AddressSanitizer builds catch a read past the end.
+    const std::vector<uint8_t> bytes(file.bytes.begin(), file.bytes.end());
+    EXPECT_EQ(fuzz::check_dnssec_records(bytes.data(), bytes.size()), "") << file.name;
+  }
 }
 
 TEST(DnssecFuzzCorpus, ShortAndBoundaryInputs) {

@@ -8,6 +8,7 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/unit/fuzz_corpus_files.h"
 #include "tests/unit/split_mix.h"
 
 #include "resolver/wire/message.h"
@@ -151,6 +152,17 @@ TEST(FuzzCorpus, MutatedPacketsNeverBreakTheParserOrTheRoundTrip) {
   EXPECT_GT(accepted, 50u);
   EXPECT_GT(rejected, 50u);
   std::printf("fuzz corpus: %zu accepted, %zu rejected\n", accepted, rejected);
+}
+
+// The seeds and the reproducers in tests/fuzz/corpus/parse_message_fuzz/, as the fuzz target reads them.
+TEST(FuzzCorpus, CommittedCorpusKeepsTheRoundTripProperty) {
+  const auto files = testing::fuzz_corpus("parse_message_fuzz");
+  EXPECT_FALSE(files.empty());
+  for (const auto &file : files) {
+    // An exact-size heap copy, so AddressSanitizer builds catch a read past the end.
+    const std::vector<uint8_t> bytes(file.bytes.begin(), file.bytes.end());
+    EXPECT_EQ(fuzz::check_round_trip(bytes.data(), bytes.size()), "") << file.name;
+  }
 }
 
 TEST(FuzzCorpus, TinyInputsAreRejectedQuietly) {
