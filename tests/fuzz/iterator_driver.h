@@ -237,7 +237,7 @@ private:
     NameServer root;
     root.name = *Name::from_text(kRootServerName);
     root.addresses.push_back(*SocketAddress::parse(kRootServerAddress));
-    root.address_lookup_done = true;
+    root.no_lookups_needed();
     hints.servers.push_back(root);
     return hints;
   }

@@ -138,7 +138,10 @@ private:
     const bool judged = input.rcode == rcode::NOERROR || input.rcode == rcode::NXDOMAIN;
     switch (r.security) {
       case Security::unchecked:
-        if (judged && r.rcode != rcode::SERVFAIL) return "an answer came out unchecked" + what;
+        // An RRSIG question is the one answer left unchecked on purpose (RFC 4035 3.2.3:
+        // RRSIGs are not an RRset to validate); it goes out without AD.
+        if (judged && r.rcode != rcode::SERVFAIL && question.qtype != rrtype::RRSIG)
+          return "an answer came out unchecked" + what;
         break;
       case Security::bogus:
       case Security::indeterminate:
