@@ -5,7 +5,9 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cctype>
 #include <charconv>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <map>
@@ -276,7 +278,28 @@ private:
         {"dnssec", [&](const Item &i) { read_mapping(i, dnssec_fields()); }},
         {"control", [&](const Item &i) { read_mapping(i, control_fields()); }},
         {"http", [&](const Item &i) { read_mapping(i, http_fields()); }},
+        {"tls", [&](const Item &i) { read_mapping(i, tls_fields()); }},
     };
+  }
+
+  std::vector<Field> tls_fields() {
+    TlsConfig &t = config_.tls;
+    return {
+        // An empty string: none (what --check-config shows when unset).
+        {"certificate", [&](const Item &i) { t.certificate = scalar(i).empty() ? "" : read_readable_file(i); }},
+        {"key", [&](const Item &i) { t.key = scalar(i).empty() ? "" : read_readable_file(i); }},
+    };
+  }
+
+  // A file the daemon reads at start-up: it must be there and readable now.
+  std::string read_readable_file(const Item &item) const {
+    std::string path = read_path(item);
+    std::error_code error;
+    if (std::filesystem::is_directory(path, error)) fail(item, "'" + path + "' is a directory, not a file");
+    std::ifstream in(path, std::ios::binary);
+    if (!in)
+      fail(item, "cannot read '" + path + "': " + std::error_code(errno, std::generic_category()).message());
+    return path;
   }
 
   std::vector<Field> control_fields() {
@@ -325,6 +348,10 @@ private:
         {"use-caps-for-id", [&](const Item &i) { n.use_caps_for_id = read_bool(i); }},
         {"so-rcvbuf", [&](const Item &i) { n.so_rcvbuf = read_buffer_size(i); }},
         {"so-sndbuf", [&](const Item &i) { n.so_sndbuf = read_buffer_size(i); }},
+        {"listen-tls",
+         [&](const Item &i) { n.listen_tls = read_list(i, [&](const Item &e) { return read_address(e, 853); }); }},
+        {"listen-https",
+         [&](const Item &i) { n.listen_https = read_list(i, [&](const Item &e) { return read_address(e, 443); }); }},
     };
   }
 
@@ -415,16 +442,50 @@ private:
                             }},
                            {"servers",
                             [&](const Item &i) {
-                              zone.servers = read_list(i, [&](const Item &e) { return read_address(e); });
-                              if (zone.servers.empty()) fail(i, "a forward zone needs at least one server");
+                              zone.endpoints = read_list(i, [&](const Item &e) { return read_upstream(e); });
+                              if (zone.endpoints.empty()) fail(i, "a forward zone needs at least one server");
+                              for (const auto &endpoint : zone.endpoints) zone.servers.push_back(endpoint.address);
+                            }},
+                           {"tls-cert-bundle", [&](const Item &i) { zone.tls_cert_bundle = read_readable_file(i); }},
+                           {"tls-pin-sha256",
+                            [&](const Item &i) {
+                              zone.tls_pins_sha256 = read_list(i, [&](const Item &e) { return read_pin(e); });
                             }},
                        });
     if (!has_name) fail(item, "each forward zone needs a 'name'");
     if (zone.servers.empty()) fail(item, "forward zone '" + zone.name.to_text() + "' needs 'servers'");
     for (const ForwardZone &earlier : forward_zones_seen_)
       if (earlier.name == zone.name) fail(item, "forward zone '" + zone.name.to_text() + "' is listed twice");
+    // The transport picks an encrypted server by its address: one address, one way in.
+    for (const UpstreamServer &endpoint : zone.endpoints) {
+      for (const ForwardZone &earlier : forward_zones_seen_)
+        for (const UpstreamServer &other : earlier.endpoints)
+          if (other.address == endpoint.address && (endpoint.encrypted() || other.encrypted()) &&
+              (!(other == endpoint) || earlier.tls_cert_bundle != zone.tls_cert_bundle ||
+               earlier.tls_pins_sha256 != zone.tls_pins_sha256))
+            fail(item, "server " + endpoint.address.to_string() + " is reached differently by forward zone '" +
+                           earlier.name.to_text() + "'");
+    }
     forward_zones_seen_.push_back(zone);
     return zone;
+  }
+
+  UpstreamServer read_upstream(const Item &item) const {
+    std::string text = scalar(item);
+    std::string error;
+    auto server = parse_upstream_server(text, &error);
+    if (!server) fail(item, error);
+    return *server;
+  }
+
+  std::string read_pin(const Item &item) const {
+    std::string pin = scalar(item);
+    // RFC 7469 2.4: base64 of a SHA-256 digest: 44 characters ending in '='.
+    bool base64 = pin.size() == 44 && pin[43] == '=' && pin[42] != '=';
+    for (size_t k = 0; base64 && k < 43; ++k)
+      base64 = std::isalnum(static_cast<unsigned char>(pin[k])) || pin[k] == '+' || pin[k] == '/';
+    if (!base64) fail(item, "'" + pin + "' is not a base64 SHA-256 digest (44 characters ending in '=')");
+    return pin;
   }
 
   // Rules that involve more than one key, reported at the later key's line.
@@ -433,6 +494,11 @@ private:
     if (!n.do_ip4 && !n.do_ip6) {
       std::string key = marks_.count("network.do-ip6") ? "network.do-ip6" : "network.do-ip4";
       fail(Item{{}, key, mark_of(key)}, "do-ip4 and do-ip6 cannot both be false");
+    }
+    for (const char *key : {"network.listen-tls", "network.listen-https"}) {
+      const bool used = std::string(key) == "network.listen-tls" ? !n.listen_tls.empty() : !n.listen_https.empty();
+      if (used && (config_.tls.certificate.empty() || config_.tls.key.empty()))
+        fail(Item{{}, key, mark_of(key)}, "needs a certificate: tls: {certificate: FILE, key: FILE}");
     }
     const CacheConfig &c = config_.cache;
     if (c.min_ttl > c.max_ttl) {
@@ -484,6 +550,8 @@ void emit_network(YAML::Emitter &out, const NetworkConfig &n) {
   out << YAML::Key << "use-caps-for-id" << YAML::Value << n.use_caps_for_id;
   out << YAML::Key << "so-rcvbuf" << YAML::Value << format_size(n.so_rcvbuf);
   out << YAML::Key << "so-sndbuf" << YAML::Value << format_size(n.so_sndbuf);
+  emit_string_list(out, "listen-tls", texts(n.listen_tls, [](const SocketAddress &a) { return a.to_string(); }));
+  emit_string_list(out, "listen-https", texts(n.listen_https, [](const SocketAddress &a) { return a.to_string(); }));
   out << YAML::EndMap;
 }
 
@@ -521,7 +589,10 @@ void emit_forward_zones(YAML::Emitter &out, const std::vector<ForwardZone> &zone
     out << YAML::Flow << YAML::BeginMap;
     out << YAML::Key << "name" << YAML::Value << YAML::DoubleQuoted << zone.name.to_text();
     emit_string_list(out, "servers",
-                     texts(zone.servers, [](const SocketAddress &a) { return a.to_string(); }));
+                     texts(zone.endpoints, [](const UpstreamServer &s) { return s.to_string(); }));
+    if (!zone.tls_cert_bundle.empty())
+      out << YAML::Key << "tls-cert-bundle" << YAML::Value << YAML::DoubleQuoted << zone.tls_cert_bundle;
+    if (!zone.tls_pins_sha256.empty()) emit_string_list(out, "tls-pin-sha256", zone.tls_pins_sha256);
     out << YAML::EndMap;
   }
   out << YAML::EndSeq;
@@ -653,6 +724,11 @@ std::string dump_config(const Config &c) {
   out << YAML::Key << "http" << YAML::Value << YAML::BeginMap;
   emit_string_list(out, "listen", texts(c.http.listen, [](const SocketAddress &a) { return a.to_string(); }));
   out << YAML::Key << "recent-queries" << YAML::Value << c.http.recent_queries;
+  out << YAML::EndMap;
+
+  out << YAML::Key << "tls" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "certificate" << YAML::Value << YAML::DoubleQuoted << c.tls.certificate;
+  out << YAML::Key << "key" << YAML::Value << YAML::DoubleQuoted << c.tls.key;
   out << YAML::EndMap;
 
   out << YAML::EndMap;

@@ -13,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "resolver/config/upstream_server.h"
 #include "resolver/wire/address.h"
 #include "resolver/wire/name.h"
 
@@ -41,7 +42,12 @@ struct AclRule {
 
 struct ForwardZone {
   Name name;
-  std::vector<SocketAddress> servers;
+  std::vector<SocketAddress> servers;  // each server's address: what the iterator asks
+  // How each of `servers` is reached, in the same order: plain DNS, or DNS over TLS
+  // or HTTPS (upstream_server.h), with the zone's certificate checks for the latter.
+  std::vector<UpstreamServer> endpoints;
+  std::string tls_cert_bundle;               // PEM CA file; empty: the system's CAs
+  std::vector<std::string> tls_pins_sha256;  // SPKI pins (RFC 7469 2.4); alone, they replace the CAs
 
   bool operator==(const ForwardZone &) const = default;
 };
@@ -64,6 +70,10 @@ struct NetworkConfig {
   // every query that does not fit is lost without a trace (UdpRcvbufErrors).
   uint64_t so_rcvbuf = 1ull << 20;
   uint64_t so_sndbuf = 0;
+  // Encrypted client transports, with the certificate of TlsConfig: DNS over TLS
+  // (RFC 7858, port 853) and DNS over HTTPS (RFC 8484, port 443). Off by default.
+  std::vector<SocketAddress> listen_tls;
+  std::vector<SocketAddress> listen_https;
 
   bool operator==(const NetworkConfig &) const = default;
 };
@@ -148,6 +158,14 @@ struct HttpConfig {
   bool operator==(const HttpConfig &) const = default;
 };
 
+// The server certificate for network.listen-tls and listen-https (PEM files).
+struct TlsConfig {
+  std::string certificate;  // the chain, leaf first
+  std::string key;
+
+  bool operator==(const TlsConfig &) const = default;
+};
+
 // Equality compares every setting and also source_file.
 struct Config {
   std::string source_file;  // where it was read from, for messages
@@ -164,6 +182,7 @@ struct Config {
   DnssecConfig dnssec;
   ControlConfig control;
   HttpConfig http;
+  TlsConfig tls;
 
   bool operator==(const Config &) const = default;
 };

@@ -11,7 +11,9 @@
 #include <vector>
 
 #include "resolver/net/tcp_framing.h"
+#include "resolver/net/tls_session.h"
 #include "resolver/net/uv_box.h"
+#include "resolver/wire/edns_padding.h"
 
 namespace rsv {
 
@@ -21,6 +23,9 @@ constexpr size_t kReadBufferSize = 65536;
 // Reading stops at the outstanding-query cap and resumes only once no whole frame is
 // left waiting, so at most a partial frame plus one read's worth is ever buffered.
 constexpr size_t kMaxBufferedInput = TcpFrameReader::kMaxFrameSize + kReadBufferSize;
+
+// TLS plaintext is read a record at a time (RFC 8446 5.1: at most 2^14 octets).
+constexpr size_t kTlsRecordSize = 16384;
 
 // A framed reply that could not be written at once. It owns its bytes until libuv's
 // write callback, which also runs (with UV_ECANCELED) when the socket closes first.
@@ -68,7 +73,7 @@ public:
 
   // For TcpQueryContext and TcpReplyChannel.
   void occupy_slot() { ++outstanding_; }
-  void send_deferred(std::string_view wire);
+  void send_deferred(std::string_view wire, bool pad);
   void release_slot();
   TcpListener *listener() const { return listener_; }
   static void note_dropped_reply(TcpListener &listener) { ++listener.stats_.replies_dropped; }
@@ -77,10 +82,14 @@ public:
 
 private:
   void on_read(ssize_t nread, const uv_buf_t *buffer);
+  void on_tls_read(const uint8_t *data, size_t size);
+  void pump_tls();
+  void flush_tls();
   void on_write_done(int status);
   void dispatch_frames();
   void dispatch(const uint8_t *query, size_t size);
   void write_frame(const uint8_t *data, size_t size);
+  void write_raw(uv_buf_t *parts, unsigned count, size_t total);
   void settle();
   void start_reading();
   void stop_reading();
@@ -98,6 +107,8 @@ private:
   // Bytes of frames not yet handed to the handler: a partial frame, or whole frames
   // held back while the connection is at its outstanding-query cap.
   TcpFrameReader frames_;
+  // DNS over TLS: the session between the socket and the frames; null for plain TCP.
+  std::unique_ptr<TlsSession> tls_;
   uint32_t outstanding_ = 0;
   bool reading_ = false;
   bool peer_finished_ = false;  // EOF: the client sends no more (it may still read)
@@ -112,8 +123,8 @@ namespace {
 
 class TcpReplyChannel final : public ReplyChannel {
 public:
-  TcpReplyChannel(std::weak_ptr<TcpConnection> connection, std::weak_ptr<TcpListener> listener)
-      : connection_(std::move(connection)), listener_(std::move(listener)) {}
+  TcpReplyChannel(std::weak_ptr<TcpConnection> connection, std::weak_ptr<TcpListener> listener, bool pad)
+      : connection_(std::move(connection)), listener_(std::move(listener)), pad_(pad) {}
   ~TcpReplyChannel() override {
     // A handler that gives up on a query must not leave its slot occupied forever.
     if (!finished_)
@@ -125,7 +136,7 @@ public:
     finished_ = true;
     auto connection = connection_.lock();
     if (connection && !connection->is_closed()) {
-      connection->send_deferred(wire);
+      connection->send_deferred(wire, pad_);
     } else if (auto listener = listener_.lock()) {
       TcpConnection::note_dropped_reply(*listener);
     }
@@ -134,6 +145,7 @@ public:
 private:
   std::weak_ptr<TcpConnection> connection_;
   std::weak_ptr<TcpListener> listener_;
+  bool pad_;
   bool finished_ = false;
 };
 
@@ -147,8 +159,10 @@ public:
     connection_.occupy_slot();
     std::weak_ptr<TcpListener> listener;
     if (connection_.listener()) listener = connection_.listener()->weak_from_this();
-    return std::make_shared<TcpReplyChannel>(connection_.weak_from_this(), std::move(listener));
+    return std::make_shared<TcpReplyChannel>(connection_.weak_from_this(), std::move(listener), pad_reply);
   }
+
+  bool pad_reply = false;  // RFC 8467: the query was padded, over TLS
 
 private:
   TcpConnection &connection_;
@@ -166,6 +180,13 @@ bool TcpConnection::start(uv_stream_t *server) {
   if (uv_accept(server, reinterpret_cast<uv_stream_t *>(&box->handle)) != 0) return false;
   // Replies are written whole; do not let Nagle hold back the last segment.
   uv_tcp_nodelay(&box->handle, 1);
+  if (listener_ != nullptr && listener_->tls_ != nullptr) {
+    try {
+      tls_ = std::make_unique<TlsSession>(listener_->tls_);
+    } catch (const TlsError &) {
+      return false;
+    }
+  }
   sockaddr_storage address{};
   int length = sizeof address;
   if (uv_tcp_getpeername(&box->handle, reinterpret_cast<sockaddr *>(&address), &length) == 0)
@@ -183,6 +204,15 @@ void TcpConnection::close() {
   if (box_ == nullptr) return;
   auto keep_alive = shared_from_this();
   idle_timer_.stop();
+  if (tls_ != nullptr && tls_->is_open()) {
+    // RFC 8446 6.1: close_notify, best effort (whatever the socket takes now).
+    tls_->shutdown();
+    std::string alert;
+    tls_->take_output(alert);
+    uv_buf_t part = uv_buf_init(alert.data(), static_cast<unsigned>(alert.size()));
+    if (box_->handle.write_queue_size == 0)
+      uv_try_write(reinterpret_cast<uv_stream_t *>(&box_->handle), &part, 1);
+  }
   box_->owner = nullptr;
   uvbox::close_box(box_);
   box_ = nullptr;
@@ -240,6 +270,10 @@ void TcpConnection::on_read(ssize_t nread, const uv_buf_t *buffer) {
     }
     return;
   }
+  if (tls_ != nullptr) {
+    on_tls_read(reinterpret_cast<const uint8_t *>(buffer->base), static_cast<size_t>(nread));
+    return;
+  }
   // Common case: whole frames straight from the shared read buffer, no copy; only
   // what is left over is kept before the next read reuses the buffer.
   frames_.push(reinterpret_cast<const uint8_t *>(buffer->base), static_cast<size_t>(nread));
@@ -247,6 +281,52 @@ void TcpConnection::on_read(ssize_t nread, const uv_buf_t *buffer) {
   if (is_closed()) return;
   frames_.keep_rest();
   settle();
+}
+
+// Ciphertext in: the handshake advances, or records turn into frames.
+void TcpConnection::on_tls_read(const uint8_t *data, size_t size) {
+  const bool handshaking = tls_->state() == TlsSession::State::handshaking;
+  tls_->feed(data, size);
+  if (handshaking && tls_->is_open()) count(&TcpListenerStats::tls_handshakes);
+  flush_tls();  // handshake messages, alerts
+  if (is_closed()) return;
+  pump_tls();
+  if (is_closed()) return;
+  settle();
+}
+
+// Decrypts and dispatches until the session has nothing more or the connection is
+// at its outstanding-query cap (the rest stays in the session until a slot frees).
+// Plaintext is copied into the frame reader at once (keep_rest): a reply completed
+// while the handler runs may pump another connection, so no buffer is shared.
+void TcpConnection::pump_tls() {
+  uint8_t plain[kTlsRecordSize];
+  while (!is_closed() && outstanding_ < slot_cap() && tls_->is_open()) {
+    const size_t got = tls_->read(plain, sizeof plain);
+    if (got == 0) break;
+    frames_.push(plain, got);
+    frames_.keep_rest();
+    dispatch_frames();
+    if (is_closed()) return;
+    frames_.keep_rest();
+  }
+  if (tls_->state() == TlsSession::State::failed) {
+    count(&TcpListenerStats::tls_handshake_failures);
+    flush_tls();  // the alert, if any
+    if (!is_closed()) close();
+    return;
+  }
+  if (tls_->peer_closed()) peer_finished_ = true;  // close_notify: like a half-close
+  flush_tls();
+}
+
+// Sends whatever the TLS session has produced.
+void TcpConnection::flush_tls() {
+  if (is_closed() || !tls_->has_output()) return;
+  std::string output;
+  tls_->take_output(output);
+  uv_buf_t part = uv_buf_init(output.data(), static_cast<unsigned>(output.size()));
+  write_raw(&part, 1, output.size());
 }
 
 // Hands every complete frame to the handler until the outstanding-query cap is
@@ -285,10 +365,13 @@ void TcpConnection::dispatch(const uint8_t *query, size_t size) {
   context.reply_buffer = listener.reply_buffer_.get();
   context.reply_capacity = TcpListener::kMaxMessageSize;
   context.reply_size = 0;
+  context.pad_reply = tls_ != nullptr && has_padding_option(query, size);
   Disposition disposition = listener.handler_.handle(context);
   if (is_closed()) return;  // the handler closed the listener
   if (disposition == Disposition::reply) {
     if (context.reply_size > 0 && context.reply_size <= TcpListener::kMaxMessageSize) {
+      if (context.pad_reply)
+        context.reply_size = pad_message(context.reply_buffer, context.reply_size, TcpListener::kMaxMessageSize);
       write_frame(context.reply_buffer, context.reply_size);
       count(&TcpListenerStats::replies_sent);
     } else {
@@ -297,10 +380,14 @@ void TcpConnection::dispatch(const uint8_t *query, size_t size) {
   }
 }
 
-void TcpConnection::send_deferred(std::string_view wire) {
+void TcpConnection::send_deferred(std::string_view wire, bool pad) {
   auto keep_alive = shared_from_this();
   if (wire.empty() || wire.size() > TcpListener::kMaxMessageSize) {
     count(&TcpListenerStats::replies_dropped);
+  } else if (pad) {
+    const std::string padded = padded_message(wire);
+    write_frame(reinterpret_cast<const uint8_t *>(padded.data()), padded.size());
+    if (!is_closed()) count(&TcpListenerStats::replies_sent);
   } else {
     write_frame(reinterpret_cast<const uint8_t *>(wire.data()), wire.size());
     if (!is_closed()) count(&TcpListenerStats::replies_sent);
@@ -317,6 +404,10 @@ void TcpConnection::release_slot() {
     dispatch_frames();  // frames held back at the cap (already kept: nothing borrowed)
     if (is_closed()) return;
     frames_.keep_rest();
+  }
+  if (tls_ != nullptr && outstanding_ < slot_cap()) {
+    pump_tls();  // records left in the session at the cap
+    if (is_closed()) return;
   }
   settle();
 }
@@ -353,16 +444,33 @@ void TcpConnection::settle() {
 
 void TcpConnection::write_frame(const uint8_t *data, size_t size) {
   if (is_closed()) return;
-  auto *stream = reinterpret_cast<uv_stream_t *>(&box_->handle);
   // RFC 1035 4.2.2: a two-octet length in network order, then the message.
   uint8_t prefix[2] = {static_cast<uint8_t>(size >> 8), static_cast<uint8_t>(size & 0xFF)};
+  if (tls_ != nullptr) {
+    // One TLS write for prefix and message: one record, not two.
+    std::string frame(reinterpret_cast<const char *>(prefix), 2);
+    frame.append(reinterpret_cast<const char *>(data), size);
+    if (!tls_->write(frame)) {
+      count(&TcpListenerStats::write_errors);
+      close();
+      return;
+    }
+    flush_tls();
+    return;
+  }
   uv_buf_t parts[2] = {uv_buf_init(reinterpret_cast<char *>(prefix), 2),
                        uv_buf_init(const_cast<char *>(reinterpret_cast<const char *>(data)),
                                    static_cast<unsigned>(size))};
-  const size_t total = size + 2;
+  write_raw(parts, 2, size + 2);
+}
+
+// Writes `parts` (`total` octets) to the socket, in order after anything queued.
+void TcpConnection::write_raw(uv_buf_t *parts, unsigned count_of_parts, size_t total) {
+  if (is_closed()) return;
+  auto *stream = reinterpret_cast<uv_stream_t *>(&box_->handle);
   // Fast path: written now from the caller's buffer. libuv answers EAGAIN while
   // earlier writes are queued, which keeps frames whole and in order.
-  int rc = uv_try_write(stream, parts, 2);
+  int rc = uv_try_write(stream, parts, count_of_parts);
   size_t written = 0;
   if (rc >= 0) {
     written = static_cast<size_t>(rc);
@@ -381,8 +489,17 @@ void TcpConnection::write_frame(const uint8_t *data, size_t size) {
   }
   auto *pending = new FrameWrite;
   pending->bytes.reserve(total - written);
-  for (size_t i = written; i < total; ++i)
-    pending->bytes.push_back(i < 2 ? prefix[i] : data[i - 2]);
+  size_t skip = written;
+  for (unsigned part = 0; part < count_of_parts; ++part) {
+    const auto *bytes = reinterpret_cast<const uint8_t *>(parts[part].base);
+    const size_t length = parts[part].len;
+    if (skip >= length) {
+      skip -= length;
+      continue;
+    }
+    pending->bytes.insert(pending->bytes.end(), bytes + skip, bytes + length);
+    skip = 0;
+  }
   pending->request.data = pending;
   uv_buf_t copy = uv_buf_init(reinterpret_cast<char *>(pending->bytes.data()),
                               static_cast<unsigned>(pending->bytes.size()));
@@ -410,18 +527,21 @@ void TcpConnection::on_write_done(int status) {
 // ---------------------------------------------------------------------------------
 // TcpListener
 
-TcpListener::TcpListener(PassKey, EventLoop &loop, QueryHandler &handler, const TcpLimits &limits)
+TcpListener::TcpListener(PassKey, EventLoop &loop, QueryHandler &handler, const TcpLimits &limits,
+                         std::shared_ptr<const TlsContext> tls)
     : loop_(loop),
       handler_(handler),
       limits_(limits),
+      tls_(std::move(tls)),
       read_buffer_(std::make_unique<uint8_t[]>(kReadBufferSize)),
       reply_buffer_(std::make_unique<uint8_t[]>(kMaxMessageSize)) {}
 
 TcpListener::~TcpListener() { close(); }
 
 std::shared_ptr<TcpListener> TcpListener::create(EventLoop &loop, const SocketAddress &address,
-                                                 QueryHandler &handler, const TcpLimits &limits) {
-  auto listener = std::make_shared<TcpListener>(PassKey{}, loop, handler, limits);
+                                                 QueryHandler &handler, const TcpLimits &limits,
+                                                 std::shared_ptr<const TlsContext> tls) {
+  auto listener = std::make_shared<TcpListener>(PassKey{}, loop, handler, limits, std::move(tls));
   listener->open(address);
   return listener;
 }
@@ -429,7 +549,8 @@ std::shared_ptr<TcpListener> TcpListener::create(EventLoop &loop, const SocketAd
 void TcpListener::open(const SocketAddress &address) {
   auto fail = [&](const std::string &what, const std::string &why) {
     close();
-    throw std::runtime_error("TCP listener " + address.to_string() + ": " + what + ": " + why);
+    throw std::runtime_error(std::string(tls_ ? "TLS" : "TCP") + " listener " + address.to_string() + ": " + what +
+                             ": " + why);
   };
   auto *box = new TcpServerBox;
   if (int rc =

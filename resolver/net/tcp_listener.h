@@ -21,6 +21,14 @@
 // connection is reference-counted; a ReplyChannel holds only a weak reference, so a
 // send after the client left (or after the listener closed) is dropped. A deferred
 // ReplyChannel destroyed without sending frees its slot as if the query were dropped.
+//
+// DNS over TLS (RFC 7858) is the same listener given a TlsContext: each connection
+// then runs a TlsSession (tls_session.h) between the socket and the framing, and
+// everything above (limits, idle timer, pipelining, out-of-order replies, eviction)
+// is unchanged, as RFC 7858 3.3 asks (RFC 7766's rules). The handshake counts as
+// idle time: a client that never finishes it is closed at the idle timeout. Replies
+// to queries that carried an EDNS Padding option are padded to 468 octets (RFC
+// 8467 4.1, edns_padding.h); plain TCP never pads.
 #pragma once
 
 #include "resolver/base/counter.h"
@@ -37,6 +45,7 @@ namespace rsv {
 
 struct TcpServerBox;
 class TcpConnection;
+class TlsContext;
 
 struct TcpListenerStats {
   Counter connections_accepted;
@@ -51,6 +60,8 @@ struct TcpListenerStats {
   Counter replies_sent;
   Counter replies_dropped;  // the connection was gone when the reply was ready
   Counter write_errors;
+  Counter tls_handshakes;          // TLS only: handshakes completed
+  Counter tls_handshake_failures;  // TLS only: not TLS, a failed handshake, or a bad record
 };
 
 struct TcpLimits {
@@ -76,8 +87,10 @@ public:
 
   // Binds `address` (port 0: the OS chooses) with SO_REUSEPORT and, for IPv6,
   // IPV6_V6ONLY, and listens. Throws std::runtime_error on failure (start-up only).
+  // With `tls` (a server context), every connection speaks DNS over TLS.
   static std::shared_ptr<TcpListener> create(EventLoop &loop, const SocketAddress &address,
-                                             QueryHandler &handler, const TcpLimits &limits);
+                                             QueryHandler &handler, const TcpLimits &limits,
+                                             std::shared_ptr<const TlsContext> tls = nullptr);
   ~TcpListener();
   TcpListener(const TcpListener &) = delete;
   TcpListener &operator=(const TcpListener &) = delete;
@@ -90,12 +103,14 @@ public:
   size_t connection_count() const { return connections_.size(); }
   const TcpListenerStats &stats() const { return stats_; }
   const TcpLimits &limits() const { return limits_; }
+  bool encrypted() const { return tls_ != nullptr; }
 
 private:
   struct PassKey {};
 
 public:
-  TcpListener(PassKey, EventLoop &loop, QueryHandler &handler, const TcpLimits &limits);
+  TcpListener(PassKey, EventLoop &loop, QueryHandler &handler, const TcpLimits &limits,
+              std::shared_ptr<const TlsContext> tls);
 
 private:
   void open(const SocketAddress &address);
@@ -106,6 +121,7 @@ private:
   EventLoop &loop_;
   QueryHandler &handler_;
   TcpLimits limits_;
+  std::shared_ptr<const TlsContext> tls_;
   TcpServerBox *box_ = nullptr;
   SocketAddress local_address_;
   // Shared by all connections: reads and synchronous replies are handled to completion

@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "resolver/base/log.h"
+#include "resolver/net/tls_context.h"
 
 namespace rsv {
 
@@ -57,7 +58,18 @@ Worker::Worker(Caches &caches, std::shared_ptr<Generation> generation, unsigned 
               " (raise net.core.wmem_max, or start as root / with CAP_NET_ADMIN)",
               address.to_string().c_str(), buffers.send, udp.send_buffer_size());
   }
+  open_encrypted_listeners(config, limits);
   retire_timer_ = std::make_unique<Timer>(loop_);
+}
+
+// DNS over TLS (RFC 7858) and over HTTPS (RFC 8484): the certificate is read here, at
+// start-up, before privileges are dropped (keys are rarely readable by the daemon's user).
+void Worker::open_encrypted_listeners(const Config &config, const TcpLimits &limits) {
+  if (!config.network.listen_tls.empty()) {
+    auto context = TlsContext::server(config.tls.certificate, config.tls.key, {"dot"});
+    for (const auto &address : config.network.listen_tls)
+      tcp_.push_back(TcpListener::create(loop_, address, *this, limits, context));
+  }
 }
 
 Worker::~Worker() { teardown(); }

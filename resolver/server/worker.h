@@ -86,6 +86,7 @@ private:
   void switch_to(std::shared_ptr<Generation> generation);
   void retire_idle_pipelines();
   void teardown();
+  void open_encrypted_listeners(const Config &config, const TcpLimits &limits);
 
   Caches &caches_;
   unsigned index_;

@@ -417,7 +417,7 @@ TEST_F(ConfigFile, LoadsAFileAndNamesItInErrors) {
                   ":4: unknown key 'network.bogus' (expected one of: do-ip4 do-ip6 "
                   "outgoing-interface edns-buffer-size do-not-query-localhost "
                   "tcp-idle-timeout max-tcp-connections max-tcp-queries-per-connection "
-                  "upstream-timeout use-caps-for-id so-rcvbuf so-sndbuf)");
+                  "upstream-timeout use-caps-for-id so-rcvbuf so-sndbuf listen-tls listen-https)");
   }
   EXPECT_THROW(load_config(dir_ + "/absent.yaml"), ConfigError);
 }

@@ -1,0 +1,216 @@
+"""Encrypted transports (issue 9): DNS over TLS (RFC 7858) and DNS over HTTPS
+(RFC 8484) towards clients, and forwarding over both.
+
+The daemon under test validates against the signed hierarchy
+(signed_hierarchy.py) and listens for DoT and DoH on 127.56.0.x with a
+certificate from a CA made at test time (tls_setup.CertificateAuthority).  Clients: kdig
+(knot-dnsutils) and Python's ssl module / dnspython."""
+
+import os
+import shutil
+import socket
+import subprocess
+
+import dns.edns
+import dns.flags
+import dns.message
+import dns.rcode
+import pytest
+
+from tls_setup import SERVER_NAME, CertificateAuthority, DotClient, with_encrypted_listeners
+from validating_resolver import ValidatingResolver, validating_resolverd_config
+
+TLS_ADDR = "127.56.0.1"          # the shared encrypted resolver
+LIMITS_ADDR = "127.56.0.2"       # a resolver with tight connection limits
+SECURE_NAME = "www.ecdsa256.sec"
+BOGUS_NAME = "www.tampered.sec"
+PADDING_BLOCK = 468              # RFC 8467 4.1
+
+KDIG = shutil.which("kdig")
+
+
+class EncryptedResolver(ValidatingResolver):
+    """resolverd validating the signed hierarchy, with DoT (and DoH) listeners."""
+
+    def __init__(self, build_dir, signed, workdir, addr, ca, tls_port=853, https_port=None,
+                 extra_network=""):
+        super().__init__("resolverd", build_dir, signed, workdir, addr)
+        self.ca = ca
+        self.tls_port = tls_port
+        self.https_port = https_port
+        self.extra_network = extra_network
+
+    def argv(self):
+        conf = os.path.join(self.workdir, "resolverd.yaml")
+        text = validating_resolverd_config(self.root_hints, self.trust_anchor, self.addr)
+        with open(conf, "w") as f:
+            f.write(with_encrypted_listeners(text, self.ca, self.addr, tls_port=self.tls_port,
+                                             https_port=self.https_port,
+                                             extra_network=self.extra_network))
+        return [os.path.join(self.build_dir, "resolverd"), "-c", conf]
+
+
+@pytest.fixture(scope="module")
+def test_ca(workdir):
+    return CertificateAuthority(os.path.join(workdir, "tls-ca"))
+
+
+@pytest.fixture(scope="module")
+def encrypted_resolver(build_dir, signed_hierarchy, workdir, test_ca):
+    r = EncryptedResolver(build_dir, signed_hierarchy, os.path.join(workdir, "tls-resolver"), TLS_ADDR,
+                          test_ca)
+    r.start()
+    yield r
+    r.stop()
+
+
+def dnssec_query(name, rdtype="A", padding=None):
+    options = [] if padding is None else [dns.edns.GenericOption(12, b"\0" * padding)]
+    return dns.message.make_query(name, rdtype, want_dnssec=True, use_edns=0, options=options)
+
+
+def padding_of(message):
+    return [o for o in message.options if o.otype == 12]
+
+
+# -- DNS over TLS ------------------------------------------------------------
+
+
+def test_dot_answers_validated_with_dnspython(encrypted_resolver, test_ca):
+    q = dns.message.make_query(SECURE_NAME, "A", want_dnssec=True)
+    reply = dns.query.tls(q, TLS_ADDR, port=853, timeout=5, ssl_context=test_ca.client_context(),
+                          server_hostname=SERVER_NAME)
+    assert reply.rcode() == dns.rcode.NOERROR
+    assert reply.flags & dns.flags.AD
+    assert reply.answer, reply
+
+
+def test_dot_bogus_is_servfail(encrypted_resolver, test_ca):
+    client = DotClient(test_ca, TLS_ADDR)
+    try:
+        client.send(dnssec_query(BOGUS_NAME))
+        assert client.receive().rcode() == dns.rcode.SERVFAIL
+    finally:
+        client.close()
+
+
+def test_dot_pads_replies_to_padded_queries_only(encrypted_resolver, test_ca):
+    client = DotClient(test_ca, TLS_ADDR)
+    try:
+        client.send(dnssec_query(SECURE_NAME, padding=40))
+        padded = client.receive_wire()
+        assert len(padded) % PADDING_BLOCK == 0, len(padded)
+        assert padding_of(dns.message.from_wire(padded))
+        client.send(dnssec_query(SECURE_NAME))
+        plain = dns.message.from_wire(client.receive_wire())
+        assert not padding_of(plain)  # RFC 7830 4: no padding unless the client padded
+    finally:
+        client.close()
+    # Never on plain TCP, even for a padded query (RFC 8467: encrypted transports only).
+    tcp_reply = dns.query.tcp(dnssec_query(SECURE_NAME, padding=40), TLS_ADDR, timeout=5)
+    assert not padding_of(tcp_reply)
+
+
+def test_dot_pipelines_many_queries_on_one_connection(encrypted_resolver, test_ca):
+    client = DotClient(test_ca, TLS_ADDR)
+    names = [SECURE_NAME, BOGUS_NAME, "nope.ecdsa256.sec", "www.insecure.sec", "www.ed25519.sec"]
+    try:
+        queries = {}
+        for name in names:  # all written before any reply is read (RFC 7766 6.2.1.1)
+            q = dnssec_query(name)
+            queries[q.id] = name
+            client.send(q)
+        answered = {}
+        for _ in names:
+            reply = client.receive()
+            answered[reply.id] = (reply.question[0].name.to_text(omit_final_dot=True), reply.rcode())
+        assert {i: n for i, (n, _) in answered.items()} == queries
+        by_name = {n: rcode for n, rcode in answered.values()}
+        assert by_name[SECURE_NAME] == dns.rcode.NOERROR
+        assert by_name[BOGUS_NAME] == dns.rcode.SERVFAIL
+        assert by_name["nope.ecdsa256.sec"] == dns.rcode.NXDOMAIN
+    finally:
+        client.close()
+
+
+@pytest.mark.skipif(KDIG is None, reason="kdig (knot-dnsutils) not installed")
+def test_kdig_over_tls_gets_a_validated_padded_answer(encrypted_resolver, test_ca):
+    out = subprocess.run([KDIG, f"@{TLS_ADDR}", "+tls", f"+tls-ca={test_ca.ca}", f"+tls-hostname={SERVER_NAME}",
+                          "+dnssec", "+padding", SECURE_NAME, "A"],
+                         capture_output=True, text=True, timeout=20)
+    assert out.returncode == 0, out.stderr
+    assert "status: NOERROR" in out.stdout, out.stdout
+    assert " ad" in out.stdout.split("Flags:")[1].split(";")[0], out.stdout
+    assert "PADDING" in out.stdout, out.stdout
+    received = [line for line in out.stdout.splitlines() if line.startswith(";; Received")]
+    assert received and int(received[0].split()[2]) % PADDING_BLOCK == 0, out.stdout
+
+
+@pytest.mark.skipif(KDIG is None, reason="kdig (knot-dnsutils) not installed")
+def test_kdig_refuses_a_certificate_for_another_name(encrypted_resolver, test_ca):
+    out = subprocess.run([KDIG, f"@{TLS_ADDR}", "+tls", f"+tls-ca={test_ca.ca}", "+tls-hostname=other.test",
+                          "+retry=0", SECURE_NAME],
+                         capture_output=True, text=True, timeout=20)
+    assert "status: NOERROR" not in out.stdout
+    assert "failed" in (out.stdout + out.stderr).lower(), out.stdout + out.stderr
+
+
+def test_dot_garbage_and_plain_dns_are_closed(encrypted_resolver):
+    # Plain DNS over TCP sent to the TLS port is not a TLS handshake: closed, no answer.
+    with socket.create_connection((TLS_ADDR, 853), timeout=5) as s:
+        wire = dnssec_query(SECURE_NAME).to_wire()
+        s.sendall(len(wire).to_bytes(2, "big") + wire)
+        data = b""
+        try:
+            while True:
+                chunk = s.recv(4096)
+                if not chunk:
+                    break
+                data += chunk
+        except ConnectionError:
+            pass
+        assert b"\x81\x80" not in data  # no DNS reply came back
+    # The listener still serves others.
+    reply = dns.query.udp(dnssec_query(SECURE_NAME), TLS_ADDR, timeout=5)
+    assert reply.rcode() == dns.rcode.NOERROR
+
+
+def test_dot_connection_limit_evicts_the_oldest_idle(build_dir, signed_hierarchy, workdir, test_ca):
+    r = EncryptedResolver(build_dir, signed_hierarchy, os.path.join(workdir, "tls-limits"), LIMITS_ADDR, test_ca,
+                          extra_network=", max-tcp-connections: 2")
+    r.start()
+    clients = []
+    try:
+        for _ in range(2):
+            c = DotClient(test_ca, LIMITS_ADDR)
+            c.send(dnssec_query(SECURE_NAME))
+            assert c.receive().rcode() == dns.rcode.NOERROR
+            clients.append(c)
+        newcomer = DotClient(test_ca, LIMITS_ADDR)
+        clients.append(newcomer)
+        newcomer.send(dnssec_query(SECURE_NAME))
+        assert newcomer.receive().rcode() == dns.rcode.NOERROR
+        # RFC 7766 6.2.3: the oldest idle connection made room for it.
+        assert clients[0].closed_by_peer()
+        assert r.alive()
+    finally:
+        for c in clients:
+            c.close()
+        r.stop()
+
+
+def test_dot_idle_connection_is_closed(build_dir, signed_hierarchy, workdir, test_ca):
+    r = EncryptedResolver(build_dir, signed_hierarchy, os.path.join(workdir, "tls-idle"), "127.56.0.3", test_ca,
+                          extra_network=", tcp-idle-timeout: 300")
+    r.start()
+    try:
+        # A client that connects and never starts the handshake loses its slot.
+        with socket.create_connection(("127.56.0.3", 853), timeout=10) as s:
+            assert s.recv(1) == b""
+        c = DotClient(test_ca, "127.56.0.3", timeout=10)
+        c.send(dnssec_query(SECURE_NAME))
+        assert c.receive().rcode() == dns.rcode.NOERROR
+        assert c.closed_by_peer()  # idle after its answer: closed by the server
+        c.close()
+    finally:
+        r.stop()

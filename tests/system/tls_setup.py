@@ -1,0 +1,120 @@
+"""Encrypted transports for the system tests: a test CA and server certificate
+made with the openssl command at test time, raw DNS-over-TLS and DoH clients,
+and the resolverd configuration lines that turn the listeners on.
+
+Every address is on 127.0.0.0/8; certificates name dns.test and 127.0.0.1."""
+
+import os
+import socket
+import ssl
+import struct
+import subprocess
+
+import dns.message
+
+SERVER_NAME = "dns.test"
+
+
+class CertificateAuthority:
+    """A CA and a server certificate (SAN DNS:dns.test plus the given IPs)."""
+
+    def __init__(self, directory, ips=("127.0.0.1",)):
+        os.makedirs(directory, exist_ok=True)
+        self.dir = directory
+        self.ca = os.path.join(directory, "ca.pem")
+        self.cert = os.path.join(directory, "server.pem")
+        self.key = os.path.join(directory, "server.key")
+        ca_key = os.path.join(directory, "ca.key")
+        csr = os.path.join(directory, "server.csr")
+        ext = os.path.join(directory, "ext.cnf")
+        run = lambda *argv: subprocess.run(argv, check=True, capture_output=True)  # noqa: E731
+        run("openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+            "-keyout", ca_key, "-out", self.ca, "-days", "2", "-subj", "/CN=resolverd test CA")
+        run("openssl", "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+            "-keyout", self.key, "-out", csr, "-subj", f"/CN={SERVER_NAME}")
+        sans = ",".join([f"DNS:{SERVER_NAME}"] + [f"IP:{ip}" for ip in ips])
+        with open(ext, "w") as f:
+            f.write(f"subjectAltName={sans}\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n")
+        run("openssl", "x509", "-req", "-in", csr, "-CA", self.ca, "-CAkey", ca_key, "-CAcreateserial",
+            "-out", self.cert, "-days", "2", "-extfile", ext)
+        # The SPKI pin (RFC 7469) of the server key, as tls-pin-sha256 takes it.
+        der = subprocess.run(["openssl", "pkey", "-in", self.key, "-pubout", "-outform", "DER"],
+                             check=True, capture_output=True).stdout
+        digest = subprocess.run(["openssl", "dgst", "-sha256", "-binary"], input=der, check=True,
+                                capture_output=True).stdout
+        import base64
+        self.pin = base64.b64encode(digest).decode()
+
+    def client_context(self, alpn=("dot",)):
+        context = ssl.create_default_context(cafile=self.ca)
+        context.minimum_version = ssl.TLSVersion.TLSv1_2
+        if alpn:
+            context.set_alpn_protocols(list(alpn))
+        return context
+
+
+class DotClient:
+    """One DNS-over-TLS connection (RFC 7858): framed messages, raw replies."""
+
+    def __init__(self, ca, addr, port=853, timeout=5.0, alpn=("dot",)):
+        raw = socket.create_connection((addr, port), timeout=timeout)
+        self.sock = ca.client_context(alpn).wrap_socket(raw, server_hostname=SERVER_NAME)
+        self.buffer = b""
+
+    def send(self, message):
+        wire = message if isinstance(message, bytes) else message.to_wire()
+        self.sock.sendall(struct.pack("!H", len(wire)) + wire)
+
+    def _read(self, n):
+        while len(self.buffer) < n:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise EOFError("connection closed")
+            self.buffer += chunk
+        out, self.buffer = self.buffer[:n], self.buffer[n:]
+        return out
+
+    def receive_wire(self):
+        (length,) = struct.unpack("!H", self._read(2))
+        return self._read(length)
+
+    def receive(self):
+        return dns.message.from_wire(self.receive_wire())
+
+    def closed_by_peer(self):
+        """True once the server has closed the connection (EOF or reset)."""
+        try:
+            return self.sock.recv(1) == b""
+        except socket.timeout:
+            return False  # still open after the client's timeout
+        except (ConnectionError, ssl.SSLError, OSError):
+            return True
+
+    def close(self):
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+
+
+def encrypted_listener_lines(ca, addr, tls_port=853, https_port=443, extra_network=""):
+    """The network mapping and tls block that turn DoT and DoH on (replacing the
+    network line of hierarchy.resolverd_config_text); a port of None leaves that
+    listener off."""
+    listeners = ""
+    if tls_port:
+        listeners += f", listen-tls: [{addr}@{tls_port}]"
+    if https_port:
+        listeners += f", listen-https: [{addr}@{https_port}]"
+    network = (f"network: {{do-ip6: false, do-not-query-localhost: false, edns-buffer-size: 1232"
+               f"{listeners}{extra_network}}}\n")
+    return network, f"tls: {{certificate: {ca.cert}, key: {ca.key}}}\n"
+
+
+PLAIN_NETWORK_LINE = "network: {do-ip6: false, do-not-query-localhost: false, edns-buffer-size: 1232}\n"
+
+
+def with_encrypted_listeners(config_text, ca, addr, **kw):
+    assert PLAIN_NETWORK_LINE in config_text, "resolverd_config_text changed; update tls_setup"
+    network, tls = encrypted_listener_lines(ca, addr, **kw)
+    return config_text.replace(PLAIN_NETWORK_LINE, network) + tls
