@@ -70,6 +70,11 @@ void Worker::open_encrypted_listeners(const Config &config, const TcpLimits &lim
     for (const auto &address : config.network.listen_tls)
       tcp_.push_back(TcpListener::create(loop_, address, *this, limits, context));
   }
+  if (!config.network.listen_https.empty()) {
+    auto context = TlsContext::server(config.tls.certificate, config.tls.key, {"h2"});
+    for (const auto &address : config.network.listen_https)
+      doh_.push_back(DohListener::create(loop_, address, *this, limits, context));
+  }
 }
 
 Worker::~Worker() { teardown(); }
@@ -206,10 +211,12 @@ void Worker::teardown() {
   // requests, then the transports whose sockets they were waiting on).
   for (auto &l : udp_) l->close();
   for (auto &l : tcp_) l->close();
+  for (auto &l : doh_) l->close();
   {
     std::lock_guard lock(listeners_mutex_);
     udp_.clear();
     tcp_.clear();
+    doh_.clear();
   }
   retire_timer_.reset();
   retiring_.clear();

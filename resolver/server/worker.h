@@ -22,6 +22,7 @@
 
 #include "cache/random.h"
 #include "resolver/engine/engine.h"
+#include "resolver/net/doh_listener.h"
 #include "resolver/net/event_loop.h"
 #include "resolver/net/tcp_listener.h"
 #include "resolver/net/udp_listener.h"
@@ -100,7 +101,8 @@ private:
   // Guards the listener lists against teardown while another thread reads totals.
   mutable std::mutex listeners_mutex_;
   std::vector<std::shared_ptr<UdpListener>> udp_;
-  std::vector<std::shared_ptr<TcpListener>> tcp_;
+  std::vector<std::shared_ptr<TcpListener>> tcp_;  // DNS over TLS too
+  std::vector<std::shared_ptr<DohListener>> doh_;
   ListenerTotals final_listener_totals_;
   bool torn_down_ = false;
 };

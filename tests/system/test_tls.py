@@ -22,6 +22,7 @@ from validating_resolver import ValidatingResolver, validating_resolverd_config
 
 TLS_ADDR = "127.56.0.1"          # the shared encrypted resolver
 LIMITS_ADDR = "127.56.0.2"       # a resolver with tight connection limits
+IDLE_ADDR = "127.56.0.3"        # a resolver with a short idle timeout
 SECURE_NAME = "www.ecdsa256.sec"
 BOGUS_NAME = "www.tampered.sec"
 PADDING_BLOCK = 468              # RFC 8467 4.1
@@ -52,13 +53,14 @@ class EncryptedResolver(ValidatingResolver):
 
 @pytest.fixture(scope="module")
 def test_ca(workdir):
-    return CertificateAuthority(os.path.join(workdir, "tls-ca"))
+    return CertificateAuthority(os.path.join(workdir, "tls-ca"),
+                                ips=("127.0.0.1", TLS_ADDR, LIMITS_ADDR, IDLE_ADDR))
 
 
 @pytest.fixture(scope="module")
 def encrypted_resolver(build_dir, signed_hierarchy, workdir, test_ca):
     r = EncryptedResolver(build_dir, signed_hierarchy, os.path.join(workdir, "tls-resolver"), TLS_ADDR,
-                          test_ca)
+                          test_ca, https_port=443)
     r.start()
     yield r
     r.stop()
@@ -177,7 +179,7 @@ def test_dot_garbage_and_plain_dns_are_closed(encrypted_resolver):
 
 def test_dot_connection_limit_evicts_the_oldest_idle(build_dir, signed_hierarchy, workdir, test_ca):
     r = EncryptedResolver(build_dir, signed_hierarchy, os.path.join(workdir, "tls-limits"), LIMITS_ADDR, test_ca,
-                          extra_network=", max-tcp-connections: 2")
+                          https_port=443, extra_network=", max-tcp-connections: 2")
     r.start()
     clients = []
     try:
@@ -193,6 +195,14 @@ def test_dot_connection_limit_evicts_the_oldest_idle(build_dir, signed_hierarchy
         # RFC 7766 6.2.3: the oldest idle connection made room for it.
         assert clients[0].closed_by_peer()
         assert r.alive()
+        # The same limits hold for DNS over HTTPS: two idle HTTP/2 connections,
+        # then a third evicts the first.
+        h2 = [DotClient(test_ca, LIMITS_ADDR, port=443, timeout=2, alpn=("h2",)) for _ in range(2)]
+        clients += h2
+        reply = doh_client(test_ca).post(f"https://{LIMITS_ADDR}/dns-query", content=dnssec_query(SECURE_NAME).to_wire(),
+                                         headers={"content-type": "application/dns-message"})
+        assert reply.status_code == 200
+        assert h2[0].closed_by_peer()
     finally:
         for c in clients:
             c.close()
@@ -200,17 +210,144 @@ def test_dot_connection_limit_evicts_the_oldest_idle(build_dir, signed_hierarchy
 
 
 def test_dot_idle_connection_is_closed(build_dir, signed_hierarchy, workdir, test_ca):
-    r = EncryptedResolver(build_dir, signed_hierarchy, os.path.join(workdir, "tls-idle"), "127.56.0.3", test_ca,
+    r = EncryptedResolver(build_dir, signed_hierarchy, os.path.join(workdir, "tls-idle"), IDLE_ADDR, test_ca,
                           extra_network=", tcp-idle-timeout: 300")
     r.start()
     try:
         # A client that connects and never starts the handshake loses its slot.
-        with socket.create_connection(("127.56.0.3", 853), timeout=10) as s:
+        with socket.create_connection((IDLE_ADDR, 853), timeout=10) as s:
             assert s.recv(1) == b""
-        c = DotClient(test_ca, "127.56.0.3", timeout=10)
+        c = DotClient(test_ca, IDLE_ADDR, timeout=10)
         c.send(dnssec_query(SECURE_NAME))
         assert c.receive().rcode() == dns.rcode.NOERROR
         assert c.closed_by_peer()  # idle after its answer: closed by the server
         c.close()
     finally:
         r.stop()
+
+
+# -- DNS over HTTPS ----------------------------------------------------------
+
+DOH_URL = f"https://{TLS_ADDR}/dns-query"
+DNS_MESSAGE = "application/dns-message"
+
+
+def doh_client(ca, **kw):
+    import httpx
+    return httpx.Client(http1=False, http2=True, verify=ca.ca, timeout=10, **kw)
+
+
+def base64url(wire):
+    import base64
+    return base64.urlsafe_b64encode(wire).decode().rstrip("=")
+
+
+def test_doh_post_and_get_answer_validated(encrypted_resolver, test_ca):
+    with doh_client(test_ca) as client:
+        q = dnssec_query(SECURE_NAME)
+        post = client.post(DOH_URL, content=q.to_wire(), headers={"content-type": DNS_MESSAGE,
+                                                                  "accept": DNS_MESSAGE})
+        assert post.status_code == 200 and post.http_version == "HTTP/2"
+        assert post.headers["content-type"] == DNS_MESSAGE
+        reply = dns.message.from_wire(post.content)
+        assert reply.id == q.id and reply.rcode() == dns.rcode.NOERROR and reply.flags & dns.flags.AD
+        # RFC 8484 5.1: fresh for no longer than the smallest TTL of the answer.
+        smallest = min(rrset.ttl for rrset in reply.answer)
+        max_age = int(post.headers["cache-control"].split("max-age=")[1])
+        assert 0 < max_age <= smallest
+        q.id = 0  # RFC 8484 4.1: GET with ID 0 is cache friendly
+        get = client.get(DOH_URL, params={"dns": base64url(q.to_wire())})
+        assert get.status_code == 200
+        reply = dns.message.from_wire(get.content)
+        assert reply.id == 0 and reply.flags & dns.flags.AD
+        bogus = client.post(DOH_URL, content=dnssec_query(BOGUS_NAME).to_wire(),
+                            headers={"content-type": DNS_MESSAGE})
+        assert bogus.status_code == 200
+        assert dns.message.from_wire(bogus.content).rcode() == dns.rcode.SERVFAIL
+
+
+def test_doh_with_dnspython(encrypted_resolver, test_ca):
+    reply = dns.query.https(dnssec_query(SECURE_NAME), TLS_ADDR, timeout=10, verify=test_ca.ca)
+    assert reply.rcode() == dns.rcode.NOERROR and reply.flags & dns.flags.AD
+    reply = dns.query.https(dnssec_query(SECURE_NAME), TLS_ADDR, timeout=10, verify=test_ca.ca, post=False)
+    assert reply.rcode() == dns.rcode.NOERROR and reply.flags & dns.flags.AD
+
+
+def test_doh_pads_replies_to_padded_queries(encrypted_resolver, test_ca):
+    with doh_client(test_ca) as client:
+        padded = client.post(DOH_URL, content=dnssec_query(SECURE_NAME, padding=30).to_wire(),
+                             headers={"content-type": DNS_MESSAGE})
+        assert padded.status_code == 200
+        assert len(padded.content) % PADDING_BLOCK == 0, len(padded.content)
+        plain = client.post(DOH_URL, content=dnssec_query(SECURE_NAME).to_wire(),
+                            headers={"content-type": DNS_MESSAGE})
+        assert not padding_of(dns.message.from_wire(plain.content))
+
+
+def test_doh_status_codes(encrypted_resolver, test_ca):
+    wire = dnssec_query(SECURE_NAME).to_wire()
+    with doh_client(test_ca) as client:
+        assert client.get(DOH_URL, params={"dns": "!!not base64!!"}).status_code == 400
+        assert client.get(DOH_URL, params={"dns": base64url(b"\x00\x01")}).status_code == 400
+        assert client.get(DOH_URL).status_code == 400
+        assert client.post(DOH_URL, content=b"garbage", headers={"content-type": DNS_MESSAGE}).status_code == 400
+        assert client.get(f"https://{TLS_ADDR}/other", params={"dns": base64url(wire)}).status_code == 404
+        put = client.put(DOH_URL, content=wire, headers={"content-type": DNS_MESSAGE})
+        assert put.status_code == 405 and "POST" in put.headers["allow"]
+        assert client.post(DOH_URL, content=wire, headers={"content-type": "text/plain"}).status_code == 415
+        assert client.post(DOH_URL, content=b"\0" * 70000,
+                           headers={"content-type": DNS_MESSAGE}).status_code == 413
+        # The connection survived every error: it still answers.
+        ok = client.post(DOH_URL, content=wire, headers={"content-type": DNS_MESSAGE})
+        assert ok.status_code == 200
+
+
+def test_doh_many_streams_on_one_connection(encrypted_resolver, test_ca):
+    import asyncio
+    import httpx
+
+    names = [SECURE_NAME, BOGUS_NAME, "nope.ecdsa256.sec", "www.insecure.sec", "www.ed25519.sec"] * 4
+
+    async def run():
+        async with httpx.AsyncClient(http1=False, http2=True, verify=test_ca.ca, timeout=10) as client:
+            async def ask(name):
+                r = await client.post(DOH_URL, content=dnssec_query(name).to_wire(),
+                                      headers={"content-type": DNS_MESSAGE})
+                return name, r.status_code, dns.message.from_wire(r.content).rcode()
+            return await asyncio.gather(*(ask(n) for n in names))
+
+    results = asyncio.run(run())
+    assert all(status == 200 for _, status, _ in results)
+    rcodes = {name: rcode for name, _, rcode in results}
+    assert rcodes[SECURE_NAME] == dns.rcode.NOERROR
+    assert rcodes[BOGUS_NAME] == dns.rcode.SERVFAIL
+    assert rcodes["nope.ecdsa256.sec"] == dns.rcode.NXDOMAIN
+
+
+def test_doh_refuses_http1_and_garbage(encrypted_resolver, test_ca):
+    import ssl
+    # ALPN without h2: the handshake fails (no_application_protocol).
+    with pytest.raises((ssl.SSLError, ConnectionError)):
+        DotClient(test_ca, TLS_ADDR, port=443, alpn=("http/1.1",))
+    # h2 negotiated, then HTTP/1.1 text: a protocol error closes the connection.
+    c = DotClient(test_ca, TLS_ADDR, port=443, alpn=("h2",))
+    try:
+        c.sock.sendall(b"GET /dns-query HTTP/1.1\r\nHost: dns.test\r\n\r\n")
+        assert c.closed_by_peer()
+    finally:
+        c.close()
+    with doh_client(test_ca) as client:
+        assert client.get(DOH_URL, params={"dns": base64url(dnssec_query(SECURE_NAME).to_wire())}).status_code == 200
+
+
+@pytest.mark.skipif(KDIG is None, reason="kdig (knot-dnsutils) not installed")
+@pytest.mark.parametrize("method", ["+https", "+https-get"])
+def test_kdig_over_https(encrypted_resolver, test_ca, method):
+    out = subprocess.run([KDIG, f"@{TLS_ADDR}", method, f"+tls-ca={test_ca.ca}", f"+tls-hostname={SERVER_NAME}",
+                          "+dnssec", "+padding", SECURE_NAME, "A"],
+                         capture_output=True, text=True, timeout=20)
+    assert out.returncode == 0, out.stderr
+    assert "status: 200" in out.stdout and "status: NOERROR" in out.stdout, out.stdout
+    assert " ad" in out.stdout.split("Flags:")[1].split(";")[0], out.stdout
+    received = [line for line in out.stdout.splitlines() if line.startswith(";; Received")]
+    assert received and int(received[0].split()[2]) % PADDING_BLOCK == 0, out.stdout

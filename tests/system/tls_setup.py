@@ -84,7 +84,9 @@ class DotClient:
     def closed_by_peer(self):
         """True once the server has closed the connection (EOF or reset)."""
         try:
-            return self.sock.recv(1) == b""
+            while True:  # whatever the server still sends (HTTP/2 SETTINGS, GOAWAY) first
+                if self.sock.recv(4096) == b"":
+                    return True
         except socket.timeout:
             return False  # still open after the client's timeout
         except (ConnectionError, ssl.SSLError, OSError):
