@@ -17,11 +17,14 @@ constexpr uint64_t kRetireCheckMs = 500;
 struct Worker::Pipeline {
   std::shared_ptr<Generation> generation;
   std::unique_ptr<UdpTcpUpstream> upstream;
+  std::unique_ptr<EncryptedUpstream> encrypted;  // in front of `upstream`: forwarders over TLS/HTTPS
   std::unique_ptr<Engine> engine;
   std::unique_ptr<ClientQueryHandler> handler;
   uint64_t retired_at_ms = 0;
 
-  bool idle() const { return engine->in_flight() == 0 && upstream->in_flight() == 0; }
+  bool idle() const {
+    return engine->in_flight() == 0 && upstream->in_flight() == 0 && encrypted->in_flight() == 0;
+  }
   // The longest a question it holds may still take: its time budget, and the
   // discard timeout after which its clients are no longer answered anyway.
   uint64_t grace_ms() const {
@@ -32,6 +35,7 @@ struct Worker::Pipeline {
     // The handler's completions refer to the engine, the engine's to the transport.
     handler.reset();
     engine.reset();
+    encrypted.reset();
     upstream.reset();
   }
 };
@@ -84,11 +88,13 @@ std::unique_ptr<Worker::Pipeline> Worker::make_pipeline(std::shared_ptr<Generati
   const Config &config = generation->config;
   pipeline->upstream =
       std::make_unique<UdpTcpUpstream>(loop_, random_, caches_.clock, config.network, &counters_.upstream);
+  pipeline->encrypted = std::make_unique<EncryptedUpstream>(loop_, caches_.clock, config, *pipeline->upstream,
+                                                            &counters_.encrypted);
   pipeline->engine = std::make_unique<Engine>(
       EngineEnv{caches_.rrsets, caches_.infra, caches_.clock, random_, config, generation->root_hints,
                 config.dnssec.validation ? &generation->validator_env : nullptr, &caches_.non_cuts,
                 &counters_.engine},
-      *pipeline->upstream);
+      *pipeline->encrypted);
   pipeline->handler =
       std::make_unique<ClientQueryHandler>(config, caches_.messages, caches_.rrsets, *pipeline->engine,
                                            generation->root_hints, caches_.clock, &counters_.server, &counters_.queries);
@@ -184,7 +190,10 @@ std::string Worker::stats_line() const {
                 " upstream-failures=%" PRIu64 " upstream-malformed=%" PRIu64 " budget-exhausted=%" PRIu64
                 " caps-mismatches=%" PRIu64 " aggressive-nsec=%" PRIu64 " transport-udp=%" PRIu64
                 " transport-tcp=%" PRIu64 " transport-replies=%" PRIu64 " transport-timeouts=%" PRIu64
-                " transport-network-errors=%" PRIu64 " transport-mismatches-ignored=%" PRIu64,
+                " transport-network-errors=%" PRIu64 " transport-mismatches-ignored=%" PRIu64
+                " forward-tls-queries=%" PRIu64 " forward-https-queries=%" PRIu64
+                " forward-encrypted-connections=%" PRIu64 " forward-encrypted-connection-failures=%" PRIu64
+                " forward-encrypted-replies=%" PRIu64 " forward-encrypted-retries=%" PRIu64,
                 index_, l.udp_received, l.udp_replied, l.udp_queued, l.udp_dropped, l.udp_send_errors,
                 l.udp_kernel_drops, l.tcp_accepted, l.tcp_refused, l.tcp_queries, l.tcp_replies, server.queries.get(),
                 server.cache_hits.get(), server.refused.get(), server.formerr.get(), server.dropped.get(),
@@ -193,7 +202,10 @@ std::string Worker::stats_line() const {
                 engine.coalesced.get(), engine.upstream_queries.get(), engine.upstream_timeouts.get(),
                 engine.upstream_malformed.get(), engine.budget_exhausted.get(), engine.caps_mismatches.get(),
                 engine.aggressive_nsec_answers.get(), up.udp_queries.get(), up.tcp_queries.get(), up.replies.get(),
-                up.timeouts.get(), up.network_errors.get(), up.mismatches_ignored.get());
+                up.timeouts.get(), up.network_errors.get(), up.mismatches_ignored.get(),
+                counters_.encrypted.tls_queries.get(), counters_.encrypted.https_queries.get(),
+                counters_.encrypted.connections_opened.get(), counters_.encrypted.connection_failures.get(),
+                counters_.encrypted.replies.get(), counters_.encrypted.retries.get());
   return line;
 }
 

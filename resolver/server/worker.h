@@ -23,6 +23,7 @@
 #include "cache/random.h"
 #include "resolver/engine/engine.h"
 #include "resolver/net/doh_listener.h"
+#include "resolver/net/encrypted_upstream.h"
 #include "resolver/net/event_loop.h"
 #include "resolver/net/tcp_listener.h"
 #include "resolver/net/udp_listener.h"
@@ -39,6 +40,7 @@ struct WorkerCounters {
   QueryMetrics queries;
   EngineStats engine;
   UpstreamStats upstream;
+  EncryptedUpstreamStats encrypted;  // forwarding over TLS and HTTPS
 };
 
 // The worker's client sockets, summed over its listen addresses.

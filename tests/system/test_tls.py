@@ -351,3 +351,114 @@ def test_kdig_over_https(encrypted_resolver, test_ca, method):
     assert " ad" in out.stdout.split("Flags:")[1].split(";")[0], out.stdout
     received = [line for line in out.stdout.splitlines() if line.startswith(";; Received")]
     assert received and int(received[0].split()[2]) % PADDING_BLOCK == 0, out.stdout
+
+
+# -- Forwarding over TLS and HTTPS ---------------------------------------------
+#
+# dnsdist (DoT and DoH frontends, the test CA's certificate) stands in front of
+# a non-validating resolverd that iterates the signed hierarchy; the resolverd
+# under test forwards "." to dnsdist and validates what comes back with the
+# signed root's trust anchor.
+
+BACKEND_ADDR = "127.56.1.1"
+DNSDIST_ADDR = "127.56.2.1"
+FORWARDING_ADDRS = iter(f"127.56.3.{i}" for i in range(1, 250))
+
+
+class ForwardingResolver(ValidatingResolver):
+    def __init__(self, build_dir, signed, workdir, addr, servers, zone_options=""):
+        super().__init__("resolverd", build_dir, signed, workdir, addr)
+        self.servers = servers
+        self.zone_options = zone_options
+
+    def argv(self):
+        conf = os.path.join(self.workdir, "resolverd.yaml")
+        text = validating_resolverd_config(self.root_hints, self.trust_anchor, self.addr)
+        servers = ", ".join(f'"{s}"' for s in self.servers)
+        with open(conf, "w") as f:
+            f.write(text + f"forward-zones:\n  - {{name: ., servers: [{servers}]{self.zone_options}}}\n")
+        return [os.path.join(self.build_dir, "resolverd"), "-c", conf]
+
+
+@pytest.fixture(scope="module")
+def dnsdist(build_dir, signed_hierarchy, workdir, test_ca):
+    if not os.path.exists("/usr/bin/dnsdist"):
+        pytest.skip("dnsdist not installed (apt-get install dnsdist)")
+    from tls_setup import Dnsdist
+    backend = ValidatingResolver("resolverd", build_dir, signed_hierarchy, os.path.join(workdir, "tls-backend"),
+                                 BACKEND_ADDR, validation=False).start()
+    d = Dnsdist(os.path.join(workdir, "dnsdist"), DNSDIST_ADDR, BACKEND_ADDR, test_ca).start()
+    yield d
+    d.stop()
+    backend.stop()
+
+
+def forwarding_resolver(build_dir, signed_hierarchy, workdir, servers, zone_options=""):
+    addr = next(FORWARDING_ADDRS)
+    return ForwardingResolver(build_dir, signed_hierarchy, os.path.join(workdir, f"forwarding-{addr}"), addr,
+                              servers, zone_options).start()
+
+
+def ask(resolver, name, rdtype="A"):
+    return resolver.send(dnssec_query(name, rdtype), timeout=10)
+
+
+@pytest.mark.parametrize("server", [f"{DNSDIST_ADDR}@853#{SERVER_NAME}",
+                                    f"https://{SERVER_NAME}/dns-query@{DNSDIST_ADDR}"],
+                         ids=["tls", "https"])
+def test_forwarding_validates_and_reuses_one_connection(dnsdist, build_dir, signed_hierarchy, workdir, test_ca,
+                                                        server):
+    from tls_setup import worker_counters
+    r = forwarding_resolver(build_dir, signed_hierarchy, workdir, [server],
+                            f", tls-cert-bundle: {test_ca.ca}")
+    try:
+        secure = ask(r, SECURE_NAME)
+        assert secure.rcode() == dns.rcode.NOERROR and secure.flags & dns.flags.AD, secure
+        assert secure.answer
+        assert ask(r, BOGUS_NAME).rcode() == dns.rcode.SERVFAIL
+        nx = ask(r, "nope.ed25519.sec")
+        assert nx.rcode() == dns.rcode.NXDOMAIN and nx.flags & dns.flags.AD
+        insecure = ask(r, "www.insecure.sec")
+        assert insecure.rcode() == dns.rcode.NOERROR and not insecure.flags & dns.flags.AD
+    finally:
+        r.stop()
+    counters = worker_counters(r.logs())
+    kind = "https" if server.startswith("https") else "tls"
+    # Every question (answers, DNSKEY and DS for validation) went over one
+    # connection, many of them at once.
+    assert counters[f"forward-{kind}-queries"] >= 8, counters
+    assert counters["forward-encrypted-connections"] == 1, counters
+    assert counters["forward-encrypted-replies"] >= 8, counters
+    assert counters["transport-udp"] == 0 and counters["transport-tcp"] == 0, counters
+
+
+def test_forwarding_with_an_spki_pin(dnsdist, build_dir, signed_hierarchy, workdir, test_ca):
+    r = forwarding_resolver(build_dir, signed_hierarchy, workdir, [f"{DNSDIST_ADDR}@853#{SERVER_NAME}"],
+                            f", tls-pin-sha256: [\"{test_ca.pin}\"]")
+    try:
+        reply = ask(r, SECURE_NAME)
+        assert reply.rcode() == dns.rcode.NOERROR and reply.flags & dns.flags.AD
+    finally:
+        r.stop()
+
+
+@pytest.mark.parametrize("server,options", [
+    (f"{DNSDIST_ADDR}@853#other.test", "ca"),                       # the certificate names dns.test
+    (f"{DNSDIST_ADDR}@853#{SERVER_NAME}", "system"),                # the test CA is not a system CA
+    (f"{DNSDIST_ADDR}@853#{SERVER_NAME}", "wrong-pin"),
+    (f"https://other.test/dns-query@{DNSDIST_ADDR}", "ca"),
+], ids=["tls-wrong-name", "tls-system-cas", "tls-wrong-pin", "https-wrong-name"])
+def test_forwarding_refuses_an_unauthenticated_server(dnsdist, build_dir, signed_hierarchy, workdir, test_ca,
+                                                      server, options):
+    from tls_setup import worker_counters
+    zone_options = {"ca": f", tls-cert-bundle: {test_ca.ca}", "system": "",
+                    "wrong-pin": ', tls-pin-sha256: ["47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="]'}[options]
+    r = forwarding_resolver(build_dir, signed_hierarchy, workdir, [server], zone_options)
+    try:
+        assert ask(r, SECURE_NAME).rcode() == dns.rcode.SERVFAIL
+    finally:
+        r.stop()
+    counters = worker_counters(r.logs())
+    assert counters["forward-encrypted-connections"] == 0, counters
+    assert counters["forward-encrypted-connection-failures"] >= 1, counters
+    assert counters["forward-encrypted-replies"] == 0, counters

@@ -120,3 +120,64 @@ def with_encrypted_listeners(config_text, ca, addr, **kw):
     assert PLAIN_NETWORK_LINE in config_text, "resolverd_config_text changed; update tls_setup"
     network, tls = encrypted_listener_lines(ca, addr, **kw)
     return config_text.replace(PLAIN_NETWORK_LINE, network) + tls
+
+
+DNSDIST = "/usr/bin/dnsdist"
+
+
+class Dnsdist:
+    """Debian's dnsdist with a DoT and a DoH frontend (the test CA's certificate)
+    in front of one plain DNS backend.  Security polling is off: it would query
+    the Internet."""
+
+    def __init__(self, workdir, addr, backend, ca):
+        import procs
+        self.procs = procs
+        self.workdir = workdir
+        self.addr = addr
+        os.makedirs(workdir, exist_ok=True)
+        self.conf = os.path.join(workdir, "dnsdist.conf")
+        self.log = os.path.join(workdir, "dnsdist.log")
+        with open(self.conf, "w") as f:
+            f.write(f"""setSecurityPollSuffix("")
+setLocal("{addr}:5300")
+addTLSLocal("{addr}:853", "{ca.cert}", "{ca.key}", {{provider="openssl"}})
+addDOHLocal("{addr}:443", "{ca.cert}", "{ca.key}", "/dns-query", {{idleTimeout=60}})
+setTCPRecvTimeout(60)
+newServer({{address="{backend}:53"}}):setUp()
+""")
+        self.proc = None
+
+    def start(self, timeout=10.0):
+        import time
+        out = open(self.log, "w")
+        self.proc = self.procs.start([DNSDIST, "--supervised", "--disable-syslog", "-C", self.conf],
+                                     f"dnsdist on {self.addr}", stdout=out, stderr=subprocess.STDOUT)
+        out.close()
+        deadline = time.monotonic() + timeout
+        while True:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"dnsdist exited early: {open(self.log).read()}")
+            try:
+                socket.create_connection((self.addr, 443), timeout=0.2).close()
+                socket.create_connection((self.addr, 853), timeout=0.2).close()
+                return self
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"dnsdist did not listen: {open(self.log).read()}")
+                time.sleep(0.05)
+
+    def stop(self):
+        self.procs.stop(self.proc)
+        self.proc = None
+
+
+def worker_counters(log_text):
+    """The numbers of resolverd's "worker N counters:" line (logged at shutdown)."""
+    counters = {}
+    for line in log_text.splitlines():
+        if "counters:" in line:
+            for field in line.split("counters:")[1].split():
+                key, _, value = field.partition("=")
+                counters[key] = counters.get(key, 0) + int(value)
+    return counters
