@@ -56,6 +56,9 @@ std::vector<std::string> settings_needing_restart(const Config &running, const C
   check(running.network.max_tcp_connections == loaded.network.max_tcp_connections, "network.max-tcp-connections");
   check(running.network.max_tcp_queries_per_connection == loaded.network.max_tcp_queries_per_connection,
         "network.max-tcp-queries-per-connection");
+  check(running.network.listen_tls == loaded.network.listen_tls, "network.listen-tls");
+  check(running.network.listen_https == loaded.network.listen_https, "network.listen-https");
+  check(running.tls == loaded.tls, "tls");  // the certificate is read once, at start-up
   check(running.control == loaded.control, "control");
   check(running.http == loaded.http, "http");
   return keys;

@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include "resolver/config/config.h"
+#include "resolver/server/generation.h"
 
 namespace rsv {
 namespace {
@@ -116,6 +117,17 @@ TEST_F(TlsConfigTest, ForwardZoneMistakes) {
   EXPECT_EQ(error_of("forward-zones:\n  - {name: a.org, servers: [\"192.0.2.1@853#a.example\"]}\n"
                      "  - {name: b.org, servers: [\"192.0.2.1@853#a.example\"]}\n"),
             "");
+}
+
+TEST_F(TlsConfigTest, EncryptedListenersNeedARestart) {
+  Config running = parse_config_text("", "t.yaml");
+  Config loaded = parse_config_text("network: {listen-tls: [127.0.0.1], listen-https: [127.0.0.1]}\n" + tls_block(),
+                                    "t.yaml");
+  EXPECT_EQ(settings_needing_restart(running, loaded),
+            (std::vector<std::string>{"network.listen-tls", "network.listen-https", "tls"}));
+  // Forward zones over TLS change at a reload like any other.
+  Config forwarding = parse_config_text("forward-zones: [{name: ., servers: [\"192.0.2.1#dns.example\"]}]\n", "t.yaml");
+  EXPECT_TRUE(settings_needing_restart(running, forwarding).empty());
 }
 
 }  // namespace
