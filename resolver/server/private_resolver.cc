@@ -16,23 +16,33 @@ constexpr uint64_t kSessionCacheBytes = 4u << 20;
 struct PrivateResolver::Session {
   Session(EventLoop &loop, Caches &shared, std::shared_ptr<Generation> gen)
       : generation(std::move(gen)),
+        config(own_config(generation->config)),
         rrsets(shared.clock, kSessionCacheBytes,
                TtlPolicy{generation->config.cache.min_ttl, generation->config.cache.max_ttl,
                          generation->config.cache.max_negative_ttl}),
         infra(shared.clock, 1000),
         keys(shared.clock),
         non_cuts(shared.clock, kSessionCacheBytes / 8),
-        validator_env{keys,    generation->anchors,       generation->config.dnssec, shared.clock, nullptr,
-                      &rrsets, &shared.negative_anchors, nullptr},
-        upstream(loop, random, shared.clock, generation->config.network) {
-    const Config &config = generation->config;
+        validator_env{keys, generation->anchors, config.dnssec, shared.clock, nullptr, &rrsets,
+                      &shared.negative_anchors, nullptr},
+        upstream(loop, random, shared.clock, config.network) {
     engine = std::make_unique<Engine>(
         EngineEnv{rrsets, infra, shared.clock, random, config, generation->root_hints,
                   config.dnssec.validation ? &validator_env : nullptr, &non_cuts, nullptr, nullptr},
         upstream);
   }
 
+  // The running configuration, but asking the root hints without priming: priming is
+  // validated with the root's DNSKEY set, which is what a refresh of the root asks
+  // for (a loop), and the workers keep the root NS set current anyway.
+  static Config own_config(const Config &running) {
+    Config config = running;
+    config.resolver.prime_root = false;
+    return config;
+  }
+
   std::shared_ptr<Generation> generation;
+  const Config config;
   SystemRandom random;
   RRsetCache rrsets;
   InfraCache infra;

@@ -77,7 +77,7 @@ std::vector<TrustAnchor> TrustAnchorMaintainer::anchors_for(const std::vector<Tr
   std::vector<TrustPoint> next;
   for (const TrustAnchor &anchor : configured) {
     if (TrustPoint *running = point_for(anchor.zone)) {
-      next.push_back(std::move(*running));
+      next.push_back(*running);
       continue;
     }
     bool from_state = false;
