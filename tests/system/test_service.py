@@ -336,6 +336,9 @@ def test_daemon_user_owns_its_state_and_its_group_uses_the_control_socket(resolv
         member = as_user(nobody)
         assert member.returncode == 0, member.stderr
         assert "resolverd" in member.stdout
+        # status shows the anchor in force and its RFC 5011 state.
+        assert re.search(rf"trust anchor \.: key tags {rollover.ksk1.tag}; RFC 5011: {rollover.ksk1.tag}/13 Valid",
+                         member.stdout), member.stdout
         stranger = as_user(outsider)
         assert stranger.returncode != 0
         assert "Permission denied" in stranger.stderr, stranger.stderr
