@@ -34,13 +34,12 @@ bool ds_matches(const ResourceRecord &ds, const Name &zone, const std::string &d
 // RFC 5011 2.1: an RRSIG over the DNSKEY set by the revoked key itself (the key as
 // published, REVOKE bit set, so with the revoked key's tag). verify_rrset refuses
 // revoked keys on purpose; this is the one use RFC 5011 allows them.
-bool self_signed(const RRset &dnskeys, const DnskeyFields &revoked,
-                 const Name &zone, int64_t now, ValidationBudget &budget) {
+bool self_signed(const RRset &dnskeys, const DnskeyFields &revoked, const Name &zone, int64_t now,
+                 ValidationBudget &budget) {
   for (const ResourceRecord &record : dnskeys.signatures) {
     auto sig = parse_rrsig(record);
     if (!sig || sig->type_covered != rrtype::DNSKEY || sig->key_tag != revoked.key_tag ||
-        sig->algorithm != revoked.algorithm || sig->signer != zone ||
-        sig->labels != zone.label_count())
+        sig->algorithm != revoked.algorithm || sig->signer != zone || sig->labels != zone.label_count())
       continue;
     if (check_signature_time(*sig, now) != SignatureTime::valid) continue;
     if (!budget.take_verification()) return false;
@@ -87,7 +86,9 @@ Rfc5011Timers Rfc5011Timers::from(const DnssecConfig &config) {
   return timers;
 }
 
-std::string ManagedKey::id() const { return std::to_string(key_tag) + "/" + std::to_string(algorithm); }
+std::string ManagedKey::id() const {
+  return std::to_string(key_tag) + "/" + std::to_string(algorithm);
+}
 
 std::string without_revoke_bit(std::string_view dnskey_rdata) {
   std::string out(dnskey_rdata);
@@ -142,7 +143,8 @@ std::vector<uint16_t> TrustPoint::trusted_key_tags() const {
   return {tags.begin(), tags.end()};
 }
 
-void TrustPoint::move(ManagedKey &key, KeyState to, int64_t now, const std::string &why, RefreshReport &report) {
+void TrustPoint::move(ManagedKey &key, KeyState to, int64_t now, const std::string &why,
+                      RefreshReport &report) {
   const bool was_trusted = key.trusted();
   report.changes.push_back(zone_.to_text() + " key " + key.id() + ": " + to_string(key.state) + " -> " +
                            to_string(to) + " (" + why + ")");
@@ -221,8 +223,9 @@ void TrustPoint::apply_validated(const RRset &dnskeys, int64_t now, const Rfc501
     const bool present = published.contains(key.rdata);
     if (!present && key.state == KeyState::add_pend) {
       // RFC 5011 4 (KeyRem): back to Start; should it come back, it waits anew.
-      report.changes.push_back(zone_.to_text() + " key " + key.id() +
-                               ": AddPend -> Start (no longer published; its add hold-down starts over if it returns)");
+      report.changes.push_back(
+          zone_.to_text() + " key " + key.id() +
+          ": AddPend -> Start (no longer published; its add hold-down starts over if it returns)");
       report.state_changed = true;
       it = keys_.erase(it);
       continue;
@@ -233,7 +236,8 @@ void TrustPoint::apply_validated(const RRset &dnskeys, int64_t now, const Rfc501
   }
   if (from_ds) {
     // The keys the DS named are Valid now; from here on the trust point follows keys.
-    const bool any_valid = std::any_of(keys_.begin(), keys_.end(), [](const ManagedKey &k) { return k.trusted(); });
+    const bool any_valid =
+        std::any_of(keys_.begin(), keys_.end(), [](const ManagedKey &k) { return k.trusted(); });
     if (any_valid) {
       ds_.clear();
       report.trusted_changed = true;
@@ -257,12 +261,13 @@ RefreshReport TrustPoint::refresh(const RRset &dnskeys, int64_t now, const Rfc50
   for (const ManagedKey &key : keys_)
     if (key.trusted()) trusted.push_back(dnskey_record(zone_, key.rdata));
   ValidationOutcome outcome = ValidationOutcome::bogus(ede::DNSKEY_MISSING, "no trusted key left");
-  if (!trusted.empty()) outcome = verify_dnskey_with_anchor_keys(dnskeys, dnskeys.signatures, trusted, zone_, now, budget);
+  if (!trusted.empty())
+    outcome = verify_dnskey_with_anchor_keys(dnskeys, dnskeys.signatures, trusted, zone_, now, budget);
   if (!outcome.is_secure() && !ds_.empty())
     outcome = verify_dnskey_with_ds(dnskeys, dnskeys.signatures, ds_, zone_, now, budget);
   if (!outcome.is_secure()) {
-    RefreshReport failed = refresh_failed("the DNSKEY set does not validate with the trusted keys: " + outcome.reason,
-                                          now, timers);
+    RefreshReport failed = refresh_failed(
+        "the DNSKEY set does not validate with the trusted keys: " + outcome.reason, now, timers);
     failed.changes = std::move(report.changes);
     failed.state_changed = report.state_changed;
     failed.trusted_changed = report.trusted_changed;
@@ -338,7 +343,8 @@ int64_t TrustPoint::retry_interval(int64_t now, const Rfc5011Timers &timers) con
   int64_t interval = kMaxRetryInterval;
   bool known = false;
   if (original_ttl > 0) interval = std::min<int64_t>(interval, original_ttl / 10), known = true;
-  if (signatures_expire > now) interval = std::min<int64_t>(interval, (signatures_expire - now) / 10), known = true;
+  if (signatures_expire > now)
+    interval = std::min<int64_t>(interval, (signatures_expire - now) / 10), known = true;
   return known ? std::max(timers.min_refresh, interval) : timers.min_refresh;
 }
 

@@ -60,13 +60,13 @@ struct Rfc5011Timers {
 };
 
 struct ManagedKey {
-  std::string rdata;  // DNSKEY RDATA with the REVOKE bit clear: the key's identity
+  std::string rdata;     // DNSKEY RDATA with the REVOKE bit clear: the key's identity
   uint16_t key_tag = 0;  // of that RDATA
   uint8_t algorithm = 0;
   KeyState state = KeyState::start;
-  int64_t first_seen = 0;        // when it was first seen (or configured)
-  int64_t changed_at = 0;        // when it entered its state
-  int64_t hold_down_until = 0;   // AddPend: when the add hold-down ends
+  int64_t first_seen = 0;            // when it was first seen (or configured)
+  int64_t changed_at = 0;            // when it entered its state
+  int64_t hold_down_until = 0;       // AddPend: when the add hold-down ends
   std::vector<uint16_t> vouched_by;  // AddPend: tags of the keys trusted when it was first seen
 
   bool trusted() const { return state == KeyState::valid || state == KeyState::missing; }
@@ -75,9 +75,9 @@ struct ManagedKey {
 
 // What one refresh (or failed refresh) did.
 struct RefreshReport {
-  bool validated = false;        // the set validated against the keys trusted before it
-  bool trusted_changed = false;  // the keys to validate with are not the same any more
-  bool state_changed = false;    // a key changed state (the state file needs writing)
+  bool validated = false;            // the set validated against the keys trusted before it
+  bool trusted_changed = false;      // the keys to validate with are not the same any more
+  bool state_changed = false;        // a key changed state (the state file needs writing)
   std::vector<std::string> changes;  // one line per key transition, for the log
   std::string problem;               // !validated: why the set was not used
   int64_t next_refresh = 0;
@@ -110,12 +110,12 @@ public:
   const ManagedKey *find(uint16_t key_tag, uint8_t algorithm) const;
 
   // Refresh bookkeeping, kept in the state file so a restart keeps the schedule.
-  int64_t next_refresh = 0;     // 0: at once
-  int64_t last_refresh = 0;     // the last attempt
-  int64_t last_success = 0;     // the last validated set
-  uint32_t original_ttl = 0;    // of the last validated set's RRSIGs (0: not known)
+  int64_t next_refresh = 0;       // 0: at once
+  int64_t last_refresh = 0;       // the last attempt
+  int64_t last_success = 0;       // the last validated set
+  uint32_t original_ttl = 0;      // of the last validated set's RRSIGs (0: not known)
   int64_t signatures_expire = 0;  // the earliest-expiring RRSIG of that set (0: not known)
-  std::string last_problem;     // why the last refresh failed; empty after a success
+  std::string last_problem;       // why the last refresh failed; empty after a success
 
 private:
   ManagedKey *find_identity(const std::string &rdata);

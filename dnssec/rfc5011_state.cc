@@ -66,7 +66,8 @@ ResourceRecord read_record(const json &value, uint16_t type, const Name &zone, c
 ManagedKey read_key(const json &entry, const Name &zone, const std::string &where) {
   if (!entry.is_object()) fail(where, "expected an object");
   ManagedKey key;
-  const ResourceRecord rr = read_record(member(entry, "dnskey", where), rrtype::DNSKEY, zone, where + ".dnskey");
+  const ResourceRecord rr =
+      read_record(member(entry, "dnskey", where), rrtype::DNSKEY, zone, where + ".dnskey");
   key.rdata = without_revoke_bit(rr.rdata);
   auto fields = parse_dnskey(key.rdata);
   if (!fields) fail(where + ".dnskey", "malformed DNSKEY");
@@ -80,7 +81,8 @@ ManagedKey read_key(const json &entry, const Name &zone, const std::string &wher
   key.changed_at = read_time(entry, "changed_at", where);
   key.hold_down_until = read_time(entry, "hold_down_until", where);
   for (const json &tag : read_array(entry, "vouched_by", where, kMaxKeysPerTrustPoint)) {
-    if (!tag.is_number_unsigned() || tag.get<uint64_t>() > 0xffff) fail(where + ".vouched_by", "expected key tags");
+    if (!tag.is_number_unsigned() || tag.get<uint64_t>() > 0xffff)
+      fail(where + ".vouched_by", "expected key tags");
     key.vouched_by.push_back(static_cast<uint16_t>(tag.get<uint64_t>()));
   }
   return key;
@@ -146,7 +148,8 @@ std::string serialize_trust_point_state(const std::vector<TrustPoint> &points, i
                      {"signatures_expire", point.signatures_expire},
                      {"last_problem", point.last_problem}});
   }
-  json document = {{"format", kFormat}, {"version", kVersion}, {"written", written_at}, {"zones", std::move(zones)}};
+  json document = {
+      {"format", kFormat}, {"version", kVersion}, {"written", written_at}, {"zones", std::move(zones)}};
   // Invalid UTF-8 (a problem text quoting a hostile name) is replaced, never thrown on.
   return document.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
 }
@@ -162,10 +165,12 @@ std::vector<TrustPoint> parse_trust_point_state(const std::string &text) {
     fail("state", std::string("not valid JSON: ") + e.what());
   }
   if (!document.is_object()) fail("state", "expected a JSON object");
-  if (read_string(document, "format", "state") != kFormat) fail("state.format", "not a resolverd trust anchor state");
+  if (read_string(document, "format", "state") != kFormat)
+    fail("state.format", "not a resolverd trust anchor state");
   const json &version = member(document, "version", "state");
   if (!version.is_number_integer() || version.get<int64_t>() != kVersion)
-    fail("state.version", "version " + version.dump() + " is not supported (expected " + std::to_string(kVersion) + ")");
+    fail("state.version",
+         "version " + version.dump() + " is not supported (expected " + std::to_string(kVersion) + ")");
   std::vector<TrustPoint> points;
   const json &zones = read_array(document, "zones", "state", kMaxTrustPoints);
   for (size_t i = 0; i < zones.size(); ++i) {

@@ -649,7 +649,8 @@ std::string dump_config(const Config &c) {
   out << YAML::Key << "max-nsec3-hashes-per-query" << YAML::Value << c.dnssec.max_nsec3_hashes_per_query;
   out << YAML::Key << "max-nsec3-iterations" << YAML::Value << c.dnssec.max_nsec3_iterations;
   out << YAML::Key << "rfc5011" << YAML::Value << c.dnssec.rfc5011;
-  out << YAML::Key << "trust-anchor-state" << YAML::Value << YAML::DoubleQuoted << c.dnssec.trust_anchor_state;
+  out << YAML::Key << "trust-anchor-state" << YAML::Value << YAML::DoubleQuoted
+      << c.dnssec.trust_anchor_state;
   out << YAML::Key << "rfc5011-hold-down" << YAML::Value << format_seconds(c.dnssec.rfc5011_hold_down);
   out << YAML::Key << "rfc5011-min-refresh" << YAML::Value << format_seconds(c.dnssec.rfc5011_min_refresh);
   out << YAML::Key << "trust-anchor-signaling" << YAML::Value << c.dnssec.trust_anchor_signaling;

@@ -323,7 +323,8 @@ void Daemon::adopt_trust_anchors(std::vector<TrustAnchor> anchors, const std::st
   // before stays (it was validated when it was trusted).
   for (const TrustAnchor &anchor : running->anchors) caches_->keys.flush(anchor.zone, false);
   for (const TrustAnchor &anchor : anchors) caches_->keys.flush(anchor.zone, false);
-  std::shared_ptr<Generation> next = Generation::with_anchors(*running, std::move(anchors), *caches_, next_generation_++);
+  std::shared_ptr<Generation> next =
+      Generation::with_anchors(*running, std::move(anchors), *caches_, next_generation_++);
   install(next);
   RSV_LOG(info, "trust anchors changed (%s): configuration %llu", why.c_str(),
           static_cast<unsigned long long>(next->number));

@@ -23,8 +23,8 @@ struct PrivateResolver::Session {
         infra(shared.clock, 1000),
         keys(shared.clock),
         non_cuts(shared.clock, kSessionCacheBytes / 8),
-        validator_env{keys, generation->anchors, config.dnssec, shared.clock, nullptr, &rrsets,
-                      &shared.negative_anchors, nullptr},
+        validator_env{keys,    generation->anchors,      config.dnssec, shared.clock, nullptr,
+                      &rrsets, &shared.negative_anchors, nullptr},
         upstream(loop, random, shared.clock, config.network) {
     engine = std::make_unique<Engine>(
         EngineEnv{rrsets, infra, shared.clock, random, config, generation->root_hints,
@@ -83,7 +83,8 @@ void PrivateResolver::resolve(std::shared_ptr<Generation> generation, const Ques
 }
 
 void PrivateResolver::complete(Session *session, Resolution result) {
-  auto it = std::find_if(sessions_.begin(), sessions_.end(), [&](const auto &s) { return s.get() == session; });
+  auto it =
+      std::find_if(sessions_.begin(), sessions_.end(), [&](const auto &s) { return s.get() == session; });
   if (it == sessions_.end()) return;
   std::unique_ptr<Session> owned = std::move(*it);
   sessions_.erase(it);

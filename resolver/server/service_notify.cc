@@ -1,11 +1,11 @@
 #include "resolver/server/service_notify.h"
 
-#include <systemd/sd-daemon.h>
-
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
 #include <memory>
+
+#include <systemd/sd-daemon.h>
 
 #include "resolver/base/log.h"
 
@@ -50,14 +50,21 @@ void ServiceNotifier::send(const std::string &message) {
   if (active_ && send_) send_(message);
 }
 
-void ServiceNotifier::ready(const std::string &status) { send("READY=1\nSTATUS=" + status_line(status)); }
-
-void ServiceNotifier::reloading(const std::string &status) {
-  send("RELOADING=1\nMONOTONIC_USEC=" + std::to_string(monotonic_usec_()) + "\nSTATUS=" + status_line(status));
+void ServiceNotifier::ready(const std::string &status) {
+  send("READY=1\nSTATUS=" + status_line(status));
 }
 
-void ServiceNotifier::stopping(const std::string &status) { send("STOPPING=1\nSTATUS=" + status_line(status)); }
+void ServiceNotifier::reloading(const std::string &status) {
+  send("RELOADING=1\nMONOTONIC_USEC=" + std::to_string(monotonic_usec_()) +
+       "\nSTATUS=" + status_line(status));
+}
 
-void ServiceNotifier::status(const std::string &status) { send("STATUS=" + status_line(status)); }
+void ServiceNotifier::stopping(const std::string &status) {
+  send("STOPPING=1\nSTATUS=" + status_line(status));
+}
+
+void ServiceNotifier::status(const std::string &status) {
+  send("STATUS=" + status_line(status));
+}
 
 }  // namespace rsv

@@ -15,7 +15,9 @@
 namespace rsv {
 namespace {
 
-std::string errno_text() { return std::strerror(errno); }
+std::string errno_text() {
+  return std::strerror(errno);
+}
 
 std::string directory_of(const std::string &path) {
   const auto slash = path.rfind('/');
@@ -28,8 +30,8 @@ std::string directory_of(const std::string &path) {
 // daemon's user, and these must never be.
 bool shared_system_directory(const std::string &directory) {
   static constexpr std::array<std::string_view, 14> kShared = {
-      "/", ".", "/etc", "/var", "/var/lib", "/var/cache", "/run", "/tmp", "/var/tmp", "/usr", "/usr/local",
-      "/home", "/root", "/srv"};
+      "/",    ".",        "/etc", "/var",       "/var/lib", "/var/cache", "/run",
+      "/tmp", "/var/tmp", "/usr", "/usr/local", "/home",    "/root",      "/srv"};
   std::string trimmed = directory;
   while (trimmed.size() > 1 && trimmed.back() == '/') trimmed.pop_back();
   for (std::string_view shared : kShared)
@@ -73,10 +75,12 @@ void prepare_state_directory(const std::string &file_path, const std::optional<F
   if (info.st_uid != owner->uid || info.st_gid != owner->gid) {
     if (chown(directory.c_str(), owner->uid, owner->gid) != 0)
       throw std::runtime_error("cannot give " + directory + " to the daemon's user: " + errno_text());
-    RSV_LOG(info, "%s now belongs to the daemon's user (uid %u)", directory.c_str(), static_cast<unsigned>(owner->uid));
+    RSV_LOG(info, "%s now belongs to the daemon's user (uid %u)", directory.c_str(),
+            static_cast<unsigned>(owner->uid));
   }
   if (lstat(file_path.c_str(), &info) == 0 && S_ISREG(info.st_mode) &&
-      (info.st_uid != owner->uid || info.st_gid != owner->gid) && chown(file_path.c_str(), owner->uid, owner->gid) != 0)
+      (info.st_uid != owner->uid || info.st_gid != owner->gid) &&
+      chown(file_path.c_str(), owner->uid, owner->gid) != 0)
     throw std::runtime_error("cannot give " + file_path + " to the daemon's user: " + errno_text());
 }
 
@@ -135,7 +139,8 @@ std::string path_inside_chroot(const std::string &path, const std::string &root)
   std::string prefix = root;
   while (prefix.size() > 1 && prefix.back() == '/') prefix.pop_back();
   if (prefix == "/") return path;
-  if (path.size() > prefix.size() && path.compare(0, prefix.size(), prefix) == 0 && path[prefix.size()] == '/')
+  if (path.size() > prefix.size() && path.compare(0, prefix.size(), prefix) == 0 &&
+      path[prefix.size()] == '/')
     return path.substr(prefix.size());
   return path;
 }

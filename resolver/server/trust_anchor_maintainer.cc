@@ -55,7 +55,8 @@ void TrustAnchorMaintainer::load_state() {
     return;
   }
   if (!text) {
-    RSV_LOG(info, "RFC 5011: no state at %s yet: starting from the configured trust anchors", state_path_.c_str());
+    RSV_LOG(info, "RFC 5011: no state at %s yet: starting from the configured trust anchors",
+            state_path_.c_str());
     return;
   }
   try {
@@ -86,26 +87,32 @@ std::vector<TrustAnchor> TrustAnchorMaintainer::anchors_for(const std::vector<Tr
         if (stored.zone() != anchor.zone) continue;
         next.push_back(std::move(stored));
         from_state = true;
-        RSV_LOG(info, "RFC 5011: %s: the state in %s takes precedence over the configured anchor (key tags %s)",
-                anchor.zone.to_text().c_str(), state_path_.c_str(), tags_text(next.back().trusted_key_tags()).c_str());
+        RSV_LOG(info,
+                "RFC 5011: %s: the state in %s takes precedence over the configured anchor (key tags %s)",
+                anchor.zone.to_text().c_str(), state_path_.c_str(),
+                tags_text(next.back().trusted_key_tags()).c_str());
         break;
       }
     }
     if (!from_state) {
       next.push_back(TrustPoint::from_anchor(anchor, now));
-      RSV_LOG(info, "RFC 5011: tracking %s from its configured anchor (key tags %s)", anchor.zone.to_text().c_str(),
-              tags_text(next.back().trusted_key_tags()).c_str());
+      RSV_LOG(info, "RFC 5011: tracking %s from its configured anchor (key tags %s)",
+              anchor.zone.to_text().c_str(), tags_text(next.back().trusted_key_tags()).c_str());
     }
   }
   for (const TrustPoint &old : points_) {
     bool kept = false;
     for (const TrustPoint &point : next) kept = kept || point.zone() == old.zone();
-    if (!kept) RSV_LOG(info, "RFC 5011: %s is no longer an anchored zone: no longer tracked", old.zone().to_text().c_str());
+    if (!kept)
+      RSV_LOG(info, "RFC 5011: %s is no longer an anchored zone: no longer tracked",
+              old.zone().to_text().c_str());
   }
   if (stored_) {
     for (const TrustPoint &stored : *stored_)
-      if (std::none_of(next.begin(), next.end(), [&](const TrustPoint &p) { return p.zone() == stored.zone(); }))
-          RSV_LOG(info, "RFC 5011: %s is in the state file but not configured: ignored", stored.zone().to_text().c_str());
+      if (std::none_of(next.begin(), next.end(),
+                       [&](const TrustPoint &p) { return p.zone() == stored.zone(); }))
+        RSV_LOG(info, "RFC 5011: %s is in the state file but not configured: ignored",
+                stored.zone().to_text().c_str());
     stored_.reset();  // read once; the trust points hold it from now on
   }
   points_ = std::move(next);
@@ -199,10 +206,11 @@ void TrustAnchorMaintainer::on_refreshed(const Name &zone, const Resolution &res
   if (report.trusted_changed) {
     const TrustAnchor anchor = point->anchor();
     if (anchor.ds.empty() && anchor.dnskey.empty())
-      RSV_LOG(error,
-              "RFC 5011: every trust anchor of %s has been revoked: nothing below it validates until an operator "
-              "configures a new anchor (and removes %s)",
-              zone.to_text().c_str(), state_path_.c_str());
+      RSV_LOG(
+          error,
+          "RFC 5011: every trust anchor of %s has been revoked: nothing below it validates until an operator "
+          "configures a new anchor (and removes %s)",
+          zone.to_text().c_str(), state_path_.c_str());
     std::string why = "RFC 5011: the trusted keys of " + zone.to_text() + " are now " +
                       tags_text(point->trusted_key_tags());
     adopt_(current_anchors(), why);
@@ -215,7 +223,8 @@ void TrustAnchorMaintainer::on_refreshed(const Name &zone, const Resolution &res
 void TrustAnchorMaintainer::save_state() {
   if (!rfc5011_) return;
   try {
-    write_file_atomically(state_path_, serialize_trust_point_state(points_, caches_.clock.now_seconds()), 0644);
+    write_file_atomically(state_path_, serialize_trust_point_state(points_, caches_.clock.now_seconds()),
+                          0644);
   } catch (const std::exception &e) {
     RSV_LOG(warning, "RFC 5011: the state could not be saved: %s", e.what());
   }
@@ -233,7 +242,8 @@ void TrustAnchorMaintainer::signal(const Name &zone) {
   const std::vector<uint16_t> tags = anchor_key_tags(*anchor);
   std::optional<Name> name = key_tag_query_name(zone, tags);
   if (!name) {
-    RSV_LOG(debug, "RFC 8145: no key tag query for %s (key tags: %s)", zone.to_text().c_str(), tags_text(tags).c_str());
+    RSV_LOG(debug, "RFC 8145: no key tag query for %s (key tags: %s)", zone.to_text().c_str(),
+            tags_text(tags).c_str());
     return;
   }
   // RFC 8145 5.1: an ordinary question; its answer (normally NXDOMAIN) is of no use.

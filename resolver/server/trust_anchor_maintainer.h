@@ -43,8 +43,8 @@ public:
   // The anchors to validate with from now on, and why (for the log).
   using AdoptAnchors = std::function<void(std::vector<TrustAnchor>, const std::string &why)>;
 
-  TrustAnchorMaintainer(EventLoop &loop, Caches &caches, const DnssecConfig &config, CurrentGeneration current,
-                        AdoptAnchors adopt);
+  TrustAnchorMaintainer(EventLoop &loop, Caches &caches, const DnssecConfig &config,
+                        CurrentGeneration current, AdoptAnchors adopt);
   ~TrustAnchorMaintainer();
   TrustAnchorMaintainer(const TrustAnchorMaintainer &) = delete;
   TrustAnchorMaintainer &operator=(const TrustAnchorMaintainer &) = delete;
@@ -86,7 +86,7 @@ private:
   PrivateResolver resolver_;
   std::vector<TrustPoint> points_;
   std::vector<TrustAnchor> configured_;
-  std::map<std::string, bool> in_flight_;  // zone text -> a refresh is running
+  std::map<std::string, bool> in_flight_;          // zone text -> a refresh is running
   std::optional<std::vector<TrustPoint>> stored_;  // the state file's trust points, once read
   bool state_read_ = false;
   bool started_ = false;

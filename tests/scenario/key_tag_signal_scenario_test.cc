@@ -14,7 +14,8 @@ const SignedHierarchy &standard() {
 }
 
 // The edns-key-tag options of every query sent for (name, type).
-std::vector<std::optional<std::string>> key_tag_options(const SignedNetwork &h, const Name &name, uint16_t type) {
+std::vector<std::optional<std::string>> key_tag_options(const SignedNetwork &h, const Name &name,
+                                                        uint16_t type) {
   std::vector<std::optional<std::string>> out;
   for (const OutgoingQuery &q : h.net.sent) {
     if (q.question.qtype != type || !(q.question.name == name)) continue;

@@ -320,8 +320,8 @@ TEST(Config, TrustAnchorMaintenanceKeys) {
   EXPECT_FALSE(defaults.dnssec.rfc5011);
   EXPECT_EQ(defaults.dnssec.trust_anchor_state, kDefaultTrustAnchorState);
   EXPECT_EQ(defaults.dnssec.rfc5011_hold_down, 30u * 86400u);  // RFC 5011 2.4.1
-  EXPECT_EQ(defaults.dnssec.rfc5011_min_refresh, 3600u);        // RFC 5011 2.3
-  EXPECT_TRUE(defaults.dnssec.trust_anchor_signaling);          // RFC 8145, as Unbound
+  EXPECT_EQ(defaults.dnssec.rfc5011_min_refresh, 3600u);       // RFC 5011 2.3
+  EXPECT_TRUE(defaults.dnssec.trust_anchor_signaling);         // RFC 8145, as Unbound
   Config c = parse(kEveryKey);
   EXPECT_TRUE(c.dnssec.rfc5011);
   EXPECT_EQ(c.dnssec.trust_anchor_state, "/var/lib/resolverd/anchors.json");

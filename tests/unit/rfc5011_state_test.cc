@@ -33,8 +33,9 @@ protected:
     set.type = rrtype::DNSKEY;
     set.ttl = 3600;
     for (const SigningKey *k : {&ksk1, &ksk2}) set.add(k->dnskey().rdata, 3600);
-    set.signatures.push_back(testing::sign_rrset({ksk1.dnskey(), ksk2.dnskey()}, ksk1,
-                                                 testing::SignatureSpec().with_window(SignatureWindow::around(kT0))));
+    set.signatures.push_back(
+        testing::sign_rrset({ksk1.dnskey(), ksk2.dnskey()}, ksk1,
+                            testing::SignatureSpec().with_window(SignatureWindow::around(kT0))));
     RefreshReport report = root.refresh(set, kT0, Rfc5011Timers{}, DnssecConfig{});
     EXPECT_TRUE(report.validated) << report.problem;
     root.last_problem = "a \"quoted\" problem";
@@ -105,7 +106,8 @@ TEST_F(Rfc5011StateTest, TheFileIsReadableJsonWithStateNamesAndZoneFileLines) {
   EXPECT_EQ(keys[0]["state"], "Valid");
   EXPECT_EQ(keys[1]["state"], "AddPend");
   EXPECT_EQ(keys[1]["tag"], ksk2.key_tag());
-  EXPECT_NE(keys[0]["dnskey"].get<std::string>().find("DNSKEY\t257 3 13"), std::string::npos) << keys[0]["dnskey"];
+  EXPECT_NE(keys[0]["dnskey"].get<std::string>().find("DNSKEY\t257 3 13"), std::string::npos)
+      << keys[0]["dnskey"];
   EXPECT_NE(document["zones"][1]["ds"][0].get<std::string>().find("DS"), std::string::npos);
 }
 
@@ -133,7 +135,8 @@ TEST_F(Rfc5011StateTest, CorruptFilesAreRefusedWithAReason) {
   EXPECT_NE(parse_error(good.substr(0, good.size() / 2)).find("not valid JSON"), std::string::npos);
   EXPECT_NE(parse_error("[1, 2]").find("expected a JSON object"), std::string::npos);
   EXPECT_NE(parse_error(std::string(3, '\0')).find("not valid JSON"), std::string::npos);
-  EXPECT_NE(parse_error(std::string(kMaxTrustPointStateBytes + 1, ' ')).find("larger than"), std::string::npos);
+  EXPECT_NE(parse_error(std::string(kMaxTrustPointStateBytes + 1, ' ')).find("larger than"),
+            std::string::npos);
   EXPECT_NE(parse_error(std::string(100000, '[')).find("not valid JSON"), std::string::npos);
 
   struct Case {
@@ -141,36 +144,46 @@ TEST_F(Rfc5011StateTest, CorruptFilesAreRefusedWithAReason) {
     std::string expected;
   };
   const std::vector<Case> cases = {
-      {[](nlohmann::json &d) { d["format"] = "unbound"; }, "state.format: not a resolverd trust anchor state"},
+      {[](nlohmann::json &d) { d["format"] = "unbound"; },
+       "state.format: not a resolverd trust anchor state"},
       {[](nlohmann::json &d) { d["version"] = 2; }, "state.version: version 2 is not supported"},
       {[](nlohmann::json &d) { d.erase("zones"); }, "state: 'zones' is missing"},
       {[](nlohmann::json &d) { d["zones"] = "all"; }, "state.zones: expected a list"},
-      {[](nlohmann::json &d) { d["zones"][0]["zone"] = "a..b"; }, "zones[0].zone: 'a..b' is not a domain name"},
+      {[](nlohmann::json &d) { d["zones"][0]["zone"] = "a..b"; },
+       "zones[0].zone: 'a..b' is not a domain name"},
       {[](nlohmann::json &d) { d["zones"][1] = d["zones"][0]; }, "zones[1]: zone . is listed twice"},
       {[](nlohmann::json &d) { d["zones"][0]["keys"][1]["state"] = "Bogus"; },
        "zones[0].keys[1].state: 'Bogus' is not a key state"},
       {[](nlohmann::json &d) { d["zones"][0]["keys"][1] = d["zones"][0]["keys"][0]; },
        "zones[0].keys[1]: key"},
-      {[](nlohmann::json &d) { d["zones"][0]["keys"][0]["dnskey"] = "example. 3600 IN DNSKEY 257 3 13 AAAA"; },
+      {[](nlohmann::json &d) {
+         d["zones"][0]["keys"][0]["dnskey"] = "example. 3600 IN DNSKEY 257 3 13 AAAA";
+       },
        "zones[0].keys[0].dnskey: expected an IN DNSKEY record of ."},
       {[](nlohmann::json &d) { d["zones"][0]["keys"][0]["dnskey"] = ". 3600 IN A 192.0.2.1"; },
        "expected an IN DNSKEY record of ."},
-      {[](nlohmann::json &d) { d["zones"][0]["keys"][0]["dnskey"] = "not a record"; }, "zones[0].keys[0].dnskey"},
+      {[](nlohmann::json &d) { d["zones"][0]["keys"][0]["dnskey"] = "not a record"; },
+       "zones[0].keys[0].dnskey"},
       {[](nlohmann::json &d) { d["zones"][0]["keys"][0]["dnskey"] = 7; }, "expected a zone-file line"},
       {[](nlohmann::json &d) { d["zones"][0]["keys"][0]["first_seen"] = -5; }, "first_seen: not a time"},
       {[](nlohmann::json &d) { d["zones"][0]["keys"][0]["changed_at"] = "yesterday"; },
        "changed_at: expected a whole number of seconds"},
-      {[](nlohmann::json &d) { d["zones"][0]["keys"][0]["vouched_by"] = {70000}; }, "vouched_by: expected key tags"},
+      {[](nlohmann::json &d) { d["zones"][0]["keys"][0]["vouched_by"] = {70000}; },
+       "vouched_by: expected key tags"},
       {[](nlohmann::json &d) { d["zones"][0]["original_ttl"] = 4294967295ll; }, "original_ttl"},
       {[](nlohmann::json &d) { d["zones"][0].erase("next_refresh"); }, "zones[0]: 'next_refresh' is missing"},
       {[](nlohmann::json &d) { d["zones"][1]["ds"][0] = ". 3600 IN DS 1 13 2 00"; },
        "zones[1].ds[0]: expected an IN DS record of example."},
-      {[](nlohmann::json &d) { d["zones"][0]["keys"] = nlohmann::json::array(); for (int i = 0; i < 65; ++i) d["zones"][0]["keys"].push_back(1); },
+      {[](nlohmann::json &d) {
+         d["zones"][0]["keys"] = nlohmann::json::array();
+         for (int i = 0; i < 65; ++i) d["zones"][0]["keys"].push_back(1);
+       },
        "more than 64 entries"},
   };
   for (const Case &c : cases) {
     const std::string error = parse_error(edited(c.edit));
-    EXPECT_NE(error.find(c.expected), std::string::npos) << "expected '" << c.expected << "' in '" << error << "'";
+    EXPECT_NE(error.find(c.expected), std::string::npos)
+        << "expected '" << c.expected << "' in '" << error << "'";
   }
 }
 

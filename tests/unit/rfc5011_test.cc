@@ -18,7 +18,9 @@ using testing::SigningKey;
 constexpr int64_t kDay = 86400;
 constexpr int64_t kT0 = testing::kPinnedNow;
 
-Name root() { return Name::root(); }
+Name root() {
+  return Name::root();
+}
 
 // The key as a revoked DNSKEY record: same key material, REVOKE bit set (RFC 5011 7).
 ResourceRecord revoked(const SigningKey &key) {
@@ -107,7 +109,8 @@ TEST_F(Rfc5011Test, ConfiguredDnskeysAreValidFromTheStart) {
 TEST_F(Rfc5011Test, ADsAnchorBecomesTheKeyItMatchesAtTheFirstValidatedSet) {
   TrustPoint point = TrustPoint::from_anchor(TrustAnchor{root(), {ksk1.ds()}, {}}, kT0);
   EXPECT_EQ(point.trusted_key_tags(), std::vector<uint16_t>{ksk1.key_tag()});
-  RefreshReport report = refresh(point, set({ksk1.dnskey(), ksk2.dnskey(), zsk.dnskey()}, {{&ksk1}}, kT0), kT0);
+  RefreshReport report =
+      refresh(point, set({ksk1.dnskey(), ksk2.dnskey(), zsk.dnskey()}, {{&ksk1}}, kT0), kT0);
   ASSERT_TRUE(report.validated) << report.problem;
   EXPECT_TRUE(report.trusted_changed);
   EXPECT_TRUE(point.ds().empty());
@@ -191,7 +194,8 @@ TEST_F(Rfc5011Test, AKeyThatDisappearsWhilePendingStartsOver) {
 
 TEST_F(Rfc5011Test, AValidKeyMissingFromTheSetStaysTrustedUntilItReturns) {
   TrustPoint point = TrustPoint::from_anchor(TrustAnchor{root(), {}, {ksk1.dnskey(), ksk2.dnskey()}}, kT0);
-  RefreshReport missing = refresh(point, set({ksk2.dnskey(), zsk.dnskey()}, {{&ksk2}}, kT0 + kDay), kT0 + kDay);
+  RefreshReport missing =
+      refresh(point, set({ksk2.dnskey(), zsk.dnskey()}, {{&ksk2}}, kT0 + kDay), kT0 + kDay);
   ASSERT_TRUE(missing.validated) << missing.problem;
   EXPECT_FALSE(missing.trusted_changed);
   EXPECT_EQ(state_of(point, ksk1), KeyState::missing);
@@ -218,8 +222,8 @@ TEST_F(Rfc5011Test, ASelfSignedRevocationTakesEffectAtOnceAndIsRemovedAfterTheHo
   // The remove hold-down counts from the revocation, whether or not the key is still published.
   refresh(point, set({ksk2.dnskey(), zsk.dnskey()}, {{&ksk2}}, kT0 + 30 * kDay - 1), kT0 + 30 * kDay - 1);
   EXPECT_EQ(state_of(point, ksk1), KeyState::revoked);
-  RefreshReport removed = refresh(point, set({ksk2.dnskey(), zsk.dnskey()}, {{&ksk2}}, kT0 + 30 * kDay),
-                                  kT0 + 30 * kDay);
+  RefreshReport removed =
+      refresh(point, set({ksk2.dnskey(), zsk.dnskey()}, {{&ksk2}}, kT0 + 30 * kDay), kT0 + 30 * kDay);
   EXPECT_EQ(state_of(point, ksk1), KeyState::removed);
   EXPECT_FALSE(removed.trusted_changed);
   EXPECT_EQ(anchor_tags(point), std::vector<uint16_t>{ksk2.key_tag()});
@@ -273,10 +277,10 @@ TEST_F(Rfc5011Test, AForgedSetIsIgnored) {
 TEST_F(Rfc5011Test, AnUnsignedOrExpiredSetIsIgnored) {
   TrustPoint point = TrustPoint::from_anchor(dnskey_anchor(ksk1), kT0);
   EXPECT_FALSE(refresh(point, set({ksk1.dnskey(), ksk2.dnskey()}, {}, kT0), kT0).validated);
-  EXPECT_FALSE(refresh(point, set({ksk1.dnskey(), ksk2.dnskey()}, {{&ksk1}}, kT0,
-                                  SignatureWindow::expired_before(kT0)),
-                       kT0)
-                   .validated);
+  EXPECT_FALSE(
+      refresh(point,
+              set({ksk1.dnskey(), ksk2.dnskey()}, {{&ksk1}}, kT0, SignatureWindow::expired_before(kT0)), kT0)
+          .validated);
   EXPECT_TRUE(point.keys().size() == 1 && state_of(point, ksk2) == KeyState::start);
   // Not a DNSKEY set of the zone at all.
   RRset other = set({ksk1.dnskey()}, {{&ksk1}}, kT0);
@@ -290,7 +294,8 @@ TEST_F(Rfc5011Test, ASetSignedOnlyByThePendingKeyIsIgnored) {
   ASSERT_TRUE(refresh(point, set({ksk1.dnskey(), ksk2.dnskey()}, {{&ksk1}}, kT0), kT0).validated);
   // After the hold-down, but signed by the new key alone: it proves nothing.
   const int64_t later = kT0 + 31 * kDay;
-  RefreshReport report = refresh(point, set({ksk1.dnskey(), ksk2.dnskey(), ksk3.dnskey()}, {{&ksk2}}, later), later);
+  RefreshReport report =
+      refresh(point, set({ksk1.dnskey(), ksk2.dnskey(), ksk3.dnskey()}, {{&ksk2}}, later), later);
   EXPECT_FALSE(report.validated);
   EXPECT_EQ(state_of(point, ksk2), KeyState::add_pend);
   EXPECT_EQ(state_of(point, ksk3), KeyState::start);
@@ -306,9 +311,11 @@ TEST_F(Rfc5011Test, APendingKeyWhoseVouchersAreAllRevokedWaitsAgain) {
   TrustPoint point = TrustPoint::from_anchor(dnskey_anchor(ksk1), kT0);
   ASSERT_TRUE(refresh(point, set({ksk1.dnskey(), ksk3.dnskey()}, {{&ksk1}}, kT0), kT0).validated);
   const int64_t t2 = kT0 + kDay;
-  ASSERT_TRUE(refresh(point, set({ksk1.dnskey(), ksk2.dnskey(), ksk3.dnskey()}, {{&ksk1}}, t2), t2).validated);
+  ASSERT_TRUE(
+      refresh(point, set({ksk1.dnskey(), ksk2.dnskey(), ksk3.dnskey()}, {{&ksk1}}, t2), t2).validated);
   const int64_t t3 = kT0 + 30 * kDay;
-  ASSERT_TRUE(refresh(point, set({ksk1.dnskey(), ksk2.dnskey(), ksk3.dnskey()}, {{&ksk1}}, t3), t3).validated);
+  ASSERT_TRUE(
+      refresh(point, set({ksk1.dnskey(), ksk2.dnskey(), ksk3.dnskey()}, {{&ksk1}}, t3), t3).validated);
   ASSERT_EQ(state_of(point, ksk3), KeyState::valid);
   ASSERT_EQ(state_of(point, ksk2), KeyState::add_pend);
   const int64_t t4 = t3 + 1;
@@ -341,8 +348,9 @@ TEST_F(Rfc5011Test, TheActiveRefreshIntervalFollowsRfc5011Section2_3) {
   // Long TTL (4 days), signatures ending in 20 days: half the TTL, 2 days.
   SigningKey long_ttl = SigningKey::generate(root(), KeyRole::ksk, 13, std::nullopt, 4 * 86400);
   TrustPoint slow = TrustPoint::from_anchor(dnskey_anchor(long_ttl), kT0);
-  RRset slow_set = set({long_ttl.dnskey()}, {{&long_ttl}}, kT0,
-                       SignatureWindow{static_cast<uint32_t>(kT0 - kDay), static_cast<uint32_t>(kT0 + 20 * kDay)});
+  RRset slow_set =
+      set({long_ttl.dnskey()}, {{&long_ttl}}, kT0,
+          SignatureWindow{static_cast<uint32_t>(kT0 - kDay), static_cast<uint32_t>(kT0 + 20 * kDay)});
   EXPECT_EQ(refresh(slow, slow_set, kT0).next_refresh, kT0 + 2 * kDay);
   // Signatures ending in 2 days: half of that, 1 day.
   slow_set = set({long_ttl.dnskey()}, {{&long_ttl}}, kT0,
@@ -351,8 +359,9 @@ TEST_F(Rfc5011Test, TheActiveRefreshIntervalFollowsRfc5011Section2_3) {
   // Never more than 15 days (TTL of 40 days).
   SigningKey huge_ttl = SigningKey::generate(root(), KeyRole::ksk, 13, std::nullopt, 40 * 86400);
   TrustPoint rare = TrustPoint::from_anchor(dnskey_anchor(huge_ttl), kT0);
-  RRset rare_set = set({huge_ttl.dnskey()}, {{&huge_ttl}}, kT0,
-                       SignatureWindow{static_cast<uint32_t>(kT0 - kDay), static_cast<uint32_t>(kT0 + 90 * kDay)});
+  RRset rare_set =
+      set({huge_ttl.dnskey()}, {{&huge_ttl}}, kT0,
+          SignatureWindow{static_cast<uint32_t>(kT0 - kDay), static_cast<uint32_t>(kT0 + 90 * kDay)});
   EXPECT_EQ(refresh(rare, rare_set, kT0).next_refresh, kT0 + 15 * kDay);
 }
 
@@ -367,21 +376,23 @@ TEST_F(Rfc5011Test, TheRetryTimeFollowsRfc5011Section2_3) {
   // TTL 4 days, signatures ending in 20 days: a tenth of the TTL, 9.6 hours.
   SigningKey long_ttl = SigningKey::generate(root(), KeyRole::ksk, 13, std::nullopt, 4 * 86400);
   TrustPoint slow = TrustPoint::from_anchor(dnskey_anchor(long_ttl), kT0);
-  ASSERT_TRUE(refresh(slow, set({long_ttl.dnskey()}, {{&long_ttl}}, kT0,
-                                SignatureWindow{static_cast<uint32_t>(kT0 - kDay),
-                                                static_cast<uint32_t>(kT0 + 20 * kDay)}),
-                      kT0)
-                  .validated);
+  ASSERT_TRUE(
+      refresh(slow,
+              set({long_ttl.dnskey()}, {{&long_ttl}}, kT0,
+                  SignatureWindow{static_cast<uint32_t>(kT0 - kDay), static_cast<uint32_t>(kT0 + 20 * kDay)}),
+              kT0)
+          .validated);
   EXPECT_TRUE(slow.last_problem.empty());
   EXPECT_EQ(slow.refresh_failed("SERVFAIL", kT0, timers).next_refresh, kT0 + 4 * kDay / 10);
   // Never more than a day (TTL of 40 days).
   SigningKey huge_ttl = SigningKey::generate(root(), KeyRole::ksk, 13, std::nullopt, 40 * 86400);
   TrustPoint rare = TrustPoint::from_anchor(dnskey_anchor(huge_ttl), kT0);
-  ASSERT_TRUE(refresh(rare, set({huge_ttl.dnskey()}, {{&huge_ttl}}, kT0,
-                                SignatureWindow{static_cast<uint32_t>(kT0 - kDay),
-                                                static_cast<uint32_t>(kT0 + 90 * kDay)}),
-                      kT0)
-                  .validated);
+  ASSERT_TRUE(
+      refresh(rare,
+              set({huge_ttl.dnskey()}, {{&huge_ttl}}, kT0,
+                  SignatureWindow{static_cast<uint32_t>(kT0 - kDay), static_cast<uint32_t>(kT0 + 90 * kDay)}),
+              kT0)
+          .validated);
   EXPECT_EQ(rare.refresh_failed("SERVFAIL", kT0, timers).next_refresh, kT0 + kDay);
   // A failed validation is a failure too: retried, not refreshed.
   RefreshReport bad = refresh(point, set({ksk1.dnskey()}, {{&stranger}}, kT0), kT0);

@@ -23,7 +23,8 @@ namespace {
 struct Recorder {
   std::vector<std::string> messages;
   ServiceNotifier notifier() {
-    return ServiceNotifier([this](const std::string &m) { messages.push_back(m); }, [] { return uint64_t{4242}; });
+    return ServiceNotifier([this](const std::string &m) { messages.push_back(m); },
+                           [] { return uint64_t{4242}; });
   }
 };
 

@@ -151,7 +151,8 @@ TEST_F(MaintainerState, TheStateFileTakesPrecedenceForTheZonesItCovers) {
 }
 
 TEST_F(MaintainerState, ACorruptStateFileIsSetAsideAndTheConfiguredAnchorsAreUsed) {
-  std::ofstream(dir_ + "/trust-anchors.state") << "{\"format\": \"resolverd-trust-anchors\", \"version\": 1, \"zon";
+  std::ofstream(dir_ + "/trust-anchors.state")
+      << "{\"format\": \"resolverd-trust-anchors\", \"version\": 1, \"zon";
   auto m = maintainer(true);
   std::vector<TrustAnchor> anchors = m->anchors_for(configured());
   ASSERT_EQ(anchors.size(), 1u);

@@ -9,7 +9,9 @@
 namespace rsv {
 namespace {
 
-Name name(const char *text) { return *Name::from_text(text); }
+Name name(const char *text) {
+  return *Name::from_text(text);
+}
 
 TEST(TrustAnchorSignal, TheKeyTagQueryNameFollowsRfc8145Section5_1) {
   // RFC 8145 5.1's example: tags 20326 and 19036 as "_ta-4a5c-4f66".
@@ -44,7 +46,10 @@ TEST(TrustAnchorSignal, AnAnchorsKeyTagsComeFromItsDsAndDnskeyRecordsAscending) 
   TrustAnchor anchor{Name::root(), {}, {}};
   for (auto &entry : records) anchor.ds.push_back(entry.record);
   EXPECT_EQ(anchor_key_tags(anchor), (std::vector<uint16_t>{20326, 38696}));
-  ResourceRecord key{Name::root(), rrtype::DNSKEY, rrclass::IN, 3600, std::string("\x01\x01\x03\x0d" "abcd", 8)};
+  ResourceRecord key{Name::root(), rrtype::DNSKEY, rrclass::IN, 3600,
+                     std::string("\x01\x01\x03\x0d"
+                                 "abcd",
+                                 8)};
   anchor.dnskey.push_back(key);
   std::vector<uint16_t> tags = anchor_key_tags(anchor);
   EXPECT_EQ(tags.size(), 3u);

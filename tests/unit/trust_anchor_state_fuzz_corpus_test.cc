@@ -26,8 +26,8 @@ std::string seed_state() {
   const std::string key = std::string("\x01\x01\x03\x0d", 4) + std::string(64, '\x42');
   std::vector<ManagedKey> keys;
   uint16_t n = 0;
-  for (KeyState state : {KeyState::add_pend, KeyState::valid, KeyState::missing, KeyState::revoked,
-                         KeyState::removed}) {
+  for (KeyState state :
+       {KeyState::add_pend, KeyState::valid, KeyState::missing, KeyState::revoked, KeyState::removed}) {
     ManagedKey k;
     k.rdata = key;
     k.rdata.back() = static_cast<char>(n);
@@ -54,9 +54,35 @@ std::string seed_state() {
 }
 
 const char *const kTokens[] = {
-    "{", "}", "[", "]", ",", ":", "\"", "\\", "\\u0000", "\\ud800", "null", "true", "false", "0", "-1",
-    "1e400", "18446744073709551616", "9223372036854775807", "1.5", "\"Valid\"", "\"AddPend\"", "\"\"",
-    "\". 3600 IN DNSKEY 257 3 13 AAAA\"", "\". IN DS 1 13 2 00\"", "\"example.\"", "\n", " ", "\xff", "\xc3\xa9",
+    "{",
+    "}",
+    "[",
+    "]",
+    ",",
+    ":",
+    "\"",
+    "\\",
+    "\\u0000",
+    "\\ud800",
+    "null",
+    "true",
+    "false",
+    "0",
+    "-1",
+    "1e400",
+    "18446744073709551616",
+    "9223372036854775807",
+    "1.5",
+    "\"Valid\"",
+    "\"AddPend\"",
+    "\"\"",
+    "\". 3600 IN DNSKEY 257 3 13 AAAA\"",
+    "\". IN DS 1 13 2 00\"",
+    "\"example.\"",
+    "\n",
+    " ",
+    "\xff",
+    "\xc3\xa9",
 };
 
 void mutate(std::string &text, SplitMix64 &rng) {
