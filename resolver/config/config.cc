@@ -237,6 +237,16 @@ private:
     return *size;
   }
 
+  // A duration in seconds ("3600", "1h", "30d"), between min and max seconds.
+  uint32_t read_seconds(const Item &item, uint32_t min, uint32_t max) const {
+    std::string text = scalar(item);
+    std::optional<uint64_t> seconds = parse_seconds(text);
+    if (!seconds) fail(item, "'" + text + "' is not a duration (expected e.g. 90, 90s, 30m, 12h, 30d)");
+    if (*seconds < min || *seconds > max)
+      fail(item, "must be between " + format_seconds(min) + " and " + format_seconds(max));
+    return static_cast<uint32_t>(*seconds);
+  }
+
   // Reads a list, element by element. A key left empty counts as an empty list, as
   // does "[]": either way the list replaces the default with nothing.
   template <typename Read>
@@ -397,6 +407,14 @@ private:
         {"max-nsec3-hashes-per-query",
          [&](const Item &i) { d.max_nsec3_hashes_per_query = read_uint(i, 1, 1000000); }},
         {"max-nsec3-iterations", [&](const Item &i) { d.max_nsec3_iterations = read_uint(i, 0, 2500); }},
+        // RFC 5011 trust anchor maintenance, and where its state is kept.
+        {"rfc5011", [&](const Item &i) { d.rfc5011 = read_bool(i); }},
+        {"trust-anchor-state", [&](const Item &i) { d.trust_anchor_state = read_path(i); }},
+        // Lab settings (RFC 5011 2.4: 30 days; 2.3: 1 hour), at most the RFC's values.
+        {"rfc5011-hold-down", [&](const Item &i) { d.rfc5011_hold_down = read_seconds(i, 1, 30 * 86400); }},
+        {"rfc5011-min-refresh", [&](const Item &i) { d.rfc5011_min_refresh = read_seconds(i, 1, 3600); }},
+        // RFC 8145 key tag signalling.
+        {"trust-anchor-signaling", [&](const Item &i) { d.trust_anchor_signaling = read_bool(i); }},
     };
   }
 
@@ -644,6 +662,12 @@ std::string dump_config(const Config &c) {
   out << YAML::Key << "max-nsec3-per-response" << YAML::Value << c.dnssec.max_nsec3_per_response;
   out << YAML::Key << "max-nsec3-hashes-per-query" << YAML::Value << c.dnssec.max_nsec3_hashes_per_query;
   out << YAML::Key << "max-nsec3-iterations" << YAML::Value << c.dnssec.max_nsec3_iterations;
+  out << YAML::Key << "rfc5011" << YAML::Value << c.dnssec.rfc5011;
+  out << YAML::Key << "trust-anchor-state" << YAML::Value << YAML::DoubleQuoted
+      << c.dnssec.trust_anchor_state;
+  out << YAML::Key << "rfc5011-hold-down" << YAML::Value << format_seconds(c.dnssec.rfc5011_hold_down);
+  out << YAML::Key << "rfc5011-min-refresh" << YAML::Value << format_seconds(c.dnssec.rfc5011_min_refresh);
+  out << YAML::Key << "trust-anchor-signaling" << YAML::Value << c.dnssec.trust_anchor_signaling;
   out << YAML::EndMap;
 
   out << YAML::Key << "control" << YAML::Value << YAML::BeginMap;
@@ -714,6 +738,37 @@ std::string format_size(uint64_t bytes) {
   for (const auto &[unit, suffix] : kUnits)
     if (bytes != 0 && bytes % unit == 0) return std::to_string(bytes / unit) + suffix;
   return std::to_string(bytes);
+}
+
+std::optional<uint64_t> parse_seconds(std::string_view text) {
+  uint64_t unit = 1;
+  if (!text.empty()) {
+    switch (text.back()) {
+      case 's': unit = 1; break;
+      case 'm': unit = 60; break;
+      case 'h': unit = 3600; break;
+      case 'd': unit = 86400; break;
+      case 'w': unit = 7 * 86400; break;
+      default: unit = 0; break;
+    }
+    if (unit != 0)
+      text.remove_suffix(1);
+    else
+      unit = 1;
+  }
+  uint64_t value = 0;
+  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (text.empty() || error != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  if (value > UINT64_MAX / unit) return std::nullopt;
+  return value * unit;
+}
+
+std::string format_seconds(uint64_t seconds) {
+  static constexpr std::pair<uint64_t, char> kUnits[] = {
+      {7 * 86400, 'w'}, {86400, 'd'}, {3600, 'h'}, {60, 'm'}};
+  for (const auto &[unit, suffix] : kUnits)
+    if (seconds != 0 && seconds % unit == 0) return std::to_string(seconds / unit) + suffix;
+  return std::to_string(seconds) + "s";
 }
 
 }  // namespace rsv

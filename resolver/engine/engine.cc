@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "dnssec/trust_anchor_signal.h"
 #include "resolver/base/log.h"
 
 namespace rsv {
@@ -332,6 +333,12 @@ void Engine::dispatch(Request &request, const IteratorAction &action) {
     Edns e;
     e.udp_size = env_.config.network.edns_buffer_size;
     e.dnssec_ok = true;  // RRSIGs and denial records are kept for validation
+    // RFC 8145 4: a DNSKEY query for an anchored zone says which of its keys we trust.
+    if (action.question.qtype == rrtype::DNSKEY && env_.validator &&
+        env_.config.dnssec.trust_anchor_signaling)
+      if (const TrustAnchor *anchor = anchor_for_zone(env_.validator->anchors, action.question.name))
+        if (auto tags = anchor_key_tags(*anchor); !tags.empty())
+          e.options.push_back(edns_key_tag_option(tags));
     edns = e;
   }
   query.wire = encode_query(query.id, query.question, action.recursion_desired, edns, false);

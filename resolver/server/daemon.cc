@@ -13,6 +13,8 @@
 #include "resolver/base/log.h"
 #include "resolver/net/control_listener.h"
 #include "resolver/server/control.h"
+#include "resolver/server/state_files.h"
+#include "resolver/server/trust_anchor_maintainer.h"
 
 namespace rsv {
 
@@ -84,11 +86,17 @@ std::string anchors_text(const std::vector<TrustAnchor> &anchors) {
   return text;
 }
 
-// The DNSSEC settings apart from negative trust anchors (those flush only their names).
+// The DNSSEC settings apart from negative trust anchors (those flush only their names)
+// and the maintenance of anchors (only the anchors themselves count).
 bool same_validation(const Generation &a, const Generation &b) {
   DnssecConfig x = a.config.dnssec, y = b.config.dnssec;
-  x.negative_trust_anchors.clear();
-  y.negative_trust_anchors.clear();
+  for (DnssecConfig *c : {&x, &y}) {
+    c->negative_trust_anchors.clear();
+    c->rfc5011 = false;
+    c->trust_anchor_state.clear();
+    c->rfc5011_hold_down = c->rfc5011_min_refresh = 0;
+    c->trust_anchor_signaling = false;
+  }
   return x == y && anchors_text(a.anchors) == anchors_text(b.anchors);
 }
 
@@ -126,6 +134,18 @@ Daemon::Daemon(ConfigSource source, std::shared_ptr<Generation> first, std::uniq
       caches_(std::move(caches)),
       generation_(std::move(first)),
       started_at_(static_cast<int64_t>(::time(nullptr))) {
+  if (generation_->config.dnssec.validation &&
+      (generation_->config.dnssec.rfc5011 || generation_->config.dnssec.trust_anchor_signaling)) {
+    maintainer_ = std::make_unique<TrustAnchorMaintainer>(
+        loop_, *caches_, generation_->config.dnssec, [this] { return generation(); },
+        [this](std::vector<TrustAnchor> anchors, const std::string &why) {
+          adopt_trust_anchors(std::move(anchors), why);
+        });
+    // RFC 5011: what the state file learned takes precedence over the configuration.
+    std::vector<TrustAnchor> anchors = maintainer_->anchors_for(generation_->anchors);
+    if (anchors_text(anchors) != anchors_text(generation_->anchors))
+      generation_ = Generation::with_anchors(*generation_, std::move(anchors), *caches_, generation_->number);
+  }
   const Config &config = generation_->config;
   caches_->negative_anchors.set_configured(config.dnssec.negative_trust_anchors);
   for (uint32_t i = 0; i < config.threads; ++i)
@@ -153,9 +173,37 @@ Daemon::~Daemon() {
   workers_.clear();
 }
 
+std::string Daemon::serving_status() const {
+  std::shared_ptr<Generation> running = generation();
+  std::string listening;
+  for (const auto &address : running->config.listen)
+    listening += (listening.empty() ? "" : ", ") + address.to_string();
+  std::string text = "serving on " + (listening.empty() ? std::string("nothing") : listening) + "; " +
+                     std::to_string(running->config.threads) + " thread(s); configuration " +
+                     std::to_string(running->number);
+  if (!running->config.dnssec.validation)
+    text += "; DNSSEC validation off";
+  else
+    text += "; " + std::to_string(running->anchors.size()) + " trust anchor zone(s)" +
+            (maintainer_ && maintainer_->rfc5011() ? " (RFC 5011)" : "");
+  return text;
+}
+
 int Daemon::run() {
   const Config &config = generation_->config;
+  // State files are written after the privileges are dropped: their directory is
+  // handed to the daemon's user first.
+  if (maintainer_ && maintainer_->rfc5011()) {
+    std::optional<FileOwner> owner;
+    if (!config.username.empty()) {
+      const passwd *user = getpwnam(config.username.c_str());
+      if (!user) throw std::runtime_error("unknown user '" + config.username + "'");
+      owner = FileOwner{user->pw_uid, user->pw_gid};
+    }
+    prepare_state_directory(maintainer_->state_path(), owner);
+  }
   drop_privileges(config);
+  if (maintainer_ && !config.chroot.empty()) maintainer_->entered_chroot(config.chroot);
   auto terminate = SignalWatcher::on_termination(loop_, [this](int signal_number) {
     RSV_LOG(info, "signal %d: shutting down", signal_number);
     stop();
@@ -167,7 +215,11 @@ int Daemon::run() {
   for (auto &worker : workers_) threads_.emplace_back([w = worker.get()] { w->run(); });
   RSV_LOG(info, "resolverd %s ready: %u thread(s), root hints from %s", kResolverdVersion, config.threads,
           generation_->hints.source.c_str());
+  if (maintainer_) maintainer_->start();
+  notifier_.ready(serving_status());
   loop_.run();
+  notifier_.stopping("shutting down");
+  maintainer_.reset();  // its own resolutions end before the workers do
   // The control channel closes first (no new commands), then the workers finish.
   control_listener_.reset();
   control_.reset();
@@ -208,12 +260,21 @@ ReloadResult Daemon::reload() {
   ReloadResult result;
   std::shared_ptr<Generation> running = generation();
   std::shared_ptr<Generation> next;
+  notifier_.reloading("reloading the configuration");
   try {
     next = Generation::load(source_, *caches_, next_generation_);
+    if (maintainer_) {
+      // Zones anchored anew are tracked from their configuration; the others keep what
+      // RFC 5011 learned.
+      std::vector<TrustAnchor> anchors = maintainer_->anchors_for(next->anchors);
+      if (anchors_text(anchors) != anchors_text(next->anchors))
+        next = Generation::with_anchors(*next, std::move(anchors), *caches_, next->number);
+    }
   } catch (const std::exception &e) {
     result.error = e.what();
     result.generation = running->number;
     RSV_LOG(error, "reload refused, the running configuration stays: %s", e.what());
+    notifier_.ready("reload refused (" + std::string(e.what()) + "); " + serving_status());
     return result;
   }
   ++next_generation_;
@@ -241,14 +302,33 @@ ReloadResult Daemon::reload() {
   caches_->apply(next->config.cache);
   caches_->negative_anchors.set_configured(next->config.dnssec.negative_trust_anchors);
   set_log_severity(severity_of(next->config.log_level));
+  install(next);
+  RSV_LOG(info, "configuration %llu loaded from %s", static_cast<unsigned long long>(next->number),
+          next->config.source_file.empty() ? "built-in defaults" : next->config.source_file.c_str());
+  notifier_.ready("configuration " + std::to_string(next->number) + " loaded; " + serving_status());
+  return result;
+}
+
+void Daemon::install(std::shared_ptr<Generation> next) {
   {
     std::lock_guard lock(generation_mutex_);
     generation_ = next;
   }
   for (auto &worker : workers_) worker->adopt(next);
-  RSV_LOG(info, "configuration %llu loaded from %s", static_cast<unsigned long long>(next->number),
-          next->config.source_file.empty() ? "built-in defaults" : next->config.source_file.c_str());
-  return result;
+}
+
+void Daemon::adopt_trust_anchors(std::vector<TrustAnchor> anchors, const std::string &why) {
+  std::shared_ptr<Generation> running = generation();
+  // Keys validated with an anchor that is gone must be checked again; data validated
+  // before stays (it was validated when it was trusted).
+  for (const TrustAnchor &anchor : running->anchors) caches_->keys.flush(anchor.zone, false);
+  for (const TrustAnchor &anchor : anchors) caches_->keys.flush(anchor.zone, false);
+  std::shared_ptr<Generation> next =
+      Generation::with_anchors(*running, std::move(anchors), *caches_, next_generation_++);
+  install(next);
+  RSV_LOG(info, "trust anchors changed (%s): configuration %llu", why.c_str(),
+          static_cast<unsigned long long>(next->number));
+  notifier_.status("trust anchors changed; " + serving_status());
 }
 
 void Daemon::flush(const Name &name, bool subtree, bool all, std::function<void(FlushCounts)> done) {

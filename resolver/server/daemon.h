@@ -12,6 +12,12 @@
 // that what a change of DNSSEC settings, trust anchors or forwarding makes wrong is
 // flushed. Settings that need new sockets, memory or privileges are reported and keep
 // their running values until a restart.
+//
+// As a service (conf/resolverd.service, Type=notify) the daemon tells systemd when it
+// is ready, reloading and stopping (resolver/server/service_notify.h). Trust anchor
+// maintenance (RFC 5011, RFC 8145) runs on the control loop
+// (resolver/server/trust_anchor_maintainer.h); when the keys to trust change it hands
+// the daemon new anchors (adopt_trust_anchors), which take effect like a reload.
 #pragma once
 
 #include <cstdint>
@@ -26,12 +32,14 @@
 #include "resolver/server/caches.h"
 #include "resolver/server/generation.h"
 #include "resolver/server/metrics.h"
+#include "resolver/server/service_notify.h"
 #include "resolver/server/worker.h"
 
 namespace rsv {
 
 class ControlService;
 class ControlListener;
+class TrustAnchorMaintainer;
 
 extern const char *const kResolverdVersion;
 
@@ -56,10 +64,17 @@ public:
   int run();
   // Any thread.
   void stop();
+  // Where READY=1 and the like go (default: libsystemd's sd_notify). Before run().
+  void set_service_notifier(ServiceNotifier notifier) { notifier_ = std::move(notifier); }
 
   // --- for the control channel, on the control loop's thread ---
   ReloadResult reload();
+  // The running configuration with other trust anchors (RFC 5011 learned a key, or
+  // one was revoked): a new Generation every worker adopts, as after a reload. The
+  // anchored zones' validated keys are forgotten so that they are checked again.
+  void adopt_trust_anchors(std::vector<TrustAnchor> anchors, const std::string &why);
   std::shared_ptr<Generation> generation() const;
+  const TrustAnchorMaintainer *trust_anchor_maintainer() const { return maintainer_.get(); }
   Caches &caches() { return *caches_; }
   EventLoop &loop() { return loop_; }
   const ConfigSource &source() const { return source_; }
@@ -73,6 +88,8 @@ public:
 
 private:
   void start_control_channel();
+  void install(std::shared_ptr<Generation> next);
+  std::string serving_status() const;
 
   ConfigSource source_;
   std::unique_ptr<Caches> caches_;
@@ -84,6 +101,8 @@ private:
   std::vector<std::unique_ptr<Worker>> workers_;
   std::unique_ptr<ControlService> control_;
   std::unique_ptr<ControlListener> control_listener_;
+  std::unique_ptr<TrustAnchorMaintainer> maintainer_;
+  ServiceNotifier notifier_;
   std::vector<std::thread> threads_;
 };
 

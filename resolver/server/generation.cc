@@ -40,6 +40,11 @@ std::shared_ptr<Generation> Generation::load(const ConfigSource &source, Caches 
   return std::make_shared<Generation>(std::move(config), std::move(hints), std::move(anchors), caches, number);
 }
 
+std::shared_ptr<Generation> Generation::with_anchors(const Generation &base, std::vector<TrustAnchor> anchors,
+                                                     Caches &caches, uint64_t number) {
+  return std::make_shared<Generation>(base.config, base.hints, std::move(anchors), caches, number);
+}
+
 std::vector<std::string> settings_needing_restart(const Config &running, const Config &loaded) {
   std::vector<std::string> keys;
   auto check = [&](bool same, const char *key) {
@@ -57,6 +62,14 @@ std::vector<std::string> settings_needing_restart(const Config &running, const C
   check(running.network.max_tcp_queries_per_connection == loaded.network.max_tcp_queries_per_connection,
         "network.max-tcp-queries-per-connection");
   check(running.control == loaded.control, "control");
+  // The maintenance of trust anchors is set up once, at start.
+  check(running.dnssec.rfc5011 == loaded.dnssec.rfc5011, "dnssec.rfc5011");
+  check(running.dnssec.trust_anchor_state == loaded.dnssec.trust_anchor_state, "dnssec.trust-anchor-state");
+  check(running.dnssec.rfc5011_hold_down == loaded.dnssec.rfc5011_hold_down, "dnssec.rfc5011-hold-down");
+  check(running.dnssec.rfc5011_min_refresh == loaded.dnssec.rfc5011_min_refresh,
+        "dnssec.rfc5011-min-refresh");
+  check(running.dnssec.trust_anchor_signaling == loaded.dnssec.trust_anchor_signaling,
+        "dnssec.trust-anchor-signaling");
   check(running.http == loaded.http, "http");
   return keys;
 }

@@ -74,6 +74,11 @@ dnssec:
   trust-anchor-files: [/etc/a.ds, /etc/b.key]
   negative-trust-anchors: [broken.example, test.]
   bogus-ttl: 30
+  rfc5011: true
+  trust-anchor-state: /var/lib/resolverd/anchors.json
+  rfc5011-hold-down: 90s
+  rfc5011-min-refresh: 2
+  trust-anchor-signaling: false
 )";
 
 TEST(Config, EmptyTextGivesTheDefaults) {
@@ -310,6 +315,54 @@ TEST(Config, SocketBufferSizes) {
   EXPECT_NE(dumped.find("so-sndbuf: 0"), std::string::npos) << dumped;
 }
 
+TEST(Config, TrustAnchorMaintenanceKeys) {
+  Config defaults = parse("");
+  EXPECT_FALSE(defaults.dnssec.rfc5011);
+  EXPECT_EQ(defaults.dnssec.trust_anchor_state, kDefaultTrustAnchorState);
+  EXPECT_EQ(defaults.dnssec.rfc5011_hold_down, 30u * 86400u);  // RFC 5011 2.4.1
+  EXPECT_EQ(defaults.dnssec.rfc5011_min_refresh, 3600u);       // RFC 5011 2.3
+  EXPECT_TRUE(defaults.dnssec.trust_anchor_signaling);         // RFC 8145, as Unbound
+  Config c = parse(kEveryKey);
+  EXPECT_TRUE(c.dnssec.rfc5011);
+  EXPECT_EQ(c.dnssec.trust_anchor_state, "/var/lib/resolverd/anchors.json");
+  EXPECT_EQ(c.dnssec.rfc5011_hold_down, 90u);
+  EXPECT_EQ(c.dnssec.rfc5011_min_refresh, 2u);
+  EXPECT_FALSE(c.dnssec.trust_anchor_signaling);
+  EXPECT_EQ(parse("dnssec: {rfc5011-hold-down: 30d}\n").dnssec.rfc5011_hold_down, 30u * 86400u);
+  EXPECT_EQ(error_of("dnssec:\n  rfc5011-hold-down: 31d\n"),
+            "t.yaml:2: key 'dnssec.rfc5011-hold-down': must be between 1s and 30d");
+  EXPECT_EQ(error_of("dnssec: {rfc5011-min-refresh: 0}\n"),
+            "t.yaml:1: key 'dnssec.rfc5011-min-refresh': must be between 1s and 1h");
+  EXPECT_EQ(error_of("dnssec: {rfc5011-min-refresh: soon}\n"),
+            "t.yaml:1: key 'dnssec.rfc5011-min-refresh': 'soon' is not a duration (expected e.g. 90, 90s, "
+            "30m, 12h, 30d)");
+  EXPECT_EQ(error_of("dnssec: {trust-anchor-state: \"\"}\n"),
+            "t.yaml:1: key 'dnssec.trust-anchor-state': expected a file path, got an empty string");
+  const std::string dumped = dump_config(c);
+  EXPECT_NE(dumped.find("rfc5011-hold-down: 90s"), std::string::npos) << dumped;
+  EXPECT_NE(dumped.find("rfc5011-min-refresh: 2s"), std::string::npos) << dumped;
+  EXPECT_NE(dump_config(defaults).find("rfc5011-hold-down: 30d"), std::string::npos);
+}
+
+TEST(Config, SecondsParseAndFormat) {
+  EXPECT_EQ(parse_seconds("90"), 90u);
+  EXPECT_EQ(parse_seconds("90s"), 90u);
+  EXPECT_EQ(parse_seconds("30m"), 1800u);
+  EXPECT_EQ(parse_seconds("12h"), 43200u);
+  EXPECT_EQ(parse_seconds("30d"), 2592000u);
+  EXPECT_EQ(parse_seconds("1w"), 604800u);
+  for (const char *bad : {"", "s", "1x", "-1", "1.5h", "h1", "99999999999999999999d"})
+    EXPECT_EQ(parse_seconds(bad), std::nullopt) << bad;
+  EXPECT_EQ(format_seconds(0), "0s");
+  EXPECT_EQ(format_seconds(61), "61s");
+  EXPECT_EQ(format_seconds(120), "2m");
+  EXPECT_EQ(format_seconds(3600), "1h");
+  EXPECT_EQ(format_seconds(30 * 86400), "30d");
+  EXPECT_EQ(format_seconds(14 * 86400), "2w");
+  for (uint64_t s : {1ull, 59ull, 60ull, 3599ull, 86400ull, 2592000ull})
+    EXPECT_EQ(parse_seconds(format_seconds(s)), s);
+}
+
 TEST(Config, DumpRoundTripsToAnEqualConfig) {
   for (const std::string &text :
        {std::string(), std::string(kEveryKey),
@@ -380,7 +433,12 @@ TEST(Config, DumpShowsEveryKey) {
                           "validation:",
                           "trust-anchor-files:",
                           "negative-trust-anchors:",
-                          "bogus-ttl:"})
+                          "bogus-ttl:",
+                          "rfc5011:",
+                          "trust-anchor-state:",
+                          "rfc5011-hold-down:",
+                          "rfc5011-min-refresh:",
+                          "trust-anchor-signaling:"})
     EXPECT_NE(dumped.find(key), std::string::npos) << key << "\n" << dumped;
   EXPECT_NE(dumped.find("\"::1@53\""), std::string::npos) << dumped;
   EXPECT_NE(dumped.find("size: 64M"), std::string::npos) << dumped;
