@@ -57,7 +57,9 @@ std::vector<std::string> settings_needing_restart(const Config &running, const C
   check(running.network.max_tcp_queries_per_connection == loaded.network.max_tcp_queries_per_connection,
         "network.max-tcp-queries-per-connection");
   check(running.control == loaded.control, "control");
-  check(running.http == loaded.http, "http");
+  // http.recent-queries is applied by a reload (Worker::adopt); the rest needs a restart.
+  check(running.http.listen == loaded.http.listen, "http.listen");
+  check(running.http.access_control == loaded.http.access_control, "http.access-control");
   return keys;
 }
 
