@@ -155,7 +155,9 @@ function renderStats(stats) {
     return ['ede-' + code, value, code + ' ' + (name || '')];
   }));
   // Buckets are cumulative: each bar is what fell between one bound and the last.
-  const buckets = Object.entries(latency.buckets || {});
+  // JSON objects keep no order: sort by bound, +Inf last.
+  const bound = (le) => (le === '+Inf' ? Infinity : Number(le));
+  const buckets = Object.entries(latency.buckets || {}).sort((a, b) => bound(a[0]) - bound(b[0]));
   let previous = 0, previousBound = '0';
   drawBars($('latency-bars'), buckets.map(([le, cumulative]) => {
     const label = le === '+Inf' ? '> ' + (1000 * Number(previousBound)) + ' ms' : '≤ ' + (1000 * Number(le)) + ' ms';
@@ -378,6 +380,9 @@ function start() {
   });
   const params = new URLSearchParams(location.search);
   if (params.get('explain')) {
+    // The page was opened for this explain: show it first.
+    const panel = $('explain-panel');
+    panel.parentNode.prepend(panel);
     $('explain-name').value = params.get('explain');
     $('explain-type').value = params.get('type') || 'A';
     explain($('explain-name').value, $('explain-type').value);
