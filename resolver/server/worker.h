@@ -73,7 +73,8 @@ public:
 
   // Readable from any thread (relaxed counters: a value may be a moment old).
   const WorkerCounters &counters() const { return counters_; }
-  // Readable from any thread (it locks inside).
+  // Readable from any thread (it locks inside). Written only when the daemon has an
+  // HTTP listener to show it.
   const QueryLog &query_log() const { return query_log_; }
   ListenerTotals listener_totals() const;
   uint64_t generation_number() const { return generation_number_.load(std::memory_order_relaxed); }
@@ -95,6 +96,7 @@ private:
   EventLoop loop_;
   SystemRandom random_;
   WorkerCounters counters_;
+  const bool log_queries_;  // http.listen is set (at start: it changes only with a restart)
   QueryLog query_log_;
   std::unique_ptr<Pipeline> current_;
   std::vector<std::unique_ptr<Pipeline>> retiring_;
