@@ -182,7 +182,7 @@ dnssec: {validation: false, trust-anchor-files: []}
 control: {socket: "$WORK/control-$address.sock"}
 EOF
   if [[ $HTTP == 1 ]]; then
-    echo "http: {listen: [$address@8053]}" >>"$file"
+    echo "http: {listen: [$address@8053], recent-queries: ${BENCH_RECENT_QUERIES:-1000}}" >>"$file"
   else
     echo "http: {listen: []}" >>"$file"
   fi
