@@ -81,7 +81,7 @@ void MessageCache::store(const Name &qname, uint16_t qtype, uint16_t qclass, uin
 }
 
 size_t MessageCache::answer_into(std::string_view lowered_qname_wire, uint16_t qtype, uint16_t qclass,
-                                 uint8_t flags, uint8_t *out, size_t capacity) const {
+                                 uint8_t flags, uint8_t *out, size_t capacity, Security *security) const {
   CacheKey key(lowered_qname_wire, qtype, qclass);
   if (!key.valid()) return 0;
   key.append_u8(flags & kKeyFlagMask);
@@ -91,6 +91,7 @@ size_t MessageCache::answer_into(std::string_view lowered_qname_wire, uint16_t q
     if (entry.expires_at <= now || entry.wire_size > capacity) return;
     copy_counted_down(entry, now, out);
     written = entry.wire_size;
+    if (security) *security = entry.security;
   });
   return written;
 }

@@ -57,9 +57,10 @@ public:
   // lower-cased. On a live hit, copies the cached reply into `out`, rewrites every TTL
   // at ttl_offsets to max(0, original - (now - stored_at)) and returns its size;
   // returns 0 on a miss, an expired entry, or when it does not fit in `capacity`.
+  // On a hit, `security` (when given) gets the DNSSEC status the reply was stored with.
   // No heap allocation, no parsing, one shard lock.
   size_t answer_into(std::string_view lowered_qname_wire, uint16_t qtype, uint16_t qclass, uint8_t flags,
-                     uint8_t *out, size_t capacity) const;
+                     uint8_t *out, size_t capacity, Security *security = nullptr) const;
 
   // A copy, TTLs rewritten likewise; nullopt on a miss or an expired entry.
   std::optional<CachedMessage> lookup(const Name &qname, uint16_t qtype, uint16_t qclass,

@@ -195,6 +195,13 @@ private:
     return *address;
   }
 
+  Prefix read_prefix(const Item &item) const {
+    std::string text = scalar(item);
+    std::optional<Prefix> prefix = Prefix::parse(text);
+    if (!prefix) fail(item, "'" + text + "' is not a network prefix (expected e.g. 127.0.0.0/8 or ::1/128)");
+    return *prefix;
+  }
+
   AclRule read_acl_rule(const Item &item) const {
     std::istringstream words(scalar(item));
     std::string prefix_text, action_text, extra;
@@ -303,6 +310,8 @@ private:
         {"listen",
          [&](const Item &i) { h.listen = read_list(i, [&](const Item &e) { return read_address(e, 8053); }); }},
         {"recent-queries", [&](const Item &i) { h.recent_queries = read_uint(i, 0, 1000000); }},
+        {"access-control",
+         [&](const Item &i) { h.access_control = read_list(i, [&](const Item &e) { return read_prefix(e); }); }},
     };
   }
 
@@ -555,6 +564,7 @@ Config default_config() {
   config.access_control = {AclRule{*Prefix::parse("127.0.0.0/8"), AclAction::allow_snoop},
                            AclRule{*Prefix::parse("::1/128"), AclAction::allow_snoop}};
   config.http.listen = {*SocketAddress::parse("127.0.0.1@8053")};
+  config.http.access_control = {*Prefix::parse("127.0.0.0/8"), *Prefix::parse("::1/128")};
   return config;
 }
 
@@ -677,6 +687,7 @@ std::string dump_config(const Config &c) {
   out << YAML::Key << "http" << YAML::Value << YAML::BeginMap;
   emit_string_list(out, "listen", texts(c.http.listen, [](const SocketAddress &a) { return a.to_string(); }));
   out << YAML::Key << "recent-queries" << YAML::Value << c.http.recent_queries;
+  emit_string_list(out, "access-control", texts(c.http.access_control, [](const Prefix &p) { return p.to_string(); }));
   out << YAML::EndMap;
 
   out << YAML::EndMap;

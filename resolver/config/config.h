@@ -155,10 +155,12 @@ struct ControlConfig {
   bool operator==(const ControlConfig &) const = default;
 };
 
-// The HTTP listener: /metrics (Prometheus) and the dashboard.
+// The HTTP listener: /metrics (Prometheus) and the dashboard (resolver/server/http_server.h).
 struct HttpConfig {
   std::vector<SocketAddress> listen;  // default 127.0.0.1@8053 (default_config); empty: off
   uint32_t recent_queries = 1000;     // the dashboard's query log, a ring buffer; 0: off
+  // Clients that may use it; others get 403. Default (default_config): loopback only.
+  std::vector<Prefix> access_control;
 
   bool operator==(const HttpConfig &) const = default;
 };

@@ -15,6 +15,7 @@
 #include "resolver/server/control.h"
 #include "resolver/server/state_files.h"
 #include "resolver/server/trust_anchor_maintainer.h"
+#include "resolver/server/http_server.h"
 
 namespace rsv {
 
@@ -162,12 +163,41 @@ Daemon::Daemon(ConfigSource source, std::shared_ptr<Generation> first, std::uniq
         control_group(config));
     RSV_LOG(info, "control channel on %s", config.control.socket.c_str());
   }
+  start_http(config);
+}
+
+void Daemon::start_http(const Config &config) {
+  if (config.http.listen.empty()) return;
+  HttpServer::Backend backend;
+  backend.metrics = [this] { return to_prometheus(collect_metrics(metrics_sources())); };
+  backend.stats = [this] { return to_json(collect_metrics(metrics_sources())); };
+  backend.series = [this] {
+    timespec now{};
+    clock_gettime(CLOCK_REALTIME, &now);
+    return series_.to_json(static_cast<int64_t>(now.tv_sec) * 1000 + now.tv_nsec / 1000000, traffic_totals());
+  };
+  auto logs = [this] {
+    std::vector<const QueryLog *> out;
+    for (const auto &w : workers_) out.push_back(&w->query_log());
+    return out;
+  };
+  backend.top = [logs](size_t n) { return top_json(logs(), n); };
+  backend.recent = [logs](size_t limit) { return recent_json(logs(), limit); };
+  backend.command = [this](std::vector<std::string> args, std::function<void(nlohmann::json)> done) {
+    run_command(std::move(args), std::move(done));
+  };
+  // An explain ends within the time budget; a little more for the walk's last replies.
+  backend.explain_timeout_ms = [this] { return generation()->config.resolver.budgets.max_time_ms + 5000; };
+  // Bound now, with the other sockets, before privileges are dropped.
+  http_ = std::make_unique<HttpServer>(config.http, std::move(backend));
 }
 
 Daemon::~Daemon() {
   stop();
+  http_.reset();
   for (auto &t : threads_)
     if (t.joinable()) t.join();
+  series_timer_.reset();
   control_listener_.reset();
   control_.reset();
   workers_.clear();
@@ -213,6 +243,9 @@ int Daemon::run() {
     reload();
   });
   for (auto &worker : workers_) threads_.emplace_back([w = worker.get()] { w->run(); });
+  series_timer_ = std::make_unique<Timer>(loop_);
+  sample_traffic();
+  if (http_) http_->start();
   RSV_LOG(info, "resolverd %s ready: %u thread(s), root hints from %s", kResolverdVersion, config.threads,
           generation_->hints.source.c_str());
   if (maintainer_) maintainer_->start();
@@ -220,7 +253,10 @@ int Daemon::run() {
   loop_.run();
   notifier_.stopping("shutting down");
   maintainer_.reset();  // its own resolutions end before the workers do
-  // The control channel closes first (no new commands), then the workers finish.
+  // The HTTP server stops first (it reads the workers and posts commands), then the
+  // control channel closes (no new commands), then the workers finish.
+  if (http_) http_->stop();
+  series_timer_.reset();
   control_listener_.reset();
   control_.reset();
   for (auto &worker : workers_) worker->request_stop();
@@ -232,6 +268,33 @@ int Daemon::run() {
 void Daemon::stop() {
   loop_.stop();
   for (auto &worker : workers_) worker->request_stop();
+}
+
+void Daemon::run_command(std::vector<std::string> args, std::function<void(nlohmann::json)> done) {
+  loop_.post([this, args = std::move(args), done = std::move(done)] {
+    if (!control_) return done(control_error("the daemon is stopping"));
+    control_->run(args, done);
+  });
+}
+
+TrafficSeries::Totals Daemon::traffic_totals() const {
+  TrafficSeries::Totals totals;
+  for (const auto &w : workers_) {
+    for (const Counter &c : w->counters().queries.by_transport) totals.answers += c.get();
+    totals.cache_hits += w->counters().server.cache_hits.get();
+  }
+  return totals;
+}
+
+std::vector<SocketAddress> Daemon::http_addresses() const {
+  return http_ ? http_->addresses() : std::vector<SocketAddress>{};
+}
+
+void Daemon::sample_traffic() {
+  timespec now{};
+  clock_gettime(CLOCK_REALTIME, &now);
+  series_.sample(static_cast<int64_t>(now.tv_sec) * 1000 + now.tv_nsec / 1000000, traffic_totals());
+  series_timer_->start(TrafficSeries::kIntervalSeconds * 1000ull, [this] { sample_traffic(); });
 }
 
 std::shared_ptr<Generation> Daemon::generation() const {

@@ -2,10 +2,13 @@
 // that runs on the main thread.
 //
 // Start-up (daemon_main): read the configuration (Generation::load), size the caches,
-// bind every worker's listeners and the control socket, drop privileges, start one
-// thread per worker, and run the control loop. The control loop owns what is not
-// on the query path: signals (SIGTERM and SIGINT stop, SIGHUP reloads), the control
-// channel (resolver/server/control.h) and `explain`'s own resolutions.
+// bind every worker's listeners, the control socket and the HTTP listener, drop
+// privileges, start one thread per worker and the HTTP server's threads, and run the
+// control loop. The control loop owns what is not on the query path: signals
+// (SIGTERM and SIGINT stop, SIGHUP reloads), the control channel
+// (resolver/server/control.h), `explain`'s own resolutions, and the sampling of the
+// dashboard's traffic history. Shutdown stops the HTTP server first, then the control
+// channel, then the workers.
 //
 // A reload builds the next Generation off the workers' threads and, only if it loads
 // without error, hands it to every worker (Worker::adopt); the caches stay, except
@@ -33,6 +36,7 @@
 #include "resolver/server/generation.h"
 #include "resolver/server/metrics.h"
 #include "resolver/server/service_notify.h"
+#include "resolver/server/traffic_series.h"
 #include "resolver/server/worker.h"
 
 namespace rsv {
@@ -40,6 +44,7 @@ namespace rsv {
 class ControlService;
 class ControlListener;
 class TrustAnchorMaintainer;
+class HttpServer;
 
 extern const char *const kResolverdVersion;
 
@@ -86,10 +91,22 @@ public:
   // control loop once every worker has done its part.
   void flush(const Name &name, bool subtree, bool all, std::function<void(FlushCounts)> done);
 
+  // --- any thread ---
+  // Runs a control command (control.h) on the control loop; `done` gets its reply
+  // there. While the daemon stops, the command may never run.
+  void run_command(std::vector<std::string> args, std::function<void(nlohmann::json)> done);
+  // Answers sent and cache hits so far, over every worker.
+  TrafficSeries::Totals traffic_totals() const;
+  const TrafficSeries &traffic_series() const { return series_; }
+  // The HTTP listener's addresses (empty when http.listen is []).
+  std::vector<SocketAddress> http_addresses() const;
+
 private:
   void start_control_channel();
   void install(std::shared_ptr<Generation> next);
   std::string serving_status() const;
+  void start_http(const Config &config);
+  void sample_traffic();
 
   ConfigSource source_;
   std::unique_ptr<Caches> caches_;
@@ -103,6 +120,9 @@ private:
   std::unique_ptr<ControlListener> control_listener_;
   std::unique_ptr<TrustAnchorMaintainer> maintainer_;
   ServiceNotifier notifier_;
+  TrafficSeries series_;
+  std::unique_ptr<Timer> series_timer_;
+  std::unique_ptr<HttpServer> http_;
   std::vector<std::thread> threads_;
 };
 

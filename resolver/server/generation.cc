@@ -70,7 +70,9 @@ std::vector<std::string> settings_needing_restart(const Config &running, const C
         "dnssec.rfc5011-min-refresh");
   check(running.dnssec.trust_anchor_signaling == loaded.dnssec.trust_anchor_signaling,
         "dnssec.trust-anchor-signaling");
-  check(running.http == loaded.http, "http");
+  // http.recent-queries is applied by a reload (Worker::adopt); the rest needs a restart.
+  check(running.http.listen == loaded.http.listen, "http.listen");
+  check(running.http.access_control == loaded.http.access_control, "http.access-control");
   return keys;
 }
 

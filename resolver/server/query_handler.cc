@@ -64,7 +64,7 @@ std::string minimal_error_reply(const uint8_t *query, size_t size, uint16_t code
 
 ClientQueryHandler::ClientQueryHandler(const Config &config, MessageCache &messages, RRsetCache &rrsets,
                                        Engine &engine, const DelegationPoint &root_hints, const Clock &clock,
-                                       ServerStats *stats, QueryMetrics *metrics)
+                                       ServerStats *stats, QueryMetrics *metrics, QueryLog *log)
     : config_(config),
       messages_(messages),
       rrsets_(rrsets),
@@ -72,7 +72,8 @@ ClientQueryHandler::ClientQueryHandler(const Config &config, MessageCache &messa
       root_hints_(root_hints),
       clock_(clock),
       stats_(stats ? *stats : own_stats_),
-      metrics_(metrics ? *metrics : own_metrics_) {}
+      metrics_(metrics ? *metrics : own_metrics_),
+      log_(log) {}
 
 AclAction ClientQueryHandler::access_for(const SocketAddress &client) const {
   for (const auto &rule : config_.access_control)
@@ -81,19 +82,41 @@ AclAction ClientQueryHandler::access_for(const SocketAddress &client) const {
 }
 
 Disposition ClientQueryHandler::handle(QueryContext &context) {
+  replied_from_cache_ = false;
+  reply_security_.reset();
   Disposition disposition = dispatch(context);
-  if (disposition == Disposition::reply) note_reply(context.tcp, context.reply_buffer, context.reply_size, 0);
+  if (disposition == Disposition::reply)
+    note_reply(context.client, context.tcp, context.reply_buffer, context.reply_size, 0, replied_from_cache_,
+               reply_security_ ? &*reply_security_ : nullptr);
   return disposition;
 }
 
-void ClientQueryHandler::note_reply(bool tcp, const uint8_t *reply, size_t size, uint64_t waited_us) {
+void ClientQueryHandler::note_reply(const SocketAddress &client, bool tcp, const uint8_t *reply, size_t size,
+                                    uint64_t waited_us, bool cache_hit, const Security *security) {
   if (size < 12) return;
-  // The question our reply repeats (the client's), for the qtype series.
+  // The question our reply repeats (the client's), for the qtype series and the log.
   uint16_t qtype = 0;
+  size_t name_length = 0;
   if (read16(reply + 4) >= 1)
-    if (size_t length = wire_name_length(reply, size, 12); length && 12 + length + 2 <= size)
+    if (size_t length = wire_name_length(reply, size, 12); length && 12 + length + 2 <= size) {
       qtype = read16(reply + 12 + length);
-  metrics_.record(tcp ? ClientTransport::tcp : ClientTransport::udp, qtype, reply[3] & 0x0F, waited_us);
+      name_length = length;
+    }
+  const ClientTransport transport = tcp ? ClientTransport::tcp : ClientTransport::udp;
+  const uint8_t rcode = reply[3] & 0x0F;
+  metrics_.record(transport, qtype, rcode, waited_us);
+  if (!log_ || name_length == 0) return;
+  ReplyRecord record;
+  record.client = &client;
+  record.transport = transport;
+  record.qname_wire = std::string_view(reinterpret_cast<const char *>(reply + 12), name_length);
+  record.qtype = qtype;
+  record.rcode = rcode;
+  record.has_security = security != nullptr;
+  if (security) record.security = *security;
+  record.cache_hit = cache_hit;
+  record.latency_us = waited_us;
+  log_->record(record);
 }
 
 Disposition ClientQueryHandler::dispatch(QueryContext &context) {
@@ -116,6 +139,7 @@ Disposition ClientQueryHandler::dispatch(QueryContext &context) {
   // The fast path serves RD=1 only, so it needs no snooping check.
   if (fast_path(context) == Disposition::reply) {
     ++stats_.cache_hits;
+    replied_from_cache_ = true;
     return Disposition::reply;
   }
   return slow_path(context, access == AclAction::allow_snoop);
@@ -166,8 +190,9 @@ Disposition ClientQueryHandler::fast_path(QueryContext &context) {
 
   uint8_t *out = context.reply_buffer;
   size_t capacity = context.reply_capacity - kOptRecordSize;
+  Security security = Security::unchecked;
   size_t n = messages_.answer_into(std::string_view(reinterpret_cast<const char *>(key), key_len), qtype, qclass,
-                                   message_cache_flags(dnssec_ok, checking_disabled), out, capacity);
+                                   message_cache_flags(dnssec_ok, checking_disabled), out, capacity, &security);
   if (n < question_end) return Disposition::drop;
   size_t limit = context.tcp ? 65535 : (has_edns ? std::min<size_t>(client_udp, config_.network.edns_buffer_size) : 512);
   if (n + (has_edns ? kOptRecordSize : 0) > std::max<size_t>(limit, 512)) return Disposition::drop;  // needs truncation
@@ -194,6 +219,7 @@ Disposition ClientQueryHandler::fast_path(QueryContext &context) {
     n += kOptRecordSize;
   }
   context.reply_size = n;
+  reply_security_ = security;
   return Disposition::reply;
 }
 
@@ -276,12 +302,14 @@ Disposition ClientQueryHandler::slow_path(QueryContext &context, bool may_snoop)
   } else if (!query->rd) {
     // RFC 1034 4.3.1: without recursion, answer from what is at hand.
     immediate = answer_from_cache_only(question);
+    reply_security_ = immediate.security;
     answer_now = true;
   }
   if (answer_now) return reply_now(context, build_reply(*query, immediate, context.tcp, false));
 
   if (auto cached = bogus_answer(question, query->cd)) {
     // RFC 4035 4.7: a bogus answer is remembered briefly instead of validated again.
+    reply_security_ = Security::bogus;
     return reply_now(context, build_reply(*query, *cached, context.tcp, false));
   }
   if (engine_.in_flight() >= config_.resolver.max_queries_in_flight && !engine_.is_in_flight(question, query->cd) &&
@@ -307,7 +335,7 @@ Disposition ClientQueryHandler::slow_path(QueryContext &context, bool may_snoop)
   bool checking_disabled = query->cd;
   const uint64_t arrived_ms = clock_.now_monotonic_ms();
   engine_.resolve(question, checking_disabled,
-                  [this, channel, tcp, arrived_ms, client_key = std::move(client_key),
+                  [this, channel, tcp, arrived_ms, client = context.client, client_key = std::move(client_key),
                    query = std::move(*query)](const Resolution &result) {
                     stop_waiting(client_key);
                     if (result.dropped) return;  // given up to make room: no reply
@@ -322,8 +350,8 @@ Disposition ClientQueryHandler::slow_path(QueryContext &context, bool may_snoop)
                     const std::string wire = build_reply(query, result, tcp, true);
                     metrics_.record_outcome(result.security, result.error.has_value(),
                                             result.error ? result.error->info_code : 0);
-                    note_reply(tcp, reinterpret_cast<const uint8_t *>(wire.data()), wire.size(),
-                               (clock_.now_monotonic_ms() - arrived_ms) * 1000);
+                    note_reply(client, tcp, reinterpret_cast<const uint8_t *>(wire.data()), wire.size(),
+                               (clock_.now_monotonic_ms() - arrived_ms) * 1000, false, &result.security);
                     channel->send(wire);
                   });
   return Disposition::deferred;

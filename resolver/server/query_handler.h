@@ -39,6 +39,7 @@
 #include "resolver/engine/engine.h"
 #include "resolver/base/counter.h"
 #include "resolver/net/listener.h"
+#include "resolver/server/query_log.h"
 #include "resolver/server/query_metrics.h"
 
 namespace rsv {
@@ -61,10 +62,11 @@ struct ServerStats {
 class ClientQueryHandler final : public QueryHandler {
 public:
   // `stats` and `metrics`: where to count (a worker's, kept across configuration
-  // reloads); null: this object's own.
+  // reloads); null: this object's own. `log`: where each reply is noted for the
+  // dashboard (top names and clients, recent queries); null: nowhere.
   ClientQueryHandler(const Config &config, MessageCache &messages, RRsetCache &rrsets, Engine &engine,
                      const DelegationPoint &root_hints, const Clock &clock, ServerStats *stats = nullptr,
-                     QueryMetrics *metrics = nullptr);
+                     QueryMetrics *metrics = nullptr, QueryLog *log = nullptr);
 
   Disposition handle(QueryContext &context) override;
   const ServerStats &stats() const { return stats_; }
@@ -75,7 +77,10 @@ public:
 
 private:
   Disposition dispatch(QueryContext &context);
-  void note_reply(bool tcp, const uint8_t *reply, size_t size, uint64_t waited_us);
+  // Counts one reply sent (metrics_) and notes it in log_. `security`: the DNSSEC
+  // status of what it carries, when known (null: an error or refusal).
+  void note_reply(const SocketAddress &client, bool tcp, const uint8_t *reply, size_t size, uint64_t waited_us,
+                  bool cache_hit, const Security *security);
   Disposition fast_path(QueryContext &context);
   Disposition slow_path(QueryContext &context, bool may_snoop);
   AclAction access_for(const SocketAddress &client) const;
@@ -107,6 +112,11 @@ private:
   QueryMetrics own_metrics_;
   ServerStats &stats_;
   QueryMetrics &metrics_;
+  QueryLog *log_;
+  // What dispatch() learnt about the reply it wrote now: from the fast path, and the
+  // DNSSEC status of that reply when it had one.
+  bool replied_from_cache_ = false;
+  std::optional<Security> reply_security_;
   // Queries waiting for the engine, per client address (octets): resolver.wait-limit.
   std::unordered_map<std::string, uint32_t> waiting_;
   // Bogus answers of this worker, kept dnssec.bogus-ttl seconds (RFC 4035 4.7).

@@ -36,7 +36,11 @@ struct Worker::Pipeline {
 };
 
 Worker::Worker(Caches &caches, std::shared_ptr<Generation> generation, unsigned index)
-    : caches_(caches), index_(index) {
+    : caches_(caches),
+      index_(index),
+      // Without an HTTP listener nobody reads the log: it is not written either.
+      log_queries_(!generation->config.http.listen.empty()),
+      query_log_(log_queries_ ? generation->config.http.recent_queries : 0) {
   const Config &config = generation->config;
   current_ = make_pipeline(std::move(generation));
   TcpLimits limits = TcpLimits::from(config.network);
@@ -74,7 +78,8 @@ std::unique_ptr<Worker::Pipeline> Worker::make_pipeline(std::shared_ptr<Generati
       *pipeline->upstream);
   pipeline->handler =
       std::make_unique<ClientQueryHandler>(config, caches_.messages, caches_.rrsets, *pipeline->engine,
-                                           generation->root_hints, caches_.clock, &counters_.server, &counters_.queries);
+                                           generation->root_hints, caches_.clock, &counters_.server, &counters_.queries,
+                                           log_queries_ ? &query_log_ : nullptr);
   generation_number_.store(generation->number, std::memory_order_relaxed);
   pipeline->generation = std::move(generation);
   return pipeline;
@@ -95,6 +100,9 @@ void Worker::adopt(std::shared_ptr<Generation> generation) {
 
 void Worker::switch_to(std::shared_ptr<Generation> generation) {
   if (torn_down_) return;
+  // http.recent-queries takes effect at once (an empty ring of the new size).
+  if (log_queries_ && generation->config.http.recent_queries != current_->generation->config.http.recent_queries)
+    query_log_.resize_recent(generation->config.http.recent_queries);
   auto next = make_pipeline(std::move(generation));
   current_->retired_at_ms = loop_.now_ms();
   retiring_.push_back(std::move(current_));

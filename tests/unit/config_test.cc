@@ -79,6 +79,10 @@ dnssec:
   rfc5011-hold-down: 90s
   rfc5011-min-refresh: 2
   trust-anchor-signaling: false
+http:
+  listen: [192.0.2.53, "[2001:db8::53]:9000"]
+  recent-queries: 0
+  access-control: [192.0.2.0/24, "2001:db8::/32"]
 )";
 
 TEST(Config, EmptyTextGivesTheDefaults) {
@@ -163,6 +167,38 @@ TEST(Config, ReadsEveryKey) {
   EXPECT_FALSE(uses_default_trust_anchors(c.dnssec));
   EXPECT_EQ(c.dnssec.negative_trust_anchors, (std::vector<Name>{name("broken.example"), name("test")}));
   EXPECT_EQ(c.dnssec.bogus_ttl, 30u);
+}
+
+TEST(Config, HttpSettings) {
+  Config defaults = parse("");
+  ASSERT_EQ(defaults.http.listen.size(), 1u);
+  EXPECT_EQ(defaults.http.listen[0].to_string(), "127.0.0.1@8053");
+  EXPECT_EQ(defaults.http.recent_queries, 1000u);
+  ASSERT_EQ(defaults.http.access_control.size(), 2u);
+  EXPECT_EQ(defaults.http.access_control[0].to_string(), "127.0.0.0/8");
+  EXPECT_EQ(defaults.http.access_control[1].to_string(), "::1/128");
+
+  Config c = parse(kEveryKey);
+  ASSERT_EQ(c.http.listen.size(), 2u);
+  EXPECT_EQ(c.http.listen[0].to_string(), "192.0.2.53@8053") << "the HTTP port is the default";
+  EXPECT_EQ(c.http.listen[1].to_string(), "2001:db8::53@9000");
+  EXPECT_EQ(c.http.recent_queries, 0u);
+  ASSERT_EQ(c.http.access_control.size(), 2u);
+  EXPECT_EQ(c.http.access_control[1].to_string(), "2001:db8::/32");
+
+  Config off = parse("http: {listen: [], access-control: []}\n");
+  EXPECT_TRUE(off.http.listen.empty());
+  EXPECT_TRUE(off.http.access_control.empty());
+  Config only_listen = parse("http: {listen: [127.0.0.2@8080]}\n");
+  EXPECT_EQ(only_listen.http.access_control, defaults.http.access_control) << "loopback unless configured";
+
+  EXPECT_EQ(error_of("http: {access-control: [127.0.0.0/33]}\n"),
+            "t.yaml:1: key 'http.access-control': '127.0.0.0/33' is not a network prefix (expected e.g. "
+            "127.0.0.0/8 or ::1/128)");
+  EXPECT_EQ(error_of("http: {access-control: [127.0.0.0/8 allow]}\n"),
+            "t.yaml:1: key 'http.access-control': '127.0.0.0/8 allow' is not a network prefix (expected e.g. "
+            "127.0.0.0/8 or ::1/128)");
+  EXPECT_NE(error_of("http: {recent-queries: 1000001}\n"), "");
 }
 
 TEST(Config, ListsReplaceTheirDefaultsAndAreNeverMerged) {
@@ -438,7 +474,10 @@ TEST(Config, DumpShowsEveryKey) {
                           "trust-anchor-state:",
                           "rfc5011-hold-down:",
                           "rfc5011-min-refresh:",
-                          "trust-anchor-signaling:"})
+                          "trust-anchor-signaling:",
+
+                          "http:",
+                          "recent-queries:"})
     EXPECT_NE(dumped.find(key), std::string::npos) << key << "\n" << dumped;
   EXPECT_NE(dumped.find("\"::1@53\""), std::string::npos) << dumped;
   EXPECT_NE(dumped.find("size: 64M"), std::string::npos) << dumped;
@@ -488,6 +527,7 @@ TEST_F(ConfigFile, ShippedConfigurationsParse) {
   EXPECT_TRUE(uses_default_trust_anchors(shipped.dnssec));
   EXPECT_EQ(shipped.network, default_config().network) << "conf/resolver.yaml shows the defaults";
   EXPECT_EQ(shipped.resolver.max_queries_in_flight, default_config().resolver.max_queries_in_flight);
+  EXPECT_EQ(shipped.http, default_config().http) << "conf/resolver.yaml shows the defaults";
   Config forwarding = load_config(std::string(RESOLVER_SOURCE_DIR) + "/conf/example-forwarding.yaml");
   ASSERT_FALSE(forwarding.forward_zones.empty());
   EXPECT_TRUE(forwarding.forward_zones.front().name.is_root());

@@ -50,6 +50,7 @@ struct ServerHarness {
   FakeNetwork net{clock};
   DelegationPoint hints;
   std::unique_ptr<Engine> engine;
+  QueryLog log{16};
   std::unique_ptr<ClientQueryHandler> handler;
 
   static Config make_config() {
@@ -77,7 +78,8 @@ struct ServerHarness {
 
   void rebuild() {
     engine = std::make_unique<Engine>(EngineEnv{rrsets, infra, clock, random, config, hints}, net);
-    handler = std::make_unique<ClientQueryHandler>(config, messages, rrsets, *engine, hints, clock);
+    handler = std::make_unique<ClientQueryHandler>(config, messages, rrsets, *engine, hints, clock, nullptr, nullptr,
+                                                   &log);
   }
 
   // Sends `wire`; returns the reply (empty when dropped).
@@ -123,6 +125,35 @@ TEST(QueryHandler, ResolvesThenAnswersRepeatsFromTheFastPath) {
   EXPECT_EQ(second.answer[0].ttl, first.answer[0].ttl - 5) << "TTLs count down";
   ASSERT_TRUE(second.edns);
   EXPECT_EQ(second.edns->udp_size, 1232);
+}
+
+TEST(QueryHandler, EveryReplyIsNotedInTheQueryLog) {
+  ServerHarness h;
+  h.ask(query_wire("www.example.", rrtype::A), "127.0.0.7@5353");
+  h.ask(query_wire("WWW.Example.", rrtype::A, 0x4321), "127.0.0.8@5353");  // the fast path
+  h.ask(query_wire("www.example.", rrtype::A), "10.1.2.3@53");              // refused
+  auto recent = h.log.recent(10);
+  ASSERT_EQ(recent.size(), 3u);
+  // Newest first: the refusal, the cache hit, the resolution.
+  EXPECT_EQ(recent[0].rcode, rcode::REFUSED);
+  EXPECT_FALSE(recent[0].has_security) << "a refusal has no DNSSEC outcome";
+  EXPECT_FALSE(recent[0].cache_hit);
+  EXPECT_TRUE(recent[1].cache_hit);
+  EXPECT_TRUE(recent[1].has_security) << "the status the answer was cached with";
+  EXPECT_FALSE(recent[2].cache_hit);
+  EXPECT_TRUE(recent[2].has_security);
+  EXPECT_EQ(recent[1].security, recent[2].security);
+  EXPECT_EQ(recent[2].qtype, rrtype::A);
+  EXPECT_EQ(recent[2].transport, ClientTransport::udp);
+
+  nlohmann::json top = top_json({&h.log}, 10);
+  ASSERT_EQ(top["names"].size(), 1u);
+  EXPECT_EQ(top["names"][0]["name"], "www.example.");
+  EXPECT_EQ(top["names"][0]["count"], 3);
+  EXPECT_EQ(top["clients"].size(), 3u);
+  nlohmann::json log = recent_json({&h.log}, 10);
+  EXPECT_EQ(log["queries"][1]["client"], "127.0.0.8");
+  EXPECT_EQ(log["queries"][1]["name"], "www.example.") << "lower-cased";
 }
 
 TEST(QueryHandler, MalformedQueriesGetFormerr) {
