@@ -4,7 +4,7 @@
 set -euo pipefail
 
 build_packages=(cmake g++ make pkg-config libldns-dev libuv1-dev libc-ares-dev libyaml-cpp-dev
-                libssl-dev libgtest-dev libgmock-dev dns-root-data nlohmann-json3-dev)
+                libssl-dev libgtest-dev libgmock-dev dns-root-data nlohmann-json3-dev zlib1g-dev)
 test_packages=(python3 python3-pytest python3-dnspython nsd unbound tcpdump dnsutils ldnsutils
                faketime dnsperf)
 

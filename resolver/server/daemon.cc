@@ -128,6 +128,9 @@ Daemon::Daemon(ConfigSource source, std::shared_ptr<Generation> first, std::uniq
       started_at_(static_cast<int64_t>(::time(nullptr))) {
   const Config &config = generation_->config;
   caches_->negative_anchors.set_configured(config.dnssec.negative_trust_anchors);
+  // Before any worker exists, and while the daemon may still create its directory.
+  snapshots_ = std::make_unique<CacheSnapshots>(*caches_, loop_);
+  snapshots_->load_at_start(*generation_);
   for (uint32_t i = 0; i < config.threads; ++i)
     workers_.push_back(std::make_unique<Worker>(*caches_, generation_, i));
   for (const auto &address : config.listen)
@@ -150,6 +153,7 @@ Daemon::~Daemon() {
     if (t.joinable()) t.join();
   control_listener_.reset();
   control_.reset();
+  snapshots_.reset();
   workers_.clear();
 }
 
@@ -165,6 +169,7 @@ int Daemon::run() {
     reload();
   });
   for (auto &worker : workers_) threads_.emplace_back([w = worker.get()] { w->run(); });
+  snapshots_->start(generation());
   RSV_LOG(info, "resolverd %s ready: %u thread(s), root hints from %s", kResolverdVersion, config.threads,
           generation_->hints.source.c_str());
   loop_.run();
@@ -174,6 +179,8 @@ int Daemon::run() {
   for (auto &worker : workers_) worker->request_stop();
   for (auto &t : threads_) t.join();
   threads_.clear();
+  // Everything the workers learnt is in the caches now.
+  snapshots_->write_final();
   return 0;
 }
 
@@ -246,6 +253,7 @@ ReloadResult Daemon::reload() {
     generation_ = next;
   }
   for (auto &worker : workers_) worker->adopt(next);
+  snapshots_->apply(next);
   RSV_LOG(info, "configuration %llu loaded from %s", static_cast<unsigned long long>(next->number),
           next->config.source_file.empty() ? "built-in defaults" : next->config.source_file.c_str());
   return result;

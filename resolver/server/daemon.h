@@ -2,8 +2,9 @@
 // that runs on the main thread.
 //
 // Start-up (daemon_main): read the configuration (Generation::load), size the caches,
-// bind every worker's listeners and the control socket, drop privileges, start one
-// thread per worker, and run the control loop. The control loop owns what is not
+// restore the cache snapshot (resolver/server/cache_snapshots.h), bind every worker's
+// listeners and the control socket, drop privileges, start one thread per worker, and
+// run the control loop. At shutdown the workers stop, then the snapshot is written. The control loop owns what is not
 // on the query path: signals (SIGTERM and SIGINT stop, SIGHUP reloads), the control
 // channel (resolver/server/control.h) and `explain`'s own resolutions.
 //
@@ -23,6 +24,7 @@
 #include <vector>
 
 #include "resolver/net/event_loop.h"
+#include "resolver/server/cache_snapshots.h"
 #include "resolver/server/caches.h"
 #include "resolver/server/generation.h"
 #include "resolver/server/metrics.h"
@@ -81,6 +83,7 @@ private:
   uint64_t next_generation_ = 2;
   int64_t started_at_ = 0;
   EventLoop loop_;
+  std::unique_ptr<CacheSnapshots> snapshots_;  // its timer runs on loop_
   std::vector<std::unique_ptr<Worker>> workers_;
   std::unique_ptr<ControlService> control_;
   std::unique_ptr<ControlListener> control_listener_;

@@ -90,6 +90,7 @@ private:
   Caches &caches_;
   unsigned index_;
   EventLoop loop_;
+  std::unique_ptr<Scheduler> scheduler_;  // timers on loop_ for the query handlers
   SystemRandom random_;
   WorkerCounters counters_;
   std::unique_ptr<Pipeline> current_;
