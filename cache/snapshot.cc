@@ -29,6 +29,10 @@ constexpr uint32_t kMaxContextBytes = 1u << 20;
 constexpr int64_t kClockSlackSeconds = 300;
 // RFC 2181 8: TTLs are at most 2^31 - 1.
 constexpr int64_t kMaxLifetime = 0x7FFFFFFF;
+// Every time in a file lies between the epoch and 2^40 s after it (the year 36812):
+// anything else is corruption, and is refused before any arithmetic could overflow.
+constexpr int64_t kLatestTime = int64_t{1} << 40;
+bool sane_time(int64_t t) { return t >= 0 && t < kLatestTime; }
 // The writer's buffer is handed to the file when it grows past this.
 constexpr size_t kFlushBytes = 1u << 20;
 
@@ -248,6 +252,7 @@ bool valid_trust(uint8_t value) { return value <= static_cast<uint8_t>(Trust::au
 
 // The times every entry has: sane, then still usable now?
 std::optional<std::string> check_times(int64_t stored_at, int64_t expires_at, int64_t written_at) {
+  if (!sane_time(stored_at) || !sane_time(expires_at)) return "a time no clock shows";
   if (expires_at <= stored_at || expires_at - stored_at > kMaxLifetime) return "a lifetime that no TTL gives";
   if (stored_at > written_at + kClockSlackSeconds) return "stored after the file was written";
   return std::nullopt;
@@ -276,6 +281,8 @@ std::optional<std::string> decode_message(std::string_view payload, int64_t writ
   if (rcode_value != rcode::NOERROR && rcode_value != rcode::NXDOMAIN) return "message record with rcode " +
                                                                              std::to_string(rcode_value);
   if (auto bad = check_times(stored_at, expires_at, written_at)) return "message record with " + *bad;
+  if (signatures_expire_at != 0 && !sane_time(signatures_expire_at))
+    return "message record with a time no clock shows";
   std::string_view wire;
   r.bytes(r.left(), wire);
   ParseError error = ParseError::none;
@@ -338,6 +345,7 @@ std::optional<std::string> decode_rrset(std::string_view payload, int64_t writte
       set.type == rrtype::IXFR)
     return "RRset record of type " + std::to_string(set.type);
   // The entry's stored time is not kept; its expiry can at most be a TTL after writing.
+  if (!sane_time(expires_at)) return "RRset record with a time no clock shows";
   if (expires_at > written_at + kMaxLifetime) return "RRset record with a lifetime that no TTL gives";
   if (!read_name(r, set.owner)) return "RRset record with a malformed owner name";
   uint16_t count = 0;
@@ -410,6 +418,7 @@ std::optional<std::string> decode_all(std::string_view bytes, const SnapshotLoad
       !body.bytes(context_length, context))
     return "header with an impossible length";
   result.written_at = written_at;
+  if (!sane_time(written_at)) return "written at a time no clock shows";
   if (written_at > options.now + kClockSlackSeconds)
     return "written " + std::to_string(written_at - options.now) +
            " s in the future: the clock stepped back, or the file is not this host's";

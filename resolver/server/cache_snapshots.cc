@@ -111,6 +111,7 @@ void CacheSnapshots::load_at_start(const Generation &generation) {
   const std::string path = path_at_start(config);
   if (std::string why = ensure_directory(directory_of(path), config.username); !why.empty()) {
     RSV_LOG(warning, "cache snapshot %s: %s; the daemon runs without it", path.c_str(), why.c_str());
+    usable_ = false;
     return;
   }
   SnapshotLoadOptions options;
@@ -146,10 +147,13 @@ void CacheSnapshots::start(std::shared_ptr<const Generation> generation) {
 
 void CacheSnapshots::apply(std::shared_ptr<const Generation> generation) {
   const Config &next = generation->config;
-  if (!next.cache.snapshot.empty() && (!generation_ || next.cache.snapshot != generation_->config.cache.snapshot)) {
+  if (!next.cache.snapshot.empty() &&
+      (!usable_ || !generation_ || next.cache.snapshot != generation_->config.cache.snapshot)) {
     // Privileges may be dropped by now: a directory that cannot be made is reported.
-    if (std::string why = ensure_directory(directory_of(path_when_running(next)), {}); !why.empty())
-      RSV_LOG(warning, "cache snapshot %s: %s", next.cache.snapshot.c_str(), why.c_str());
+    const std::string why = ensure_directory(directory_of(path_when_running(next)), {});
+    if (!why.empty())
+      RSV_LOG(warning, "cache snapshot %s: %s; the daemon runs without it", next.cache.snapshot.c_str(), why.c_str());
+    usable_ = why.empty();
   }
   generation_ = std::move(generation);
   if (timer_) arm();
@@ -158,7 +162,7 @@ void CacheSnapshots::apply(std::shared_ptr<const Generation> generation) {
 void CacheSnapshots::arm() {
   timer_->stop();
   const Config &config = generation_->config;
-  if (config.cache.snapshot.empty() || config.cache.snapshot_interval == 0) return;
+  if (!usable_ || config.cache.snapshot.empty() || config.cache.snapshot_interval == 0) return;
   timer_->start(uint64_t{config.cache.snapshot_interval} * 1000, [this] {
     write_in_background();
     arm();
@@ -191,7 +195,7 @@ void CacheSnapshots::write_final() {
   timer_.reset();
   if (writer_.joinable()) writer_.join();
   writing_ = false;
-  if (!generation_ || generation_->config.cache.snapshot.empty()) return;
+  if (!usable_ || !generation_ || generation_->config.cache.snapshot.empty()) return;
   const Config &config = generation_->config;
   const std::string path = path_when_running(config);
   const std::string context = validation_context(*generation_);

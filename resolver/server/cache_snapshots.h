@@ -63,6 +63,7 @@ private:
   std::unique_ptr<Timer> timer_;
   std::thread writer_;
   std::atomic<bool> writing_{false};
+  bool usable_ = true;  // false: its directory could not be made (reported)
   // The helper thread's word that it is done reaches the loop only while this lives.
   std::shared_ptr<int> alive_ = std::make_shared<int>(0);
 };

@@ -307,6 +307,19 @@ def test_a_corrupt_snapshot_is_reported_and_ignored(zone, make, workdir):
     assert ask(r, "long.stale.test").rcode() == dns.rcode.NOERROR
 
 
+def test_a_snapshot_directory_that_cannot_be_made_is_a_warning_not_a_failure(zone, make, workdir):
+    blocker = os.path.join(workdir, "not-a-directory")
+    with open(blocker, "w") as f:
+        f.write("a file where the directory should be\n")
+    snapshot = os.path.join(blocker, "cache.db")
+    r = make(cache_extra=f"snapshot: {snapshot}", name="nodir")
+    assert (f"cache snapshot {snapshot}: {blocker} exists and is not a directory; the daemon runs without it"
+            in r.log()), r.log()
+    assert_fresh(ask(r, "long.stale.test"), "long.stale.test", "192.0.2.202", 300)
+    r.stop()
+    assert "not written" not in r.log(), "it said it runs without the snapshot: " + r.log()
+
+
 # -- DNSSEC: status travels with the data ---------------------------------------
 
 

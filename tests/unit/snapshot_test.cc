@@ -391,11 +391,19 @@ TEST_F(SnapshotTest, RecordsNoWriterMakesAreRejected) {
   EXPECT_EQ(with(1, static_cast<char>(Security::bogus)), "record 0: message record with an impossible security status");
   EXPECT_EQ(with(1, 9), "record 0: message record with an impossible security status");
   EXPECT_EQ(with(3, 2), "record 0: message record with rcode 2");
-  // stored_at after expires_at
+  // stored_at after expires_at (by 2^32 s)
   std::string times = bytes;
-  times[payload + 4] = 0x7F;
+  times[payload + 4 + 3] = 0x01;
   fix_crc(times);
   EXPECT_EQ(load(times, restored).error, "record 0: message record with a lifetime that no TTL gives");
+  // Times so far apart that subtracting them overflows (found by cache_snapshot_fuzz).
+  std::string extreme = bytes;
+  for (int i = 0; i < 8; ++i) {
+    extreme[payload + 4 + i] = static_cast<char>(i == 0 ? 0xBF : 0x00);   // stored_at < 0
+    extreme[payload + 12 + i] = static_cast<char>(i == 0 ? 0x65 : 0x55);  // expires_at ~ 7.3e18
+  }
+  fix_crc(extreme);
+  EXPECT_EQ(load(extreme, restored).error, "record 0: message record with a time no clock shows");
   // The reply itself damaged behind a valid checksum.
   std::string reply_damage = bytes;
   reply_damage[payload + 28 + 5] = 7;  // QDCOUNT 7
