@@ -73,6 +73,15 @@ std::string ensure_directory(const std::string &directory, const std::string &us
   return {};
 }
 
+// Negative trust anchors added at run time change statuses too, and do not survive a
+// restart: a snapshot written while one is in force is not trusted by the next start.
+std::string runtime_anchors_text(Caches &caches) {
+  std::string text;
+  for (const auto &entry : caches.negative_anchors.list(static_cast<int64_t>(::time(nullptr))))
+    if (entry.expires_at) text += "runtime negative trust anchor " + entry.name.to_text() + "\n";
+  return text;
+}
+
 SnapshotWriteOptions write_options(const std::string &context, const Config &config) {
   return SnapshotWriteOptions{context, static_cast<int64_t>(::time(nullptr)), config.cache.max_stale};
 }
@@ -174,7 +183,7 @@ void CacheSnapshots::write_in_background() {
   if (writer_.joinable()) writer_.join();
   const Config &config = generation_->config;
   std::string path = path_when_running(config);
-  std::string context = validation_context(*generation_);
+  std::string context = validation_context(*generation_) + runtime_anchors_text(caches_);
   SnapshotWriteOptions options = write_options(context, config);
   writer_ = std::thread([this, path = std::move(path), context = std::move(context), options]() mutable {
     options.context = context;
@@ -198,7 +207,7 @@ void CacheSnapshots::write_final() {
   if (!usable_ || !generation_ || generation_->config.cache.snapshot.empty()) return;
   const Config &config = generation_->config;
   const std::string path = path_when_running(config);
-  const std::string context = validation_context(*generation_);
+  const std::string context = validation_context(*generation_) + runtime_anchors_text(caches_);
   log_write(path, write_snapshot_file(path, caches_.messages, caches_.rrsets, write_options(context, config)), true);
 }
 

@@ -12,7 +12,11 @@
 // What the security statuses in the file were judged under (DNSSEC settings, trust
 // anchors, negative trust anchors, forwarding) is written with it as its validation
 // context; a file whose context differs from the running configuration's is ignored,
-// as a reload that changes those settings flushes the cache.
+// as a reload that changes those settings flushes the cache. Negative trust anchors
+// added at run time (`resolverctl nta add`) are part of it: they are gone after a
+// restart, so a snapshot written while one was in force is not used. (The context is
+// the configuration's dump: an upgrade that changes how it reads costs one snapshot,
+// never a wrong status.)
 //
 // A reload applies cache.snapshot and cache.snapshot-interval to the writes that
 // follow; the file is read only at start. With `chroot`, the path is the one seen

@@ -307,6 +307,28 @@ def test_a_corrupt_snapshot_is_reported_and_ignored(zone, make, workdir):
     assert ask(r, "long.stale.test").rcode() == dns.rcode.NOERROR
 
 
+def test_a_snapshot_written_under_a_runtime_negative_trust_anchor_is_not_used(zone, make, workdir):
+    # Statuses judged while `resolverctl nta add` was in force do not hold after a
+    # restart, which forgets the anchor.
+    snapshot = os.path.join(workdir, "nta", "cache.db")
+    r = make(cache_extra=f"snapshot: {snapshot}", name="nta")
+    assert_fresh(ask(r, "long.stale.test"), "long.stale.test", "192.0.2.202", 300)
+    out = subprocess.run([os.path.join(r.build_dir, "resolverctl"), "-s", r.control, "nta", "add", "stale.test"],
+                         capture_output=True, text=True, timeout=10)
+    assert out.returncode == 0, out.stderr
+    r.stop()
+    r.start()
+    assert (f"cache snapshot {snapshot} ignored: written under other DNSSEC settings, trust anchors or forwarding"
+            in r.log()), r.log()
+    assert_fresh(ask(r, "long.stale.test"), "long.stale.test", "192.0.2.202", 300)
+    r.stop()  # written again without the anchor: the next start uses it
+    r.start()
+    assert "restored" in r.log() and "ignored" not in r.log(), r.log()
+    mark = r.log_size()
+    assert_fresh(ask(r, "long.stale.test"), "long.stale.test", "192.0.2.202", 300)
+    assert not upstream_queries_for(r.log_since(mark), "long.stale.test"), "answered from the snapshot"
+
+
 def test_a_snapshot_directory_that_cannot_be_made_is_a_warning_not_a_failure(zone, make, workdir):
     blocker = os.path.join(workdir, "not-a-directory")
     with open(blocker, "w") as f:
