@@ -27,22 +27,10 @@ std::string anchors_text(const std::vector<TrustAnchor> &anchors) {
   return text;
 }
 
-// The path of the file at start-up, before the chroot (if any) is entered.
-std::string path_at_start(const Config &config) {
-  const std::string &path = config.cache.snapshot;
-  if (config.chroot.empty() || path.rfind(config.chroot, 0) == 0) return path;
+std::string chroot_root(const Config &config) {
   std::string root = config.chroot;
   while (root.size() > 1 && root.back() == '/') root.pop_back();
-  return root + path;
-}
-
-// The path once the chroot is entered: where the writes go.
-std::string path_when_running(const Config &config) {
-  const std::string &path = config.cache.snapshot;
-  std::string root = config.chroot;
-  while (root.size() > 1 && root.back() == '/') root.pop_back();
-  if (root.empty() || root == "/" || path.rfind(root + "/", 0) != 0) return path;
-  return path.substr(root.size());
+  return root == "/" ? std::string() : root;
 }
 
 std::string directory_of(const std::string &path) {
@@ -97,6 +85,20 @@ void log_write(const std::string &path, const SnapshotWriteResult &result, bool 
 
 }  // namespace
 
+std::string snapshot_path_at_start(const Config &config) {
+  const std::string &path = config.cache.snapshot;
+  const std::string root = chroot_root(config);
+  if (root.empty() || path.rfind(root + "/", 0) == 0) return path;
+  return root + path;
+}
+
+std::string snapshot_path_when_running(const Config &config) {
+  const std::string &path = config.cache.snapshot;
+  const std::string root = chroot_root(config);
+  if (root.empty() || path.rfind(root + "/", 0) != 0) return path;
+  return path.substr(root.size());
+}
+
 std::string validation_context(const Generation &generation) {
   // Everything a reload compares before it flushes: the DNSSEC settings (negative
   // trust anchors included), the anchors themselves and the forwarding.
@@ -117,7 +119,7 @@ CacheSnapshots::~CacheSnapshots() {
 void CacheSnapshots::load_at_start(const Generation &generation) {
   const Config &config = generation.config;
   if (config.cache.snapshot.empty()) return;
-  const std::string path = path_at_start(config);
+  const std::string path = snapshot_path_at_start(config);
   if (std::string why = ensure_directory(directory_of(path), config.username); !why.empty()) {
     RSV_LOG(warning, "cache snapshot %s: %s; the daemon runs without it", path.c_str(), why.c_str());
     usable_ = false;
@@ -159,7 +161,7 @@ void CacheSnapshots::apply(std::shared_ptr<const Generation> generation) {
   if (!next.cache.snapshot.empty() &&
       (!usable_ || !generation_ || next.cache.snapshot != generation_->config.cache.snapshot)) {
     // Privileges may be dropped by now: a directory that cannot be made is reported.
-    const std::string why = ensure_directory(directory_of(path_when_running(next)), {});
+    const std::string why = ensure_directory(directory_of(snapshot_path_when_running(next)), {});
     if (!why.empty())
       RSV_LOG(warning, "cache snapshot %s: %s; the daemon runs without it", next.cache.snapshot.c_str(), why.c_str());
     usable_ = why.empty();
@@ -182,7 +184,7 @@ void CacheSnapshots::write_in_background() {
   if (writing_.exchange(true)) return;  // the last one is still being written
   if (writer_.joinable()) writer_.join();
   const Config &config = generation_->config;
-  std::string path = path_when_running(config);
+  std::string path = snapshot_path_when_running(config);
   std::string context = validation_context(*generation_) + runtime_anchors_text(caches_);
   SnapshotWriteOptions options = write_options(context, config);
   writer_ = std::thread([this, path = std::move(path), context = std::move(context), options]() mutable {
@@ -206,7 +208,7 @@ void CacheSnapshots::write_final() {
   writing_ = false;
   if (!usable_ || !generation_ || generation_->config.cache.snapshot.empty()) return;
   const Config &config = generation_->config;
-  const std::string path = path_when_running(config);
+  const std::string path = snapshot_path_when_running(config);
   const std::string context = validation_context(*generation_) + runtime_anchors_text(caches_);
   log_write(path, write_snapshot_file(path, caches_.messages, caches_.rrsets, write_options(context, config)), true);
 }

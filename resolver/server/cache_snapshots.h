@@ -38,6 +38,10 @@ namespace rsv {
 
 // The settings the cached security statuses depend on, as text.
 std::string validation_context(const Generation &generation);
+// cache.snapshot at start (before the chroot is entered: CHROOT/PATH) and once
+// running (inside it), for a PATH given either way.
+std::string snapshot_path_at_start(const Config &config);
+std::string snapshot_path_when_running(const Config &config);
 
 class CacheSnapshots {
 public:
