@@ -180,6 +180,14 @@ private:
     return *address;
   }
 
+  // A file the daemon writes: absolute, since it may chdir, and not a directory.
+  std::string read_file_path(const Item &item) const {
+    std::string path = read_path(item);
+    if (path.front() != '/') fail(item, "'" + path + "' must be an absolute path");
+    if (path.back() == '/') fail(item, "'" + path + "' names a directory, not a file");
+    return path;
+  }
+
   // A Unix socket's path must fit sockaddr_un (108 octets with the final NUL).
   std::string read_socket_path(const Item &item) const {
     std::string path = read_path(item);
@@ -387,6 +395,15 @@ private:
         {"min-ttl", [&](const Item &i) { c.min_ttl = read_uint(i, 0, kMaxTtl); }},
         {"max-ttl", [&](const Item &i) { c.max_ttl = read_uint(i, 0, kMaxTtl); }},
         {"max-negative-ttl", [&](const Item &i) { c.max_negative_ttl = read_uint(i, 0, kMaxTtl); }},
+        {"serve-stale", [&](const Item &i) { c.serve_stale = read_bool(i); }},
+        // RFC 8767 5 suggests 1 to 3 days; a week is the most that makes sense.
+        {"max-stale", [&](const Item &i) { c.max_stale = read_uint(i, 1, 7 * 86400); }},
+        {"stale-client-timeout", [&](const Item &i) { c.stale_client_timeout_ms = read_uint(i, 0, 60000); }},
+        {"stale-refresh-time", [&](const Item &i) { c.stale_refresh_time = read_uint(i, 0, 3600); }},
+        {"prefetch", [&](const Item &i) { c.prefetch = read_bool(i); }},
+        // An empty string turns the snapshot off.
+        {"snapshot", [&](const Item &i) { c.snapshot = scalar(i).empty() ? std::string() : read_file_path(i); }},
+        {"snapshot-interval", [&](const Item &i) { c.snapshot_interval = read_uint(i, 0, 7 * 86400); }},
     };
   }
 
@@ -656,6 +673,13 @@ std::string dump_config(const Config &c) {
   out << YAML::Key << "min-ttl" << YAML::Value << c.cache.min_ttl;
   out << YAML::Key << "max-ttl" << YAML::Value << c.cache.max_ttl;
   out << YAML::Key << "max-negative-ttl" << YAML::Value << c.cache.max_negative_ttl;
+  out << YAML::Key << "serve-stale" << YAML::Value << c.cache.serve_stale;
+  out << YAML::Key << "max-stale" << YAML::Value << c.cache.max_stale;
+  out << YAML::Key << "stale-client-timeout" << YAML::Value << c.cache.stale_client_timeout_ms;
+  out << YAML::Key << "stale-refresh-time" << YAML::Value << c.cache.stale_refresh_time;
+  out << YAML::Key << "prefetch" << YAML::Value << c.cache.prefetch;
+  out << YAML::Key << "snapshot" << YAML::Value << YAML::DoubleQuoted << c.cache.snapshot;
+  out << YAML::Key << "snapshot-interval" << YAML::Value << c.cache.snapshot_interval;
   out << YAML::EndMap;
 
   out << YAML::Key << "dnssec" << YAML::Value << YAML::BeginMap;

@@ -111,6 +111,21 @@ struct CacheConfig {
   uint32_t min_ttl = 0;
   uint32_t max_ttl = 86400;
   uint32_t max_negative_ttl = 3600;
+  // Serve-stale (RFC 8767): when the authorities cannot be reached, answers up to
+  // max-stale seconds past their expiry are served (TTL 30, EDE 3 / 19): at once when
+  // the resolution fails, or after stale-client-timeout ms while it goes on (0: only on
+  // failure). After a failed refresh, stale answers are served without trying again
+  // for stale-refresh-time seconds (RFC 8767 5's failure recheck timer; 0: always try).
+  bool serve_stale = true;
+  uint32_t max_stale = 86400;
+  uint32_t stale_client_timeout_ms = 1800;
+  uint32_t stale_refresh_time = 30;
+  // An answer asked for in the last tenth of its TTL is refreshed in the background.
+  bool prefetch = true;
+  // The cache snapshot (cache/snapshot.h): written at shutdown and every
+  // snapshot-interval seconds (0: at shutdown only), read at start. "": none.
+  std::string snapshot;
+  uint32_t snapshot_interval = 600;
 
   bool operator==(const CacheConfig &) const = default;
 };

@@ -149,6 +149,9 @@ Daemon::Daemon(ConfigSource source, std::shared_ptr<Generation> first, std::uniq
   }
   const Config &config = generation_->config;
   caches_->negative_anchors.set_configured(config.dnssec.negative_trust_anchors);
+  // Before any worker exists, and while the daemon may still create its directory.
+  snapshots_ = std::make_unique<CacheSnapshots>(*caches_, loop_);
+  snapshots_->load_at_start(*generation_);
   for (uint32_t i = 0; i < config.threads; ++i)
     workers_.push_back(std::make_unique<Worker>(*caches_, generation_, i));
   for (const auto &address : config.listen)
@@ -200,6 +203,7 @@ Daemon::~Daemon() {
   series_timer_.reset();
   control_listener_.reset();
   control_.reset();
+  snapshots_.reset();
   workers_.clear();
 }
 
@@ -246,6 +250,7 @@ int Daemon::run() {
   series_timer_ = std::make_unique<Timer>(loop_);
   sample_traffic();
   if (http_) http_->start();
+  snapshots_->start(generation());
   RSV_LOG(info, "resolverd %s ready: %u thread(s), root hints from %s", kResolverdVersion, config.threads,
           generation_->hints.source.c_str());
   if (maintainer_) maintainer_->start();
@@ -262,6 +267,8 @@ int Daemon::run() {
   for (auto &worker : workers_) worker->request_stop();
   for (auto &t : threads_) t.join();
   threads_.clear();
+  // Everything the workers learnt is in the caches now.
+  snapshots_->write_final();
   return 0;
 }
 
@@ -378,6 +385,7 @@ void Daemon::install(std::shared_ptr<Generation> next) {
     generation_ = next;
   }
   for (auto &worker : workers_) worker->adopt(next);
+  snapshots_->apply(next);
 }
 
 void Daemon::adopt_trust_anchors(std::vector<TrustAnchor> anchors, const std::string &why) {

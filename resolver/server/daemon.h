@@ -9,6 +9,11 @@
 // (resolver/server/control.h), `explain`'s own resolutions, and the sampling of the
 // dashboard's traffic history. Shutdown stops the HTTP server first, then the control
 // channel, then the workers.
+// restore the cache snapshot (resolver/server/cache_snapshots.h), bind every worker's
+// listeners and the control socket, drop privileges, start one thread per worker, and
+// run the control loop. At shutdown the workers stop, then the snapshot is written. The control loop owns what is not
+// on the query path: signals (SIGTERM and SIGINT stop, SIGHUP reloads), the control
+// channel (resolver/server/control.h) and `explain`'s own resolutions.
 //
 // A reload builds the next Generation off the workers' threads and, only if it loads
 // without error, hands it to every worker (Worker::adopt); the caches stay, except
@@ -32,6 +37,7 @@
 #include <vector>
 
 #include "resolver/net/event_loop.h"
+#include "resolver/server/cache_snapshots.h"
 #include "resolver/server/caches.h"
 #include "resolver/server/generation.h"
 #include "resolver/server/metrics.h"
@@ -115,6 +121,7 @@ private:
   uint64_t next_generation_ = 2;
   int64_t started_at_ = 0;
   EventLoop loop_;
+  std::unique_ptr<CacheSnapshots> snapshots_;  // its timer runs on loop_
   std::vector<std::unique_ptr<Worker>> workers_;
   std::unique_ptr<ControlService> control_;
   std::unique_ptr<ControlListener> control_listener_;

@@ -94,6 +94,7 @@ private:
   Caches &caches_;
   unsigned index_;
   EventLoop loop_;
+  std::unique_ptr<Scheduler> scheduler_;  // timers on loop_ for the query handlers
   SystemRandom random_;
   WorkerCounters counters_;
   const bool log_queries_;  // http.listen is set (at start: it changes only with a restart)

@@ -68,7 +68,9 @@ forward-zones:
   - {name: example.org, servers: [192.0.2.1@53, "2001:db8::1@5300"]}
   - name: .
     servers: [192.0.2.2]
-cache: {size: 16M, min-ttl: 5, max-ttl: 3600, max-negative-ttl: 600}
+cache: {size: 16M, min-ttl: 5, max-ttl: 3600, max-negative-ttl: 600, serve-stale: false, max-stale: 7200,
+        stale-client-timeout: 0, stale-refresh-time: 5, prefetch: off, snapshot: /var/cache/r/cache.db,
+        snapshot-interval: 60}
 dnssec:
   validation: false
   trust-anchor-files: [/etc/a.ds, /etc/b.key]
@@ -101,6 +103,14 @@ TEST(Config, EmptyTextGivesTheDefaults) {
   EXPECT_EQ(c.dnssec.trust_anchor_files, std::vector<std::string>{kDefaultTrustAnchorFile});
   EXPECT_TRUE(c.dnssec.validation);
   EXPECT_EQ(c.cache.size_bytes, 64ull << 20);
+  // RFC 8767 5's suggested timers; prefetch on; no snapshot without a configuration.
+  EXPECT_TRUE(c.cache.serve_stale);
+  EXPECT_EQ(c.cache.max_stale, 86400u);
+  EXPECT_EQ(c.cache.stale_client_timeout_ms, 1800u);
+  EXPECT_EQ(c.cache.stale_refresh_time, 30u);
+  EXPECT_TRUE(c.cache.prefetch);
+  EXPECT_EQ(c.cache.snapshot, "");
+  EXPECT_EQ(c.cache.snapshot_interval, 600u);
   EXPECT_TRUE(uses_default_root_hints(c.resolver));
   EXPECT_TRUE(uses_default_trust_anchors(c.dnssec));
   // A comment-only file and empty sections mean the same as an empty file.
@@ -161,6 +171,13 @@ TEST(Config, ReadsEveryKey) {
   EXPECT_EQ(c.cache.min_ttl, 5u);
   EXPECT_EQ(c.cache.max_ttl, 3600u);
   EXPECT_EQ(c.cache.max_negative_ttl, 600u);
+  EXPECT_FALSE(c.cache.serve_stale);
+  EXPECT_EQ(c.cache.max_stale, 7200u);
+  EXPECT_EQ(c.cache.stale_client_timeout_ms, 0u);
+  EXPECT_EQ(c.cache.stale_refresh_time, 5u);
+  EXPECT_FALSE(c.cache.prefetch);
+  EXPECT_EQ(c.cache.snapshot, "/var/cache/r/cache.db");
+  EXPECT_EQ(c.cache.snapshot_interval, 60u);
 
   EXPECT_FALSE(c.dnssec.validation);
   EXPECT_EQ(c.dnssec.trust_anchor_files, (std::vector<std::string>{"/etc/a.ds", "/etc/b.key"}));
@@ -275,6 +292,23 @@ TEST(Config, BadValuesAreErrors) {
             "t.yaml:3: key 'network.do-ip6': do-ip4 and do-ip6 cannot both be false");
 }
 
+TEST(Config, ServeStaleAndSnapshotErrors) {
+  EXPECT_EQ(error_of("cache:\n  max-stale: 0\n"), "t.yaml:2: key 'cache.max-stale': must be between 1 and 604800");
+  EXPECT_EQ(error_of("cache:\n  stale-client-timeout: 1.8s\n"),
+            "t.yaml:2: key 'cache.stale-client-timeout': expected a whole number, got '1.8s'");
+  EXPECT_EQ(error_of("cache:\n  serve-stale: sometimes\n"),
+            "t.yaml:2: key 'cache.serve-stale': expected true or false, got 'sometimes'");
+  EXPECT_EQ(error_of("cache:\n  snapshot: cache.db\n"),
+            "t.yaml:2: key 'cache.snapshot': 'cache.db' must be an absolute path");
+  EXPECT_EQ(error_of("cache:\n  snapshot: /var/lib/resolverd/\n"),
+            "t.yaml:2: key 'cache.snapshot': '/var/lib/resolverd/' names a directory, not a file");
+  EXPECT_EQ(error_of("cache:\n  snapshot: [/a]\n"),
+            "t.yaml:2: key 'cache.snapshot': expected a single value, got a list");
+  EXPECT_EQ(error_of("cache:\n\n  snapshot-interval: -1\n"),
+            "t.yaml:3: key 'cache.snapshot-interval': expected a whole number, got '-1'");
+  EXPECT_EQ(parse("cache: {snapshot: \"\"}\n").cache.snapshot, "");
+}
+
 TEST(Config, ForwardZoneErrors) {
   EXPECT_EQ(error_of("forward-zones:\n  - {servers: [192.0.2.1]}\n"),
             "t.yaml:2: key 'forward-zones': each forward zone needs a 'name'");
@@ -301,7 +335,10 @@ TEST(Config, UnknownKeysSuggestTheClosestValidKey) {
   // Keys valid elsewhere are not suggested at the wrong level.
   EXPECT_EQ(error_of("cache:\n  validation: true\n"),
             "t.yaml:2: unknown key 'cache.validation' (expected one of: size min-ttl max-ttl "
-            "max-negative-ttl)");
+            "max-negative-ttl serve-stale max-stale stale-client-timeout stale-refresh-time prefetch snapshot "
+            "snapshot-interval)");
+  EXPECT_EQ(error_of("cache:\n  serve-stael: true\n"),
+            "t.yaml:2: unknown key 'cache.serve-stael' (did you mean 'serve-stale'?)");
   EXPECT_EQ(error_of("threads: 2\nthreads: 3\n"), "t.yaml:2: key 'threads' is given more than once");
 }
 
@@ -465,6 +502,13 @@ TEST(Config, DumpShowsEveryKey) {
                           "min-ttl:",
                           "max-ttl:",
                           "max-negative-ttl:",
+                          "serve-stale:",
+                          "max-stale:",
+                          "stale-client-timeout:",
+                          "stale-refresh-time:",
+                          "prefetch:",
+                          "snapshot:",
+                          "snapshot-interval:",
                           "dnssec:",
                           "validation:",
                           "trust-anchor-files:",
