@@ -52,7 +52,7 @@ MessageCache::MessageCache(const Clock &clock, uint64_t max_bytes, size_t shards
 
 void MessageCache::store(const Name &qname, uint16_t qtype, uint16_t qclass, uint8_t flags, std::string wire,
                          std::vector<uint16_t> ttl_offsets, uint32_t ttl_seconds, Security security,
-                         uint16_t rcode) {
+                         uint16_t rcode, int64_t signatures_expire_at) {
   CacheKey key(qname, qtype, qclass);
   key.append_u8(flags & kKeyFlagMask);
   bool well_formed = ttl_seconds > 0 && wire.size() <= 0xFFFF;
@@ -71,17 +71,23 @@ void MessageCache::store(const Name &qname, uint16_t qtype, uint16_t qclass, uin
   if (!ttl_offsets.empty())
     std::memcpy(entry.blob.data() + entry.wire_size, ttl_offsets.data(),
                 ttl_offsets.size() * sizeof(uint16_t));
-  entry.blob.shrink_to_fit();  // the encoder's spare capacity would be charged, unused
   entry.stored_at = now;
   entry.expires_at = now + ttl_seconds;
+  entry.signatures_expire_at = signatures_expire_at;
   entry.security = security;
   entry.rcode = rcode;
+  insert(key.view(), std::move(entry));
+}
+
+bool MessageCache::insert(std::string_view key, Entry entry) {
+  entry.blob.shrink_to_fit();  // the encoder's spare capacity would be charged, unused
   const size_t heap_bytes = string_heap_bytes(entry.blob);
-  entries_.insert(key.view(), std::move(entry), heap_bytes);
+  return entries_.insert(key, std::move(entry), heap_bytes);
 }
 
 size_t MessageCache::answer_into(std::string_view lowered_qname_wire, uint16_t qtype, uint16_t qclass,
-                                 uint8_t flags, uint8_t *out, size_t capacity) const {
+                                 uint8_t flags, uint8_t *out, size_t capacity, Security *security,
+                                 bool *prefetch_due) const {
   CacheKey key(lowered_qname_wire, qtype, qclass);
   if (!key.valid()) return 0;
   key.append_u8(flags & kKeyFlagMask);
@@ -91,8 +97,26 @@ size_t MessageCache::answer_into(std::string_view lowered_qname_wire, uint16_t q
     if (entry.expires_at <= now || entry.wire_size > capacity) return;
     copy_counted_down(entry, now, out);
     written = entry.wire_size;
+    if (security) *security = entry.security;
+    if (prefetch_due && !entry.prefetching) {
+      // Unbound's rule: in the last 10 % of the TTL the entry was stored with.
+      const int64_t lifetime = entry.expires_at - entry.stored_at;
+      *prefetch_due = lifetime >= kPrefetchMinTtl && (entry.expires_at - now) * 10 <= lifetime;
+    }
   });
   return written;
+}
+
+CachedMessage MessageCache::copy_out(const Entry &entry) {
+  CachedMessage message{std::string(entry.wire_size, '\0'),
+                        std::vector<uint16_t>(entry.ttl_count()),
+                        entry.stored_at,
+                        entry.expires_at,
+                        entry.security,
+                        entry.rcode};
+  for (size_t i = 0; i < message.ttl_offsets.size(); ++i) message.ttl_offsets[i] = entry.ttl_offset(i);
+  message.refresh_failed_until = entry.refresh_failed_until;
+  return message;
 }
 
 std::optional<CachedMessage> MessageCache::lookup(const Name &qname, uint16_t qtype, uint16_t qclass,
@@ -103,17 +127,102 @@ std::optional<CachedMessage> MessageCache::lookup(const Name &qname, uint16_t qt
   std::optional<CachedMessage> result;
   entries_.find(key.view(), [&](const Entry &entry) {
     if (entry.expires_at <= now) return;
-    CachedMessage message{std::string(entry.wire_size, '\0'),
-                          std::vector<uint16_t>(entry.ttl_count()),
-                          entry.stored_at,
-                          entry.expires_at,
-                          entry.security,
-                          entry.rcode};
+    CachedMessage message = copy_out(entry);
     copy_counted_down(entry, now, reinterpret_cast<uint8_t *>(message.wire.data()));
-    for (size_t i = 0; i < message.ttl_offsets.size(); ++i) message.ttl_offsets[i] = entry.ttl_offset(i);
     result.emplace(std::move(message));
   });
   return result;
+}
+
+std::optional<CachedMessage> MessageCache::lookup_stale(const Name &qname, uint16_t qtype, uint16_t qclass,
+                                                        uint8_t flags, uint32_t max_stale,
+                                                        uint32_t stale_ttl) const {
+  CacheKey key(qname, qtype, qclass);
+  key.append_u8(flags & kKeyFlagMask);
+  const int64_t now = clock_.now_seconds();
+  std::optional<CachedMessage> result;
+  entries_.find(key.view(), [&](const Entry &entry) {
+    if (entry.expires_at > now || now - entry.expires_at >= int64_t{max_stale}) return;
+    // RFC 4035 4.7: what failed validation is never served, stale or not; and what
+    // was secure is secure only while its signatures are (RFC 4034 3.1.5).
+    if (entry.security == Security::bogus) return;
+    if (entry.security == Security::secure && entry.signatures_expire_at <= now) return;
+    CachedMessage message = copy_out(entry);
+    std::memcpy(message.wire.data(), entry.blob.data(), entry.wire_size);
+    for (uint16_t offset : message.ttl_offsets)
+      write_u32_be(reinterpret_cast<uint8_t *>(message.wire.data()) + offset, stale_ttl);
+    message.stale = true;
+    result.emplace(std::move(message));
+  });
+  return result;
+}
+
+void MessageCache::note_refresh_failure(const Name &qname, uint16_t qtype, uint16_t qclass, int64_t until) {
+  for (uint8_t flags = 0; flags <= kKeyFlagMask; ++flags) {
+    CacheKey key(qname, qtype, qclass);
+    key.append_u8(flags);
+    entries_.find(key.view(), [&](Entry &entry) { entry.refresh_failed_until = until; });
+  }
+}
+
+bool MessageCache::claim_prefetch(std::string_view lowered_qname_wire, uint16_t qtype, uint16_t qclass,
+                                  uint8_t flags) {
+  CacheKey key(lowered_qname_wire, qtype, qclass);
+  if (!key.valid()) return false;
+  key.append_u8(flags & kKeyFlagMask);
+  const int64_t now = clock_.now_seconds();
+  bool claimed = false;
+  entries_.find(key.view(), [&](Entry &entry) {
+    if (entry.expires_at <= now || entry.prefetching) return;
+    entry.prefetching = true;
+    claimed = true;
+  });
+  return claimed;
+}
+
+void MessageCache::release_prefetch(std::string_view lowered_qname_wire, uint16_t qtype, uint16_t qclass,
+                                    uint8_t flags) {
+  CacheKey key(lowered_qname_wire, qtype, qclass);
+  if (!key.valid()) return;
+  key.append_u8(flags & kKeyFlagMask);
+  entries_.find(key.view(), [&](Entry &entry) { entry.prefetching = false; });
+}
+
+void MessageCache::export_shard(size_t shard, const std::function<void(const MessageRecord &)> &visit) const {
+  std::vector<MessageRecord> copies;
+  entries_.for_each_in_shard(shard, [&](std::string_view key, const Entry &entry) {
+    MessageRecord record;
+    record.flags = key.empty() ? 0 : static_cast<uint8_t>(key.back());
+    record.wire.assign(entry.wire());
+    record.stored_at = entry.stored_at;
+    record.expires_at = entry.expires_at;
+    record.signatures_expire_at = entry.signatures_expire_at;
+    record.security = entry.security;
+    record.rcode = entry.rcode;
+    copies.push_back(std::move(record));
+  });
+  for (const auto &record : copies) visit(record);
+}
+
+bool MessageCache::restore(const Name &qname, uint16_t qtype, uint16_t qclass, MessageRecord record,
+                           std::vector<uint16_t> ttl_offsets) {
+  if (record.wire.size() > 0xFFFF || record.expires_at <= record.stored_at) return false;
+  for (uint16_t offset : ttl_offsets)
+    if (size_t{offset} + 4 > record.wire.size()) return false;
+  CacheKey key(qname, qtype, qclass);
+  key.append_u8(record.flags & kKeyFlagMask);
+  Entry entry;
+  entry.wire_size = static_cast<uint32_t>(record.wire.size());
+  entry.blob = std::move(record.wire);
+  entry.blob.resize(entry.wire_size + ttl_offsets.size() * sizeof(uint16_t));
+  if (!ttl_offsets.empty())
+    std::memcpy(entry.blob.data() + entry.wire_size, ttl_offsets.data(), ttl_offsets.size() * sizeof(uint16_t));
+  entry.stored_at = record.stored_at;
+  entry.expires_at = record.expires_at;
+  entry.signatures_expire_at = record.signatures_expire_at;
+  entry.security = record.security;
+  entry.rcode = record.rcode;
+  return insert(key.view(), std::move(entry));
 }
 
 void MessageCache::erase(const Name &qname, uint16_t qtype, uint16_t qclass, uint8_t flags) {

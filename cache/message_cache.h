@@ -13,9 +13,18 @@
 // 3.2.2: RRSIGs only with DO; with CD the reply may hold data that failed validation).
 // The stored wire is never modified, so serving it again and again cannot make its
 // TTLs shrink twice.
+//
+// An entry outlives its TTL (until the LRU evicts it, or a newer answer replaces it):
+// the fast path never serves it then, but serve-stale (RFC 8767) may, through
+// lookup_stale, for up to cache.max-stale seconds past its expiry; memory stays
+// bounded by the LRU's byte budget as before. Prefetch: answer_into says when a hit
+// falls in the last tenth of the entry's TTL, and claim_prefetch lets exactly one
+// caller (of all the workers) refresh it. The snapshot (cache/snapshot.h) reads every
+// entry with export_shard and puts them back with restore.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -33,12 +42,28 @@ inline constexpr uint8_t DO = 1, CD = 2;
 }
 
 struct CachedMessage {
-  std::string wire;  // TTLs already counted down to the time of lookup
+  std::string wire;  // TTLs already counted down to the time of lookup (stale: the stale TTL)
   std::vector<uint16_t> ttl_offsets;
   int64_t stored_at;   // wall-clock seconds
   int64_t expires_at;  // wall-clock seconds
   Security security;
   uint16_t rcode;
+  bool stale = false;
+  // RFC 8767 5: until when a failed refresh says not to try again (0: no failure).
+  int64_t refresh_failed_until = 0;
+};
+
+// One entry as the cache snapshot saves and restores it.
+struct MessageRecord {
+  uint8_t flags = 0;  // message_flags
+  std::string wire;   // as stored: every TTL as it was at stored_at
+  int64_t stored_at = 0;
+  int64_t expires_at = 0;
+  // The earliest expiration of the RRSIGs of the answer it was built from (before
+  // RRSIGs were stripped for a client without DO); 0 when there were none.
+  int64_t signatures_expire_at = 0;
+  Security security = Security::unchecked;
+  uint16_t rcode = 0;
 };
 
 class MessageCache {
@@ -50,20 +75,57 @@ public:
   // every record's 32-bit TTL in it (EncodeResult::ttl_offsets). The entry lives
   // ttl_seconds (already clamped by the caller). A TTL of 0, or an offset that does not
   // lie inside `wire`, stores nothing (and drops any older entry for the key).
+  // `signatures_expire_at`: for a secure answer, the earliest expiration of its RRSIGs
+  // (cache/signature_time.h), which bounds how long it may be served as stale.
   void store(const Name &qname, uint16_t qtype, uint16_t qclass, uint8_t flags, std::string wire,
-             std::vector<uint16_t> ttl_offsets, uint32_t ttl_seconds, Security security, uint16_t rcode);
+             std::vector<uint16_t> ttl_offsets, uint32_t ttl_seconds, Security security, uint16_t rcode,
+             int64_t signatures_expire_at = 0);
 
   // THE HOT PATH. `lowered_qname_wire` is the question name in wire form already
   // lower-cased. On a live hit, copies the cached reply into `out`, rewrites every TTL
   // at ttl_offsets to max(0, original - (now - stored_at)) and returns its size;
   // returns 0 on a miss, an expired entry, or when it does not fit in `capacity`.
-  // No heap allocation, no parsing, one shard lock.
+  // No heap allocation, no parsing, one shard lock. On a hit, `security` (when given)
+  // gets the DNSSEC status the reply was stored with, and `prefetch_due` (when given)
+  // says whether the entry is due for a prefetch: asked for in the last tenth of its
+  // TTL (which was at least kPrefetchMinTtl), and not claimed by a prefetch yet.
   size_t answer_into(std::string_view lowered_qname_wire, uint16_t qtype, uint16_t qclass, uint8_t flags,
-                     uint8_t *out, size_t capacity) const;
+                     uint8_t *out, size_t capacity, Security *security = nullptr,
+                     bool *prefetch_due = nullptr) const;
 
   // A copy, TTLs rewritten likewise; nullopt on a miss or an expired entry.
   std::optional<CachedMessage> lookup(const Name &qname, uint16_t qtype, uint16_t qclass,
                                       uint8_t flags) const;
+
+  // RFC 8767: an entry whose TTL has run out less than `max_stale` seconds ago, with
+  // every TTL set to `stale_ttl` (RFC 8767 4: 30 s). Never a live entry (that is the
+  // fast path's), never one the validator found bogus, and never a secure one whose
+  // signatures have expired since (it would not validate now). nullopt otherwise.
+  std::optional<CachedMessage> lookup_stale(const Name &qname, uint16_t qtype, uint16_t qclass, uint8_t flags,
+                                            uint32_t max_stale, uint32_t stale_ttl) const;
+  // RFC 8767 5, the failure recheck timer: refreshing the question failed; its stale
+  // entries (every DO/CD variant) say so until `until`, so that clients get them at
+  // once instead of waiting for another doomed resolution each time.
+  void note_refresh_failure(const Name &qname, uint16_t qtype, uint16_t qclass, int64_t until);
+
+  // Prefetch: marks the live entry as being refreshed. True for the first caller
+  // only, until a new answer replaces the entry; false when absent or expired.
+  bool claim_prefetch(std::string_view lowered_qname_wire, uint16_t qtype, uint16_t qclass, uint8_t flags);
+  // The prefetch was given up before it could refresh the entry: it may be claimed again.
+  void release_prefetch(std::string_view lowered_qname_wire, uint16_t qtype, uint16_t qclass, uint8_t flags);
+  // An entry is prefetched only when its TTL was at least this long (as Unbound):
+  // refreshing something that lives a few seconds costs more than it saves.
+  static constexpr uint32_t kPrefetchMinTtl = 10;
+
+  // The snapshot: calls visit(const MessageRecord &) for every entry of one shard
+  // (expired ones included). The shard is locked only while its entries are copied.
+  size_t shard_count() const { return entries_.shard_count(); }
+  void export_shard(size_t shard, const std::function<void(const MessageRecord &)> &visit) const;
+  // Puts a saved entry back under its question, with its own stored_at and
+  // expires_at. The caller has checked it (cache/snapshot.cc); the offsets of its TTLs
+  // are those of `wire` as rsv::encode_message wrote it. False when it does not fit.
+  bool restore(const Name &qname, uint16_t qtype, uint16_t qclass, MessageRecord record,
+               std::vector<uint16_t> ttl_offsets);
   void erase(const Name &qname, uint16_t qtype, uint16_t qclass, uint8_t flags);
   // Removes every entry for `name` (with `subtree`, for names at or below it); all
   // entries when `name` is the root and `subtree` is set. Returns how many.
@@ -79,8 +141,11 @@ private:
     uint32_t wire_size = 0;
     int64_t stored_at = 0;
     int64_t expires_at = 0;
+    int64_t signatures_expire_at = 0;
+    int64_t refresh_failed_until = 0;
     Security security = Security::unchecked;
     uint16_t rcode = 0;
+    bool prefetching = false;
 
     std::string_view wire() const { return std::string_view(blob).substr(0, wire_size); }
     size_t ttl_count() const { return (blob.size() - wire_size) / sizeof(uint16_t); }
@@ -89,6 +154,8 @@ private:
 
   // Copies entry's wire into out with the TTLs counted down to `now`.
   static void copy_counted_down(const Entry &entry, int64_t now, uint8_t *out);
+  static CachedMessage copy_out(const Entry &entry);
+  bool insert(std::string_view key, Entry entry);
 
   const Clock &clock_;
   // Lookups move entries in the recency list: internal, so the readers stay const.

@@ -4,6 +4,7 @@
 #include <string_view>
 
 #include "cache/cache_key.h"
+#include "cache/signature_time.h"
 
 namespace rsv {
 
@@ -141,11 +142,14 @@ bool RRsetCache::store(const RRset &rrset, Trust trust, Security security) {
   if (rrset.empty() || !packable(rrset)) return false;
   const uint32_t ttl = policy().clamp(rrset.ttl);
   if (ttl == 0) return false;
-  const int64_t now = clock_.now_seconds();
+  return insert(rrset, clock_.now_seconds() + ttl, trust, security);
+}
 
+bool RRsetCache::insert(const RRset &rrset, int64_t expires_at, Trust trust, Security security) {
+  const int64_t now = clock_.now_seconds();
   Entry entry;
   entry.packed = pack(rrset);
-  entry.expires_at = now + ttl;
+  entry.expires_at = expires_at;
   entry.trust = trust;
   entry.security = security;
   entry.type = rrset.type;
@@ -177,6 +181,23 @@ std::optional<CachedRRset> RRsetCache::lookup(const Name &owner, uint16_t type, 
   return result;
 }
 
+std::optional<CachedRRset> RRsetCache::lookup_stale(const Name &owner, uint16_t type, uint32_t max_stale,
+                                                    uint16_t rclass) const {
+  CacheKey key(owner, type, rclass);
+  const int64_t now = clock_.now_seconds();
+  std::optional<CachedRRset> result;
+  entries_.find(key.view(), [&](const Entry &entry) {
+    if (entry.expires_at > now || now - entry.expires_at >= int64_t{max_stale}) return;
+    if (entry.security == Security::bogus) return;  // RFC 4035 4.7
+    result.emplace(CachedRRset{unpack(entry.packed, entry.type, entry.rclass, 0), entry.trust, entry.security,
+                               entry.expires_at});
+  });
+  // Secure only while every signature is current (RFC 4034 3.1.5); checked outside the lock.
+  if (result && result->security == Security::secure && !signatures_current(result->rrset.signatures, now))
+    result.reset();
+  return result;
+}
+
 void RRsetCache::erase(const Name &owner, uint16_t type, uint16_t rclass) {
   CacheKey key(owner, type, rclass);
   entries_.erase(key.view());
@@ -193,6 +214,19 @@ size_t RRsetCache::entry_count() const {
 
 uint64_t RRsetCache::memory_bytes() const {
   return entries_.memory_bytes();
+}
+
+void RRsetCache::export_shard(size_t shard, const std::function<void(const RRsetRecord &)> &visit) const {
+  std::vector<Entry> copies;
+  entries_.for_each_in_shard(shard, [&](std::string_view, const Entry &entry) { copies.push_back(entry); });
+  for (const auto &entry : copies)
+    visit(RRsetRecord{unpack(entry.packed, entry.type, entry.rclass, 0), entry.expires_at, entry.trust,
+                      entry.security});
+}
+
+bool RRsetCache::restore(const RRsetRecord &record) {
+  if (record.rrset.empty() || !packable(record.rrset)) return false;
+  return insert(record.rrset, record.expires_at, record.trust, record.security);
 }
 
 }  // namespace rsv

@@ -12,6 +12,11 @@
 // secure data. TTLs count down from the moment of storing; an expired set is never
 // returned.
 //
+// A set stays after its TTL runs out until the LRU evicts it or newer data replaces it:
+// lookup never returns it then, lookup_stale may (serve-stale, RFC 8767, for up to
+// cache.max-stale seconds). The cache snapshot reads every set with export_shard and
+// puts them back with restore.
+//
 // Keys are the lower-cased owner name in wire form followed by type and class, so
 // lookups are case-insensitive (RFC 4343). Each set is stored packed into one buffer
 // (owner, rdatas, signatures) to keep the per-entry cost low and the byte bound true.
@@ -19,6 +24,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <optional>
 
 #include "cache/clock.h"
@@ -47,6 +53,14 @@ struct CachedRRset {
   int64_t expires_at;  // wall-clock seconds
 };
 
+// One entry as the cache snapshot saves and restores it.
+struct RRsetRecord {
+  RRset rrset;  // rrset.ttl and the signatures' ttl fields are not meaningful
+  int64_t expires_at = 0;
+  Trust trust = Trust::additional;
+  Security security = Security::unchecked;
+};
+
 class RRsetCache {
 public:
   RRsetCache(const Clock &clock, uint64_t max_bytes, TtlPolicy policy, size_t shards = 16);
@@ -59,6 +73,11 @@ public:
   bool store(const RRset &rrset, Trust trust, Security security);
   // nullopt if absent or expired.
   std::optional<CachedRRset> lookup(const Name &owner, uint16_t type, uint16_t rclass = rrclass::IN) const;
+  // RFC 8767: a set whose TTL ran out less than `max_stale` seconds ago (rrset.ttl 0:
+  // the caller gives a stale answer its own TTL). Never a live set, never a bogus one,
+  // and never a secure one whose RRSIGs are no longer all current.
+  std::optional<CachedRRset> lookup_stale(const Name &owner, uint16_t type, uint32_t max_stale,
+                                          uint16_t rclass = rrclass::IN) const;
   void erase(const Name &owner, uint16_t type, uint16_t rclass = rrclass::IN);
   // Removes every entry for `name` (with `subtree`, for names at or below it); all
   // entries when `name` is the root and `subtree` is set. Returns how many.
@@ -66,6 +85,14 @@ public:
   size_t entry_count() const;
   // An honest estimate: key + rdata + per-entry overhead; stays within max_bytes.
   uint64_t memory_bytes() const;
+
+  // The snapshot: calls visit(const RRsetRecord &) for every set of one shard (expired
+  // ones included); the shard is locked only while its entries are copied.
+  size_t shard_count() const { return entries_.shard_count(); }
+  void export_shard(size_t shard, const std::function<void(const RRsetRecord &)> &visit) const;
+  // Puts a saved set back with its own expiry, under the same rules as store (a live
+  // entry that may_replace protects is kept). The caller has checked it.
+  bool restore(const RRsetRecord &record);
 
   TtlPolicy policy() const {
     return TtlPolicy{min_ttl_.load(std::memory_order_relaxed), max_ttl_.load(std::memory_order_relaxed),
@@ -88,6 +115,8 @@ private:
     uint16_t type = 0;
     uint16_t rclass = 0;
   };
+
+  bool insert(const RRset &rrset, int64_t expires_at, Trust trust, Security security);
 
   const Clock &clock_;
   std::atomic<uint32_t> min_ttl_, max_ttl_, max_negative_ttl_;

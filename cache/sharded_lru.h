@@ -166,6 +166,24 @@ public:
     return erased;
   }
 
+  // Calls visit(std::string_view key, const Value &) for every entry of shard `index`,
+  // from the least to the most recently used, under that shard's lock and without
+  // changing recency. Keep `visit` short (copy out, work later): the shard's lookups
+  // wait meanwhile. For the cache snapshot, which walks one shard at a time so that
+  // the workers are never held up by more than one shard.
+  template <typename Visit>
+  void for_each_in_shard(size_t index, Visit &&visit) const {
+    if (index >= shard_count_) return;
+    auto shard = shards_[index].guarded.lock();
+    for (const Slot *slot = shard->oldest; slot; slot = slot->newer) visit(std::string_view(*slot->key), slot->value);
+  }
+
+  // Every entry, shard by shard (see for_each_in_shard).
+  template <typename Visit>
+  void for_each(Visit &&visit) const {
+    for (size_t i = 0; i < shard_count_; ++i) for_each_in_shard(i, visit);
+  }
+
   bool erase(std::string_view key) {
     const size_t hash = hash_key(key);
     auto shard = shard_for(hash).lock();

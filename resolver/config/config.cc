@@ -182,6 +182,14 @@ private:
     return *address;
   }
 
+  // A file the daemon writes: absolute, since it may chdir, and not a directory.
+  std::string read_file_path(const Item &item) const {
+    std::string path = read_path(item);
+    if (path.front() != '/') fail(item, "'" + path + "' must be an absolute path");
+    if (path.back() == '/') fail(item, "'" + path + "' names a directory, not a file");
+    return path;
+  }
+
   // A Unix socket's path must fit sockaddr_un (108 octets with the final NUL).
   std::string read_socket_path(const Item &item) const {
     std::string path = read_path(item);
@@ -195,6 +203,13 @@ private:
     if (!address) fail(item, "'" + text + "' is not an IPv4 or IPv6 address");
     if (address->port() != 0) fail(item, "'" + text + "': a source address takes no port");
     return *address;
+  }
+
+  Prefix read_prefix(const Item &item) const {
+    std::string text = scalar(item);
+    std::optional<Prefix> prefix = Prefix::parse(text);
+    if (!prefix) fail(item, "'" + text + "' is not a network prefix (expected e.g. 127.0.0.0/8 or ::1/128)");
+    return *prefix;
   }
 
   AclRule read_acl_rule(const Item &item) const {
@@ -237,6 +252,16 @@ private:
     if (!size) fail(item, "'" + text + "' is not a size (expected e.g. 0, 212992, 256k or 4M)");
     if (*size > (1ull << 30)) fail(item, "must be between 0 (the system default) and 1G");
     return *size;
+  }
+
+  // A duration in seconds ("3600", "1h", "30d"), between min and max seconds.
+  uint32_t read_seconds(const Item &item, uint32_t min, uint32_t max) const {
+    std::string text = scalar(item);
+    std::optional<uint64_t> seconds = parse_seconds(text);
+    if (!seconds) fail(item, "'" + text + "' is not a duration (expected e.g. 90, 90s, 30m, 12h, 30d)");
+    if (*seconds < min || *seconds > max)
+      fail(item, "must be between " + format_seconds(min) + " and " + format_seconds(max));
+    return static_cast<uint32_t>(*seconds);
   }
 
   // Reads a list, element by element. A key left empty counts as an empty list, as
@@ -316,6 +341,8 @@ private:
         {"listen",
          [&](const Item &i) { h.listen = read_list(i, [&](const Item &e) { return read_address(e, 8053); }); }},
         {"recent-queries", [&](const Item &i) { h.recent_queries = read_uint(i, 0, 1000000); }},
+        {"access-control",
+         [&](const Item &i) { h.access_control = read_list(i, [&](const Item &e) { return read_prefix(e); }); }},
     };
   }
 
@@ -395,6 +422,15 @@ private:
         {"min-ttl", [&](const Item &i) { c.min_ttl = read_uint(i, 0, kMaxTtl); }},
         {"max-ttl", [&](const Item &i) { c.max_ttl = read_uint(i, 0, kMaxTtl); }},
         {"max-negative-ttl", [&](const Item &i) { c.max_negative_ttl = read_uint(i, 0, kMaxTtl); }},
+        {"serve-stale", [&](const Item &i) { c.serve_stale = read_bool(i); }},
+        // RFC 8767 5 suggests 1 to 3 days; a week is the most that makes sense.
+        {"max-stale", [&](const Item &i) { c.max_stale = read_uint(i, 1, 7 * 86400); }},
+        {"stale-client-timeout", [&](const Item &i) { c.stale_client_timeout_ms = read_uint(i, 0, 60000); }},
+        {"stale-refresh-time", [&](const Item &i) { c.stale_refresh_time = read_uint(i, 0, 3600); }},
+        {"prefetch", [&](const Item &i) { c.prefetch = read_bool(i); }},
+        // An empty string turns the snapshot off.
+        {"snapshot", [&](const Item &i) { c.snapshot = scalar(i).empty() ? std::string() : read_file_path(i); }},
+        {"snapshot-interval", [&](const Item &i) { c.snapshot_interval = read_uint(i, 0, 7 * 86400); }},
     };
   }
 
@@ -424,6 +460,14 @@ private:
         {"max-nsec3-hashes-per-query",
          [&](const Item &i) { d.max_nsec3_hashes_per_query = read_uint(i, 1, 1000000); }},
         {"max-nsec3-iterations", [&](const Item &i) { d.max_nsec3_iterations = read_uint(i, 0, 2500); }},
+        // RFC 5011 trust anchor maintenance, and where its state is kept.
+        {"rfc5011", [&](const Item &i) { d.rfc5011 = read_bool(i); }},
+        {"trust-anchor-state", [&](const Item &i) { d.trust_anchor_state = read_path(i); }},
+        // Lab settings (RFC 5011 2.4: 30 days; 2.3: 1 hour), at most the RFC's values.
+        {"rfc5011-hold-down", [&](const Item &i) { d.rfc5011_hold_down = read_seconds(i, 1, 30 * 86400); }},
+        {"rfc5011-min-refresh", [&](const Item &i) { d.rfc5011_min_refresh = read_seconds(i, 1, 3600); }},
+        // RFC 8145 key tag signalling.
+        {"trust-anchor-signaling", [&](const Item &i) { d.trust_anchor_signaling = read_bool(i); }},
     };
   }
 
@@ -608,6 +652,7 @@ Config default_config() {
   config.access_control = {AclRule{*Prefix::parse("127.0.0.0/8"), AclAction::allow_snoop},
                            AclRule{*Prefix::parse("::1/128"), AclAction::allow_snoop}};
   config.http.listen = {*SocketAddress::parse("127.0.0.1@8053")};
+  config.http.access_control = {*Prefix::parse("127.0.0.0/8"), *Prefix::parse("::1/128")};
   return config;
 }
 
@@ -699,6 +744,13 @@ std::string dump_config(const Config &c) {
   out << YAML::Key << "min-ttl" << YAML::Value << c.cache.min_ttl;
   out << YAML::Key << "max-ttl" << YAML::Value << c.cache.max_ttl;
   out << YAML::Key << "max-negative-ttl" << YAML::Value << c.cache.max_negative_ttl;
+  out << YAML::Key << "serve-stale" << YAML::Value << c.cache.serve_stale;
+  out << YAML::Key << "max-stale" << YAML::Value << c.cache.max_stale;
+  out << YAML::Key << "stale-client-timeout" << YAML::Value << c.cache.stale_client_timeout_ms;
+  out << YAML::Key << "stale-refresh-time" << YAML::Value << c.cache.stale_refresh_time;
+  out << YAML::Key << "prefetch" << YAML::Value << c.cache.prefetch;
+  out << YAML::Key << "snapshot" << YAML::Value << YAML::DoubleQuoted << c.cache.snapshot;
+  out << YAML::Key << "snapshot-interval" << YAML::Value << c.cache.snapshot_interval;
   out << YAML::EndMap;
 
   out << YAML::Key << "dnssec" << YAML::Value << YAML::BeginMap;
@@ -715,6 +767,12 @@ std::string dump_config(const Config &c) {
   out << YAML::Key << "max-nsec3-per-response" << YAML::Value << c.dnssec.max_nsec3_per_response;
   out << YAML::Key << "max-nsec3-hashes-per-query" << YAML::Value << c.dnssec.max_nsec3_hashes_per_query;
   out << YAML::Key << "max-nsec3-iterations" << YAML::Value << c.dnssec.max_nsec3_iterations;
+  out << YAML::Key << "rfc5011" << YAML::Value << c.dnssec.rfc5011;
+  out << YAML::Key << "trust-anchor-state" << YAML::Value << YAML::DoubleQuoted
+      << c.dnssec.trust_anchor_state;
+  out << YAML::Key << "rfc5011-hold-down" << YAML::Value << format_seconds(c.dnssec.rfc5011_hold_down);
+  out << YAML::Key << "rfc5011-min-refresh" << YAML::Value << format_seconds(c.dnssec.rfc5011_min_refresh);
+  out << YAML::Key << "trust-anchor-signaling" << YAML::Value << c.dnssec.trust_anchor_signaling;
   out << YAML::EndMap;
 
   out << YAML::Key << "control" << YAML::Value << YAML::BeginMap;
@@ -724,6 +782,7 @@ std::string dump_config(const Config &c) {
   out << YAML::Key << "http" << YAML::Value << YAML::BeginMap;
   emit_string_list(out, "listen", texts(c.http.listen, [](const SocketAddress &a) { return a.to_string(); }));
   out << YAML::Key << "recent-queries" << YAML::Value << c.http.recent_queries;
+  emit_string_list(out, "access-control", texts(c.http.access_control, [](const Prefix &p) { return p.to_string(); }));
   out << YAML::EndMap;
 
   out << YAML::Key << "tls" << YAML::Value << YAML::BeginMap;
@@ -790,6 +849,37 @@ std::string format_size(uint64_t bytes) {
   for (const auto &[unit, suffix] : kUnits)
     if (bytes != 0 && bytes % unit == 0) return std::to_string(bytes / unit) + suffix;
   return std::to_string(bytes);
+}
+
+std::optional<uint64_t> parse_seconds(std::string_view text) {
+  uint64_t unit = 1;
+  if (!text.empty()) {
+    switch (text.back()) {
+      case 's': unit = 1; break;
+      case 'm': unit = 60; break;
+      case 'h': unit = 3600; break;
+      case 'd': unit = 86400; break;
+      case 'w': unit = 7 * 86400; break;
+      default: unit = 0; break;
+    }
+    if (unit != 0)
+      text.remove_suffix(1);
+    else
+      unit = 1;
+  }
+  uint64_t value = 0;
+  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (text.empty() || error != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  if (value > UINT64_MAX / unit) return std::nullopt;
+  return value * unit;
+}
+
+std::string format_seconds(uint64_t seconds) {
+  static constexpr std::pair<uint64_t, char> kUnits[] = {
+      {7 * 86400, 'w'}, {86400, 'd'}, {3600, 'h'}, {60, 'm'}};
+  for (const auto &[unit, suffix] : kUnits)
+    if (seconds != 0 && seconds % unit == 0) return std::to_string(seconds / unit) + suffix;
+  return std::to_string(seconds) + "s";
 }
 
 }  // namespace rsv

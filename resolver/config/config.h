@@ -24,6 +24,8 @@ namespace rsv {
 // operator chose must exist (see uses_default_root_hints below).
 inline constexpr const char *kDefaultRootHintsPath = "/usr/share/dns/root.hints";
 inline constexpr const char *kDefaultTrustAnchorFile = "/usr/share/dns/root.ds";
+// Where RFC 5011 trust anchor maintenance keeps what it learned (dnssec.trust-anchor-state).
+inline constexpr const char *kDefaultTrustAnchorState = "/var/lib/resolverd/trust-anchors.state";
 
 enum class LogLevel { error, warning, info, debug, trace };
 // allow: recursive queries (RD=1) only; RD=0 is REFUSED, as cache snooping tells a
@@ -119,6 +121,21 @@ struct CacheConfig {
   uint32_t min_ttl = 0;
   uint32_t max_ttl = 86400;
   uint32_t max_negative_ttl = 3600;
+  // Serve-stale (RFC 8767): when the authorities cannot be reached, answers up to
+  // max-stale seconds past their expiry are served (TTL 30, EDE 3 / 19): at once when
+  // the resolution fails, or after stale-client-timeout ms while it goes on (0: only on
+  // failure). After a failed refresh, stale answers are served without trying again
+  // for stale-refresh-time seconds (RFC 8767 5's failure recheck timer; 0: always try).
+  bool serve_stale = true;
+  uint32_t max_stale = 86400;
+  uint32_t stale_client_timeout_ms = 1800;
+  uint32_t stale_refresh_time = 30;
+  // An answer asked for in the last tenth of its TTL is refreshed in the background.
+  bool prefetch = true;
+  // The cache snapshot (cache/snapshot.h): written at shutdown and every
+  // snapshot-interval seconds (0: at shutdown only), read at start. "": none.
+  std::string snapshot;
+  uint32_t snapshot_interval = 600;
 
   bool operator==(const CacheConfig &) const = default;
 };
@@ -138,6 +155,19 @@ struct DnssecConfig {
   uint32_t max_nsec3_per_response = 8;
   uint32_t max_nsec3_hashes_per_query = 600;
   uint32_t max_nsec3_iterations = 50;  // RFC 9276 3.2: more makes the answer insecure (EDE 27)
+  // RFC 5011: follow the key rollovers of every anchored zone (off: the configured
+  // anchors are used as they are). What was learned is kept in trust_anchor_state,
+  // which then takes precedence over trust-anchor-files for the zones it covers.
+  bool rfc5011 = false;
+  std::string trust_anchor_state = kDefaultTrustAnchorState;
+  // Lab settings, so that a rollover can be watched in seconds: the add and remove
+  // hold-down (RFC 5011 2.4: 30 days) and the floor of the refresh and retry
+  // intervals (RFC 5011 2.3: 1 hour), in seconds.
+  uint32_t rfc5011_hold_down = 30 * 86400;
+  uint32_t rfc5011_min_refresh = 3600;
+  // RFC 8145: tell the anchored zones' servers which key tags this resolver trusts
+  // (the _ta-XXXX query of 5.1 and the edns-key-tag option of 4).
+  bool trust_anchor_signaling = true;
 
   bool operator==(const DnssecConfig &) const = default;
 };
@@ -150,10 +180,12 @@ struct ControlConfig {
   bool operator==(const ControlConfig &) const = default;
 };
 
-// The HTTP listener: /metrics (Prometheus) and the dashboard.
+// The HTTP listener: /metrics (Prometheus) and the dashboard (resolver/server/http_server.h).
 struct HttpConfig {
   std::vector<SocketAddress> listen;  // default 127.0.0.1@8053 (default_config); empty: off
   uint32_t recent_queries = 1000;     // the dashboard's query log, a ring buffer; 0: off
+  // Clients that may use it; others get 403. Default (default_config): loopback only.
+  std::vector<Prefix> access_control;
 
   bool operator==(const HttpConfig &) const = default;
 };
@@ -210,6 +242,12 @@ std::optional<LogLevel> log_level_from_string(std::string_view text);
 std::optional<uint64_t> parse_size(std::string_view text);
 // The shortest exact form parse_size accepts ("64M" rather than "67108864").
 std::string format_size(uint64_t bytes);
+
+// Durations as the configuration writes them, in seconds: "90", "90s", "30m", "12h",
+// "30d", "1w". nullopt for anything else or on overflow.
+std::optional<uint64_t> parse_seconds(std::string_view text);
+// The shortest exact form parse_seconds accepts ("30d" rather than "2592000").
+std::string format_seconds(uint64_t seconds);
 
 // True when the configuration leaves root-hints or trust-anchor-files at their
 // defaults, which permits falling back to the built-in copies at start-up

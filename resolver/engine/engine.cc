@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "dnssec/trust_anchor_signal.h"
 #include "resolver/base/log.h"
 
 namespace rsv {
@@ -31,6 +32,8 @@ struct Engine::Request {
   std::vector<Completion> waiters;
   std::vector<Frame> stack;
   bool checking_disabled = false;
+  bool refresh = false;     // ResolveOptions::refresh: the answer is not taken from the cache
+  bool background = false;  // ResolveOptions::background: no client waits for it (yet)
   std::unique_ptr<ValidationBudget> budget;
   uint64_t started_ms = 0;
   uint32_t upstream_queries = 0;
@@ -101,15 +104,20 @@ Engine::Engine(EngineEnv env, Transport &transport)
 
 Engine::~Engine() { *alive_ = false; }
 
-void Engine::resolve(const Question &question, bool checking_disabled, Completion done) {
-  ++stats_.requests;
+void Engine::resolve(const Question &question, bool checking_disabled, Completion done, ResolveOptions options) {
+  if (!options.background) ++stats_.requests;
   std::string key = question_key(question, checking_disabled);
   if (auto it = by_question_.find(key); it != by_question_.end()) {
-    ++stats_.coalesced;
-    requests_.at(it->second)->waiters.push_back(std::move(done));
+    Request &joined = *requests_.at(it->second);
+    if (!options.background) {
+      ++stats_.coalesced;
+      joined.background = false;  // a client waits for it now
+    }
+    joined.waiters.push_back(std::move(done));
     return;
   }
-  if (env_.validator && env_.validator->aggressive && !checking_disabled) {
+  // A refresh wants what the authorities say now, not a synthesis from cached NSEC.
+  if (env_.validator && env_.validator->aggressive && !checking_disabled && !options.refresh) {
     if (auto synthesized =
             env_.validator->aggressive->synthesize(question, &env_.validator->keys, env_.config.dnssec)) {
       ++stats_.aggressive_nsec_answers;
@@ -124,10 +132,12 @@ void Engine::resolve(const Question &question, bool checking_disabled, Completio
   request->waiters.push_back(std::move(done));
   request->started_ms = env_.clock.now_monotonic_ms();
   request->checking_disabled = checking_disabled;
+  request->refresh = options.refresh;
+  request->background = options.background;
   request->budget = std::make_unique<ValidationBudget>(env_.config.dnssec);
   // RFC 4035 4: every answer to a client question is validated, unless the client set
   // CD (RFC 4035 3.2.2) or validation is off.
-  request->stack.push_back(Frame{std::make_unique<Iterator>(iterator_env_, question), nullptr,
+  request->stack.push_back(Frame{std::make_unique<Iterator>(iterator_env_, question, false, options.refresh), nullptr,
                                  env_.validator != nullptr && !checking_disabled});
   Request &ref = *request;
   by_question_.emplace(key, request->id);
@@ -142,10 +152,15 @@ size_t Engine::clients_waiting_on(const Question &question, bool checking_disabl
 
 bool Engine::make_room(uint64_t min_age_ms) {
   const uint64_t now = env_.clock.now_monotonic_ms();
-  Request *oldest = nullptr;
-  for (auto &[id, request] : requests_)
+  Request *oldest = nullptr, *oldest_background = nullptr;
+  for (auto &[id, request] : requests_) {
     if (!oldest || request->started_ms < oldest->started_ms) oldest = request.get();
-  if (!oldest || now - oldest->started_ms < min_age_ms) return false;
+    if (request->background && (!oldest_background || request->started_ms < oldest_background->started_ms))
+      oldest_background = request.get();
+  }
+  // A prefetch never keeps a client's question out, however young it is.
+  if (oldest_background) oldest = oldest_background;
+  else if (!oldest || now - oldest->started_ms < min_age_ms) return false;
   ++stats_.jostled;
   RSV_LOG(debug, "giving up %s %s after %llu ms to make room", oldest->question.name.to_text().c_str(),
           type_to_text(oldest->question.qtype).c_str(), static_cast<unsigned long long>(now - oldest->started_ms));
@@ -293,7 +308,7 @@ bool Engine::ask_elsewhere(Request &request, const Validator &validator) {
   request.budget->begin_response();  // the next attempt's replies are new responses
   Question question = request.question;
   request.stack.clear();
-  request.stack.push_back(Frame{std::make_unique<Iterator>(iterator_env_, question, true), nullptr, true});
+  request.stack.push_back(Frame{std::make_unique<Iterator>(iterator_env_, question, true, request.refresh), nullptr, true});
   return true;
 }
 
@@ -332,6 +347,12 @@ void Engine::dispatch(Request &request, const IteratorAction &action) {
     Edns e;
     e.udp_size = env_.config.network.edns_buffer_size;
     e.dnssec_ok = true;  // RRSIGs and denial records are kept for validation
+    // RFC 8145 4: a DNSKEY query for an anchored zone says which of its keys we trust.
+    if (action.question.qtype == rrtype::DNSKEY && env_.validator &&
+        env_.config.dnssec.trust_anchor_signaling)
+      if (const TrustAnchor *anchor = anchor_for_zone(env_.validator->anchors, action.question.name))
+        if (auto tags = anchor_key_tags(*anchor); !tags.empty())
+          e.options.push_back(edns_key_tag_option(tags));
     edns = e;
   }
   query.wire = encode_query(query.id, query.question, action.recursion_desired, edns, false);

@@ -58,6 +58,17 @@ struct EngineEnv {
 };
 
 
+// How a question is resolved, besides the question itself.
+struct ResolveOptions {
+  // A refresh (prefetch): the answer is fetched from the authorities even though the
+  // cache holds it; delegations, addresses and keys still come from the cache.
+  bool refresh = false;
+  // Nobody waits for it (prefetch): over capacity it is the first to be given up
+  // (make_room), before any client's question. A client that asks the same question
+  // meanwhile joins it, and from then on it counts as a client's.
+  bool background = false;
+};
+
 class Engine {
 public:
   using Completion = std::function<void(const Resolution &)>;
@@ -72,11 +83,12 @@ public:
   // Resolves `question`; `done` is called exactly once, possibly before resolve returns
   // (an answer from the cache), always on this engine's thread.
   // With `checking_disabled` (the client's CD bit) the answer is not validated.
-  void resolve(const Question &question, bool checking_disabled, Completion done);
+  void resolve(const Question &question, bool checking_disabled, Completion done, ResolveOptions options = {});
 
   size_t in_flight() const { return requests_.size(); }
-  // Over capacity: gives up the oldest question that has run at least `min_age_ms`
-  // (its clients get a `dropped` Resolution: no reply). False when none is that old.
+  // Over capacity: gives up a background question (the oldest), or else the oldest
+  // question that has run at least `min_age_ms` (its clients get a `dropped`
+  // Resolution: no reply). False when there is neither.
   bool make_room(uint64_t min_age_ms);
   // How many clients wait on the question now (0 when it is not being resolved).
   size_t clients_waiting_on(const Question &question, bool checking_disabled) const;

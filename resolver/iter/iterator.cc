@@ -82,8 +82,12 @@ const char *to_string(IteratorState state) {
   return "?";
 }
 
-Iterator::Iterator(IteratorEnv &env, Question question, bool validated_cache_only)
-    : env_(env), question_(std::move(question)), current_(question_.name), validated_cache_only_(validated_cache_only) {
+Iterator::Iterator(IteratorEnv &env, Question question, bool validated_cache_only, bool refresh)
+    : env_(env),
+      question_(std::move(question)),
+      current_(question_.name),
+      validated_cache_only_(validated_cache_only),
+      refresh_(refresh) {
   minimise_ = env_.config.qname_minimisation;
   visited_.push_back(current_);
 }
@@ -125,7 +129,9 @@ IteratorAction Iterator::next() {
 }
 
 IteratorAction Iterator::handle_start() {
-  if (follow_chain_from_cache()) return IteratorAction{};
+  // A refresh asks for every link of the chain again: any of them may be the one
+  // whose TTL ends the cached answer's.
+  if (!refresh_ && follow_chain_from_cache()) return IteratorAction{};
   if (state_ == IteratorState::done) return IteratorAction{};
 
   // Forward zones: the longest configured name at or above the question.

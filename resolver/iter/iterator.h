@@ -82,7 +82,9 @@ class Iterator {
 public:
   // `validated_cache_only`: take from the cache only what validation has judged
   // (secure or insecure), as after an answer failed validation and is asked again.
-  Iterator(IteratorEnv &env, Question question, bool validated_cache_only = false);
+  // `refresh`: never answer from the cache (a prefetch asks the authorities for the
+  // answer it already holds); zone cuts and addresses still come from it.
+  Iterator(IteratorEnv &env, Question question, bool validated_cache_only = false, bool refresh = false);
 
   // Called whenever the iterator is not waiting; returns what to do next.
   IteratorAction next();
@@ -146,6 +148,7 @@ private:
   unsigned glueless_lookups_ = 0;
   bool refetched_delegation_ = false;  // the parent was asked again for a cached cut
   bool validated_cache_only_ = false;
+  bool refresh_ = false;
   std::optional<std::pair<Name, uint16_t>> pending_lookup_;  // NS name and type being resolved
 
   // RFC 9156: how many labels of current_ the next query reveals.

@@ -4,9 +4,11 @@
 #include <cstdio>
 #include <ctime>
 
+#include "dnssec/trust_anchor_signal.h"
 #include "resolver/base/log.h"
 #include "resolver/server/daemon.h"
 #include "resolver/server/explain_text.h"
+#include "resolver/server/trust_anchor_maintainer.h"
 
 namespace rsv {
 
@@ -175,20 +177,58 @@ nlohmann::json ControlService::status() const {
       {"cache_hits", hits},
       {"clients_waiting", waiting},
   };
+  // The anchors in force and, with RFC 5011, what each trust point knows.
+  nlohmann::json anchors = nlohmann::json::array();
+  std::string anchors_text;
+  const TrustAnchorMaintainer *maintainer = daemon_.trust_anchor_maintainer();
+  for (const TrustAnchor &anchor : generation->anchors) {
+    nlohmann::json entry = {{"zone", anchor.zone.to_text()}, {"key_tags", anchor_key_tags(anchor)}};
+    std::string tags;
+    for (uint16_t tag : anchor_key_tags(anchor)) tags += " " + std::to_string(tag);
+    std::string line =
+        "trust anchor " + anchor.zone.to_text() + ": key tags" + (tags.empty() ? " none" : tags);
+    if (maintainer && maintainer->rfc5011()) {
+      for (const TrustPoint &point : maintainer->trust_points()) {
+        if (!(point.zone() == anchor.zone)) continue;
+        nlohmann::json keys = nlohmann::json::array();
+        std::string states;
+        for (const ManagedKey &key : point.keys()) {
+          keys.push_back({{"tag", key.key_tag},
+                          {"algorithm", key.algorithm},
+                          {"state", to_string(key.state)},
+                          {"since", key.changed_at},
+                          {"hold_down_until", key.hold_down_until}});
+          states += (states.empty() ? "" : ", ") + key.id() + " " + to_string(key.state);
+          if (key.state == KeyState::add_pend) states += " until " + utc_text(key.hold_down_until);
+        }
+        entry["rfc5011"] = {{"keys", keys},
+                            {"next_refresh", point.next_refresh},
+                            {"last_success", point.last_success},
+                            {"last_problem", point.last_problem}};
+        line += "; RFC 5011: " + (states.empty() ? std::string("DS only") : states) + "; next refresh " +
+                utc_text(point.next_refresh);
+        if (!point.last_problem.empty()) line += "; last refresh failed: " + point.last_problem;
+      }
+    }
+    anchors.push_back(std::move(entry));
+    anchors_text += line + "\n";
+  }
+  data["trust_anchors"] = anchors;
+  data["rfc5011"] = maintainer != nullptr && maintainer->rfc5011();
   char ratio[32];
   std::snprintf(ratio, sizeof ratio, "%.1f%%", answers ? 100.0 * static_cast<double>(hits) / answers : 0.0);
-  std::string text = "resolverd " + std::string(kResolverdVersion) + ", up " +
-                     duration_text(now - daemon_.started_at()) + " (since " + utc_text(daemon_.started_at()) + ")\n" +
-                     "configuration: " + data["config_file"].get<std::string>() + " (generation " +
-                     std::to_string(generation->number) + ")\n" + "threads: " +
-                     std::to_string(daemon_.workers().size()) + ", listening on " + listen_text + "\n" +
-                     "validation: " + (config.dnssec.validation ? "on" : "off") + ", " +
-                     std::to_string(generation->anchors.size()) + " trust anchor zone(s), " +
-                     std::to_string(ntas.size()) + " negative trust anchor(s)\n" + "root hints: " +
-                     generation->hints.source + "\n" + "answers: " + std::to_string(answers) + ", " + ratio +
-                     " from the cache; " + std::to_string(waiting) + " client queries waiting now\n" +
-                     "cache: " + bytes_text(cache_bytes) + " used of " + bytes_text(config.cache.size_bytes) +
-                     " configured\n" + cache_text;
+  std::string text =
+      "resolverd " + std::string(kResolverdVersion) + ", up " + duration_text(now - daemon_.started_at()) +
+      " (since " + utc_text(daemon_.started_at()) + ")\n" +
+      "configuration: " + data["config_file"].get<std::string>() + " (generation " +
+      std::to_string(generation->number) + ")\n" + "threads: " + std::to_string(daemon_.workers().size()) +
+      ", listening on " + listen_text + "\n" + "validation: " + (config.dnssec.validation ? "on" : "off") +
+      ", " + std::to_string(generation->anchors.size()) + " trust anchor zone(s), " +
+      std::to_string(ntas.size()) + " negative trust anchor(s)\n" +
+      "root hints: " + generation->hints.source + "\n" + anchors_text +
+      "answers: " + std::to_string(answers) + ", " + ratio + " from the cache; " + std::to_string(waiting) +
+      " client queries waiting now\n" + "cache: " + bytes_text(cache_bytes) + " used of " +
+      bytes_text(config.cache.size_bytes) + " configured\n" + cache_text;
   return control_ok(text, data);
 }
 

@@ -7,7 +7,8 @@
 //   {"ok": false, "error": "why", "text": "why"}
 // so that resolverctl stays a thin client and every command's output is written here
 // once. Commands:
-//   status                      version, uptime, threads, configuration, cache fill
+//   status                      version, uptime, threads, configuration, trust anchors (and
+//                               their RFC 5011 state), cache fill
 //   stats                       every counter (resolver/server/metrics.h)
 //   flush NAME [--subtree]      forget NAME (and with --subtree everything below it)
 //   flush --all                 forget everything, the server (infra) cache included

@@ -13,6 +13,9 @@
 #include "resolver/base/log.h"
 #include "resolver/net/control_listener.h"
 #include "resolver/server/control.h"
+#include "resolver/server/state_files.h"
+#include "resolver/server/trust_anchor_maintainer.h"
+#include "resolver/server/http_server.h"
 
 namespace rsv {
 
@@ -84,11 +87,17 @@ std::string anchors_text(const std::vector<TrustAnchor> &anchors) {
   return text;
 }
 
-// The DNSSEC settings apart from negative trust anchors (those flush only their names).
+// The DNSSEC settings apart from negative trust anchors (those flush only their names)
+// and the maintenance of anchors (only the anchors themselves count).
 bool same_validation(const Generation &a, const Generation &b) {
   DnssecConfig x = a.config.dnssec, y = b.config.dnssec;
-  x.negative_trust_anchors.clear();
-  y.negative_trust_anchors.clear();
+  for (DnssecConfig *c : {&x, &y}) {
+    c->negative_trust_anchors.clear();
+    c->rfc5011 = false;
+    c->trust_anchor_state.clear();
+    c->rfc5011_hold_down = c->rfc5011_min_refresh = 0;
+    c->trust_anchor_signaling = false;
+  }
   return x == y && anchors_text(a.anchors) == anchors_text(b.anchors);
 }
 
@@ -126,8 +135,23 @@ Daemon::Daemon(ConfigSource source, std::shared_ptr<Generation> first, std::uniq
       caches_(std::move(caches)),
       generation_(std::move(first)),
       started_at_(static_cast<int64_t>(::time(nullptr))) {
+  if (generation_->config.dnssec.validation &&
+      (generation_->config.dnssec.rfc5011 || generation_->config.dnssec.trust_anchor_signaling)) {
+    maintainer_ = std::make_unique<TrustAnchorMaintainer>(
+        loop_, *caches_, generation_->config.dnssec, [this] { return generation(); },
+        [this](std::vector<TrustAnchor> anchors, const std::string &why) {
+          adopt_trust_anchors(std::move(anchors), why);
+        });
+    // RFC 5011: what the state file learned takes precedence over the configuration.
+    std::vector<TrustAnchor> anchors = maintainer_->anchors_for(generation_->anchors);
+    if (anchors_text(anchors) != anchors_text(generation_->anchors))
+      generation_ = Generation::with_anchors(*generation_, std::move(anchors), *caches_, generation_->number);
+  }
   const Config &config = generation_->config;
   caches_->negative_anchors.set_configured(config.dnssec.negative_trust_anchors);
+  // Before any worker exists, and while the daemon may still create its directory.
+  snapshots_ = std::make_unique<CacheSnapshots>(*caches_, loop_);
+  snapshots_->load_at_start(*generation_);
   for (uint32_t i = 0; i < config.threads; ++i)
     workers_.push_back(std::make_unique<Worker>(*caches_, generation_, i));
   for (const auto &address : config.listen)
@@ -142,20 +166,78 @@ Daemon::Daemon(ConfigSource source, std::shared_ptr<Generation> first, std::uniq
         control_group(config));
     RSV_LOG(info, "control channel on %s", config.control.socket.c_str());
   }
+  start_http(config);
+}
+
+void Daemon::start_http(const Config &config) {
+  if (config.http.listen.empty()) return;
+  HttpServer::Backend backend;
+  backend.metrics = [this] { return to_prometheus(collect_metrics(metrics_sources())); };
+  backend.stats = [this] { return to_json(collect_metrics(metrics_sources())); };
+  backend.series = [this] {
+    timespec now{};
+    clock_gettime(CLOCK_REALTIME, &now);
+    return series_.to_json(static_cast<int64_t>(now.tv_sec) * 1000 + now.tv_nsec / 1000000, traffic_totals());
+  };
+  auto logs = [this] {
+    std::vector<const QueryLog *> out;
+    for (const auto &w : workers_) out.push_back(&w->query_log());
+    return out;
+  };
+  backend.top = [logs](size_t n) { return top_json(logs(), n); };
+  backend.recent = [logs](size_t limit) { return recent_json(logs(), limit); };
+  backend.command = [this](std::vector<std::string> args, std::function<void(nlohmann::json)> done) {
+    run_command(std::move(args), std::move(done));
+  };
+  // An explain ends within the time budget; a little more for the walk's last replies.
+  backend.explain_timeout_ms = [this] { return generation()->config.resolver.budgets.max_time_ms + 5000; };
+  // Bound now, with the other sockets, before privileges are dropped.
+  http_ = std::make_unique<HttpServer>(config.http, std::move(backend));
 }
 
 Daemon::~Daemon() {
   stop();
+  http_.reset();
   for (auto &t : threads_)
     if (t.joinable()) t.join();
+  series_timer_.reset();
   control_listener_.reset();
   control_.reset();
+  snapshots_.reset();
   workers_.clear();
+}
+
+std::string Daemon::serving_status() const {
+  std::shared_ptr<Generation> running = generation();
+  std::string listening;
+  for (const auto &address : running->config.listen)
+    listening += (listening.empty() ? "" : ", ") + address.to_string();
+  std::string text = "serving on " + (listening.empty() ? std::string("nothing") : listening) + "; " +
+                     std::to_string(running->config.threads) + " thread(s); configuration " +
+                     std::to_string(running->number);
+  if (!running->config.dnssec.validation)
+    text += "; DNSSEC validation off";
+  else
+    text += "; " + std::to_string(running->anchors.size()) + " trust anchor zone(s)" +
+            (maintainer_ && maintainer_->rfc5011() ? " (RFC 5011)" : "");
+  return text;
 }
 
 int Daemon::run() {
   const Config &config = generation_->config;
+  // State files are written after the privileges are dropped: their directory is
+  // handed to the daemon's user first.
+  if (maintainer_ && maintainer_->rfc5011()) {
+    std::optional<FileOwner> owner;
+    if (!config.username.empty()) {
+      const passwd *user = getpwnam(config.username.c_str());
+      if (!user) throw std::runtime_error("unknown user '" + config.username + "'");
+      owner = FileOwner{user->pw_uid, user->pw_gid};
+    }
+    prepare_state_directory(maintainer_->state_path(), owner);
+  }
   drop_privileges(config);
+  if (maintainer_ && !config.chroot.empty()) maintainer_->entered_chroot(config.chroot);
   auto terminate = SignalWatcher::on_termination(loop_, [this](int signal_number) {
     RSV_LOG(info, "signal %d: shutting down", signal_number);
     stop();
@@ -165,21 +247,61 @@ int Daemon::run() {
     reload();
   });
   for (auto &worker : workers_) threads_.emplace_back([w = worker.get()] { w->run(); });
+  series_timer_ = std::make_unique<Timer>(loop_);
+  sample_traffic();
+  if (http_) http_->start();
+  snapshots_->start(generation());
   RSV_LOG(info, "resolverd %s ready: %u thread(s), root hints from %s", kResolverdVersion, config.threads,
           generation_->hints.source.c_str());
+  if (maintainer_) maintainer_->start();
+  notifier_.ready(serving_status());
   loop_.run();
-  // The control channel closes first (no new commands), then the workers finish.
+  notifier_.stopping("shutting down");
+  maintainer_.reset();  // its own resolutions end before the workers do
+  // The HTTP server stops first (it reads the workers and posts commands), then the
+  // control channel closes (no new commands), then the workers finish.
+  if (http_) http_->stop();
+  series_timer_.reset();
   control_listener_.reset();
   control_.reset();
   for (auto &worker : workers_) worker->request_stop();
   for (auto &t : threads_) t.join();
   threads_.clear();
+  // Everything the workers learnt is in the caches now.
+  snapshots_->write_final();
   return 0;
 }
 
 void Daemon::stop() {
   loop_.stop();
   for (auto &worker : workers_) worker->request_stop();
+}
+
+void Daemon::run_command(std::vector<std::string> args, std::function<void(nlohmann::json)> done) {
+  loop_.post([this, args = std::move(args), done = std::move(done)] {
+    if (!control_) return done(control_error("the daemon is stopping"));
+    control_->run(args, done);
+  });
+}
+
+TrafficSeries::Totals Daemon::traffic_totals() const {
+  TrafficSeries::Totals totals;
+  for (const auto &w : workers_) {
+    for (const Counter &c : w->counters().queries.by_transport) totals.answers += c.get();
+    totals.cache_hits += w->counters().server.cache_hits.get();
+  }
+  return totals;
+}
+
+std::vector<SocketAddress> Daemon::http_addresses() const {
+  return http_ ? http_->addresses() : std::vector<SocketAddress>{};
+}
+
+void Daemon::sample_traffic() {
+  timespec now{};
+  clock_gettime(CLOCK_REALTIME, &now);
+  series_.sample(static_cast<int64_t>(now.tv_sec) * 1000 + now.tv_nsec / 1000000, traffic_totals());
+  series_timer_->start(TrafficSeries::kIntervalSeconds * 1000ull, [this] { sample_traffic(); });
 }
 
 std::shared_ptr<Generation> Daemon::generation() const {
@@ -208,12 +330,21 @@ ReloadResult Daemon::reload() {
   ReloadResult result;
   std::shared_ptr<Generation> running = generation();
   std::shared_ptr<Generation> next;
+  notifier_.reloading("reloading the configuration");
   try {
     next = Generation::load(source_, *caches_, next_generation_);
+    if (maintainer_) {
+      // Zones anchored anew are tracked from their configuration; the others keep what
+      // RFC 5011 learned.
+      std::vector<TrustAnchor> anchors = maintainer_->anchors_for(next->anchors);
+      if (anchors_text(anchors) != anchors_text(next->anchors))
+        next = Generation::with_anchors(*next, std::move(anchors), *caches_, next->number);
+    }
   } catch (const std::exception &e) {
     result.error = e.what();
     result.generation = running->number;
     RSV_LOG(error, "reload refused, the running configuration stays: %s", e.what());
+    notifier_.ready("reload refused (" + std::string(e.what()) + "); " + serving_status());
     return result;
   }
   ++next_generation_;
@@ -241,14 +372,34 @@ ReloadResult Daemon::reload() {
   caches_->apply(next->config.cache);
   caches_->negative_anchors.set_configured(next->config.dnssec.negative_trust_anchors);
   set_log_severity(severity_of(next->config.log_level));
+  install(next);
+  RSV_LOG(info, "configuration %llu loaded from %s", static_cast<unsigned long long>(next->number),
+          next->config.source_file.empty() ? "built-in defaults" : next->config.source_file.c_str());
+  notifier_.ready("configuration " + std::to_string(next->number) + " loaded; " + serving_status());
+  return result;
+}
+
+void Daemon::install(std::shared_ptr<Generation> next) {
   {
     std::lock_guard lock(generation_mutex_);
     generation_ = next;
   }
   for (auto &worker : workers_) worker->adopt(next);
-  RSV_LOG(info, "configuration %llu loaded from %s", static_cast<unsigned long long>(next->number),
-          next->config.source_file.empty() ? "built-in defaults" : next->config.source_file.c_str());
-  return result;
+  snapshots_->apply(next);
+}
+
+void Daemon::adopt_trust_anchors(std::vector<TrustAnchor> anchors, const std::string &why) {
+  std::shared_ptr<Generation> running = generation();
+  // Keys validated with an anchor that is gone must be checked again; data validated
+  // before stays (it was validated when it was trusted).
+  for (const TrustAnchor &anchor : running->anchors) caches_->keys.flush(anchor.zone, false);
+  for (const TrustAnchor &anchor : anchors) caches_->keys.flush(anchor.zone, false);
+  std::shared_ptr<Generation> next =
+      Generation::with_anchors(*running, std::move(anchors), *caches_, next_generation_++);
+  install(next);
+  RSV_LOG(info, "trust anchors changed (%s): configuration %llu", why.c_str(),
+          static_cast<unsigned long long>(next->number));
+  notifier_.status("trust anchors changed; " + serving_status());
 }
 
 void Daemon::flush(const Name &name, bool subtree, bool all, std::function<void(FlushCounts)> done) {

@@ -40,6 +40,11 @@ std::shared_ptr<Generation> Generation::load(const ConfigSource &source, Caches 
   return std::make_shared<Generation>(std::move(config), std::move(hints), std::move(anchors), caches, number);
 }
 
+std::shared_ptr<Generation> Generation::with_anchors(const Generation &base, std::vector<TrustAnchor> anchors,
+                                                     Caches &caches, uint64_t number) {
+  return std::make_shared<Generation>(base.config, base.hints, std::move(anchors), caches, number);
+}
+
 std::vector<std::string> settings_needing_restart(const Config &running, const Config &loaded) {
   std::vector<std::string> keys;
   auto check = [&](bool same, const char *key) {
@@ -60,7 +65,17 @@ std::vector<std::string> settings_needing_restart(const Config &running, const C
   check(running.network.listen_https == loaded.network.listen_https, "network.listen-https");
   check(running.tls == loaded.tls, "tls");  // the certificate is read once, at start-up
   check(running.control == loaded.control, "control");
-  check(running.http == loaded.http, "http");
+  // The maintenance of trust anchors is set up once, at start.
+  check(running.dnssec.rfc5011 == loaded.dnssec.rfc5011, "dnssec.rfc5011");
+  check(running.dnssec.trust_anchor_state == loaded.dnssec.trust_anchor_state, "dnssec.trust-anchor-state");
+  check(running.dnssec.rfc5011_hold_down == loaded.dnssec.rfc5011_hold_down, "dnssec.rfc5011-hold-down");
+  check(running.dnssec.rfc5011_min_refresh == loaded.dnssec.rfc5011_min_refresh,
+        "dnssec.rfc5011-min-refresh");
+  check(running.dnssec.trust_anchor_signaling == loaded.dnssec.trust_anchor_signaling,
+        "dnssec.trust-anchor-signaling");
+  // http.recent-queries is applied by a reload (Worker::adopt); the rest needs a restart.
+  check(running.http.listen == loaded.http.listen, "http.listen");
+  check(running.http.access_control == loaded.http.access_control, "http.access-control");
   return keys;
 }
 

@@ -35,6 +35,10 @@ public:
   // Reads the configuration, root hints and trust anchors. Throws ConfigError or
   // std::runtime_error with FILE:LINE when anything is wrong.
   static std::shared_ptr<Generation> load(const ConfigSource &source, Caches &caches, uint64_t number);
+  // The same configuration and root hints with other trust anchors (RFC 5011
+  // maintenance: resolver/server/trust_anchor_maintainer.h).
+  static std::shared_ptr<Generation> with_anchors(const Generation &base, std::vector<TrustAnchor> anchors,
+                                                  Caches &caches, uint64_t number);
   // From a configuration already read (start-up and tests).
   Generation(Config config, RootHints hints, std::vector<TrustAnchor> anchors, Caches &caches, uint64_t number);
   Generation(const Generation &) = delete;

@@ -156,6 +156,21 @@ std::vector<MetricFamily> collect_metrics(const MetricsSources &sources) {
   c.counter("aggressive_nsec_answers_total", "Negative answers synthesized from cached NSEC/NSEC3 (RFC 8198).",
             [](const Worker &w) { return e(w).aggressive_nsec_answers.get(); });
 
+  c.labelled("stale_answers_total",
+             "Answers served past their TTL (RFC 8767 serve-stale), by why: the resolution failed, took longer "
+             "than cache.stale-client-timeout, was not tried again after a recent failure, or there was no room.",
+             MetricType::counter, "reason",
+             Series{{"failure", [](const Worker &w) { return s(w).stale_on_failure.get(); }},
+                    {"client-timeout", [](const Worker &w) { return s(w).stale_on_client_timeout.get(); }},
+                    {"recheck", [](const Worker &w) { return s(w).stale_in_recheck.get(); }},
+                    {"over-capacity", [](const Worker &w) { return s(w).stale_over_capacity.get(); }}});
+  c.labelled("prefetches_total",
+             "Cached answers asked for in the last tenth of their TTL: refreshed in the background (started), or "
+             "not, for want of room under max-queries-in-flight (skipped).",
+             MetricType::counter, "outcome",
+             Series{{"started", [](const Worker &w) { return s(w).prefetches.get(); }},
+                    {"skipped", [](const Worker &w) { return s(w).prefetches_skipped.get(); }}});
+
   // --- refused, malformed, shed ---
   c.counter("queries_refused_total", "Queries answered REFUSED (access control, RD=0 without allow-snoop).",
             [](const Worker &w) { return s(w).refused.get(); });

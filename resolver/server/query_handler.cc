@@ -5,6 +5,7 @@
 #include <ctime>
 
 #include "cache/cache_key.h"
+#include "cache/signature_time.h"
 #include "resolver/base/log.h"
 
 namespace rsv {
@@ -64,15 +65,19 @@ std::string minimal_error_reply(const uint8_t *query, size_t size, uint16_t code
 
 ClientQueryHandler::ClientQueryHandler(const Config &config, MessageCache &messages, RRsetCache &rrsets,
                                        Engine &engine, const DelegationPoint &root_hints, const Clock &clock,
-                                       ServerStats *stats, QueryMetrics *metrics)
+                                       ServerStats *stats, QueryMetrics *metrics, QueryLog *log,
+                                       Scheduler *scheduler)
     : config_(config),
       messages_(messages),
       rrsets_(rrsets),
       engine_(engine),
       root_hints_(root_hints),
       clock_(clock),
+      scheduler_(scheduler),
+      stale_(config, messages, rrsets, clock),
       stats_(stats ? *stats : own_stats_),
-      metrics_(metrics ? *metrics : own_metrics_) {}
+      metrics_(metrics ? *metrics : own_metrics_),
+      log_(log) {}
 
 AclAction ClientQueryHandler::access_for(const SocketAddress &client) const {
   for (const auto &rule : config_.access_control)
@@ -81,19 +86,41 @@ AclAction ClientQueryHandler::access_for(const SocketAddress &client) const {
 }
 
 Disposition ClientQueryHandler::handle(QueryContext &context) {
+  replied_from_cache_ = false;
+  reply_security_.reset();
   Disposition disposition = dispatch(context);
-  if (disposition == Disposition::reply) note_reply(context.tcp, context.reply_buffer, context.reply_size, 0);
+  if (disposition == Disposition::reply)
+    note_reply(context.client, context.tcp, context.reply_buffer, context.reply_size, 0, replied_from_cache_,
+               reply_security_ ? &*reply_security_ : nullptr);
   return disposition;
 }
 
-void ClientQueryHandler::note_reply(bool tcp, const uint8_t *reply, size_t size, uint64_t waited_us) {
+void ClientQueryHandler::note_reply(const SocketAddress &client, bool tcp, const uint8_t *reply, size_t size,
+                                    uint64_t waited_us, bool cache_hit, const Security *security) {
   if (size < 12) return;
-  // The question our reply repeats (the client's), for the qtype series.
+  // The question our reply repeats (the client's), for the qtype series and the log.
   uint16_t qtype = 0;
+  size_t name_length = 0;
   if (read16(reply + 4) >= 1)
-    if (size_t length = wire_name_length(reply, size, 12); length && 12 + length + 2 <= size)
+    if (size_t length = wire_name_length(reply, size, 12); length && 12 + length + 2 <= size) {
       qtype = read16(reply + 12 + length);
-  metrics_.record(tcp ? ClientTransport::tcp : ClientTransport::udp, qtype, reply[3] & 0x0F, waited_us);
+      name_length = length;
+    }
+  const ClientTransport transport = tcp ? ClientTransport::tcp : ClientTransport::udp;
+  const uint8_t rcode = reply[3] & 0x0F;
+  metrics_.record(transport, qtype, rcode, waited_us);
+  if (!log_ || name_length == 0) return;
+  ReplyRecord record;
+  record.client = &client;
+  record.transport = transport;
+  record.qname_wire = std::string_view(reinterpret_cast<const char *>(reply + 12), name_length);
+  record.qtype = qtype;
+  record.rcode = rcode;
+  record.has_security = security != nullptr;
+  if (security) record.security = *security;
+  record.cache_hit = cache_hit;
+  record.latency_us = waited_us;
+  log_->record(record);
 }
 
 Disposition ClientQueryHandler::dispatch(QueryContext &context) {
@@ -114,14 +141,61 @@ Disposition ClientQueryHandler::dispatch(QueryContext &context) {
     case AclAction::allow_snoop: break;
   }
   // The fast path serves RD=1 only, so it needs no snooping check.
-  if (fast_path(context) == Disposition::reply) {
+  PrefetchCandidate prefetch;
+  if (fast_path(context, config_.cache.prefetch ? &prefetch : nullptr) == Disposition::reply) {
     ++stats_.cache_hits;
+    replied_from_cache_ = true;
+    if (prefetch.due) start_prefetch(prefetch);
     return Disposition::reply;
   }
   return slow_path(context, access == AclAction::allow_snoop);
 }
 
-Disposition ClientQueryHandler::fast_path(QueryContext &context) {
+void ClientQueryHandler::start_prefetch(const PrefetchCandidate &candidate) {
+  // Never at a client's expense: only with a free place under max-queries-in-flight,
+  // and the engine gives a prefetch up first when a client's question needs room.
+  if (engine_.in_flight() >= config_.resolver.max_queries_in_flight) {
+    ++stats_.prefetches_skipped;
+    return;
+  }
+  const std::string_view key(reinterpret_cast<const char *>(candidate.lowered_qname), candidate.qname_length);
+  auto name = Name::from_wire(key);
+  if (!name) return;
+  Question question{*name, candidate.qtype, candidate.qclass};
+  const bool checking_disabled = candidate.flags & message_flags::CD;
+  // Being resolved already (another DO/CD variant missed): that resolution refreshes.
+  if (engine_.is_in_flight(question, checking_disabled)) return;
+  // One prefetch per entry, across every worker, until the new answer replaces it.
+  if (!messages_.claim_prefetch(key, candidate.qtype, candidate.qclass, candidate.flags)) return;
+  ++stats_.prefetches;
+  // The reply is built as for a client with the same DO and CD bits, so that it is
+  // stored under the same key as the entry it refreshes.
+  Message query;
+  query.rd = true;
+  query.cd = checking_disabled;
+  query.questions.push_back(question);
+  if (candidate.flags & message_flags::DO) {
+    Edns edns;
+    edns.dnssec_ok = true;
+    query.edns = edns;
+  }
+  engine_.resolve(
+      question, checking_disabled,
+      [this, query = std::move(query), key = std::string(key), qtype = candidate.qtype, qclass = candidate.qclass,
+       flags = candidate.flags](const Resolution &result) {
+        if (result.dropped) {
+          // Given up for a client's question: a later hit may try again. (A prefetch
+          // that failed keeps its claim: the authority is not asked again until the
+          // entry expires.)
+          messages_.release_prefetch(key, qtype, qclass, flags);
+          return;
+        }
+        build_reply(query, result, true, true);
+      },
+      ResolveOptions{.refresh = true, .background = true});
+}
+
+Disposition ClientQueryHandler::fast_path(QueryContext &context, PrefetchCandidate *prefetch) {
   const uint8_t *q = context.query;
   const size_t size = context.query_size;
   uint16_t flags = read16(q + 2);
@@ -166,11 +240,22 @@ Disposition ClientQueryHandler::fast_path(QueryContext &context) {
 
   uint8_t *out = context.reply_buffer;
   size_t capacity = context.reply_capacity - kOptRecordSize;
+  Security security = Security::unchecked;
+  const uint8_t cache_flags = message_cache_flags(dnssec_ok, checking_disabled);
+  bool prefetch_due = false;
   size_t n = messages_.answer_into(std::string_view(reinterpret_cast<const char *>(key), key_len), qtype, qclass,
-                                   message_cache_flags(dnssec_ok, checking_disabled), out, capacity);
+                                   cache_flags, out, capacity, &security, prefetch ? &prefetch_due : nullptr);
   if (n < question_end) return Disposition::drop;
   size_t limit = context.tcp ? 65535 : (has_edns ? std::min<size_t>(client_udp, config_.network.edns_buffer_size) : 512);
   if (n + (has_edns ? kOptRecordSize : 0) > std::max<size_t>(limit, 512)) return Disposition::drop;  // needs truncation
+  if (prefetch_due) {
+    prefetch->due = true;
+    std::memcpy(prefetch->lowered_qname, key, key_len);
+    prefetch->qname_length = key_len;
+    prefetch->qtype = qtype;
+    prefetch->qclass = qclass;
+    prefetch->flags = cache_flags;
+  }
 
   std::memcpy(out, q, 2);  // ID
   uint16_t cached_flags = read16(out + 2);
@@ -194,6 +279,7 @@ Disposition ClientQueryHandler::fast_path(QueryContext &context) {
     n += kOptRecordSize;
   }
   context.reply_size = n;
+  reply_security_ = security;
   return Disposition::reply;
 }
 
@@ -276,16 +362,29 @@ Disposition ClientQueryHandler::slow_path(QueryContext &context, bool may_snoop)
   } else if (!query->rd) {
     // RFC 1034 4.3.1: without recursion, answer from what is at hand.
     immediate = answer_from_cache_only(question);
+    reply_security_ = immediate.security;
     answer_now = true;
   }
   if (answer_now) return reply_now(context, build_reply(*query, immediate, context.tcp, false));
 
   if (auto cached = bogus_answer(question, query->cd)) {
     // RFC 4035 4.7: a bogus answer is remembered briefly instead of validated again.
+    reply_security_ = Security::bogus;
     return reply_now(context, build_reply(*query, *cached, context.tcp, false));
   }
+  const bool dnssec_ok = query->edns && query->edns->dnssec_ok;
+  std::optional<StaleAnswers::Found> stale = stale_.find(question, dnssec_ok, query->cd);
+  if (stale && stale->refresh_recently_failed) {
+    // RFC 8767 5, the failure recheck timer: the last refresh failed moments ago, so
+    // the client gets the stale answer now rather than another doomed resolution.
+    return reply_stale(context, *query, stale->resolution, StaleReason::recheck);
+  }
+  // Without a jostle-timeout no client's question is given up, but a prefetch still is.
+  const uint64_t jostle_after_ms =
+      config_.resolver.jostle_timeout_ms == 0 ? UINT64_MAX : uint64_t{config_.resolver.jostle_timeout_ms};
   if (engine_.in_flight() >= config_.resolver.max_queries_in_flight && !engine_.is_in_flight(question, query->cd) &&
-      (config_.resolver.jostle_timeout_ms == 0 || !engine_.make_room(config_.resolver.jostle_timeout_ms))) {
+      !engine_.make_room(jostle_after_ms)) {
+    if (stale) return reply_stale(context, *query, stale->resolution, StaleReason::over_capacity);
     note_shed(question, context.client);  // the load-shedding rule: see the header
     return Disposition::drop;
   }
@@ -302,31 +401,107 @@ Disposition ClientQueryHandler::slow_path(QueryContext &context, bool may_snoop)
   }
   ++waiting_[client_key];
   stats_.clients_waiting.add(1);
-  auto channel = context.defer();
-  bool tcp = context.tcp;
-  bool checking_disabled = query->cd;
-  const uint64_t arrived_ms = clock_.now_monotonic_ms();
-  engine_.resolve(question, checking_disabled,
-                  [this, channel, tcp, arrived_ms, client_key = std::move(client_key),
-                   query = std::move(*query)](const Resolution &result) {
-                    stop_waiting(client_key);
-                    if (result.dropped) return;  // given up to make room: no reply
-                    // Unbound's discard-timeout: a UDP client that has waited this long has
-                    // given up; replies to many such clients at once are what a DNSBomb
-                    // aims its burst with.
-                    const uint32_t discard_ms = config_.resolver.discard_timeout_ms;
-                    if (!tcp && discard_ms != 0 && clock_.now_monotonic_ms() - arrived_ms > discard_ms) {
-                      ++stats_.discarded_late;
-                      return;
-                    }
-                    const std::string wire = build_reply(query, result, tcp, true);
-                    metrics_.record_outcome(result.security, result.error.has_value(),
-                                            result.error ? result.error->info_code : 0);
-                    note_reply(tcp, reinterpret_cast<const uint8_t *>(wire.data()), wire.size(),
-                               (clock_.now_monotonic_ms() - arrived_ms) * 1000);
-                    channel->send(wire);
-                  });
+  auto pending = std::make_shared<PendingClient>();
+  pending->channel = context.defer();
+  pending->tcp = context.tcp;
+  pending->arrived_ms = clock_.now_monotonic_ms();
+  pending->client = context.client;
+  pending->client_key = std::move(client_key);
+  if (stale) pending->stale = std::move(stale->resolution);
+  pending->query = std::move(*query);
+  const Message &asked = pending->query;
+  engine_.resolve(asked.questions[0], asked.cd, [this, pending](const Resolution &result) {
+    pending->resolved = true;
+    pending->stale_timer.reset();
+    on_resolved(*pending, result);
+  });
+  // RFC 8767 5, the client response timer: past it, the stale answer goes out while
+  // the resolution carries on and refreshes the cache.
+  const uint32_t stale_after_ms = config_.cache.stale_client_timeout_ms;
+  if (pending->stale && !pending->resolved && scheduler_ && stale_after_ms != 0) {
+    std::weak_ptr<PendingClient> weak = pending;
+    pending->stale_timer = scheduler_->after(stale_after_ms, [this, weak] {
+      if (auto waiting = weak.lock(); waiting && !waiting->answered) send_stale(*waiting, StaleReason::client_timeout);
+    });
+  }
   return Disposition::deferred;
+}
+
+bool ClientQueryHandler::too_late(const PendingClient &pending) {
+  // Unbound's discard-timeout: a UDP client that has waited this long has given up;
+  // replies to many such clients at once are what a DNSBomb aims its burst with.
+  const uint32_t discard_ms = config_.resolver.discard_timeout_ms;
+  return !pending.tcp && discard_ms != 0 && clock_.now_monotonic_ms() - pending.arrived_ms > discard_ms;
+}
+
+void ClientQueryHandler::on_resolved(PendingClient &pending, const Resolution &result) {
+  if (pending.waiting) {
+    pending.waiting = false;
+    stop_waiting(pending.client_key);
+  }
+  const Question &question = pending.query.questions[0];
+  // RFC 8767: what counts as a failed refresh is an answer that never came (no
+  // authority answered, a budget ran out); not a validation failure, which says the
+  // data is wrong, and whose stale copies are not served any more (RFC 4035 4.7).
+  const bool failed = result.rcode == rcode::SERVFAIL && result.security != Security::bogus && !result.dropped;
+  if (result.security == Security::bogus && !pending.query.cd) stale_.forget(question);
+  if (failed) stale_.note_failure(question);
+  if (!pending.answered && pending.stale && (failed || result.dropped)) {
+    send_stale(pending, result.dropped ? StaleReason::over_capacity : StaleReason::failure);
+    return;
+  }
+  if (result.dropped) return;  // given up to make room: no reply
+  if (pending.answered) {
+    // The client had its stale answer already; the fresh one still refreshes the cache.
+    build_reply(pending.query, result, pending.tcp, true);
+    return;
+  }
+  pending.answered = true;
+  if (too_late(pending)) {
+    ++stats_.discarded_late;
+    build_reply(pending.query, result, pending.tcp, true);  // still worth caching
+    return;
+  }
+  const std::string wire = build_reply(pending.query, result, pending.tcp, true);
+  metrics_.record_outcome(result.security, result.error.has_value(), result.error ? result.error->info_code : 0);
+  note_reply(pending.client, pending.tcp, reinterpret_cast<const uint8_t *>(wire.data()), wire.size(),
+             (clock_.now_monotonic_ms() - pending.arrived_ms) * 1000, false, &result.security);
+  pending.channel->send(wire);
+}
+
+void ClientQueryHandler::count_stale(StaleReason reason, const Resolution &stale) {
+  switch (reason) {
+    case StaleReason::failure: ++stats_.stale_on_failure; break;
+    case StaleReason::client_timeout: ++stats_.stale_on_client_timeout; break;
+    case StaleReason::recheck: ++stats_.stale_in_recheck; break;
+    case StaleReason::over_capacity: ++stats_.stale_over_capacity; break;
+  }
+  if (stale.error) metrics_.record_extended_error(stale.error->info_code);
+}
+
+void ClientQueryHandler::send_stale(PendingClient &pending, StaleReason reason) {
+  pending.answered = true;
+  if (too_late(pending)) {
+    ++stats_.discarded_late;
+    return;
+  }
+  count_stale(reason, *pending.stale);
+  const std::string wire = build_reply(pending.query, *pending.stale, pending.tcp, false);
+  note_reply(pending.client, pending.tcp, reinterpret_cast<const uint8_t *>(wire.data()), wire.size(),
+             (clock_.now_monotonic_ms() - pending.arrived_ms) * 1000, false, &pending.stale->security);
+  pending.channel->send(wire);
+  if (pending.waiting && reason == StaleReason::client_timeout) {
+    // Answered: it no longer counts toward its address's wait-limit.
+    pending.waiting = false;
+    stop_waiting(pending.client_key);
+  }
+}
+
+Disposition ClientQueryHandler::reply_stale(QueryContext &context, const Message &query, const Resolution &stale,
+                                            StaleReason reason) {
+  count_stale(reason, stale);
+  reply_security_ = stale.security;
+  return reply_now(context, build_reply(query, stale, context.tcp, false));
 }
 
 void ClientQueryHandler::stop_waiting(const std::string &client_key) {
@@ -467,8 +642,19 @@ std::string ClientQueryHandler::build_reply(const Message &query, const Resoluti
     uint32_t ttl = std::min(result.cache_ttl, std::max(config_.cache.min_ttl, config_.cache.max_ttl));
     if (result.rcode == rcode::NXDOMAIN || reply.answer.empty()) ttl = std::min(ttl, config_.cache.max_negative_ttl);
     EncodeResult encoded = encode_message(cached, 65535);
+    // How long a secure answer stays provably secure, kept for serve-stale and the
+    // snapshot (taken from the full answer: a reply without DO carries no RRSIGs).
+    int64_t signatures_expire_at = 0;
+    if (result.security == Security::secure) {
+      const int64_t now = clock_.now_seconds();
+      signatures_expire_at = earliest_signature_expiration(result.answer, now);
+      if (int64_t authority = earliest_signature_expiration(result.authority, now);
+          authority != 0 && (signatures_expire_at == 0 || authority < signatures_expire_at))
+        signatures_expire_at = authority;
+    }
     messages_.store(question.name, question.qtype, question.qclass, message_cache_flags(dnssec_ok, query.cd),
-                    std::move(encoded.wire), std::move(encoded.ttl_offsets), ttl, result.security, result.rcode);
+                    std::move(encoded.wire), std::move(encoded.ttl_offsets), ttl, result.security, result.rcode,
+                    signatures_expire_at);
   }
 
   if (store && result.security == Security::bogus && !query.cd && result.error) remember_bogus(question, *result.error);

@@ -24,11 +24,26 @@
 // downstream resolvers cache (RFC 9520) and stubs do not retry, so under a flood it
 // would turn every legitimate miss into a cached failure; a dropped query is retried
 // by its client after its own timeout, by when there may be room, and a flood of
-// spoofed sources gets nothing reflected.
+// spoofed sources gets nothing reflected. A question with a stale answer at hand
+// (serve-stale, below) gets that instead of being shed.
+//
+// Serve-stale (RFC 8767; resolver/server/stale_answers.h): when a question misses the
+// fast path and an expired answer for it is still kept, the client gets that answer
+// (TTL 30, EDE 3 or 19) if the resolution fails, or if it takes longer than
+// cache.stale-client-timeout (the client response timer, run by the Scheduler); the
+// resolution goes on and its answer refreshes the cache. A question whose refresh
+// failed less than cache.stale-refresh-time ago is answered stale at once.
+//
+// Prefetch: a fast-path hit in the last tenth of the answer's TTL (MessageCache::
+// answer_into says so) starts one background refresh of it (Engine ResolveOptions
+// refresh + background), unless the thread is at max-queries-in-flight; the engine
+// gives a prefetch up before any client's question when it needs room. The refreshed
+// answer replaces the entry, so popular names never expire for clients.
 #pragma once
 
 #include <climits>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -39,7 +54,10 @@
 #include "resolver/engine/engine.h"
 #include "resolver/base/counter.h"
 #include "resolver/net/listener.h"
+#include "resolver/server/query_log.h"
 #include "resolver/server/query_metrics.h"
+#include "resolver/server/scheduler.h"
+#include "resolver/server/stale_answers.h"
 
 namespace rsv {
 
@@ -56,15 +74,25 @@ struct ServerStats {
   Counter crowd_dropped;       // max-clients-per-question were waiting on the question
   Counter discarded_late;      // answered after discard-timeout: not sent
   Gauge clients_waiting;       // queries waiting for the engine now
+  // Stale answers (RFC 8767), by why they were given.
+  Counter stale_on_failure;         // the resolution failed
+  Counter stale_on_client_timeout;  // it took longer than cache.stale-client-timeout
+  Counter stale_in_recheck;         // a refresh had failed moments ago: not tried again
+  Counter stale_over_capacity;      // instead of shedding the question
+  Counter prefetches;               // background refreshes started
+  Counter prefetches_skipped;       // due, but not started: no room under max-queries-in-flight
 };
 
 class ClientQueryHandler final : public QueryHandler {
 public:
   // `stats` and `metrics`: where to count (a worker's, kept across configuration
-  // reloads); null: this object's own.
+  // reloads); null: this object's own. `log`: where each reply is noted for the
+  // dashboard (top names and clients, recent queries); null: nowhere.
+  // `scheduler`: runs serve-stale's client response timer; null: stale answers are
+  // given only when a resolution fails.
   ClientQueryHandler(const Config &config, MessageCache &messages, RRsetCache &rrsets, Engine &engine,
                      const DelegationPoint &root_hints, const Clock &clock, ServerStats *stats = nullptr,
-                     QueryMetrics *metrics = nullptr);
+                     QueryMetrics *metrics = nullptr, QueryLog *log = nullptr, Scheduler *scheduler = nullptr);
 
   Disposition handle(QueryContext &context) override;
   const ServerStats &stats() const { return stats_; }
@@ -74,9 +102,43 @@ public:
   size_t forget_bogus(const Name &name, bool subtree);
 
 private:
+  // A fast-path hit due for a prefetch: what is needed to start it.
+  struct PrefetchCandidate {
+    bool due = false;
+    uint8_t lowered_qname[Name::kMaxWireLength];
+    size_t qname_length = 0;
+    uint16_t qtype = 0, qclass = 0;
+    uint8_t flags = 0;  // message_flags
+  };
+  // A client waiting for the engine, and what it gets if the engine is too slow.
+  struct PendingClient {
+    std::shared_ptr<ReplyChannel> channel;
+    Message query;
+    bool tcp = false;
+    uint64_t arrived_ms = 0;
+    SocketAddress client;
+    std::string client_key;
+    std::optional<Resolution> stale;
+    std::unique_ptr<Scheduled> stale_timer;
+    bool waiting = true;    // counted in waiting_
+    bool resolved = false;  // the engine has called back
+    bool answered = false;  // the client has had its reply (perhaps a stale one)
+  };
+  enum class StaleReason { failure, client_timeout, recheck, over_capacity };
+
   Disposition dispatch(QueryContext &context);
-  void note_reply(bool tcp, const uint8_t *reply, size_t size, uint64_t waited_us);
-  Disposition fast_path(QueryContext &context);
+  // Counts one reply sent (metrics_) and notes it in log_. `security`: the DNSSEC
+  // status of what it carries, when known (null: an error or refusal).
+  void note_reply(const SocketAddress &client, bool tcp, const uint8_t *reply, size_t size, uint64_t waited_us,
+                  bool cache_hit, const Security *security);
+  Disposition fast_path(QueryContext &context, PrefetchCandidate *prefetch);
+  void start_prefetch(const PrefetchCandidate &candidate);
+  void on_resolved(PendingClient &pending, const Resolution &result);
+  void send_stale(PendingClient &pending, StaleReason reason);
+  // An immediate stale reply (recheck, over capacity).
+  Disposition reply_stale(QueryContext &context, const Message &query, const Resolution &stale, StaleReason reason);
+  void count_stale(StaleReason reason, const Resolution &stale);
+  bool too_late(const PendingClient &pending);
   Disposition slow_path(QueryContext &context, bool may_snoop);
   AclAction access_for(const SocketAddress &client) const;
   size_t udp_limit(const Message &query, bool tcp) const;
@@ -103,10 +165,17 @@ private:
   Engine &engine_;
   const DelegationPoint &root_hints_;
   const Clock &clock_;
+  Scheduler *scheduler_;
+  StaleAnswers stale_;
   ServerStats own_stats_;
   QueryMetrics own_metrics_;
   ServerStats &stats_;
   QueryMetrics &metrics_;
+  QueryLog *log_;
+  // What dispatch() learnt about the reply it wrote now: from the fast path, and the
+  // DNSSEC status of that reply when it had one.
+  bool replied_from_cache_ = false;
+  std::optional<Security> reply_security_;
   // Queries waiting for the engine, per client address (octets): resolver.wait-limit.
   std::unordered_map<std::string, uint32_t> waiting_;
   // Bogus answers of this worker, kept dnssec.bogus-ttl seconds (RFC 4035 4.7).

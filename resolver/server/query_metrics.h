@@ -61,8 +61,11 @@ struct QueryMetrics {
   void record_outcome(Security security, bool has_ede, uint16_t ede_code) {
     ++resolved;
     ++by_security[static_cast<size_t>(security)];
-    if (has_ede) ++by_ede[ede_code < kEdeCodes ? ede_code : kEdeCodes - 1];
+    if (has_ede) record_extended_error(ede_code);
   }
+  // An answer carrying an Extended DNS Error that did not come from the engine (a
+  // stale answer, RFC 8767).
+  void record_extended_error(uint16_t ede_code) { ++by_ede[ede_code < kEdeCodes ? ede_code : kEdeCodes - 1]; }
 };
 
 }  // namespace rsv

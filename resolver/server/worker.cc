@@ -11,6 +11,24 @@ namespace rsv {
 namespace {
 // How often a worker looks whether a replaced pipeline has gone idle.
 constexpr uint64_t kRetireCheckMs = 500;
+// The query handlers' timers (serve-stale's client response timer) on the worker's loop.
+class LoopScheduler final : public Scheduler {
+public:
+  explicit LoopScheduler(EventLoop &loop) : loop_(loop) {}
+  std::unique_ptr<Scheduled> after(uint64_t delay_ms, std::function<void()> fire) override {
+    auto scheduled = std::make_unique<TimerCall>(loop_);
+    scheduled->timer.start(delay_ms, std::move(fire));
+    return scheduled;
+  }
+
+private:
+  struct TimerCall final : Scheduled {
+    explicit TimerCall(EventLoop &loop) : timer(loop) {}
+    Timer timer;  // destroyed with the handle: the call is cancelled
+  };
+  EventLoop &loop_;
+};
+
 }  // namespace
 
 // What answers queries under one Generation.
@@ -41,7 +59,12 @@ struct Worker::Pipeline {
 };
 
 Worker::Worker(Caches &caches, std::shared_ptr<Generation> generation, unsigned index)
-    : caches_(caches), index_(index) {
+    : caches_(caches),
+      index_(index),
+      // Without an HTTP listener nobody reads the log: it is not written either.
+      log_queries_(!generation->config.http.listen.empty()),
+      query_log_(log_queries_ ? generation->config.http.recent_queries : 0) {
+  scheduler_ = std::make_unique<LoopScheduler>(loop_);
   const Config &config = generation->config;
   current_ = make_pipeline(std::move(generation));
   TcpLimits limits = TcpLimits::from(config.network);
@@ -97,7 +120,8 @@ std::unique_ptr<Worker::Pipeline> Worker::make_pipeline(std::shared_ptr<Generati
       *pipeline->encrypted);
   pipeline->handler =
       std::make_unique<ClientQueryHandler>(config, caches_.messages, caches_.rrsets, *pipeline->engine,
-                                           generation->root_hints, caches_.clock, &counters_.server, &counters_.queries);
+                                           generation->root_hints, caches_.clock, &counters_.server, &counters_.queries,
+                                           log_queries_ ? &query_log_ : nullptr, scheduler_.get());
   generation_number_.store(generation->number, std::memory_order_relaxed);
   pipeline->generation = std::move(generation);
   return pipeline;
@@ -118,6 +142,9 @@ void Worker::adopt(std::shared_ptr<Generation> generation) {
 
 void Worker::switch_to(std::shared_ptr<Generation> generation) {
   if (torn_down_) return;
+  // http.recent-queries takes effect at once (an empty ring of the new size).
+  if (log_queries_ && generation->config.http.recent_queries != current_->generation->config.http.recent_queries)
+    query_log_.resize_recent(generation->config.http.recent_queries);
   auto next = make_pipeline(std::move(generation));
   current_->retired_at_ms = loop_.now_ms();
   retiring_.push_back(std::move(current_));
@@ -178,7 +205,7 @@ std::string Worker::stats_line() const {
   const ServerStats &server = counters_.server;
   const EngineStats &engine = counters_.engine;
   const UpstreamStats &up = counters_.upstream;
-  char line[2048];
+  char line[3072];
   std::snprintf(line, sizeof line,
                 "worker %u counters: udp-received=%" PRIu64 " udp-replied=%" PRIu64 " udp-queued=%" PRIu64
                 " udp-not-answered=%" PRIu64 " udp-send-errors=%" PRIu64 " udp-kernel-drops=%" PRIu64
@@ -191,6 +218,8 @@ std::string Worker::stats_line() const {
                 " caps-mismatches=%" PRIu64 " aggressive-nsec=%" PRIu64 " transport-udp=%" PRIu64
                 " transport-tcp=%" PRIu64 " transport-replies=%" PRIu64 " transport-timeouts=%" PRIu64
                 " transport-network-errors=%" PRIu64 " transport-mismatches-ignored=%" PRIu64
+                " stale-on-failure=%" PRIu64 " stale-on-client-timeout=%" PRIu64 " stale-in-recheck=%" PRIu64
+                " stale-over-capacity=%" PRIu64 " prefetches=%" PRIu64 " prefetches-skipped=%" PRIu64
                 " forward-tls-queries=%" PRIu64 " forward-https-queries=%" PRIu64
                 " forward-encrypted-connections=%" PRIu64 " forward-encrypted-connection-failures=%" PRIu64
                 " forward-encrypted-replies=%" PRIu64 " forward-encrypted-retries=%" PRIu64,
@@ -202,7 +231,9 @@ std::string Worker::stats_line() const {
                 engine.coalesced.get(), engine.upstream_queries.get(), engine.upstream_timeouts.get(),
                 engine.upstream_malformed.get(), engine.budget_exhausted.get(), engine.caps_mismatches.get(),
                 engine.aggressive_nsec_answers.get(), up.udp_queries.get(), up.tcp_queries.get(), up.replies.get(),
-                up.timeouts.get(), up.network_errors.get(), up.mismatches_ignored.get(),
+                up.timeouts.get(), up.network_errors.get(), up.mismatches_ignored.get(), server.stale_on_failure.get(),
+                server.stale_on_client_timeout.get(), server.stale_in_recheck.get(), server.stale_over_capacity.get(),
+                server.prefetches.get(), server.prefetches_skipped.get(),
                 counters_.encrypted.tls_queries.get(), counters_.encrypted.https_queries.get(),
                 counters_.encrypted.connections_opened.get(), counters_.encrypted.connection_failures.get(),
                 counters_.encrypted.replies.get(), counters_.encrypted.retries.get());

@@ -9,7 +9,8 @@
 // the old pipeline keeps answering the questions it already had; it is destroyed once
 // idle (or after the longest a question may take). The listeners stay bound (the
 // daemon may have dropped the privileges to bind them again), and so do the worker's
-// counters (WorkerCounters), which every pipeline writes into.
+// counters (WorkerCounters) and query log (top names and clients, recent queries),
+// which every pipeline writes into.
 #pragma once
 
 #include <atomic>
@@ -75,6 +76,9 @@ public:
 
   // Readable from any thread (relaxed counters: a value may be a moment old).
   const WorkerCounters &counters() const { return counters_; }
+  // Readable from any thread (it locks inside). Written only when the daemon has an
+  // HTTP listener to show it.
+  const QueryLog &query_log() const { return query_log_; }
   ListenerTotals listener_totals() const;
   uint64_t generation_number() const { return generation_number_.load(std::memory_order_relaxed); }
   unsigned index() const { return index_; }
@@ -94,8 +98,11 @@ private:
   Caches &caches_;
   unsigned index_;
   EventLoop loop_;
+  std::unique_ptr<Scheduler> scheduler_;  // timers on loop_ for the query handlers
   SystemRandom random_;
   WorkerCounters counters_;
+  const bool log_queries_;  // http.listen is set (at start: it changes only with a restart)
+  QueryLog query_log_;
   std::unique_ptr<Pipeline> current_;
   std::vector<std::unique_ptr<Pipeline>> retiring_;
   std::unique_ptr<Timer> retire_timer_;

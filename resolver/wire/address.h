@@ -52,6 +52,8 @@ public:
   bool contains(const SocketAddress &address) const;
   std::string to_string() const;
 
+  bool operator==(const Prefix &) const = default;
+
 private:
   int family_ = AF_INET;
   std::string bytes_;

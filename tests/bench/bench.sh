@@ -20,6 +20,7 @@ HIT_SECONDS=${BENCH_HIT_SECONDS:-10}
 MISS_SECONDS=${BENCH_MISS_SECONDS:-10}  # upper bound; the phase ends when names run out
 OUTSTANDING=${BENCH_OUTSTANDING:-100}   # dnsperf -q: queries in flight
 CACHE_MB=${BENCH_CACHE_MB:-256}
+HTTP=${BENCH_HTTP:-0}                   # 1: ours serves HTTP (and keeps its query log) on @8053
 
 ROOT_AUTH=127.77.0.53
 BENCH_AUTH=127.77.0.54
@@ -179,8 +180,12 @@ resolver: {root-hints: $WORK/root.hints, qname-minimisation: true}
 cache: {size: ${CACHE_MB}M}
 dnssec: {validation: false, trust-anchor-files: []}
 control: {socket: "$WORK/control-$address.sock"}
-http: {listen: []}
 EOF
+  if [[ $HTTP == 1 ]]; then
+    echo "http: {listen: [$address@8053], recent-queries: ${BENCH_RECENT_QUERIES:-1000}}" >>"$file"
+  else
+    echo "http: {listen: []}" >>"$file"
+  fi
 }
 
 # Starts one side and prints its PID. "ours" runs BENCH_OURS_CMD, unless that is the

@@ -1,7 +1,9 @@
 // The engine and iterator driven through a fake hierarchy with a manual clock.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <memory>
+#include <optional>
 
 #include "cache/infra_cache.h"
 #include "cache/rrset_cache.h"
@@ -567,6 +569,58 @@ TEST(IteratorScenario, CapsForIdFallsBackForServersThatLoseTheCase) {
   auto r = h.resolve("www.alpha.test.", rrtype::A);
   EXPECT_TRUE(has_record(r, "www.alpha.test.", rrtype::A));
   EXPECT_EQ(h.engine->stats().caps_mismatches, 1u);
+}
+
+
+// --- refresh (prefetch) and background questions -----------------------------------
+
+TEST(IteratorScenario, ARefreshAsksTheZonesForTheAnswerButUsesTheCachedCuts) {
+  Harness h;
+  auto first = h.resolve("start.alpha.test.", rrtype::A);  // a CNAME chain over three zones
+  ASSERT_EQ(first.rcode, rcode::NOERROR);
+  const size_t sent = h.net.sent.size();
+  EXPECT_EQ(h.resolve("start.alpha.test.", rrtype::A).rcode, rcode::NOERROR);
+  ASSERT_EQ(h.net.sent.size(), sent) << "without refresh the cache answers";
+  std::optional<Resolution> refreshed;
+  h.engine->resolve(Question{*Name::from_text("start.alpha.test."), rrtype::A, rrclass::IN}, false,
+                    [&](const Resolution &r) { refreshed = r; }, ResolveOptions{.refresh = true, .background = true});
+  h.net.run();
+  ASSERT_TRUE(refreshed);
+  EXPECT_EQ(refreshed->rcode, rcode::NOERROR);
+  EXPECT_TRUE(has_record(*refreshed, "end.gamma.example.", rrtype::A));
+  std::vector<std::string> asked;
+  for (size_t i = sent; i < h.net.sent.size(); ++i) {
+    const auto &q = h.net.sent[i];
+    EXPECT_TRUE(q.server.to_string().rfind("127.3.0.", 0) == 0)
+        << "only the zones' own servers: the cuts come from the cache, not " << q.server.to_string();
+    asked.push_back(q.question.name.lowered().to_text());
+  }
+  for (const char *name : {"start.alpha.test.", "mid.beta.test.", "end.gamma.example."})
+    EXPECT_NE(std::find(asked.begin(), asked.end(), name), asked.end()) << "every link is asked again: " << name;
+  EXPECT_EQ(h.engine->stats().requests, 2u) << "a background question is not a client's";
+}
+
+TEST(IteratorScenario, ABackgroundQuestionIsGivenUpFirstUntilAClientJoinsIt) {
+  Harness h;
+  const Question question{*Name::from_text("www.alpha.test."), rrtype::A, rrclass::IN};
+  bool dropped = false;
+  h.engine->resolve(question, false, [&](const Resolution &r) { dropped = r.dropped; },
+                    ResolveOptions{.refresh = true, .background = true});
+  ASSERT_EQ(h.engine->in_flight(), 1u);
+  EXPECT_TRUE(h.engine->make_room(UINT64_MAX)) << "given up however young it is";
+  EXPECT_TRUE(dropped);
+  EXPECT_EQ(h.engine->in_flight(), 0u);
+
+  std::optional<Resolution> background, client;
+  h.engine->resolve(question, false, [&](const Resolution &r) { background = r; },
+                    ResolveOptions{.refresh = true, .background = true});
+  h.engine->resolve(question, false, [&](const Resolution &r) { client = r; });
+  EXPECT_EQ(h.engine->in_flight(), 1u) << "the client joined the question in flight";
+  EXPECT_FALSE(h.engine->make_room(UINT64_MAX)) << "a client waits on it now: it is not given up";
+  h.net.run();
+  ASSERT_TRUE(client && background);
+  EXPECT_EQ(client->rcode, rcode::NOERROR);
+  EXPECT_FALSE(client->dropped);
 }
 
 }  // namespace

@@ -15,6 +15,9 @@ Address plan (all IPv4 loopback, port 53):
   127.12.1.3       blackhole (hostile_server) for silent.test
   127.12.1.4       NSD serving silent.test
   127.12.2.1       glueless.test (NS ns.alpha.test, no glue)
+  127.12.3.1       stale.test: delegated here, served only while a test runs its
+                   NSD (test_stale.py, stale_zone()), so that its server can be
+                   stopped and started in the middle of a test
   127.13.0.1       hostile.test  (NSD)
   127.13.0.2       elsewhere.test (NSD)
   127.13.1.1-4     hostile_server referral loops
@@ -64,6 +67,7 @@ SILENT_BLACKHOLE = "127.12.1.3"
 SILENT_GOOD = "127.12.1.4"
 GLUELESS_ADDR = "127.12.2.1"
 NS_ALPHA_ADDR = GLUELESS_ADDR  # ns.alpha.test, the glueless zone's server
+STALE_ADDR = "127.12.3.1"
 HOSTILE_ADDR = "127.13.0.1"
 ELSEWHERE_ADDR = "127.13.0.2"
 SIDEWAYS_A = "127.13.1.1"
@@ -126,6 +130,7 @@ def tld_zone(tld, addrs):
         z += "silent.test. IN NS ns1.silent.test.\nsilent.test. IN NS ns2.silent.test.\n"
         z += f"ns1.silent.test. IN A {SILENT_BLACKHOLE}\nns2.silent.test. IN A {SILENT_GOOD}\n"
         z += f"hostile.test. IN NS ns1.hostile.test.\nns1.hostile.test. IN A {HOSTILE_ADDR}\n"
+        z += f"stale.test. IN NS ns1.stale.test.\nns1.stale.test. IN A {STALE_ADDR}\n"
         z += f"elsewhere.test. IN NS ns1.elsewhere.test.\nns1.elsewhere.test. IN A {ELSEWHERE_ADDR}\n"
         # glueless dependency cycle: each zone's only NS is a name in the other
         z += "cyc1.test. IN NS ns.cyc2.test.\ncyc2.test. IN NS ns.cyc1.test.\n"
@@ -165,6 +170,18 @@ def simple_zone(zone, ns_name, ns_addr, extra=""):
     if ns_name.endswith(f".{zone}."):
         z += f"{ns_name} IN A {ns_addr}\n"
     return z + extra
+
+
+def stale_zone():
+    """stale.test, for serve-stale, prefetch and the snapshot (test_stale.py): names
+    whose TTL runs out during a test, one that outlives it, and a negative TTL of 2."""
+    z = "$TTL 300\n" + _soa("stale.test", ttl=300, minimum=2)
+    z += f"stale.test. IN NS ns1.stale.test.\nns1.stale.test. IN A {STALE_ADDR}\n"
+    z += "short.stale.test. 2 IN A 192.0.2.201\n"
+    z += "long.stale.test. 300 IN A 192.0.2.202\n"
+    z += "pre.stale.test. 12 IN A 192.0.2.203\n"
+    z += "snap.stale.test. 2 IN A 192.0.2.204\n"
+    return z
 
 
 def hostile_zone():
@@ -375,7 +392,8 @@ class Hierarchy:
 
 
 def resolverd_config_text(root_hints, listen="127.53.0.1", qmin=True, access_control=None,
-                          control_socket="", http_listen=None):
+                          control_socket="", http_listen=None, cache_extra=""):
+    """cache_extra: more keys for the cache mapping, e.g. "prefetch: false"."""
     # allow-snoop, as the shipped configuration gives loopback: the tests ask RD=0 too.
     acl = access_control or ["127.0.0.0/8 allow-snoop"]
     return (
@@ -385,7 +403,7 @@ def resolverd_config_text(root_hints, listen="127.53.0.1", qmin=True, access_con
         "log-level: debug\n"
         "network: {do-ip6: false, do-not-query-localhost: false, edns-buffer-size: 1232}\n"
         f"resolver: {{root-hints: {root_hints}, qname-minimisation: {'true' if qmin else 'false'}, prime-root: true}}\n"
-        "cache: {size: 64M}\n"
+        f"cache: {{size: 64M{', ' + cache_extra if cache_extra else ''}}}\n"
         "dnssec: {validation: false, trust-anchor-files: []}\n"
         # Off unless a test asks: several daemons run side by side.
         f"control: {{socket: \"{control_socket}\"}}\n"

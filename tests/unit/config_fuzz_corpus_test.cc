@@ -62,7 +62,9 @@ forward-zones:
   - {name: example.org, servers: [192.0.2.1@53, "2001:db8::1@5300"]}
   - name: "we\\.ird\\032name."
     servers: [192.0.2.2]
-cache: {size: 16M, min-ttl: 5, max-ttl: 3600, max-negative-ttl: 600}
+cache: {size: 16M, min-ttl: 5, max-ttl: 3600, max-negative-ttl: 600, serve-stale: no, max-stale: 3600,
+        stale-client-timeout: 500, stale-refresh-time: 0, prefetch: false, snapshot: /var/lib/r/c.db,
+        snapshot-interval: 0}
 dnssec:
   validation: false
   trust-anchor-files: [/etc/a.ds, /etc/b.key]

@@ -68,12 +68,23 @@ forward-zones:
   - {name: example.org, servers: [192.0.2.1@53, "2001:db8::1@5300"]}
   - name: .
     servers: [192.0.2.2]
-cache: {size: 16M, min-ttl: 5, max-ttl: 3600, max-negative-ttl: 600}
+cache: {size: 16M, min-ttl: 5, max-ttl: 3600, max-negative-ttl: 600, serve-stale: false, max-stale: 7200,
+        stale-client-timeout: 0, stale-refresh-time: 5, prefetch: off, snapshot: /var/cache/r/cache.db,
+        snapshot-interval: 60}
 dnssec:
   validation: false
   trust-anchor-files: [/etc/a.ds, /etc/b.key]
   negative-trust-anchors: [broken.example, test.]
   bogus-ttl: 30
+  rfc5011: true
+  trust-anchor-state: /var/lib/resolverd/anchors.json
+  rfc5011-hold-down: 90s
+  rfc5011-min-refresh: 2
+  trust-anchor-signaling: false
+http:
+  listen: [192.0.2.53, "[2001:db8::53]:9000"]
+  recent-queries: 0
+  access-control: [192.0.2.0/24, "2001:db8::/32"]
 )";
 
 TEST(Config, EmptyTextGivesTheDefaults) {
@@ -92,6 +103,14 @@ TEST(Config, EmptyTextGivesTheDefaults) {
   EXPECT_EQ(c.dnssec.trust_anchor_files, std::vector<std::string>{kDefaultTrustAnchorFile});
   EXPECT_TRUE(c.dnssec.validation);
   EXPECT_EQ(c.cache.size_bytes, 64ull << 20);
+  // RFC 8767 5's suggested timers; prefetch on; no snapshot without a configuration.
+  EXPECT_TRUE(c.cache.serve_stale);
+  EXPECT_EQ(c.cache.max_stale, 86400u);
+  EXPECT_EQ(c.cache.stale_client_timeout_ms, 1800u);
+  EXPECT_EQ(c.cache.stale_refresh_time, 30u);
+  EXPECT_TRUE(c.cache.prefetch);
+  EXPECT_EQ(c.cache.snapshot, "");
+  EXPECT_EQ(c.cache.snapshot_interval, 600u);
   EXPECT_TRUE(uses_default_root_hints(c.resolver));
   EXPECT_TRUE(uses_default_trust_anchors(c.dnssec));
   // A comment-only file and empty sections mean the same as an empty file.
@@ -152,12 +171,51 @@ TEST(Config, ReadsEveryKey) {
   EXPECT_EQ(c.cache.min_ttl, 5u);
   EXPECT_EQ(c.cache.max_ttl, 3600u);
   EXPECT_EQ(c.cache.max_negative_ttl, 600u);
+  EXPECT_FALSE(c.cache.serve_stale);
+  EXPECT_EQ(c.cache.max_stale, 7200u);
+  EXPECT_EQ(c.cache.stale_client_timeout_ms, 0u);
+  EXPECT_EQ(c.cache.stale_refresh_time, 5u);
+  EXPECT_FALSE(c.cache.prefetch);
+  EXPECT_EQ(c.cache.snapshot, "/var/cache/r/cache.db");
+  EXPECT_EQ(c.cache.snapshot_interval, 60u);
 
   EXPECT_FALSE(c.dnssec.validation);
   EXPECT_EQ(c.dnssec.trust_anchor_files, (std::vector<std::string>{"/etc/a.ds", "/etc/b.key"}));
   EXPECT_FALSE(uses_default_trust_anchors(c.dnssec));
   EXPECT_EQ(c.dnssec.negative_trust_anchors, (std::vector<Name>{name("broken.example"), name("test")}));
   EXPECT_EQ(c.dnssec.bogus_ttl, 30u);
+}
+
+TEST(Config, HttpSettings) {
+  Config defaults = parse("");
+  ASSERT_EQ(defaults.http.listen.size(), 1u);
+  EXPECT_EQ(defaults.http.listen[0].to_string(), "127.0.0.1@8053");
+  EXPECT_EQ(defaults.http.recent_queries, 1000u);
+  ASSERT_EQ(defaults.http.access_control.size(), 2u);
+  EXPECT_EQ(defaults.http.access_control[0].to_string(), "127.0.0.0/8");
+  EXPECT_EQ(defaults.http.access_control[1].to_string(), "::1/128");
+
+  Config c = parse(kEveryKey);
+  ASSERT_EQ(c.http.listen.size(), 2u);
+  EXPECT_EQ(c.http.listen[0].to_string(), "192.0.2.53@8053") << "the HTTP port is the default";
+  EXPECT_EQ(c.http.listen[1].to_string(), "2001:db8::53@9000");
+  EXPECT_EQ(c.http.recent_queries, 0u);
+  ASSERT_EQ(c.http.access_control.size(), 2u);
+  EXPECT_EQ(c.http.access_control[1].to_string(), "2001:db8::/32");
+
+  Config off = parse("http: {listen: [], access-control: []}\n");
+  EXPECT_TRUE(off.http.listen.empty());
+  EXPECT_TRUE(off.http.access_control.empty());
+  Config only_listen = parse("http: {listen: [127.0.0.2@8080]}\n");
+  EXPECT_EQ(only_listen.http.access_control, defaults.http.access_control) << "loopback unless configured";
+
+  EXPECT_EQ(error_of("http: {access-control: [127.0.0.0/33]}\n"),
+            "t.yaml:1: key 'http.access-control': '127.0.0.0/33' is not a network prefix (expected e.g. "
+            "127.0.0.0/8 or ::1/128)");
+  EXPECT_EQ(error_of("http: {access-control: [127.0.0.0/8 allow]}\n"),
+            "t.yaml:1: key 'http.access-control': '127.0.0.0/8 allow' is not a network prefix (expected e.g. "
+            "127.0.0.0/8 or ::1/128)");
+  EXPECT_NE(error_of("http: {recent-queries: 1000001}\n"), "");
 }
 
 TEST(Config, ListsReplaceTheirDefaultsAndAreNeverMerged) {
@@ -234,6 +292,23 @@ TEST(Config, BadValuesAreErrors) {
             "t.yaml:3: key 'network.do-ip6': do-ip4 and do-ip6 cannot both be false");
 }
 
+TEST(Config, ServeStaleAndSnapshotErrors) {
+  EXPECT_EQ(error_of("cache:\n  max-stale: 0\n"), "t.yaml:2: key 'cache.max-stale': must be between 1 and 604800");
+  EXPECT_EQ(error_of("cache:\n  stale-client-timeout: 1.8s\n"),
+            "t.yaml:2: key 'cache.stale-client-timeout': expected a whole number, got '1.8s'");
+  EXPECT_EQ(error_of("cache:\n  serve-stale: sometimes\n"),
+            "t.yaml:2: key 'cache.serve-stale': expected true or false, got 'sometimes'");
+  EXPECT_EQ(error_of("cache:\n  snapshot: cache.db\n"),
+            "t.yaml:2: key 'cache.snapshot': 'cache.db' must be an absolute path");
+  EXPECT_EQ(error_of("cache:\n  snapshot: /var/lib/resolverd/\n"),
+            "t.yaml:2: key 'cache.snapshot': '/var/lib/resolverd/' names a directory, not a file");
+  EXPECT_EQ(error_of("cache:\n  snapshot: [/a]\n"),
+            "t.yaml:2: key 'cache.snapshot': expected a single value, got a list");
+  EXPECT_EQ(error_of("cache:\n\n  snapshot-interval: -1\n"),
+            "t.yaml:3: key 'cache.snapshot-interval': expected a whole number, got '-1'");
+  EXPECT_EQ(parse("cache: {snapshot: \"\"}\n").cache.snapshot, "");
+}
+
 TEST(Config, ForwardZoneErrors) {
   EXPECT_EQ(error_of("forward-zones:\n  - {servers: [192.0.2.1]}\n"),
             "t.yaml:2: key 'forward-zones': each forward zone needs a 'name'");
@@ -260,7 +335,10 @@ TEST(Config, UnknownKeysSuggestTheClosestValidKey) {
   // Keys valid elsewhere are not suggested at the wrong level.
   EXPECT_EQ(error_of("cache:\n  validation: true\n"),
             "t.yaml:2: unknown key 'cache.validation' (expected one of: size min-ttl max-ttl "
-            "max-negative-ttl)");
+            "max-negative-ttl serve-stale max-stale stale-client-timeout stale-refresh-time prefetch snapshot "
+            "snapshot-interval)");
+  EXPECT_EQ(error_of("cache:\n  serve-stael: true\n"),
+            "t.yaml:2: unknown key 'cache.serve-stael' (did you mean 'serve-stale'?)");
   EXPECT_EQ(error_of("threads: 2\nthreads: 3\n"), "t.yaml:2: key 'threads' is given more than once");
 }
 
@@ -308,6 +386,54 @@ TEST(Config, SocketBufferSizes) {
   std::string dumped = dump_config(parse("network: {so-rcvbuf: 4m, so-sndbuf: 0}\n"));
   EXPECT_NE(dumped.find("so-rcvbuf: 4M"), std::string::npos) << dumped;
   EXPECT_NE(dumped.find("so-sndbuf: 0"), std::string::npos) << dumped;
+}
+
+TEST(Config, TrustAnchorMaintenanceKeys) {
+  Config defaults = parse("");
+  EXPECT_FALSE(defaults.dnssec.rfc5011);
+  EXPECT_EQ(defaults.dnssec.trust_anchor_state, kDefaultTrustAnchorState);
+  EXPECT_EQ(defaults.dnssec.rfc5011_hold_down, 30u * 86400u);  // RFC 5011 2.4.1
+  EXPECT_EQ(defaults.dnssec.rfc5011_min_refresh, 3600u);       // RFC 5011 2.3
+  EXPECT_TRUE(defaults.dnssec.trust_anchor_signaling);         // RFC 8145, as Unbound
+  Config c = parse(kEveryKey);
+  EXPECT_TRUE(c.dnssec.rfc5011);
+  EXPECT_EQ(c.dnssec.trust_anchor_state, "/var/lib/resolverd/anchors.json");
+  EXPECT_EQ(c.dnssec.rfc5011_hold_down, 90u);
+  EXPECT_EQ(c.dnssec.rfc5011_min_refresh, 2u);
+  EXPECT_FALSE(c.dnssec.trust_anchor_signaling);
+  EXPECT_EQ(parse("dnssec: {rfc5011-hold-down: 30d}\n").dnssec.rfc5011_hold_down, 30u * 86400u);
+  EXPECT_EQ(error_of("dnssec:\n  rfc5011-hold-down: 31d\n"),
+            "t.yaml:2: key 'dnssec.rfc5011-hold-down': must be between 1s and 30d");
+  EXPECT_EQ(error_of("dnssec: {rfc5011-min-refresh: 0}\n"),
+            "t.yaml:1: key 'dnssec.rfc5011-min-refresh': must be between 1s and 1h");
+  EXPECT_EQ(error_of("dnssec: {rfc5011-min-refresh: soon}\n"),
+            "t.yaml:1: key 'dnssec.rfc5011-min-refresh': 'soon' is not a duration (expected e.g. 90, 90s, "
+            "30m, 12h, 30d)");
+  EXPECT_EQ(error_of("dnssec: {trust-anchor-state: \"\"}\n"),
+            "t.yaml:1: key 'dnssec.trust-anchor-state': expected a file path, got an empty string");
+  const std::string dumped = dump_config(c);
+  EXPECT_NE(dumped.find("rfc5011-hold-down: 90s"), std::string::npos) << dumped;
+  EXPECT_NE(dumped.find("rfc5011-min-refresh: 2s"), std::string::npos) << dumped;
+  EXPECT_NE(dump_config(defaults).find("rfc5011-hold-down: 30d"), std::string::npos);
+}
+
+TEST(Config, SecondsParseAndFormat) {
+  EXPECT_EQ(parse_seconds("90"), 90u);
+  EXPECT_EQ(parse_seconds("90s"), 90u);
+  EXPECT_EQ(parse_seconds("30m"), 1800u);
+  EXPECT_EQ(parse_seconds("12h"), 43200u);
+  EXPECT_EQ(parse_seconds("30d"), 2592000u);
+  EXPECT_EQ(parse_seconds("1w"), 604800u);
+  for (const char *bad : {"", "s", "1x", "-1", "1.5h", "h1", "99999999999999999999d"})
+    EXPECT_EQ(parse_seconds(bad), std::nullopt) << bad;
+  EXPECT_EQ(format_seconds(0), "0s");
+  EXPECT_EQ(format_seconds(61), "61s");
+  EXPECT_EQ(format_seconds(120), "2m");
+  EXPECT_EQ(format_seconds(3600), "1h");
+  EXPECT_EQ(format_seconds(30 * 86400), "30d");
+  EXPECT_EQ(format_seconds(14 * 86400), "2w");
+  for (uint64_t s : {1ull, 59ull, 60ull, 3599ull, 86400ull, 2592000ull})
+    EXPECT_EQ(parse_seconds(format_seconds(s)), s);
 }
 
 TEST(Config, DumpRoundTripsToAnEqualConfig) {
@@ -376,11 +502,26 @@ TEST(Config, DumpShowsEveryKey) {
                           "min-ttl:",
                           "max-ttl:",
                           "max-negative-ttl:",
+                          "serve-stale:",
+                          "max-stale:",
+                          "stale-client-timeout:",
+                          "stale-refresh-time:",
+                          "prefetch:",
+                          "snapshot:",
+                          "snapshot-interval:",
                           "dnssec:",
                           "validation:",
                           "trust-anchor-files:",
                           "negative-trust-anchors:",
-                          "bogus-ttl:"})
+                          "bogus-ttl:",
+                          "rfc5011:",
+                          "trust-anchor-state:",
+                          "rfc5011-hold-down:",
+                          "rfc5011-min-refresh:",
+                          "trust-anchor-signaling:",
+
+                          "http:",
+                          "recent-queries:"})
     EXPECT_NE(dumped.find(key), std::string::npos) << key << "\n" << dumped;
   EXPECT_NE(dumped.find("\"::1@53\""), std::string::npos) << dumped;
   EXPECT_NE(dumped.find("size: 64M"), std::string::npos) << dumped;
@@ -430,6 +571,7 @@ TEST_F(ConfigFile, ShippedConfigurationsParse) {
   EXPECT_TRUE(uses_default_trust_anchors(shipped.dnssec));
   EXPECT_EQ(shipped.network, default_config().network) << "conf/resolver.yaml shows the defaults";
   EXPECT_EQ(shipped.resolver.max_queries_in_flight, default_config().resolver.max_queries_in_flight);
+  EXPECT_EQ(shipped.http, default_config().http) << "conf/resolver.yaml shows the defaults";
   Config forwarding = load_config(std::string(RESOLVER_SOURCE_DIR) + "/conf/example-forwarding.yaml");
   ASSERT_FALSE(forwarding.forward_zones.empty());
   EXPECT_TRUE(forwarding.forward_zones.front().name.is_root());

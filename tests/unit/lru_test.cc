@@ -1,5 +1,6 @@
 #include <string>
 #include <thread>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -158,6 +159,22 @@ TEST(ShardedLru, TwoThreadsShareItSafely) {
   b.join();
   EXPECT_LE(lru.memory_bytes(), lru.capacity_bytes());
   EXPECT_GT(lru.size(), 0u);
+}
+
+
+TEST(ShardedLru, ForEachVisitsEveryEntryFromOldestToNewestWithoutTouchingRecency) {
+  ShardedLru<int> lru(1 << 20, 1);
+  lru.insert("a", 1, 0);
+  lru.insert("b", 2, 0);
+  lru.insert("c", 3, 0);
+  lru.find("a", [](int &) {});  // a is now the newest
+  std::vector<std::string> seen;
+  lru.for_each([&](std::string_view key, const int &) { seen.emplace_back(key); });
+  EXPECT_EQ(seen, (std::vector<std::string>{"b", "c", "a"}));
+  seen.clear();
+  lru.for_each_in_shard(0, [&](std::string_view key, const int &) { seen.emplace_back(key); });
+  EXPECT_EQ(seen, (std::vector<std::string>{"b", "c", "a"})) << "visiting moved nothing";
+  lru.for_each_in_shard(7, [&](std::string_view, const int &) { ADD_FAILURE() << "no such shard"; });
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include "resolver/wire/message.h"
+#include "tests/unit/rrsig_rdata.h"
 
 namespace rsv {
 namespace {
@@ -233,6 +234,139 @@ TEST(MessageCacheConcurrency, TwoThreadsStoreAndAnswer) {
   a.join();
   b.join();
   EXPECT_LE(cache.memory_bytes(), 128u * 1024);
+}
+
+
+// --- serve-stale (RFC 8767) -----------------------------------------------------------
+
+TEST_F(MessageCacheTest, StaleLookupGivesAnExpiredEntryWithTheStaleTtl) {
+  store_example(0, 60);
+  EXPECT_FALSE(cache.lookup_stale(name("www.example.com"), rrtype::A, rrclass::IN, 0, 86400, 30))
+      << "a live entry is the fast path's, never a stale answer";
+  clock.advance_seconds(61);
+  EXPECT_EQ(answer(), 0u) << "the fast path never serves an expired entry";
+  EXPECT_FALSE(cache.lookup(name("www.example.com"), rrtype::A, rrclass::IN, 0));
+  auto stale = cache.lookup_stale(name("WWW.example.com"), rrtype::A, rrclass::IN, 0, 86400, 30);
+  ASSERT_TRUE(stale);
+  EXPECT_TRUE(stale->stale);
+  EXPECT_EQ(stale->security, Security::insecure);
+  EXPECT_EQ(ttls_of(reinterpret_cast<const uint8_t *>(stale->wire.data()), stale->wire.size()),
+            (std::vector<uint32_t>{30, 30, 30}));
+  EXPECT_FALSE(cache.lookup_stale(name("www.example.com"), rrtype::A, rrclass::IN, message_flags::DO, 86400, 30))
+      << "DO and CD keep their own entries, stale or not";
+}
+
+TEST_F(MessageCacheTest, StaleLookupStopsAtMaxStale) {
+  store_example(0, 60);
+  clock.advance_seconds(60 + 3599);
+  EXPECT_TRUE(cache.lookup_stale(name("www.example.com"), rrtype::A, rrclass::IN, 0, 3600, 30));
+  clock.advance_seconds(1);
+  EXPECT_FALSE(cache.lookup_stale(name("www.example.com"), rrtype::A, rrclass::IN, 0, 3600, 30));
+  EXPECT_EQ(cache.entry_count(), 1u) << "kept until the LRU needs the room";
+}
+
+TEST_F(MessageCacheTest, BogusIsNeverStale) {
+  EncodeResult reply = example_reply();
+  cache.store(name("www.example.com"), rrtype::A, rrclass::IN, 0, reply.wire, reply.ttl_offsets, 60,
+              Security::bogus, rcode::NOERROR);
+  clock.advance_seconds(61);
+  EXPECT_FALSE(cache.lookup_stale(name("www.example.com"), rrtype::A, rrclass::IN, 0, 86400, 30));
+}
+
+TEST_F(MessageCacheTest, SecureIsStaleOnlyWhileItsSignaturesAreValid) {
+  EncodeResult reply = example_reply();
+  const int64_t now = clock.now_seconds();
+  cache.store(name("www.example.com"), rrtype::A, rrclass::IN, message_flags::DO, reply.wire, reply.ttl_offsets,
+              60, Security::secure, rcode::NOERROR, now + 100);
+  cache.store(name("www.example.com"), rrtype::A, rrclass::IN, 0, reply.wire, reply.ttl_offsets, 60,
+              Security::secure, rcode::NOERROR, 0);
+  clock.advance_seconds(90);
+  auto stale = cache.lookup_stale(name("www.example.com"), rrtype::A, rrclass::IN, message_flags::DO, 86400, 30);
+  ASSERT_TRUE(stale);
+  EXPECT_EQ(stale->security, Security::secure) << "stale data keeps its status";
+  EXPECT_FALSE(cache.lookup_stale(name("www.example.com"), rrtype::A, rrclass::IN, 0, 86400, 30))
+      << "secure without a known signature expiry: not served stale";
+  clock.advance_seconds(10);
+  EXPECT_FALSE(cache.lookup_stale(name("www.example.com"), rrtype::A, rrclass::IN, message_flags::DO, 86400, 30))
+      << "its RRSIGs have expired: it would not validate now";
+}
+
+TEST_F(MessageCacheTest, RefreshFailureIsRememberedOnEveryVariant) {
+  store_example(0, 60);
+  store_example(message_flags::DO, 60);
+  clock.advance_seconds(61);
+  const int64_t until = clock.now_seconds() + 30;
+  cache.note_refresh_failure(name("www.example.com"), rrtype::A, rrclass::IN, until);
+  for (uint8_t flags : {uint8_t{0}, message_flags::DO}) {
+    auto stale = cache.lookup_stale(name("www.example.com"), rrtype::A, rrclass::IN, flags, 86400, 30);
+    ASSERT_TRUE(stale);
+    EXPECT_EQ(stale->refresh_failed_until, until);
+  }
+  store_example(0, 60);
+  clock.advance_seconds(61);
+  auto renewed = cache.lookup_stale(name("www.example.com"), rrtype::A, rrclass::IN, 0, 86400, 30);
+  ASSERT_TRUE(renewed);
+  EXPECT_EQ(renewed->refresh_failed_until, 0) << "a new answer starts afresh";
+}
+
+// --- prefetch ---------------------------------------------------------------------------
+
+TEST_F(MessageCacheTest, PrefetchIsDueInTheLastTenthOfTheTtlAndClaimedOnce) {
+  store_example(0, 100);
+  auto due_at = [&]() {
+    bool due = false;
+    EXPECT_GT(cache.answer_into(lowered_wire("www.example.com"), rrtype::A, rrclass::IN, 0, buffer, sizeof buffer,
+                                nullptr, &due),
+              0u);
+    return due;
+  };
+  clock.advance_seconds(89);
+  EXPECT_FALSE(due_at()) << "11 s of 100 left";
+  clock.advance_seconds(1);
+  EXPECT_TRUE(due_at()) << "10 s of 100 left";
+  EXPECT_TRUE(due_at()) << "due until claimed";
+  EXPECT_TRUE(cache.claim_prefetch(lowered_wire("www.example.com"), rrtype::A, rrclass::IN, 0));
+  EXPECT_FALSE(cache.claim_prefetch(lowered_wire("www.example.com"), rrtype::A, rrclass::IN, 0))
+      << "one prefetch per entry at a time";
+  EXPECT_FALSE(due_at());
+  store_example(0, 100);  // the refreshed answer
+  clock.advance_seconds(95);
+  EXPECT_TRUE(due_at()) << "the new entry may be prefetched in its turn";
+  clock.advance_seconds(5);
+  EXPECT_FALSE(cache.claim_prefetch(lowered_wire("www.example.com"), rrtype::A, rrclass::IN, 0))
+      << "an expired entry is not prefetched";
+}
+
+TEST_F(MessageCacheTest, ShortLivedEntriesAreNeverPrefetched) {
+  store_example(0, MessageCache::kPrefetchMinTtl - 1);
+  clock.advance_seconds(MessageCache::kPrefetchMinTtl - 2);
+  bool due = false;
+  EXPECT_GT(cache.answer_into(lowered_wire("www.example.com"), rrtype::A, rrclass::IN, 0, buffer, sizeof buffer, nullptr, &due),
+            0u);
+  EXPECT_FALSE(due);
+}
+
+TEST_F(MessageCacheTest, ExportGivesEveryEntryAndRestorePutsItBack) {
+  store_example(0, 60);
+  store_example(message_flags::DO | message_flags::CD, 300);
+  const int64_t stored_at = clock.now_seconds();
+  std::vector<MessageRecord> records;
+  for (size_t shard = 0; shard < cache.shard_count(); ++shard)
+    cache.export_shard(shard, [&](const MessageRecord &r) { records.push_back(r); });
+  ASSERT_EQ(records.size(), 2u);
+  MessageCache other(clock, 1 << 20);
+  for (auto &r : records) {
+    EXPECT_EQ(r.stored_at, stored_at);
+    EXPECT_EQ(r.wire, example_reply().wire);
+    EXPECT_TRUE(other.restore(name("www.example.com"), rrtype::A, rrclass::IN, r, example_reply().ttl_offsets));
+  }
+  clock.advance_seconds(10);
+  size_t size = other.answer_into(lowered_wire("www.example.com"), rrtype::A, rrclass::IN,
+                                  message_flags::DO | message_flags::CD, buffer, sizeof buffer);
+  EXPECT_EQ(ttls_of(buffer, size), (std::vector<uint32_t>{40, 290, 3590})) << "aged from its own stored_at";
+  clock.advance_seconds(60);
+  EXPECT_EQ(other.answer_into(lowered_wire("www.example.com"), rrtype::A, rrclass::IN, 0, buffer, sizeof buffer), 0u);
+  EXPECT_TRUE(other.lookup_stale(name("www.example.com"), rrtype::A, rrclass::IN, 0, 86400, 30));
 }
 
 }  // namespace

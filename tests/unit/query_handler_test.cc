@@ -13,6 +13,7 @@ namespace rsv {
 namespace {
 
 using testing::FakeNetwork;
+using testing::ServerBehaviour;
 
 class CapturingChannel final : public ReplyChannel {
 public:
@@ -39,8 +40,42 @@ public:
   std::shared_ptr<CapturingChannel> channel;
 };
 
+// Serve-stale's client response timer, fired by hand.
+class FakeScheduler final : public Scheduler {
+public:
+  struct Call {
+    uint64_t delay_ms;
+    std::function<void()> fire;
+    bool cancelled = false;
+  };
+  std::unique_ptr<Scheduled> after(uint64_t delay_ms, std::function<void()> fire) override {
+    calls.push_back(std::make_shared<Call>(Call{delay_ms, std::move(fire)}));
+    return std::make_unique<Handle>(calls.back());
+  }
+  // Fires every call not cancelled; returns how many.
+  size_t fire_all() {
+    size_t fired = 0;
+    auto pending = std::move(calls);
+    for (auto &call : pending)
+      if (!call->cancelled) {
+        ++fired;
+        call->fire();
+      }
+    return fired;
+  }
+  std::vector<std::shared_ptr<Call>> calls;
+
+private:
+  struct Handle final : Scheduled {
+    explicit Handle(std::shared_ptr<Call> c) : call(std::move(c)) {}
+    ~Handle() override { call->cancelled = true; }
+    std::shared_ptr<Call> call;
+  };
+};
+
 struct ServerHarness {
   ManualClock clock;
+  FakeScheduler scheduler;
   SeededRandom random{7};
   Config config;
   RRsetCache rrsets{clock, 8u << 20,
@@ -50,6 +85,7 @@ struct ServerHarness {
   FakeNetwork net{clock};
   DelegationPoint hints;
   std::unique_ptr<Engine> engine;
+  QueryLog log{16};
   std::unique_ptr<ClientQueryHandler> handler;
 
   static Config make_config() {
@@ -77,7 +113,8 @@ struct ServerHarness {
 
   void rebuild() {
     engine = std::make_unique<Engine>(EngineEnv{rrsets, infra, clock, random, config, hints}, net);
-    handler = std::make_unique<ClientQueryHandler>(config, messages, rrsets, *engine, hints, clock);
+    handler = std::make_unique<ClientQueryHandler>(config, messages, rrsets, *engine, hints, clock, nullptr, nullptr,
+                                                   &log, &scheduler);
   }
 
   // Sends `wire`; returns the reply (empty when dropped).
@@ -123,6 +160,35 @@ TEST(QueryHandler, ResolvesThenAnswersRepeatsFromTheFastPath) {
   EXPECT_EQ(second.answer[0].ttl, first.answer[0].ttl - 5) << "TTLs count down";
   ASSERT_TRUE(second.edns);
   EXPECT_EQ(second.edns->udp_size, 1232);
+}
+
+TEST(QueryHandler, EveryReplyIsNotedInTheQueryLog) {
+  ServerHarness h;
+  h.ask(query_wire("www.example.", rrtype::A), "127.0.0.7@5353");
+  h.ask(query_wire("WWW.Example.", rrtype::A, 0x4321), "127.0.0.8@5353");  // the fast path
+  h.ask(query_wire("www.example.", rrtype::A), "10.1.2.3@53");              // refused
+  auto recent = h.log.recent(10);
+  ASSERT_EQ(recent.size(), 3u);
+  // Newest first: the refusal, the cache hit, the resolution.
+  EXPECT_EQ(recent[0].rcode, rcode::REFUSED);
+  EXPECT_FALSE(recent[0].has_security) << "a refusal has no DNSSEC outcome";
+  EXPECT_FALSE(recent[0].cache_hit);
+  EXPECT_TRUE(recent[1].cache_hit);
+  EXPECT_TRUE(recent[1].has_security) << "the status the answer was cached with";
+  EXPECT_FALSE(recent[2].cache_hit);
+  EXPECT_TRUE(recent[2].has_security);
+  EXPECT_EQ(recent[1].security, recent[2].security);
+  EXPECT_EQ(recent[2].qtype, rrtype::A);
+  EXPECT_EQ(recent[2].transport, ClientTransport::udp);
+
+  nlohmann::json top = top_json({&h.log}, 10);
+  ASSERT_EQ(top["names"].size(), 1u);
+  EXPECT_EQ(top["names"][0]["name"], "www.example.");
+  EXPECT_EQ(top["names"][0]["count"], 3);
+  EXPECT_EQ(top["clients"].size(), 3u);
+  nlohmann::json log = recent_json({&h.log}, 10);
+  EXPECT_EQ(log["queries"][1]["client"], "127.0.0.8");
+  EXPECT_EQ(log["queries"][1]["name"], "www.example.") << "lower-cased";
 }
 
 TEST(QueryHandler, MalformedQueriesGetFormerr) {
@@ -502,6 +568,234 @@ TEST(QueryHandler, WithoutDoDnssecRecordsAreLeftOut) {
   bool has_sig = false;
   for (const auto &rr : dnssec.answer) has_sig |= rr.type == rrtype::RRSIG;
   EXPECT_TRUE(has_sig) << "DO set: RRSIGs are included";
+}
+
+
+// --- serve-stale (RFC 8767) -----------------------------------------------------------
+
+ExtendedError only_ede(const Message &m) {
+  auto errors = m.extended_errors();
+  EXPECT_EQ(errors.size(), 1u);
+  return errors.empty() ? ExtendedError{} : errors[0];
+}
+
+// A root zone with short-lived names, and no discard-timeout in the way: the fake
+// network's timeouts advance the clock by whole seconds.
+struct StaleHarness : ServerHarness {
+  static Config stale_config() {
+    Config c = make_config();
+    c.resolver.discard_timeout_ms = 0;
+    c.cache.stale_refresh_time = 30;
+    return c;
+  }
+  explicit StaleHarness(Config c = stale_config()) : ServerHarness(std::move(c)) {
+    auto &zone = net.server("127.1.0.1").zones[0].records;
+    auto extra = testing::zone_records("stale.example. 60 A 192.0.2.9\npre.example. 100 A 192.0.2.10\n", ".");
+    zone.insert(zone.end(), extra.begin(), extra.end());
+  }
+  void authority(ServerBehaviour behaviour) { net.server("127.1.0.1").behaviour = behaviour; }
+};
+
+TEST(QueryHandlerStale, AFailedRefreshIsAnsweredWithTheStaleAnswer) {
+  StaleHarness h;
+  auto fresh = parse(h.ask(query_wire("stale.example.", rrtype::A)));
+  ASSERT_EQ(fresh.answer.size(), 1u);
+  EXPECT_TRUE(fresh.extended_errors().empty());
+  h.clock.advance_seconds(61);
+  h.authority(ServerBehaviour::silent);
+  auto stale = parse(h.ask(query_wire("stale.example.", rrtype::A, 2)));
+  EXPECT_EQ(stale.rcode, rcode::NOERROR);
+  ASSERT_EQ(stale.answer.size(), 1u);
+  EXPECT_EQ(stale.answer[0].rdata, std::string("\xC0\x00\x02\x09", 4));
+  EXPECT_EQ(stale.answer[0].ttl, 30u) << "RFC 8767 4";
+  EXPECT_EQ(only_ede(stale).info_code, ede::STALE_ANSWER);
+  EXPECT_FALSE(stale.ad);
+  EXPECT_EQ(h.handler->stats().stale_on_failure, 1u);
+  EXPECT_EQ(h.handler->metrics().by_ede[ede::STALE_ANSWER], 1u);
+
+  // RFC 8767 5: the failure recheck timer. For stale-refresh-time the stale answer is
+  // given at once, with no new resolution.
+  const size_t sent = h.net.sent.size();
+  TestContext recheck(query_wire("stale.example.", rrtype::A, 3), "127.0.0.1@7", false);
+  ASSERT_EQ(h.handler->handle(recheck), Disposition::reply);
+  auto again = parse(std::string(reinterpret_cast<char *>(recheck.buffer), recheck.reply_size));
+  EXPECT_EQ(only_ede(again).info_code, ede::STALE_ANSWER);
+  EXPECT_EQ(h.net.sent.size(), sent) << "not tried again while the last failure is recent";
+  EXPECT_EQ(h.handler->stats().stale_in_recheck, 1u);
+
+  // The authority is back; once the recheck time has passed, the answer is fresh again.
+  h.authority(ServerBehaviour::normal);
+  h.clock.advance_seconds(31);
+  auto back = parse(h.ask(query_wire("stale.example.", rrtype::A, 4)));
+  ASSERT_EQ(back.answer.size(), 1u);
+  EXPECT_EQ(back.answer[0].ttl, 60u);
+  EXPECT_TRUE(back.extended_errors().empty());
+}
+
+TEST(QueryHandlerStale, ASlowResolutionGivesTheStaleAnswerAfterTheClientTimeoutAndStillRefreshes) {
+  StaleHarness h;
+  h.ask(query_wire("stale.example.", rrtype::A));
+  h.clock.advance_seconds(61);
+  TestContext client(query_wire("stale.example.", rrtype::A, 5), "127.0.0.1@9", false);
+  ASSERT_EQ(h.handler->handle(client), Disposition::deferred);
+  ASSERT_EQ(h.scheduler.calls.size(), 1u);
+  EXPECT_EQ(h.scheduler.calls[0]->delay_ms, 1800u) << "cache.stale-client-timeout";
+  EXPECT_EQ(h.scheduler.fire_all(), 1u);  // the authority has not answered yet
+  ASSERT_EQ(client.channel->replies.size(), 1u);
+  auto stale = parse(client.channel->replies[0]);
+  EXPECT_EQ(only_ede(stale).info_code, ede::STALE_ANSWER);
+  EXPECT_EQ(h.handler->stats().stale_on_client_timeout, 1u);
+  h.net.run();  // the resolution completes: no second reply, and the cache is fresh
+  EXPECT_EQ(client.channel->replies.size(), 1u);
+  auto hit = parse(h.ask(query_wire("stale.example.", rrtype::A, 6)));
+  EXPECT_EQ(h.handler->stats().cache_hits, 1u);
+  ASSERT_EQ(hit.answer.size(), 1u);
+  EXPECT_GT(hit.answer[0].ttl, 30u);
+  EXPECT_TRUE(hit.extended_errors().empty());
+}
+
+TEST(QueryHandlerStale, AFastResolutionCancelsTheTimerAndNothingStaleIsSent) {
+  StaleHarness h;
+  h.ask(query_wire("stale.example.", rrtype::A));
+  h.clock.advance_seconds(61);
+  TestContext client(query_wire("stale.example.", rrtype::A, 5), "127.0.0.1@9", false);
+  ASSERT_EQ(h.handler->handle(client), Disposition::deferred);
+  h.net.run();
+  EXPECT_EQ(h.scheduler.fire_all(), 0u) << "the timer went with the answer";
+  ASSERT_EQ(client.channel->replies.size(), 1u);
+  EXPECT_TRUE(parse(client.channel->replies[0]).extended_errors().empty());
+  EXPECT_EQ(h.handler->stats().stale_on_client_timeout + h.handler->stats().stale_on_failure, 0u);
+}
+
+TEST(QueryHandlerStale, ZeroClientTimeoutServesStaleOnlyOnFailure) {
+  Config config = StaleHarness::stale_config();
+  config.cache.stale_client_timeout_ms = 0;
+  StaleHarness h(config);
+  h.ask(query_wire("stale.example.", rrtype::A));
+  h.clock.advance_seconds(61);
+  h.authority(ServerBehaviour::silent);
+  TestContext client(query_wire("stale.example.", rrtype::A, 5), "127.0.0.1@9", true);
+  ASSERT_EQ(h.handler->handle(client), Disposition::deferred);
+  EXPECT_TRUE(h.scheduler.calls.empty());
+  h.net.run();
+  ASSERT_EQ(client.channel->replies.size(), 1u);
+  EXPECT_EQ(only_ede(parse(client.channel->replies[0])).info_code, ede::STALE_ANSWER);
+}
+
+TEST(QueryHandlerStale, AStaleNxdomainCarriesEde19) {
+  StaleHarness h;
+  auto first = parse(h.ask(query_wire("nothing.example.", rrtype::A)));
+  ASSERT_EQ(first.rcode, rcode::NXDOMAIN);
+  h.clock.advance_seconds(301);
+  h.authority(ServerBehaviour::silent);
+  auto stale = parse(h.ask(query_wire("nothing.example.", rrtype::A, 2)));
+  EXPECT_EQ(stale.rcode, rcode::NXDOMAIN);
+  EXPECT_EQ(only_ede(stale).info_code, ede::STALE_NXDOMAIN);
+  for (const auto &rr : stale.authority) EXPECT_EQ(rr.ttl, 30u) << rr.to_text();
+}
+
+TEST(QueryHandlerStale, OffMeansSERVFAILAndNothingPastMaxStale) {
+  Config off = StaleHarness::stale_config();
+  off.cache.serve_stale = false;
+  StaleHarness h(off);
+  h.ask(query_wire("stale.example.", rrtype::A));
+  h.clock.advance_seconds(61);
+  h.authority(ServerBehaviour::silent);
+  EXPECT_EQ(parse(h.ask(query_wire("stale.example.", rrtype::A, 2))).rcode, rcode::SERVFAIL);
+  EXPECT_TRUE(h.scheduler.calls.empty());
+
+  Config short_stale = StaleHarness::stale_config();
+  short_stale.cache.max_stale = 100;
+  StaleHarness g(short_stale);
+  g.ask(query_wire("stale.example.", rrtype::A));
+  g.clock.advance_seconds(60 + 100);
+  g.authority(ServerBehaviour::silent);
+  EXPECT_EQ(parse(g.ask(query_wire("stale.example.", rrtype::A, 2))).rcode, rcode::SERVFAIL)
+      << "max-stale past its expiry: no longer served";
+}
+
+TEST(QueryHandlerStale, OverCapacityAStaleAnswerIsGivenInsteadOfNothing) {
+  Config config = StaleHarness::stale_config();
+  config.resolver.max_queries_in_flight = 1;
+  config.resolver.jostle_timeout_ms = 0;
+  StaleHarness h(config);
+  h.ask(query_wire("stale.example.", rrtype::A));
+  h.clock.advance_seconds(61);
+  TestContext busy(query_wire("www.example.", rrtype::A), "127.0.0.1@1", false);
+  ASSERT_EQ(h.handler->handle(busy), Disposition::deferred);
+  TestContext client(query_wire("stale.example.", rrtype::A, 2), "127.0.0.1@2", false);
+  ASSERT_EQ(h.handler->handle(client), Disposition::reply);
+  auto stale = parse(std::string(reinterpret_cast<char *>(client.buffer), client.reply_size));
+  EXPECT_EQ(only_ede(stale).info_code, ede::STALE_ANSWER);
+  EXPECT_EQ(h.handler->stats().stale_over_capacity, 1u);
+  EXPECT_EQ(h.handler->stats().overload_dropped, 0u);
+  h.net.run();
+}
+
+// --- prefetch ---------------------------------------------------------------------------
+
+TEST(QueryHandlerPrefetch, AHitInTheLastTenthOfTheTtlRefreshesTheAnswer) {
+  StaleHarness h;
+  h.ask(query_wire("pre.example.", rrtype::A));
+  h.clock.advance_seconds(89);
+  const size_t sent = h.net.sent.size();
+  EXPECT_EQ(parse(h.ask(query_wire("pre.example.", rrtype::A, 2))).answer.at(0).ttl, 11u);
+  EXPECT_EQ(h.handler->stats().prefetches, 0u) << "11 s of 100 left: not yet";
+  h.clock.advance_seconds(1);
+  auto hit = parse(h.ask(query_wire("pre.example.", rrtype::A, 3)));
+  EXPECT_EQ(hit.answer.at(0).ttl, 10u) << "the client is answered from the cache at once";
+  EXPECT_EQ(h.handler->stats().prefetches, 1u);
+  parse(h.ask(query_wire("pre.example.", rrtype::A, 4)));
+  EXPECT_EQ(h.handler->stats().prefetches, 1u) << "one prefetch per entry at a time";
+  EXPECT_EQ(h.engine->in_flight(), 1u);
+  h.net.run();
+  EXPECT_GT(h.net.sent.size(), sent) << "the refresh asked the authority, not the cached RRset";
+  EXPECT_EQ(h.net.sent.back().question.name.lowered(), Name::from_text("pre.example.")->lowered());
+  auto refreshed = parse(h.ask(query_wire("pre.example.", rrtype::A, 5)));
+  EXPECT_EQ(refreshed.answer.at(0).ttl, 100u) << "the entry was replaced before it expired";
+  EXPECT_EQ(h.handler->stats().cache_hits, 4u) << "every client question was a hit";
+  EXPECT_EQ(h.engine->stats().requests, 1u) << "prefetches are not client questions";
+}
+
+TEST(QueryHandlerPrefetch, OffMeansNoPrefetch) {
+  Config config = StaleHarness::stale_config();
+  config.cache.prefetch = false;
+  StaleHarness h(config);
+  h.ask(query_wire("pre.example.", rrtype::A));
+  h.clock.advance_seconds(95);
+  h.ask(query_wire("pre.example.", rrtype::A, 2));
+  EXPECT_EQ(h.handler->stats().prefetches, 0u);
+  EXPECT_EQ(h.engine->in_flight(), 0u);
+}
+
+TEST(QueryHandlerPrefetch, APrefetchNeverTakesAClientsPlace) {
+  Config config = StaleHarness::stale_config();
+  config.resolver.max_queries_in_flight = 1;
+  config.resolver.jostle_timeout_ms = 0;  // no client question is ever given up
+  StaleHarness h(config);
+  h.ask(query_wire("pre.example.", rrtype::A));
+  h.clock.advance_seconds(91);
+  h.ask(query_wire("pre.example.", rrtype::A, 2));
+  ASSERT_EQ(h.handler->stats().prefetches, 1u);
+  ASSERT_EQ(h.engine->in_flight(), 1u);
+  // A client's question arrives while the prefetch holds the only place: the
+  // prefetch is given up, the client is served.
+  TestContext client(query_wire("www.example.", rrtype::A), "127.0.0.1@1", false);
+  ASSERT_EQ(h.handler->handle(client), Disposition::deferred);
+  EXPECT_EQ(h.handler->stats().overload_dropped, 0u);
+  h.net.run();
+  ASSERT_EQ(client.channel->replies.size(), 1u);
+  EXPECT_EQ(parse(client.channel->replies[0]).rcode, rcode::NOERROR);
+
+  // The prefetch given up let go of the entry: with a client's question holding the
+  // place now, the next due hit skips its prefetch (and says so).
+  h.clock.advance_seconds(1);
+  h.authority(ServerBehaviour::silent);
+  TestContext slow(query_wire("mail.example.", rrtype::A), "127.0.0.1@2", true);
+  ASSERT_EQ(h.handler->handle(slow), Disposition::deferred);
+  parse(h.ask(query_wire("pre.example.", rrtype::A, 3)));
+  EXPECT_EQ(h.handler->stats().prefetches_skipped, 1u);
+  h.net.run();
 }
 
 }  // namespace

@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/unit/rrsig_rdata.h"
+
 namespace rsv {
 namespace {
 
@@ -237,6 +239,76 @@ TEST(RRsetCacheConcurrency, TwoThreadsStoreAndLookUp) {
   a.join();
   b.join();
   EXPECT_LE(cache.memory_bytes(), 256u * 1024);
+}
+
+
+// --- serve-stale (RFC 8767) and the snapshot -----------------------------------------
+
+TEST_F(RRsetCacheTest, StaleLookupGivesExpiredSetsUpToMaxStale) {
+  ASSERT_TRUE(cache.store(a_set("www.example.com", 60), Trust::authoritative, Security::insecure));
+  EXPECT_FALSE(cache.lookup_stale(name("www.example.com"), rrtype::A, 3600)) << "live: not stale";
+  clock.advance_seconds(60);
+  EXPECT_FALSE(cache.lookup(name("www.example.com"), rrtype::A));
+  auto stale = cache.lookup_stale(name("WWW.example.com"), rrtype::A, 3600);
+  ASSERT_TRUE(stale);
+  EXPECT_EQ(stale->rrset.ttl, 0u);
+  EXPECT_EQ(stale->trust, Trust::authoritative);
+  EXPECT_EQ(stale->security, Security::insecure);
+  clock.advance_seconds(3599);
+  EXPECT_TRUE(cache.lookup_stale(name("www.example.com"), rrtype::A, 3600));
+  clock.advance_seconds(1);
+  EXPECT_FALSE(cache.lookup_stale(name("www.example.com"), rrtype::A, 3600)) << "past max-stale";
+}
+
+TEST_F(RRsetCacheTest, BogusIsNeverStale) {
+  ASSERT_TRUE(cache.store(a_set("bogus.example", 60), Trust::authoritative, Security::bogus));
+  clock.advance_seconds(61);
+  EXPECT_FALSE(cache.lookup_stale(name("bogus.example"), rrtype::A, 86400));
+}
+
+TEST_F(RRsetCacheTest, SecureIsStaleOnlyWhileEverySignatureIsCurrent) {
+  const int64_t now = clock.now_seconds();
+  RRset set = a_set("www.example.com", 60);
+  set.signatures.push_back(testing::rrsig(set.owner, rrtype::A, now - 10, now + 100, name("example.com")));
+  ASSERT_TRUE(cache.store(set, Trust::authoritative, Security::secure));
+  RRset unsigned_set = a_set("nosig.example.com", 60);
+  ASSERT_TRUE(cache.store(unsigned_set, Trust::authoritative, Security::secure));
+  clock.advance_seconds(61);
+  auto stale = cache.lookup_stale(name("www.example.com"), rrtype::A, 86400);
+  ASSERT_TRUE(stale);
+  EXPECT_EQ(stale->security, Security::secure);
+  ASSERT_EQ(stale->rrset.signatures.size(), 1u);
+  EXPECT_FALSE(cache.lookup_stale(name("nosig.example.com"), rrtype::A, 86400)) << "secure, but nothing to show it";
+  clock.advance_seconds(40);
+  EXPECT_FALSE(cache.lookup_stale(name("www.example.com"), rrtype::A, 86400)) << "its RRSIG has expired";
+}
+
+TEST_F(RRsetCacheTest, ExportAndRestoreKeepExpiryTrustAndStatus) {
+  RRset set = a_set("www.example.com", 120);
+  set.signatures.push_back(
+      testing::rrsig(set.owner, rrtype::A, clock.now_seconds() - 10, clock.now_seconds() + 1000, name("example.com")));
+  ASSERT_TRUE(cache.store(set, Trust::authoritative, Security::secure));
+  ASSERT_TRUE(cache.store(a_set("ns.example.com", 30), Trust::glue, Security::unchecked));
+  std::vector<RRsetRecord> records;
+  for (size_t shard = 0; shard < cache.shard_count(); ++shard)
+    cache.export_shard(shard, [&](const RRsetRecord &r) { records.push_back(r); });
+  ASSERT_EQ(records.size(), 2u);
+  RRsetCache other(clock, 1 << 20, TtlPolicy{});
+  for (const auto &r : records) EXPECT_TRUE(other.restore(r));
+  clock.advance_seconds(20);
+  auto www = other.lookup(name("www.example.com"), rrtype::A);
+  ASSERT_TRUE(www);
+  EXPECT_EQ(www->rrset.ttl, 100u);
+  EXPECT_EQ(www->trust, Trust::authoritative);
+  EXPECT_EQ(www->security, Security::secure);
+  EXPECT_EQ(www->rrset.signatures.size(), 1u);
+  auto glue = other.lookup(name("ns.example.com"), rrtype::A);
+  ASSERT_TRUE(glue);
+  EXPECT_EQ(glue->trust, Trust::glue);
+  EXPECT_EQ(glue->rrset.ttl, 10u);
+  // A restored set obeys may_replace like any other: glue does not push out an answer.
+  EXPECT_FALSE(other.restore(RRsetRecord{a_set("www.example.com", 300), clock.now_seconds() + 300, Trust::glue,
+                                         Security::unchecked}));
 }
 
 }  // namespace

@@ -1,0 +1,79 @@
+// The cache snapshot in the daemon (the format and its checks: cache/snapshot.h).
+//
+// At start, before any worker runs and before privileges are dropped, the daemon
+// creates the snapshot's directory if it is missing (owned by `username` when one is
+// set, so that the daemon can still write there afterwards) and restores what the
+// file holds; a missing file is the first start, a bad one is reported (file and
+// reason) and ignored. While the daemon runs, a helper thread writes the snapshot
+// every cache.snapshot-interval seconds, one cache shard at a time so the workers are
+// never held up for long; at shutdown, once the workers have stopped, it is written
+// one last time on the main thread.
+//
+// What the security statuses in the file were judged under (DNSSEC settings, trust
+// anchors, negative trust anchors, forwarding) is written with it as its validation
+// context; a file whose context differs from the running configuration's is ignored,
+// as a reload that changes those settings flushes the cache. Negative trust anchors
+// added at run time (`resolverctl nta add`) are part of it: they are gone after a
+// restart, so a snapshot written while one was in force is not used. (The context is
+// the configuration's dump: an upgrade that changes how it reads costs one snapshot,
+// never a wrong status.)
+//
+// A reload applies cache.snapshot and cache.snapshot-interval to the writes that
+// follow; the file is read only at start. With `chroot`, the path is the one seen
+// inside the chroot, where every write happens; at start it is read from the same
+// file outside it (CHROOT/PATH).
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "resolver/net/event_loop.h"
+#include "resolver/server/caches.h"
+#include "resolver/server/generation.h"
+
+namespace rsv {
+
+// The settings the cached security statuses depend on, as text.
+std::string validation_context(const Generation &generation);
+// cache.snapshot at start (before the chroot is entered: CHROOT/PATH) and once
+// running (inside it), for a PATH given either way.
+std::string snapshot_path_at_start(const Config &config);
+std::string snapshot_path_when_running(const Config &config);
+
+class CacheSnapshots {
+public:
+  CacheSnapshots(Caches &caches, EventLoop &control_loop);
+  ~CacheSnapshots();
+  CacheSnapshots(const CacheSnapshots &) = delete;
+  CacheSnapshots &operator=(const CacheSnapshots &) = delete;
+
+  // Start-up, before the workers and before privileges are dropped: the directory,
+  // then the restore.
+  void load_at_start(const Generation &generation);
+  // Arms the periodic write (on the control loop).
+  void start(std::shared_ptr<const Generation> generation);
+  // A reload: the next writes go to the new path, at the new interval.
+  void apply(std::shared_ptr<const Generation> generation);
+  // Shutdown: waits for a periodic write under way, then writes on this thread.
+  void write_final();
+
+private:
+  void arm();
+  void write_in_background();
+  void finish_background_write();
+
+  Caches &caches_;
+  EventLoop &loop_;
+  std::shared_ptr<const Generation> generation_;
+  std::unique_ptr<Timer> timer_;
+  std::thread writer_;
+  std::atomic<bool> writing_{false};
+  bool usable_ = true;  // false: its directory could not be made (reported)
+  // The helper thread's word that it is done reaches the loop only while this lives.
+  std::shared_ptr<int> alive_ = std::make_shared<int>(0);
+};
+
+}  // namespace rsv

@@ -1,0 +1,148 @@
+#include "resolver/server/state_files.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <array>
+#include <cerrno>
+#include <cstring>
+#include <stdexcept>
+#include <string_view>
+
+#include "resolver/base/log.h"
+
+namespace rsv {
+namespace {
+
+std::string errno_text() {
+  return std::strerror(errno);
+}
+
+std::string directory_of(const std::string &path) {
+  const auto slash = path.rfind('/');
+  if (slash == std::string::npos) return ".";
+  if (slash == 0) return "/";
+  return path.substr(0, slash);
+}
+
+// Directories that other programs share: a state file's directory is given to the
+// daemon's user, and these must never be.
+bool shared_system_directory(const std::string &directory) {
+  static constexpr std::array<std::string_view, 14> kShared = {
+      "/",    ".",        "/etc", "/var",       "/var/lib", "/var/cache", "/run",
+      "/tmp", "/var/tmp", "/usr", "/usr/local", "/home",    "/root",      "/srv"};
+  std::string trimmed = directory;
+  while (trimmed.size() > 1 && trimmed.back() == '/') trimmed.pop_back();
+  for (std::string_view shared : kShared)
+    if (trimmed == shared) return true;
+  return false;
+}
+
+void make_directories(const std::string &directory) {
+  if (directory.empty() || directory == "/" || directory == ".") return;
+  struct stat info {};
+  if (stat(directory.c_str(), &info) == 0) {
+    if (!S_ISDIR(info.st_mode)) throw std::runtime_error(directory + " exists and is not a directory");
+    return;
+  }
+  make_directories(directory_of(directory));
+  if (mkdir(directory.c_str(), 0755) != 0 && errno != EEXIST)
+    throw std::runtime_error("cannot create " + directory + ": " + errno_text());
+}
+
+// Closes a descriptor on every path out.
+struct Descriptor {
+  int fd = -1;
+  ~Descriptor() {
+    if (fd >= 0) ::close(fd);
+  }
+};
+
+}  // namespace
+
+void prepare_state_directory(const std::string &file_path, const std::optional<FileOwner> &owner) {
+  const std::string directory = directory_of(file_path);
+  make_directories(directory);
+  if (!owner) return;
+  if (shared_system_directory(directory)) {
+    RSV_LOG(warning, "%s is in %s, which is not handed to the daemon's user: it may not be able to write it",
+            file_path.c_str(), directory.c_str());
+    return;
+  }
+  struct stat info {};
+  if (stat(directory.c_str(), &info) != 0) throw std::runtime_error(directory + ": " + errno_text());
+  if (info.st_uid != owner->uid || info.st_gid != owner->gid) {
+    if (chown(directory.c_str(), owner->uid, owner->gid) != 0)
+      throw std::runtime_error("cannot give " + directory + " to the daemon's user: " + errno_text());
+    RSV_LOG(info, "%s now belongs to the daemon's user (uid %u)", directory.c_str(),
+            static_cast<unsigned>(owner->uid));
+  }
+  if (lstat(file_path.c_str(), &info) == 0 && S_ISREG(info.st_mode) &&
+      (info.st_uid != owner->uid || info.st_gid != owner->gid) &&
+      chown(file_path.c_str(), owner->uid, owner->gid) != 0)
+    throw std::runtime_error("cannot give " + file_path + " to the daemon's user: " + errno_text());
+}
+
+void write_file_atomically(const std::string &path, const std::string &contents, mode_t mode) {
+  const std::string directory = directory_of(path);
+  std::string temporary = path + ".tmp.XXXXXX";
+  Descriptor file;
+  file.fd = mkstemp(temporary.data());
+  if (file.fd < 0) throw std::runtime_error(path + ": cannot create a temporary file: " + errno_text());
+  auto fail = [&](const char *what) {
+    const std::string why = errno_text();
+    unlink(temporary.c_str());
+    throw std::runtime_error(path + ": " + what + ": " + why);
+  };
+  for (size_t written = 0; written < contents.size();) {
+    const ssize_t n = ::write(file.fd, contents.data() + written, contents.size() - written);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) fail("write");
+    written += static_cast<size_t>(n);
+  }
+  if (fchmod(file.fd, mode) != 0) fail("fchmod");
+  if (fsync(file.fd) != 0) fail("fsync");
+  const int fd = file.fd;
+  file.fd = -1;
+  if (::close(fd) != 0) fail("close");
+  if (rename(temporary.c_str(), path.c_str()) != 0) fail("rename");
+  // The rename itself is durable once the directory is synced.
+  Descriptor dir;
+  dir.fd = open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir.fd >= 0) fsync(dir.fd);
+}
+
+std::optional<std::string> read_small_file(const std::string &path, size_t max_bytes) {
+  Descriptor file;
+  file.fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (file.fd < 0) {
+    if (errno == ENOENT) return std::nullopt;
+    throw std::runtime_error(path + ": cannot read: " + errno_text());
+  }
+  std::string contents;
+  char buffer[16384];
+  for (;;) {
+    const ssize_t n = ::read(file.fd, buffer, sizeof buffer);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw std::runtime_error(path + ": cannot read: " + errno_text());
+    if (n == 0) break;
+    contents.append(buffer, static_cast<size_t>(n));
+    if (contents.size() > max_bytes)
+      throw std::runtime_error(path + ": larger than " + std::to_string(max_bytes) + " bytes");
+  }
+  return contents;
+}
+
+std::string path_inside_chroot(const std::string &path, const std::string &root) {
+  if (root.empty()) return path;
+  std::string prefix = root;
+  while (prefix.size() > 1 && prefix.back() == '/') prefix.pop_back();
+  if (prefix == "/") return path;
+  if (path.size() > prefix.size() && path.compare(0, prefix.size(), prefix) == 0 &&
+      path[prefix.size()] == '/')
+    return path.substr(prefix.size());
+  return path;
+}
+
+}  // namespace rsv
