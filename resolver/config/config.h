@@ -47,9 +47,10 @@ struct ForwardZone {
   std::vector<SocketAddress> servers;  // each server's address: what the iterator asks
   // How each of `servers` is reached, in the same order: plain DNS, or DNS over TLS
   // or HTTPS (upstream_server.h), with the zone's certificate checks for the latter.
-  std::vector<UpstreamServer> endpoints;
-  std::string tls_cert_bundle;               // PEM CA file; empty: the system's CAs
-  std::vector<std::string> tls_pins_sha256;  // SPKI pins (RFC 7469 2.4); alone, they replace the CAs
+  // (Initialised here so that ForwardZone{name, servers} stays a complete initialiser.)
+  std::vector<UpstreamServer> endpoints = {};
+  std::string tls_cert_bundle = {};               // PEM CA file; empty: the system's CAs
+  std::vector<std::string> tls_pins_sha256 = {};  // SPKI pins (RFC 7469 2.4); alone, they replace the CAs
 
   bool operator==(const ForwardZone &) const = default;
 };

@@ -5,7 +5,7 @@
 // the DNS query it carries (status 200) or answer with an HTTP error. Every octet
 // of it comes from a client and is treated as hostile: sizes are bounded, base64url
 // is decoded strictly, and nothing here does I/O, so it is unit-tested and fuzzed
-// directly (tests/unit/doh_message_test.cc).
+// directly (tests/unit/doh_message_test.cc, tests/fuzz/doh_request_fuzz.cc).
 //
 //   GET  /dns-query?dns=BASE64URL   RFC 8484 4.1: the query, base64url without
 //                                   padding (RFC 4648 5); other parameters ignored

@@ -136,7 +136,7 @@ public:
       : options_(options), config_(make_config(options)), root_hints_(make_root_hints()) {
     clock_.set_seconds(1735689600);  // tests/support's kPinnedNow: the signatures' "now"
     if (options.forward_all)
-      forward_zones_.push_back(ForwardZone{Name::root(), {*SocketAddress::parse(kForwarderAddress)}, {}, {}, {}});
+      forward_zones_.push_back(ForwardZone{Name::root(), {*SocketAddress::parse(kForwarderAddress)}});
   }
 
   ManualClock &clock() { return clock_; }

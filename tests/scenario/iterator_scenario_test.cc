@@ -491,7 +491,7 @@ TEST(IteratorScenario, CoalescesIdenticalQuestions) {
 
 TEST(IteratorScenario, ForwardZoneSendsRecursiveQueriesToForwarder) {
   Harness h;
-  h.config.forward_zones.push_back(ForwardZone{*Name::from_text("fwd.example."), {*SocketAddress::parse("127.9.0.1")}, {}, {}, {}});
+  h.config.forward_zones.push_back(ForwardZone{*Name::from_text("fwd.example."), {*SocketAddress::parse("127.9.0.1")}});
   h.add_zone("127.9.0.1", "fwd.example.", "fwd.example. SOA a. b. 1 1 1 1 1\nwww.fwd.example. A 192.0.2.99\n");
   h.net.server("127.9.0.1").behaviour = ServerBehaviour::no_aa;  // recursive servers answer without AA
   h.engine = std::make_unique<Engine>(EngineEnv{h.rrsets, h.infra, h.clock, h.random, h.config, h.hints}, h.net);
