@@ -70,7 +70,8 @@ size_t pad_message(uint8_t *wire, size_t size, size_t capacity, size_t block) {
   // Padding option of zero octets (RFC 7830 3 says they SHOULD be 0x00).
   const size_t new_end = opt->rdata_offset + rdlength;
   std::memmove(wire + new_end, wire + opt->end(), after_opt);
-  std::memcpy(wire + opt->rdata_offset, options.data(), options.size());
+  // Empty options: no memcpy at all (its source would be null; found by doh_request_fuzz).
+  if (!options.empty()) std::memcpy(wire + opt->rdata_offset, options.data(), options.size());
   uint8_t *pad = wire + opt->rdata_offset + options.size();
   write_be16(pad, kOptionPadding);
   write_be16(pad + 2, static_cast<uint16_t>(padding));
