@@ -44,7 +44,7 @@ TEST(LocalZones, SpecialUseAndPrivateReverseZonesAreNxdomainWithAnSoa) {
   for (const char *name : {"foo.invalid.", "x.onion.", "printer.home.arpa.", "1.1.168.192.in-addr.arpa.",
                            "5.0.0.10.in-addr.arpa.", "1.2.20.172.in-addr.arpa.", "9.9.254.169.in-addr.arpa.",
                            "1.0.64.100.in-addr.arpa.", "1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.d.f.ip6.arpa.",
-                           "b.e.f.ip6.arpa."}) {
+                           "1.b.e.f.ip6.arpa."}) {
     auto a = zones.answer(q(name, rrtype::PTR));
     ASSERT_TRUE(a) << name;
     EXPECT_EQ(a->rcode, rcode::NXDOMAIN) << name;
