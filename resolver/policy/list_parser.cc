@@ -313,36 +313,4 @@ ListReport parse_list(std::string_view text, ListFormat format, const std::strin
   return Parser(format, source, sink).run(text);
 }
 
-std::optional<ListFormat> list_format_from_string(std::string_view text) {
-  for (ListFormat f : {ListFormat::hosts, ListFormat::domains, ListFormat::adblock, ListFormat::rpz})
-    if (text == to_string(f)) return f;
-  return std::nullopt;
-}
-
-const char *to_string(ListFormat format) {
-  switch (format) {
-    case ListFormat::hosts: return "hosts";
-    case ListFormat::domains: return "domains";
-    case ListFormat::adblock: return "adblock";
-    case ListFormat::rpz: return "rpz";
-  }
-  return "domains";
-}
-
-std::optional<BlockAction> block_action_from_string(std::string_view text) {
-  for (BlockAction a : {BlockAction::nxdomain, BlockAction::nodata, BlockAction::null_address, BlockAction::refuse})
-    if (text == to_string(a)) return a;
-  return std::nullopt;
-}
-
-const char *to_string(BlockAction action) {
-  switch (action) {
-    case BlockAction::nxdomain: return "nxdomain";
-    case BlockAction::nodata: return "nodata";
-    case BlockAction::null_address: return "null";
-    case BlockAction::refuse: return "refuse";
-  }
-  return "nxdomain";
-}
-
 }  // namespace rsv

@@ -26,16 +26,10 @@
 #include <string_view>
 #include <vector>
 
+#include "resolver/config/config.h"  // ListFormat, BlockAction
+
 namespace rsv {
 
-enum class ListFormat : uint8_t { hosts, domains, adblock, rpz };
-std::optional<ListFormat> list_format_from_string(std::string_view text);
-const char *to_string(ListFormat format);
-
-// What a blocked name gets (RFC 8914 EDE 15, Blocked, with each).
-enum class BlockAction : uint8_t { nxdomain, nodata, null_address, refuse };
-std::optional<BlockAction> block_action_from_string(std::string_view text);
-const char *to_string(BlockAction action);
 
 struct ListRule {
   std::string_view lowered_wire;  // valid only during the sink call

@@ -31,24 +31,6 @@ ResourceRecord negative_soa(ResourceRecord soa) {
 
 }  // namespace
 
-const char *to_string(LocalZoneType type) {
-  switch (type) {
-    case LocalZoneType::transparent: return "transparent";
-    case LocalZoneType::static_zone: return "static";
-    case LocalZoneType::redirect: return "redirect";
-    case LocalZoneType::refuse: return "refuse";
-    case LocalZoneType::deny: return "deny";
-  }
-  return "static";
-}
-
-std::optional<LocalZoneType> local_zone_type_from_string(std::string_view text) {
-  for (LocalZoneType t : {LocalZoneType::transparent, LocalZoneType::static_zone, LocalZoneType::redirect,
-                          LocalZoneType::refuse, LocalZoneType::deny})
-    if (text == to_string(t)) return t;
-  return std::nullopt;
-}
-
 ResourceRecord local_zone_soa(const Name &apex) {
   std::string rdata = apex.lowered().wire();
   rdata += parse_name("nobody.invalid.").wire();

@@ -34,13 +34,11 @@
 #include <unordered_set>
 #include <vector>
 
+#include "resolver/config/config.h"  // LocalZoneType
 #include "resolver/wire/message.h"
 
 namespace rsv {
 
-enum class LocalZoneType : uint8_t { transparent, static_zone, redirect, refuse, deny };
-std::optional<LocalZoneType> local_zone_type_from_string(std::string_view text);
-const char *to_string(LocalZoneType type);
 
 struct LocalAnswer {
   enum class Kind { answer, referral, nxdomain, nodata, refuse, drop };
