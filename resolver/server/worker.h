@@ -27,6 +27,7 @@
 #include "resolver/net/tcp_listener.h"
 #include "resolver/net/udp_listener.h"
 #include "resolver/net/upstream.h"
+#include "resolver/server/blocked_counts.h"
 #include "resolver/server/caches.h"
 #include "resolver/server/generation.h"
 #include "resolver/server/query_handler.h"
@@ -39,6 +40,7 @@ struct WorkerCounters {
   QueryMetrics queries;
   EngineStats engine;
   UpstreamStats upstream;
+  BlockedCounts blocked;  // per blocklist name
 };
 
 // The worker's client sockets, summed over its listen addresses.
