@@ -4,6 +4,7 @@
 #include "resolver/config/config.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cctype>
 #include <charconv>
@@ -15,6 +16,8 @@
 #include <system_error>
 
 #include <yaml-cpp/yaml.h>
+
+#include "resolver/wire/ldns_convert.h"
 
 namespace rsv {
 namespace {
@@ -304,8 +307,138 @@ private:
         {"control", [&](const Item &i) { read_mapping(i, control_fields()); }},
         {"http", [&](const Item &i) { read_mapping(i, http_fields()); }},
         {"tls", [&](const Item &i) { read_mapping(i, tls_fields()); }},
+        {"local-zones", [&](const Item &i) { config_.policy.local_zones = read_local_zones(i); }},
+        {"local-data",
+         [&](const Item &i) {
+           config_.policy.local_data = read_list(i, [&](const Item &e) { return read_local_data(e); });
+         }},
+        {"hosts-files",
+         [&](const Item &i) {
+           config_.policy.hosts_files = read_list(i, [&](const Item &e) { return read_path(e); });
+         }},
+        {"auth-zones",
+         [&](const Item &i) {
+           config_.policy.auth_zones = read_list(i, [&](const Item &e) { return read_auth_zone(e); });
+         }},
+        {"blocklists",
+         [&](const Item &i) {
+           config_.policy.blocklists = read_list(i, [&](const Item &e) { return read_blocklist(e); });
+         }},
+        {"allowlist",
+         [&](const Item &i) {
+           config_.policy.allowlist = read_list(i, [&](const Item &e) { return read_allow_entry(e); });
+         }},
+        {"blocklist-memory", [&](const Item &i) { config_.policy.blocklist_memory = read_size(i); }},
+        {"blocked-ttl", [&](const Item &i) { config_.policy.blocked_ttl = read_uint(i, 0, 86400); }},
     };
   }
+
+  // `local-zones: {home.lan: static, 10.in-addr.arpa: transparent}`
+  std::vector<LocalZoneRule> read_local_zones(const Item &item) {
+    std::vector<LocalZoneRule> rules;
+    if (item.node.IsNull()) return rules;
+    if (!item.node.IsMap())
+      fail(item, std::string("expected a mapping of NAME: TYPE, got ") + describe(item.node));
+    for (const auto &entry : item.node) {
+      const Item name_item{entry.first, item.key, entry.first.Mark()};
+      const Item type_item{entry.second, item.key,
+                           entry.second.Mark().is_null() ? entry.first.Mark() : entry.second.Mark()};
+      LocalZoneRule rule{read_name(name_item), LocalZoneType::static_zone};
+      const std::string type = scalar(type_item);
+      auto parsed = local_zone_type_from_string(type);
+      if (!parsed) fail(type_item, "'" + type + "' must be transparent, static, redirect, refuse or deny");
+      rule.type = *parsed;
+      for (const auto &earlier : rules)
+        if (earlier.name == rule.name) fail(name_item, "'" + rule.name.to_text() + "' is listed twice");
+      rules.push_back(rule);
+    }
+    return rules;
+  }
+
+  // One record in zone-file syntax with an absolute owner: checked now, so that a
+  // typo is reported with its line at start (and on reload) rather than ignored.
+  std::string read_local_data(const Item &item) const {
+    std::string text = scalar(item);
+    try {
+      auto records = parse_zone_text(text + "\n", "local-data");
+      if (records.size() != 1) fail(item, "'" + text + "': expected exactly one record");
+      if (records[0].record.rclass != rrclass::IN) fail(item, "'" + text + "': only class IN");
+    } catch (const ConfigError &) {
+      throw;
+    } catch (const std::exception &e) {
+      // "local-data:1: reason" -> "reason"
+      std::string why = e.what();
+      if (why.rfind("local-data:", 0) == 0)
+        if (auto space = why.find(": "); space != std::string::npos) why = why.substr(space + 2);
+      fail(item, "'" + text + "': " + why);
+    }
+    return text;
+  }
+
+  AuthZone read_auth_zone(const Item &item) {
+    if (!item.node.IsMap())
+      fail(item,
+           std::string(
+               "expected a mapping such as {name: lab.home.arpa, file: /etc/resolverd/lab.zone}, got ") +
+               describe(item.node));
+    AuthZone zone;
+    bool has_name = false;
+    read_mapping(item, {{"name",
+                         [&](const Item &i) {
+                           zone.name = read_name(i);
+                           has_name = true;
+                         }},
+                        {"file", [&](const Item &i) { zone.file = read_path(i); }}});
+    if (!has_name || zone.file.empty()) fail(item, "each auth zone needs a 'name' and a 'file'");
+    return zone;
+  }
+
+  BlocklistSource read_blocklist(const Item &item) {
+    if (!item.node.IsMap())
+      fail(item,
+           std::string("expected a mapping such as {file: /etc/resolverd/ads.txt, format: hosts}, got ") +
+               describe(item.node));
+    BlocklistSource list;
+    read_mapping(item, {{"file", [&](const Item &i) { list.file = read_path(i); }},
+                        {"format",
+                         [&](const Item &i) {
+                           auto f = list_format_from_string(scalar(i));
+                           if (!f) fail(i, "'" + scalar(i) + "' must be hosts, domains, adblock or rpz");
+                           list.format = *f;
+                         }},
+                        {"action",
+                         [&](const Item &i) {
+                           // YAML reads a bare `null` as no value at all: that is the null action.
+                           if (i.node.IsNull()) {
+                             list.action = BlockAction::null_address;
+                             return;
+                           }
+                           auto a = block_action_from_string(scalar(i));
+                           if (!a) fail(i, "'" + scalar(i) + "' must be nxdomain, nodata, null or refuse");
+                           list.action = *a;
+                         }},
+                        {"name", [&](const Item &i) { list.name = scalar(i); }}});
+    if (list.file.empty()) fail(item, "each blocklist needs a 'file'");
+    if (list.name.empty()) list.name = list.file.substr(list.file.rfind('/') + 1);
+    for (const auto &earlier : blocklist_names_)
+      if (earlier == list.name) fail(item, "two blocklists are named '" + list.name + "'; give one a 'name'");
+    blocklist_names_.push_back(list.name);
+    if (blocklist_names_.size() > 63) fail(item, "at most 63 blocklists");
+    return list;
+  }
+
+  // A name, or a file of names when it has a '/'.
+  std::string read_allow_entry(const Item &item) const {
+    std::string text = scalar(item);
+    const bool host_name = !text.empty() && std::all_of(text.begin(), text.end(), [](char c) {
+      return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.' || c == '*';
+    });
+    if (text.find('/') == std::string::npos && (!host_name || !Name::from_text(text)))
+      fail(item, "'" + text + "' is neither a domain name nor a file path");
+    return text;
+  }
+
+  std::vector<std::string> blocklist_names_;
 
   std::vector<Field> tls_fields() {
     TlsConfig &t = config_.tls;
@@ -785,6 +918,35 @@ std::string dump_config(const Config &c) {
   emit_string_list(out, "access-control", texts(c.http.access_control, [](const Prefix &p) { return p.to_string(); }));
   out << YAML::EndMap;
 
+  const PolicyConfig &p = c.policy;
+  out << YAML::Key << "local-zones" << YAML::Value << YAML::Flow << YAML::BeginMap;
+  for (const auto &rule : p.local_zones)
+    out << YAML::Key << YAML::DoubleQuoted << rule.name.to_text() << YAML::Value << to_string(rule.type);
+  out << YAML::EndMap;
+  emit_string_list(out, "local-data", p.local_data);
+  emit_string_list(out, "hosts-files", p.hosts_files);
+  out << YAML::Key << "auth-zones" << YAML::Value << YAML::BeginSeq;
+  for (const auto &zone : p.auth_zones) {
+    out << YAML::Flow << YAML::BeginMap;
+    out << YAML::Key << "name" << YAML::Value << YAML::DoubleQuoted << zone.name.to_text();
+    out << YAML::Key << "file" << YAML::Value << YAML::DoubleQuoted << zone.file;
+    out << YAML::EndMap;
+  }
+  out << YAML::EndSeq;
+  out << YAML::Key << "blocklists" << YAML::Value << YAML::BeginSeq;
+  for (const auto &list : p.blocklists) {
+    out << YAML::Flow << YAML::BeginMap;
+    out << YAML::Key << "file" << YAML::Value << YAML::DoubleQuoted << list.file;
+    out << YAML::Key << "format" << YAML::Value << to_string(list.format);
+    out << YAML::Key << "action" << YAML::Value << to_string(list.action);
+    out << YAML::Key << "name" << YAML::Value << YAML::DoubleQuoted << list.name;
+    out << YAML::EndMap;
+  }
+  out << YAML::EndSeq;
+  emit_string_list(out, "allowlist", p.allowlist);
+  out << YAML::Key << "blocklist-memory" << YAML::Value << format_size(p.blocklist_memory);
+  out << YAML::Key << "blocked-ttl" << YAML::Value << p.blocked_ttl;
+
   out << YAML::Key << "tls" << YAML::Value << YAML::BeginMap;
   out << YAML::Key << "certificate" << YAML::Value << YAML::DoubleQuoted << c.tls.certificate;
   out << YAML::Key << "key" << YAML::Value << YAML::DoubleQuoted << c.tls.key;
@@ -803,6 +965,57 @@ const char *to_string(LogLevel level) {
     case LogLevel::trace: return "trace";
   }
   return "info";
+}
+
+const char *to_string(LocalZoneType type) {
+  switch (type) {
+    case LocalZoneType::transparent: return "transparent";
+    case LocalZoneType::static_zone: return "static";
+    case LocalZoneType::redirect: return "redirect";
+    case LocalZoneType::refuse: return "refuse";
+    case LocalZoneType::deny: return "deny";
+  }
+  return "static";
+}
+
+std::optional<LocalZoneType> local_zone_type_from_string(std::string_view text) {
+  for (LocalZoneType t : {LocalZoneType::transparent, LocalZoneType::static_zone, LocalZoneType::redirect,
+                          LocalZoneType::refuse, LocalZoneType::deny})
+    if (text == to_string(t)) return t;
+  return std::nullopt;
+}
+
+std::optional<ListFormat> list_format_from_string(std::string_view text) {
+  for (ListFormat f : {ListFormat::hosts, ListFormat::domains, ListFormat::adblock, ListFormat::rpz})
+    if (text == to_string(f)) return f;
+  return std::nullopt;
+}
+
+const char *to_string(ListFormat format) {
+  switch (format) {
+    case ListFormat::hosts: return "hosts";
+    case ListFormat::domains: return "domains";
+    case ListFormat::adblock: return "adblock";
+    case ListFormat::rpz: return "rpz";
+  }
+  return "domains";
+}
+
+std::optional<BlockAction> block_action_from_string(std::string_view text) {
+  for (BlockAction a :
+       {BlockAction::nxdomain, BlockAction::nodata, BlockAction::null_address, BlockAction::refuse})
+    if (text == to_string(a)) return a;
+  return std::nullopt;
+}
+
+const char *to_string(BlockAction action) {
+  switch (action) {
+    case BlockAction::nxdomain: return "nxdomain";
+    case BlockAction::nodata: return "nodata";
+    case BlockAction::null_address: return "null";
+    case BlockAction::refuse: return "refuse";
+  }
+  return "nxdomain";
 }
 
 const char *to_string(AclAction action) {

@@ -199,6 +199,46 @@ struct TlsConfig {
   bool operator==(const TlsConfig &) const = default;
 };
 
+// Locally served zones and blocklists (resolver/policy).
+enum class LocalZoneType : uint8_t { transparent, static_zone, redirect, refuse, deny };
+enum class ListFormat : uint8_t { hosts, domains, adblock, rpz };
+// What a blocked name gets (each with RFC 8914 EDE 15, Blocked): NXDOMAIN, NODATA,
+// 0.0.0.0 / :: for A / AAAA (NODATA for other types), or REFUSED.
+enum class BlockAction : uint8_t { nxdomain, nodata, null_address, refuse };
+
+struct LocalZoneRule {
+  Name name;
+  LocalZoneType type = LocalZoneType::static_zone;
+  bool operator==(const LocalZoneRule &) const = default;
+};
+
+struct AuthZone {
+  Name name;
+  std::string file;
+  bool operator==(const AuthZone &) const = default;
+};
+
+struct BlocklistSource {
+  std::string file;
+  ListFormat format = ListFormat::domains;
+  BlockAction action = BlockAction::nxdomain;
+  std::string name;  // shown in EDE 15 and the metrics; default: the file's base name
+  bool operator==(const BlocklistSource &) const = default;
+};
+
+struct PolicyConfig {
+  std::vector<LocalZoneRule> local_zones;  // overrides of the built-in zones, and new ones
+  std::vector<std::string> local_data;     // zone-file lines, checked when read
+  std::vector<std::string> hosts_files;
+  std::vector<AuthZone> auth_zones;
+  std::vector<BlocklistSource> blocklists;
+  std::vector<std::string> allowlist;        // names, or files of names (a path has a '/')
+  uint64_t blocklist_memory = 256ull << 20;  // past this, a list is refused
+  uint32_t blocked_ttl = 10;                 // TTL of null (0.0.0.0) answers
+
+  bool operator==(const PolicyConfig &) const = default;
+};
+
 // Equality compares every setting and also source_file.
 struct Config {
   std::string source_file;  // where it was read from, for messages
@@ -216,6 +256,7 @@ struct Config {
   ControlConfig control;
   HttpConfig http;
   TlsConfig tls;
+  PolicyConfig policy;
 
   bool operator==(const Config &) const = default;
 };
@@ -235,6 +276,12 @@ Config parse_config_text(const std::string &yaml_text, const std::string &source
 std::string dump_config(const Config &config);
 
 const char *to_string(LogLevel level);
+const char *to_string(LocalZoneType type);
+const char *to_string(ListFormat format);
+const char *to_string(BlockAction action);
+std::optional<LocalZoneType> local_zone_type_from_string(std::string_view text);
+std::optional<ListFormat> list_format_from_string(std::string_view text);
+std::optional<BlockAction> block_action_from_string(std::string_view text);
 const char *to_string(AclAction action);
 std::optional<LogLevel> log_level_from_string(std::string_view text);
 

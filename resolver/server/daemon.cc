@@ -320,7 +320,9 @@ MetricsSources Daemon::metrics_sources() const {
   sources.workers = workers();
   sources.caches = caches_.get();
   sources.started_at = started_at_;
-  sources.generation = generation()->number;
+  const std::shared_ptr<Generation> running = generation();
+  sources.generation = running->number;
+  sources.policy = running->policy;
   sources.negative_trust_anchors = caches_->negative_anchors.list(caches_->clock.now_seconds()).size();
   sources.version = kResolverdVersion;
   return sources;
@@ -368,6 +370,12 @@ ReloadResult Daemon::reload() {
   for (const Name &name : changed_forward_zones(running->config.forward_zones, next->config.forward_zones)) {
     caches_->flush(name, true);
     result.flushed.push_back(name.to_text() + ": its forwarding changed");
+  }
+  if (running->policy->lists_digest() != next->policy->lists_digest()) {
+    // Cached answers had their CNAME chains checked against the old lists (the names
+    // themselves are checked before the cache): the answer cache goes, the RRsets stay.
+    caches_->messages.flush(Name::root(), true);
+    result.flushed.push_back("cached answers: the blocklists or the allowlist changed");
   }
   caches_->apply(next->config.cache);
   caches_->negative_anchors.set_configured(next->config.dnssec.negative_trust_anchors);
@@ -465,6 +473,14 @@ int daemon_main(int argc, char **argv) {
       std::fputs(dump_config(first->config).c_str(), stdout);
       std::printf("# root hints: %s (%zu servers)\n# trust anchors: %zu zone(s)\n", first->hints.source.c_str(),
                   first->hints.servers.size(), first->anchors.size());
+      const Policy &policy = *first->policy;
+      std::printf("# local zones: %zu\n", policy.local_zones().zone_names().size());
+      for (const LoadedList &list : policy.lists())
+        std::printf("# blocklist %s: %zu names from %s (%zu lines, %zu skipped)\n", list.source.name.c_str(),
+                    list.names, list.source.file.c_str(), list.report.lines, list.report.malformed);
+      if (!policy.lists().empty())
+        std::printf("# blocklists: %zu names, %zu allowed, %llu bytes\n", policy.blocked_names(),
+                    policy.allowed_names(), static_cast<unsigned long long>(policy.memory_bytes()));
       return 0;
     }
   } catch (const std::exception &e) {

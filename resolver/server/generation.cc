@@ -4,6 +4,9 @@
 
 #include <ctime>
 
+#include "cache/random.h"
+#include "resolver/base/log.h"
+
 namespace rsv {
 
 DelegationPoint hints_delegation(const RootHints &hints) {
@@ -19,14 +22,42 @@ DelegationPoint hints_delegation(const RootHints &hints) {
   return dp;
 }
 
-Generation::Generation(Config config_in, RootHints hints_in, std::vector<TrustAnchor> anchors_in, Caches &caches,
-                       uint64_t generation_number)
+namespace {
+
+// The blocklists' fingerprints are keyed with a secret seed, so that nobody can
+// craft names whose fingerprints collide with a listed one (or with each other, to
+// slow the table down).
+uint64_t random_seed() {
+  SystemRandom random;
+  return uint64_t{random.next_u32()} << 32 | random.next_u32();
+}
+
+std::shared_ptr<const Policy> build_policy(const PolicyConfig &config) {
+  std::vector<std::string> warnings;
+  auto policy = Policy::build(config, random_seed(), &warnings);
+  for (const auto &warning : warnings) RSV_LOG(warning, "skipped: %s", warning.c_str());
+  for (const auto &list : policy->lists())
+    RSV_LOG(info, "blocklist %s: %zu names from %s (%zu lines, %zu skipped)", list.source.name.c_str(),
+            list.names, list.source.file.c_str(), list.report.lines, list.report.malformed);
+  return policy;
+}
+
+}  // namespace
+
+Generation::Generation(Config config_in, RootHints hints_in, std::vector<TrustAnchor> anchors_in,
+                       Caches &caches, uint64_t generation_number, std::shared_ptr<const Policy> policy_in)
     : config(std::move(config_in)),
       hints(std::move(hints_in)),
       root_hints(hints_delegation(hints)),
       anchors(std::move(anchors_in)),
-      validator_env{caches.keys,           anchors,  config.dnssec, caches.clock, &caches.aggressive_nsec,
-                    &caches.rrsets, &caches.negative_anchors},
+      validator_env{caches.keys,
+                    anchors,
+                    config.dnssec,
+                    caches.clock,
+                    &caches.aggressive_nsec,
+                    &caches.rrsets,
+                    &caches.negative_anchors},
+      policy(policy_in ? std::move(policy_in) : build_policy(config.policy)),
       number(generation_number),
       loaded_at(static_cast<int64_t>(::time(nullptr))) {}
 
@@ -42,7 +73,8 @@ std::shared_ptr<Generation> Generation::load(const ConfigSource &source, Caches 
 
 std::shared_ptr<Generation> Generation::with_anchors(const Generation &base, std::vector<TrustAnchor> anchors,
                                                      Caches &caches, uint64_t number) {
-  return std::make_shared<Generation>(base.config, base.hints, std::move(anchors), caches, number);
+  return std::make_shared<Generation>(base.config, base.hints, std::move(anchors), caches, number,
+                                      base.policy);
 }
 
 std::vector<std::string> settings_needing_restart(const Config &running, const Config &loaded) {

@@ -1,5 +1,6 @@
 // One loaded configuration, with everything read from files because of it: the root
-// hints, the trust anchors, and the validator's view of both.
+// hints, the trust anchors, the validator's view of both, and the policy (local zones
+// and data, blocklists: resolver/policy/policy.h).
 //
 // A Generation is built whole, off the workers' threads, and never changed after; a
 // reload (SIGHUP or `resolverctl reload`) builds the next one and hands it to every
@@ -19,6 +20,7 @@
 #include "resolver/config/config.h"
 #include "resolver/iter/delegation.h"
 #include "resolver/iter/root_hints.h"
+#include "resolver/policy/policy.h"
 #include "resolver/server/caches.h"
 
 namespace rsv {
@@ -32,15 +34,19 @@ struct ConfigSource {
 
 class Generation {
 public:
-  // Reads the configuration, root hints and trust anchors. Throws ConfigError or
-  // std::runtime_error with FILE:LINE when anything is wrong.
+  // Reads the configuration, root hints, trust anchors and the policy's files. Throws
+  // ConfigError or std::runtime_error with FILE:LINE when anything is wrong (a missing
+  // or unreadable list, lists over blocklist-memory); lines skipped in the lists are
+  // logged as warnings.
   static std::shared_ptr<Generation> load(const ConfigSource &source, Caches &caches, uint64_t number);
   // The same configuration and root hints with other trust anchors (RFC 5011
   // maintenance: resolver/server/trust_anchor_maintainer.h).
   static std::shared_ptr<Generation> with_anchors(const Generation &base, std::vector<TrustAnchor> anchors,
                                                   Caches &caches, uint64_t number);
-  // From a configuration already read (start-up and tests).
-  Generation(Config config, RootHints hints, std::vector<TrustAnchor> anchors, Caches &caches, uint64_t number);
+  // From a configuration already read (start-up and tests). Without a `policy`, it is
+  // built from config.policy.
+  Generation(Config config, RootHints hints, std::vector<TrustAnchor> anchors, Caches &caches,
+             uint64_t number, std::shared_ptr<const Policy> policy = nullptr);
   Generation(const Generation &) = delete;
   Generation &operator=(const Generation &) = delete;
 
@@ -49,6 +55,7 @@ public:
   const DelegationPoint root_hints;
   const std::vector<TrustAnchor> anchors;
   ValidatorEnv validator_env;  // references the shared key cache, the anchors above
+  const std::shared_ptr<const Policy> policy;  // never null
   const uint64_t number;       // 1 at start, +1 per successful reload
   const int64_t loaded_at;     // wall-clock seconds
 };

@@ -4,8 +4,10 @@
 #include <cstdio>
 #include <ctime>
 #include <functional>
+#include <map>
 
 #include "cache/trust.h"
+#include "resolver/policy/policy.h"
 #include "resolver/server/caches.h"
 #include "resolver/server/worker.h"
 #include "resolver/wire/message.h"
@@ -224,6 +226,38 @@ std::vector<MetricFamily> collect_metrics(const MetricsSources &sources) {
                     {"timed-out", [](const Worker &w) { return w.listener_totals().tcp_timed_out; }},
                     {"not-reading", [](const Worker &w) { return w.listener_totals().tcp_not_reading; }},
                     {"bad-frame", [](const Worker &w) { return w.listener_totals().tcp_bad_frame; }}});
+
+  // --- local names and blocklists ---
+  c.counter("local_answers_total", "Queries answered from the local zones and local data.",
+            [](const Worker &w) { return s(w).local_answers.get(); });
+  {
+    std::map<std::string, uint64_t> blocked;
+    for (const Worker *w : sources.workers)
+      for (const auto &[list, count] : w->counters().blocked.read()) blocked[list] += count;
+    if (sources.policy)
+      for (const LoadedList &list : sources.policy->lists()) blocked.try_emplace(list.source.name, 0);
+    if (!blocked.empty()) {
+      MetricFamily &f = c.family(
+          "blocked_total", "Answers blocked, by the blocklist that blocked them (CNAME cloaking included).",
+          MetricType::counter);
+      for (const auto &[list, count] : blocked)
+        f.samples.push_back({{{"list", list}}, static_cast<double>(count), {}});
+    }
+  }
+  if (sources.policy && !sources.policy->lists().empty()) {
+    MetricFamily &names = c.family("blocklist_names",
+                                   "Names each blocklist added (a name listed earlier is not counted again).",
+                                   MetricType::gauge);
+    MetricFamily &skipped = c.family("blocklist_lines_skipped",
+                                     "Lines of each blocklist that could not be read.", MetricType::gauge);
+    for (const LoadedList &list : sources.policy->lists()) {
+      names.samples.push_back({{{"list", list.source.name}}, static_cast<double>(list.names), {}});
+      skipped.samples.push_back(
+          {{{"list", list.source.name}}, static_cast<double>(list.report.malformed), {}});
+    }
+    c.family("policy_bytes", "Memory of the blocklists, allowlist and local-name index.", MetricType::gauge)
+        .samples.push_back({{}, static_cast<double>(sources.policy->memory_bytes()), {}});
+  }
 
   // --- caches ---
   if (sources.caches) {

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -20,6 +21,7 @@ namespace rsv {
 
 class Worker;
 class Caches;
+class Policy;
 
 enum class MetricType { counter, gauge, histogram };
 
@@ -43,6 +45,7 @@ struct MetricsSources {
   uint64_t generation = 0;
   size_t negative_trust_anchors = 0;
   std::string version;
+  std::shared_ptr<const Policy> policy;  // the running generation's: its lists' sizes and memory
 };
 
 std::vector<MetricFamily> collect_metrics(const MetricsSources &sources);

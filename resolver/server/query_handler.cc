@@ -66,7 +66,7 @@ std::string minimal_error_reply(const uint8_t *query, size_t size, uint16_t code
 ClientQueryHandler::ClientQueryHandler(const Config &config, MessageCache &messages, RRsetCache &rrsets,
                                        Engine &engine, const DelegationPoint &root_hints, const Clock &clock,
                                        ServerStats *stats, QueryMetrics *metrics, QueryLog *log,
-                                       Scheduler *scheduler)
+                                       Scheduler *scheduler, const Policy *policy, BlockedCounts *blocked)
     : config_(config),
       messages_(messages),
       rrsets_(rrsets),
@@ -77,7 +77,12 @@ ClientQueryHandler::ClientQueryHandler(const Config &config, MessageCache &messa
       stale_(config, messages, rrsets, clock),
       stats_(stats ? *stats : own_stats_),
       metrics_(metrics ? *metrics : own_metrics_),
-      log_(log) {}
+      log_(log),
+      policy_(policy) {
+  if (policy_)
+    for (const LoadedList &list : policy_->lists())
+      list_counters_.push_back(&(blocked ? *blocked : own_blocked_).counter_for(list.source.name));
+}
 
 AclAction ClientQueryHandler::access_for(const SocketAddress &client) const {
   for (const auto &rule : config_.access_control)
@@ -216,6 +221,9 @@ Disposition ClientQueryHandler::fast_path(QueryContext &context, PrefetchCandida
     if (len == 0) break;
   }
   if (pos + 4 > size) return Disposition::drop;
+  // Local and blocked names are the slow path's.
+  if (policy_ && policy_->intercepts(std::string_view(reinterpret_cast<const char *>(key), key_len)))
+    return Disposition::drop;
   size_t question_end = pos + 4;
   uint16_t qtype = read16(q + pos), qclass = read16(q + pos + 2);
   if (qclass != rrclass::IN || qtype == rrtype::ANY || is_meta_qtype(qtype)) return Disposition::drop;
@@ -328,6 +336,9 @@ Disposition ClientQueryHandler::slow_path(QueryContext &context, bool may_snoop)
     return reply_now(context, error_reply(context, rcode::FORMERR, query));
   }
   const Question &question = query->questions[0];
+  if (policy_ && !(query->edns && query->edns->version != 0) && question.qclass == rrclass::IN &&
+      question.qtype != rrtype::AXFR && question.qtype != rrtype::IXFR && !is_meta_qtype(question.qtype))
+    if (auto disposition = policy_answer(context, *query)) return *disposition;
   Resolution immediate;
   bool answer_now = false;
   if (query->edns && query->edns->version != 0) {
@@ -461,6 +472,17 @@ void ClientQueryHandler::on_resolved(PendingClient &pending, const Resolution &r
     ++stats_.discarded_late;
     build_reply(pending.query, result, pending.tcp, true);  // still worth caching
     return;
+  }
+  if (policy_ && policy_->blocked_names() != 0) {
+    if (auto cloaked = cloaking_block(result)) {
+      // CNAME cloaking: an innocent name aliased to a blocked one is blocked too.
+      const Resolution blocked = blocked_resolution(question, cloaked->first, &cloaked->second);
+      const std::string wire = build_reply(pending.query, blocked, pending.tcp, false);
+      note_reply(pending.client, pending.tcp, reinterpret_cast<const uint8_t *>(wire.data()), wire.size(),
+                 (clock_.now_monotonic_ms() - pending.arrived_ms) * 1000, false, nullptr);
+      pending.channel->send(wire);
+      return;
+    }
   }
   const std::string wire = build_reply(pending.query, result, pending.tcp, true);
   metrics_.record_outcome(result.security, result.error.has_value(), result.error ? result.error->info_code : 0);
@@ -628,6 +650,9 @@ std::string ClientQueryHandler::build_reply(const Message &query, const Resoluti
     strip_dnssec(reply.authority, question.qtype);
   }
 
+  // An answer whose chain reaches a blocked name is not cached: the fast path would
+  // serve it without asking the policy again.
+  if (store && policy_ && policy_->blocked_names() != 0 && cloaking_block(result)) store = false;
   if (store && result.cacheable && result.cache_ttl > 0 &&
       (result.rcode == rcode::NOERROR || result.rcode == rcode::NXDOMAIN)) {
     // The cached copy carries no OPT record: the fast path appends the client's own.

@@ -34,6 +34,13 @@
 // resolution goes on and its answer refreshes the cache. A question whose refresh
 // failed less than cache.stale-refresh-time ago is answered stale at once.
 //
+// Local names and blocklists (resolver/policy/policy.h): the fast path leaves every
+// name the policy may intercept to the slow path (one table probe per label of the
+// name), which answers local names from the local zones (AA, never AD, whatever RD
+// says) and blocked names with the list's answer and EDE 15 naming the list, before
+// the cache or the engine are asked. An engine answer whose CNAME or DNAME chain
+// reaches a blocked name is blocked too (CNAME cloaking) and not cached.
+//
 // Prefetch: a fast-path hit in the last tenth of the answer's TTL (MessageCache::
 // answer_into says so) starts one background refresh of it (Engine ResolveOptions
 // refresh + background), unless the thread is at max-queries-in-flight; the engine
@@ -50,10 +57,12 @@
 
 #include "cache/message_cache.h"
 #include "cache/rrset_cache.h"
+#include "resolver/base/counter.h"
 #include "resolver/config/config.h"
 #include "resolver/engine/engine.h"
-#include "resolver/base/counter.h"
 #include "resolver/net/listener.h"
+#include "resolver/policy/policy.h"
+#include "resolver/server/blocked_counts.h"
 #include "resolver/server/query_log.h"
 #include "resolver/server/query_metrics.h"
 #include "resolver/server/scheduler.h"
@@ -81,6 +90,7 @@ struct ServerStats {
   Counter stale_over_capacity;      // instead of shedding the question
   Counter prefetches;               // background refreshes started
   Counter prefetches_skipped;       // due, but not started: no room under max-queries-in-flight
+  Counter local_answers;            // answered from the local zones and data (blocked: BlockedCounts)
 };
 
 class ClientQueryHandler final : public QueryHandler {
@@ -89,10 +99,13 @@ public:
   // reloads); null: this object's own. `log`: where each reply is noted for the
   // dashboard (top names and clients, recent queries); null: nowhere.
   // `scheduler`: runs serve-stale's client response timer; null: stale answers are
-  // given only when a resolution fails.
+  // given only when a resolution fails. `policy`: local zones and blocklists (null:
+  // none, not even the built-in local zones); `blocked`: where blocked answers are
+  // counted per list (null: this object's own).
   ClientQueryHandler(const Config &config, MessageCache &messages, RRsetCache &rrsets, Engine &engine,
                      const DelegationPoint &root_hints, const Clock &clock, ServerStats *stats = nullptr,
-                     QueryMetrics *metrics = nullptr, QueryLog *log = nullptr, Scheduler *scheduler = nullptr);
+                     QueryMetrics *metrics = nullptr, QueryLog *log = nullptr, Scheduler *scheduler = nullptr,
+                     const Policy *policy = nullptr, BlockedCounts *blocked = nullptr);
 
   Disposition handle(QueryContext &context) override;
   const ServerStats &stats() const { return stats_; }
@@ -139,6 +152,14 @@ private:
   Disposition reply_stale(QueryContext &context, const Message &query, const Resolution &stale, StaleReason reason);
   void count_stale(StaleReason reason, const Resolution &stale);
   bool too_late(const PendingClient &pending);
+  // Local and blocked answers (query_handler_policy.cc). nullopt: the policy does not
+  // intercept the question.
+  std::optional<Disposition> policy_answer(QueryContext &context, const Message &query);
+  std::string local_reply(const Message &query, const LocalAnswer &local, bool tcp) const;
+  Resolution blocked_resolution(const Question &question, const Policy::Block &block,
+                                const Name *cloaked_target);
+  // The block for an answer whose CNAME/DNAME chain reaches a blocked name.
+  std::optional<std::pair<Policy::Block, Name>> cloaking_block(const Resolution &result) const;
   Disposition slow_path(QueryContext &context, bool may_snoop);
   AclAction access_for(const SocketAddress &client) const;
   size_t udp_limit(const Message &query, bool tcp) const;
@@ -172,6 +193,9 @@ private:
   ServerStats &stats_;
   QueryMetrics &metrics_;
   QueryLog *log_;
+  const Policy *policy_;
+  BlockedCounts own_blocked_;
+  std::vector<Counter *> list_counters_;  // one per policy_->lists()
   // What dispatch() learnt about the reply it wrote now: from the fast path, and the
   // DNSSEC status of that reply when it had one.
   bool replied_from_cache_ = false;

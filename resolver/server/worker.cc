@@ -118,10 +118,10 @@ std::unique_ptr<Worker::Pipeline> Worker::make_pipeline(std::shared_ptr<Generati
                 config.dnssec.validation ? &generation->validator_env : nullptr, &caches_.non_cuts,
                 &counters_.engine},
       *pipeline->encrypted);
-  pipeline->handler =
-      std::make_unique<ClientQueryHandler>(config, caches_.messages, caches_.rrsets, *pipeline->engine,
-                                           generation->root_hints, caches_.clock, &counters_.server, &counters_.queries,
-                                           log_queries_ ? &query_log_ : nullptr, scheduler_.get());
+  pipeline->handler = std::make_unique<ClientQueryHandler>(
+      config, caches_.messages, caches_.rrsets, *pipeline->engine, generation->root_hints, caches_.clock,
+      &counters_.server, &counters_.queries, log_queries_ ? &query_log_ : nullptr, scheduler_.get(),
+      generation->policy.get(), &counters_.blocked);
   generation_number_.store(generation->number, std::memory_order_relaxed);
   pipeline->generation = std::move(generation);
   return pipeline;

@@ -29,6 +29,7 @@
 #include "resolver/net/tcp_listener.h"
 #include "resolver/net/udp_listener.h"
 #include "resolver/net/upstream.h"
+#include "resolver/server/blocked_counts.h"
 #include "resolver/server/caches.h"
 #include "resolver/server/generation.h"
 #include "resolver/server/query_handler.h"
@@ -41,6 +42,7 @@ struct WorkerCounters {
   QueryMetrics queries;
   EngineStats engine;
   UpstreamStats upstream;
+  BlockedCounts blocked;  // per blocklist name
   EncryptedUpstreamStats encrypted;  // forwarding over TLS and HTTPS
 };
 

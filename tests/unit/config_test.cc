@@ -605,5 +605,53 @@ TEST(Config, ControlSocketAndHttpListener) {
   EXPECT_EQ(reparsed, c);
 }
 
+TEST(Config, LocalZonesDataAndBlocklists) {
+  Config c = parse(
+      "local-zones: {lan: static, 10.in-addr.arpa: transparent, ads.example: refuse}\n"
+      "local-data: [\"nas.home.arpa. 3600 IN A 192.168.1.10\", \"printer.lan. AAAA fd00::5\"]\n"
+      "hosts-files: [/etc/hosts]\n"
+      "auth-zones: [{name: lab.home.arpa, file: /etc/resolverd/lab.zone}]\n"
+      "blocklists:\n"
+      "  - {file: /var/lib/lists/hosts.txt, format: hosts}\n"
+      "  - {file: /var/lib/lists/ads.txt, format: adblock, action: null, name: adguard}\n"
+      "allowlist: [good.example.com, /etc/resolverd/allow.txt]\n"
+      "blocklist-memory: 64M\n"
+      "blocked-ttl: 5\n");
+  const PolicyConfig &p = c.policy;
+  ASSERT_EQ(p.local_zones.size(), 3u);
+  EXPECT_EQ(p.local_zones[1].type, LocalZoneType::transparent);
+  EXPECT_EQ(p.local_zones[2].type, LocalZoneType::refuse);
+  EXPECT_EQ(p.local_data.size(), 2u);
+  EXPECT_EQ(p.hosts_files, std::vector<std::string>{"/etc/hosts"});
+  ASSERT_EQ(p.auth_zones.size(), 1u);
+  EXPECT_EQ(p.auth_zones[0].name.to_text(), "lab.home.arpa.");
+  ASSERT_EQ(p.blocklists.size(), 2u);
+  EXPECT_EQ(p.blocklists[0].name, "hosts.txt");  // the file's base name by default
+  EXPECT_EQ(p.blocklists[0].action, BlockAction::nxdomain);
+  EXPECT_EQ(p.blocklists[1].format, ListFormat::adblock);
+  EXPECT_EQ(p.blocklists[1].action, BlockAction::null_address);
+  EXPECT_EQ(p.blocklists[1].name, "adguard");
+  EXPECT_EQ(p.allowlist.size(), 2u);
+  EXPECT_EQ(p.blocklist_memory, 64ull << 20);
+  EXPECT_EQ(p.blocked_ttl, 5u);
+  const std::string dumped = dump_config(c);
+  Config reparsed = parse_config_text(dumped, "t.yaml");
+  EXPECT_EQ(reparsed, c) << dumped;
+
+  EXPECT_EQ(error_of("local-zones:\n  lan: open\n"),
+            "t.yaml:2: key 'local-zones': 'open' must be transparent, static, redirect, refuse or deny");
+  EXPECT_EQ(
+      error_of("local-data:\n  - \"nas.home.arpa. A 999.1.1.1\"\n").rfind("t.yaml:2: key 'local-data': ", 0),
+      0u);
+  EXPECT_EQ(error_of("blocklists:\n  - {file: a.txt, format: csv}\n"),
+            "t.yaml:2: key 'blocklists.format': 'csv' must be hosts, domains, adblock or rpz");
+  EXPECT_EQ(error_of("blocklists:\n  - {format: hosts}\n"),
+            "t.yaml:2: key 'blocklists': each blocklist needs a 'file'");
+  EXPECT_EQ(error_of("blocklists: [{file: /a/x.txt}, {file: /b/x.txt}]\n"),
+            "t.yaml:1: key 'blocklists': two blocklists are named 'x.txt'; give one a 'name'");
+  EXPECT_EQ(error_of("allowlist: [\"not a name\"]\n"),
+            "t.yaml:1: key 'allowlist': 'not a name' is neither a domain name nor a file path");
+}
+
 }  // namespace
 }  // namespace rsv

@@ -1,0 +1,90 @@
+#include "resolver/policy/name_set.h"
+
+#define XXH_INLINE_ALL
+#include <xxhash.h>
+
+namespace rsv {
+
+namespace {
+
+constexpr unsigned kInfoBits = 10;
+// Grow at 70 % full: probes stay short (about 2 on a miss) and the table small.
+constexpr uint64_t kMaxLoadPercent = 70;
+constexpr size_t kInitialSlots = 64;
+
+uint64_t pack(uint64_t fingerprint, uint8_t coverage, uint8_t list, uint8_t action) {
+  return fingerprint << kInfoBits | uint64_t{action} << 8 | uint64_t{list} << 2 | coverage;
+}
+
+}  // namespace
+
+NameSet::NameSet(uint64_t seed) : seed_(seed), slots_(kInitialSlots, 0) {}
+
+uint64_t NameSet::fingerprint(std::string_view wire) const {
+  uint64_t hash = XXH3_64bits_withSeed(wire.data(), wire.size(), seed_) >> kInfoBits;
+  return hash == 0 ? 1 : hash;  // 0 marks an empty slot
+}
+
+std::optional<uint64_t> NameSet::find(uint64_t fp) const {
+  const uint64_t mask = slots_.size() - 1;
+  for (uint64_t i = fp & mask;; i = (i + 1) & mask) {
+    const uint64_t slot = slots_[i];
+    if (slot == 0) return std::nullopt;
+    if (slot >> kInfoBits == fp) return i;
+  }
+}
+
+void NameSet::place(uint64_t slot) {
+  const uint64_t mask = slots_.size() - 1;
+  uint64_t i = (slot >> kInfoBits) & mask;
+  while (slots_[i] != 0) i = (i + 1) & mask;
+  slots_[i] = slot;
+}
+
+uint64_t NameSet::bytes_for(size_t entries) const {
+  uint64_t slots = slots_.size();
+  while ((size_ + entries) * 100 > slots * kMaxLoadPercent) slots *= 2;
+  return slots * sizeof(uint64_t);
+}
+
+bool NameSet::grow(uint64_t max_bytes) {
+  if (slots_.size() * 2 * sizeof(uint64_t) > max_bytes) return false;
+  std::vector<uint64_t> old;
+  old.swap(slots_);
+  slots_.assign(old.size() * 2, 0);
+  for (uint64_t slot : old)
+    if (slot != 0) place(slot);
+  return true;
+}
+
+bool NameSet::add(std::string_view lowered_wire, uint8_t coverage, uint8_t list, uint8_t action,
+                  uint64_t max_bytes) {
+  const uint64_t fp = fingerprint(lowered_wire);
+  if (auto at = find(fp)) {
+    slots_[*at] |= coverage & kSubtree;
+    return true;
+  }
+  if ((size_ + 1) * 100 > slots_.size() * kMaxLoadPercent && !grow(max_bytes)) return false;
+  place(pack(fp, coverage & kSubtree, list & (kMaxLists - 1), action & (kMaxActions - 1)));
+  ++size_;
+  return true;
+}
+
+std::optional<NameSet::Hit> NameSet::match(std::string_view wire) const {
+  if (size_ == 0) return std::nullopt;
+  // From the name itself towards the top-level label; the first hit is the closest.
+  for (size_t pos = 0; pos < wire.size() && wire[pos] != 0;) {
+    const std::string_view suffix = wire.substr(pos);
+    if (auto at = find(fingerprint(suffix))) {
+      const uint64_t slot = slots_[*at];
+      const bool exact = pos == 0;
+      if (slot & (exact ? kSelf : kBelow))
+        return Hit{static_cast<uint8_t>((slot >> 2) & (kMaxLists - 1)), static_cast<uint8_t>((slot >> 8) & 3),
+                   exact};
+    }
+    pos += 1 + static_cast<uint8_t>(wire[pos]);
+  }
+  return std::nullopt;
+}
+
+}  // namespace rsv
