@@ -71,6 +71,8 @@ private:
   struct Stream {
     DohRequest request;
     size_t header_bytes = 0;
+    size_t buffered = 0;  // octets of path, content type and body held for it
+    bool refused = false;
     bool responded = false;
     std::string response;  // the body, alive until nghttp2 has read it
     size_t sent = 0;
@@ -97,6 +99,11 @@ private:
   int on_header(const nghttp2_frame *frame, std::string_view name, std::string_view value);
   int on_data(int32_t stream_id, const uint8_t *data, size_t size);
   int on_frame(const nghttp2_frame *frame);
+  bool hold(int32_t stream_id, Stream &stream, size_t size);
+  void release(Stream &stream) {
+    buffered_ -= stream.buffered;
+    stream.buffered = 0;
+  }
   void complete(int32_t stream_id);
   void respond(int32_t stream_id, int status, std::string body, std::string_view content_type,
                uint32_t max_age = 0);
@@ -112,6 +119,7 @@ private:
   std::unique_ptr<TlsSession> tls_;
   nghttp2_session *session_ = nullptr;
   std::map<int32_t, Stream> streams_;
+  size_t buffered_ = 0;       // sum of the streams' `buffered`
   uint32_t outstanding_ = 0;  // queries being resolved (deferred)
   bool reading_ = false;
   bool in_session_ = false;  // inside nghttp2_session_mem_recv: no mem_send now
@@ -193,7 +201,11 @@ struct Http2Callbacks {
     return of(user_data).on_frame(frame);
   }
   static int stream_closed(nghttp2_session *, int32_t stream_id, uint32_t, void *user_data) {
-    of(user_data).streams_.erase(stream_id);
+    auto &connection = of(user_data);
+    auto it = connection.streams_.find(stream_id);
+    if (it == connection.streams_.end()) return 0;
+    connection.release(it->second);
+    connection.streams_.erase(it);
     return 0;
   }
   static ssize_t read_body(nghttp2_session *, int32_t stream_id, uint8_t *buffer, size_t length, uint32_t *flags,
@@ -240,27 +252,49 @@ int DohConnection::on_header(const nghttp2_frame *frame, std::string_view name, 
     count(&DohListenerStats::streams_reset);
     return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;  // resets this stream only
   }
-  if (name == ":method")
+  if (stream.refused) return 0;
+  if (name == ":method") {
     stream.request.method = value;
-  else if (name == ":path")
-    stream.request.path = value;
-  else if (name == "content-type")
-    stream.request.content_type = value;
+  } else if (name == ":path") {
+    if (hold(frame->hd.stream_id, stream, value.size())) stream.request.path = value;
+  } else if (name == "content-type") {
+    if (hold(frame->hd.stream_id, stream, value.size())) stream.request.content_type = value;
+  }
   return 0;
+}
+
+// Counts `size` more octets held for `stream` against the connection's budget
+// (kMaxBufferedRequests): what the open streams of one connection may make us keep,
+// however many streams and however slowly they end. Over it, the stream is refused.
+bool DohConnection::hold(int32_t stream_id, Stream &stream, size_t size) {
+  if (buffered_ + size > DohListener::kMaxBufferedRequests) {
+    count(&DohListenerStats::streams_reset);
+    stream.refused = true;
+    stream.request.body.clear();
+    stream.request.body.shrink_to_fit();
+    release(stream);
+    nghttp2_submit_rst_stream(session_, NGHTTP2_FLAG_NONE, stream_id, NGHTTP2_REFUSED_STREAM);
+    return false;
+  }
+  stream.buffered += size;
+  buffered_ += size;
+  return true;
 }
 
 int DohConnection::on_data(int32_t stream_id, const uint8_t *data, size_t size) {
   auto it = streams_.find(stream_id);
   if (it == streams_.end()) return 0;
-  DohRequest &request = it->second.request;
-  if (request.body_too_large) return 0;
+  Stream &stream = it->second;
+  DohRequest &request = stream.request;
+  if (request.body_too_large || stream.refused) return 0;
   if (request.body.size() + size > kMaxDohMessage) {
     request.body_too_large = true;
     request.body.clear();
     request.body.shrink_to_fit();
+    release(stream);
     return 0;
   }
-  request.body.append(reinterpret_cast<const char *>(data), size);
+  if (hold(stream_id, stream, size)) request.body.append(reinterpret_cast<const char *>(data), size);
   return 0;
 }
 
@@ -274,10 +308,11 @@ int DohConnection::on_frame(const nghttp2_frame *frame) {
 // The request on `stream_id` is complete: answer it, or hand its query on.
 void DohConnection::complete(int32_t stream_id) {
   auto it = streams_.find(stream_id);
-  if (it == streams_.end() || it->second.responded || listener_ == nullptr) return;
+  if (it == streams_.end() || it->second.responded || it->second.refused || listener_ == nullptr) return;
   count(&DohListenerStats::requests);
   DohDecision decision = evaluate_doh_request(it->second.request);
-  it->second.request.body.clear();
+  it->second.request = DohRequest{};
+  release(it->second);
   if (!decision.ok()) {
     count(&DohListenerStats::http_errors);
     respond(stream_id, decision.status, decision.reason + "\n", "text/plain");

@@ -15,8 +15,9 @@
 // connection makes room, else the newcomer is refused); an idle timeout (no stream
 // open and nothing outstanding); SETTINGS_MAX_CONCURRENT_STREAMS and at most
 // max_queries_per_connection queries being resolved per connection, past which the
-// connection stops reading; a 16 KiB bound on a request's header block and 65535
-// octets on its body; max_pending_write_bytes of replies waiting for a client that
+// connection stops reading; a 16 KiB bound on a request's header block, 65535
+// octets on its body, and 256 KiB on what all unfinished requests of a connection
+// hold (a stream over it is refused); max_pending_write_bytes of replies waiting for a client that
 // does not read. A protocol error closes the connection (GOAWAY); a stream over a
 // limit is reset or answered with an error.
 //
@@ -60,6 +61,8 @@ struct DohListenerStats {
 class DohListener : public std::enable_shared_from_this<DohListener> {
 public:
   static constexpr size_t kMaxHeaderBlock = 16 * 1024;
+  // Path, content type and body octets one connection's unfinished requests may hold.
+  static constexpr size_t kMaxBufferedRequests = 256 * 1024;
 
   // Binds and listens (SO_REUSEPORT); throws std::runtime_error on failure.
   static std::shared_ptr<DohListener> create(EventLoop &loop, const SocketAddress &address, QueryHandler &handler,

@@ -462,3 +462,74 @@ def test_forwarding_refuses_an_unauthenticated_server(dnsdist, build_dir, signed
     assert counters["forward-encrypted-connections"] == 0, counters
     assert counters["forward-encrypted-connection-failures"] >= 1, counters
     assert counters["forward-encrypted-replies"] == 0, counters
+
+
+def test_doh_bounds_what_unfinished_requests_hold(encrypted_resolver, test_ca):
+    """Streams that send bodies and never end them: past 256 KiB held on one
+    connection, further streams are refused (RST_STREAM REFUSED_STREAM) and the
+    connection goes on serving."""
+    import h2.config
+    import h2.connection
+    import h2.events
+    import h2.exceptions
+
+    client = DotClient(test_ca, TLS_ADDR, port=443, alpn=("h2",), timeout=5)
+    conn = h2.connection.H2Connection(config=h2.config.H2Configuration(client_side=True))
+    conn.initiate_connection()
+    client.sock.sendall(conn.data_to_send())
+    headers = [(":method", "POST"), (":scheme", "https"), (":authority", SERVER_NAME),
+               (":path", "/dns-query"), ("content-type", DNS_MESSAGE)]
+    body = b"\0" * 60000  # under the 65535 limit of one body
+    pending = {}
+    refused = set()
+    try:
+        for _ in range(6):  # 6 x 60000 > 256 KiB
+            sid = conn.get_next_available_stream_id()
+            conn.send_headers(sid, headers)
+            pending[sid] = body
+        for _ in range(400):  # bounded: send what flow control allows, read the answers
+            for sid in list(pending):
+                if sid in refused:
+                    pending.pop(sid)
+                    continue
+                size = min(len(pending[sid]), conn.local_flow_control_window(sid), 16384)
+                if size > 0:
+                    conn.send_data(sid, pending[sid][:size])
+                    pending[sid] = pending[sid][size:]
+                if not pending[sid]:
+                    pending.pop(sid)
+            client.sock.sendall(conn.data_to_send())
+            if not pending:
+                break
+            data = client.sock.recv(65536)
+            assert data, "the server closed the connection"
+            for event in conn.receive_data(data):
+                if isinstance(event, h2.events.StreamReset):
+                    assert event.error_code == 7  # REFUSED_STREAM
+                    refused.add(event.stream_id)
+            client.sock.sendall(conn.data_to_send())
+        assert refused, "no stream was refused"
+        # The connection still answers a complete request.
+        sid = conn.get_next_available_stream_id()
+        wire = dnssec_query(SECURE_NAME).to_wire()
+        conn.send_headers(sid, headers + [("content-length", str(len(wire)))])
+        conn.send_data(sid, wire, end_stream=True)
+        client.sock.sendall(conn.data_to_send())
+        status, answer = None, b""
+        for _ in range(100):
+            data = client.sock.recv(65536)
+            assert data
+            for event in conn.receive_data(data):
+                if isinstance(event, h2.events.ResponseReceived) and event.stream_id == sid:
+                    status = dict(event.headers)[b":status"]
+                elif isinstance(event, h2.events.DataReceived) and event.stream_id == sid:
+                    answer += event.data
+                    conn.acknowledge_received_data(event.flow_controlled_length, sid)
+                elif isinstance(event, h2.events.StreamEnded) and event.stream_id == sid:
+                    assert status == b"200"
+                    assert dns.message.from_wire(answer).rcode() == dns.rcode.NOERROR
+                    return
+            client.sock.sendall(conn.data_to_send())
+        pytest.fail("no answer on the connection after the refused streams")
+    finally:
+        client.close()
