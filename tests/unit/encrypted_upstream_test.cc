@@ -84,13 +84,13 @@ void send_batch(EncryptedUpstream &upstream, const SocketAddress &server, size_t
   for (size_t i = 0; i < count; ++i) {
     // The same ID twice on purpose: the connection must keep them apart.
     const uint16_t id = static_cast<uint16_t>(i < 2 ? 0x4242 : 0x1000 + i);
-    bool called_inside_send = true;
-    upstream.send(query_to(server, id, "www.example."), [&out, id, &called_inside_send](TransportResult result) {
-      EXPECT_FALSE(called_inside_send);
+    auto inside_send = std::make_shared<bool>(true);  // outlives this loop, as the callback does
+    upstream.send(query_to(server, id, "www.example."), [&out, id, inside_send](TransportResult result) {
+      EXPECT_FALSE(*inside_send);
       out.results.push_back(std::move(result));
       out.ids.push_back(id);
     });
-    called_inside_send = false;
+    *inside_send = false;
   }
 }
 
