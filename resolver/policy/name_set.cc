@@ -107,17 +107,32 @@ bool NameSet::add(std::string_view lowered_wire, uint8_t coverage, uint8_t list,
 
 std::optional<NameSet::Hit> NameSet::match(std::string_view wire) const {
   if (size_ == 0) return std::nullopt;
-  // From the name itself towards the top-level label; the first hit is the closest.
-  for (size_t pos = 0; pos < wire.size() && wire[pos] != 0;) {
-    const std::string_view suffix = wire.substr(pos);
-    if (auto at = find(fingerprint(suffix))) {
-      const uint64_t slot = slots_[*at];
-      const bool exact = pos == 0;
-      if (slot & (exact ? kSelf : kBelow))
-        return Hit{static_cast<uint8_t>((slot >> 2) & (kMaxLists - 1)), static_cast<uint8_t>((slot >> 8) & 3),
-                   exact};
+  // Every suffix's fingerprint first, with its slot's cache line asked for at once:
+  // in a large table each probe is a cache miss, and this way a name's misses
+  // overlap instead of following one another.
+  constexpr size_t kBatch = 8;
+  uint64_t fingerprints[kBatch];
+  size_t offsets[kBatch];
+  const uint64_t mask = slots_.size() - 1;
+  size_t pos = 0;
+  while (pos < wire.size() && wire[pos] != 0) {
+    size_t count = 0;
+    for (; count < kBatch && pos < wire.size() && wire[pos] != 0; ++count) {
+      fingerprints[count] = fingerprint(wire.substr(pos));
+      offsets[count] = pos;
+      __builtin_prefetch(slots_.begin() + (fingerprints[count] & mask));
+      pos += 1 + static_cast<uint8_t>(wire[pos]);
     }
-    pos += 1 + static_cast<uint8_t>(wire[pos]);
+    // From the name itself towards the top-level label; the first hit is the closest.
+    for (size_t i = 0; i < count; ++i) {
+      if (auto at = find(fingerprints[i])) {
+        const uint64_t slot = slots_[*at];
+        const bool exact = offsets[i] == 0;
+        if (slot & (exact ? kSelf : kBelow))
+          return Hit{static_cast<uint8_t>((slot >> 2) & (kMaxLists - 1)), static_cast<uint8_t>((slot >> 8) & 3),
+                     exact};
+      }
+    }
   }
   return std::nullopt;
 }

@@ -113,7 +113,7 @@ run_ours() {  # with_list -> "load_ms rss_kb"
     t1=$(now_ms)
     reload_ms=$((t1 - t0))
     # A blocked name really is blocked.
-    dig +time=2 +tries=1 @"$OURS_ADDR" "$(sed -n '12345p' "$WORK/list.txt")" A | grep -q 'status: NXDOMAIN' \
+    dig +time=2 +tries=1 @"$OURS_ADDR" "$(sed -n "$(( (NAMES + 1) / 2 ))p" "$WORK/list.txt")" A | grep -q 'status: NXDOMAIN' \
       || { echo "a listed name was not blocked" >&2; exit 1; }
     "$BUILD_DIR/resolverctl" -s "$WORK/ours.sock" --json stats >"$WORK/ours.stats"
   fi
@@ -158,10 +158,15 @@ run_unbound() {  # with_list -> "load_ms rss_kb"
 }
 
 echo "memory and load time"
-read -r ours_base_ms ours_base_kb _ < <(run_ours 0)
-read -r ours_list_ms ours_list_kb ours_reload_ms < <(run_ours 1)
-read -r unbound_base_ms unbound_base_kb < <(run_unbound 0)
-read -r unbound_list_ms unbound_list_kb < <(run_unbound 1)
+# Not in $(...): a subshell's STARTED would not reach the cleanup at exit.
+run_ours 0 >"$WORK/ours-0.result"
+run_ours 1 >"$WORK/ours-1.result"
+run_unbound 0 >"$WORK/unbound-0.result"
+run_unbound 1 >"$WORK/unbound-1.result"
+read -r ours_base_ms ours_base_kb _ <"$WORK/ours-0.result"
+read -r ours_list_ms ours_list_kb ours_reload_ms <"$WORK/ours-1.result"
+read -r unbound_base_ms unbound_base_kb <"$WORK/unbound-0.result"
+read -r unbound_list_ms unbound_list_kb <"$WORK/unbound-1.result"
 policy_bytes=$(python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); print(int(d.get("data", d)["policy_bytes"]))' \
   "$WORK/ours.stats" 2>/dev/null || true)
 
