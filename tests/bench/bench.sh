@@ -21,6 +21,7 @@ MISS_SECONDS=${BENCH_MISS_SECONDS:-10}  # upper bound; the phase ends when names
 OUTSTANDING=${BENCH_OUTSTANDING:-100}   # dnsperf -q: queries in flight
 CACHE_MB=${BENCH_CACHE_MB:-256}
 HTTP=${BENCH_HTTP:-0}                   # 1: ours serves HTTP (and keeps its query log) on @8053
+OURS_EXTRA=${BENCH_OURS_EXTRA:-}        # more YAML for our configuration (blocklist_bench.sh: the lists)
 
 ROOT_AUTH=127.77.0.53
 BENCH_AUTH=127.77.0.54
@@ -181,6 +182,9 @@ cache: {size: ${CACHE_MB}M}
 dnssec: {validation: false, trust-anchor-files: []}
 control: {socket: "$WORK/control-$address.sock"}
 EOF
+  if [[ -n $OURS_EXTRA ]]; then
+    printf '%s\n' "$OURS_EXTRA" >>"$file"
+  fi
   if [[ $HTTP == 1 ]]; then
     echo "http: {listen: [$address@8053], recent-queries: ${BENCH_RECENT_QUERIES:-1000}}" >>"$file"
   else
@@ -205,6 +209,10 @@ start_resolver() {  # side address
   # exec, so that the PID recorded is the resolver's own and not a shell's.
   bash -c "exec $command" >"$dir/stdout" 2>&1 &
   echo "$!"
+}
+
+cpu_ticks() {  # pid -> user + system CPU time in clock ticks
+  awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0
 }
 
 rss_kb() {  # pid -> resident set size in KiB
@@ -268,12 +276,20 @@ run_side() {  # side address -> writes $WORK/<side>.results
   log "$side: warming the cache with $HOT_COUNT names"
   measure "$address" "$WORK/hot.queries" "$WORK/$side.warm" -n 1 >/dev/null
   log "$side: cache hits for ${HIT_SECONDS}s"
-  local hit miss
+  local hit miss cpu_before cpu_after
+  cpu_before=$(cpu_ticks "$pid")
   hit=$(measure "$address" "$WORK/hot.queries" "$WORK/$side.hit" -l "$HIT_SECONDS")
+  cpu_after=$(cpu_ticks "$pid")
   log "$side: cache misses over $((NAME_COUNT - HOT_COUNT)) fresh names (at most ${MISS_SECONDS}s)"
   miss=$(measure "$address" "$WORK/miss.queries" "$WORK/$side.miss" -n 1 -l "$MISS_SECONDS")
   rss_end=$(rss_kb "$pid")
-  printf 'hit %s\nmiss %s\nmemory %s %s\n' "$hit" "$miss" "$rss_start" "$rss_end" >"$WORK/$side.results"
+  # The resolver's CPU time per cached answer: robust to other load on the machine,
+  # which lowers the rate but not the work per query.
+  local hit_cpu_us
+  hit_cpu_us=$(awk -v t=$((cpu_after - cpu_before)) -v hz="$(getconf CLK_TCK)" -v n="$(echo "$hit" | awk '{ print $5 }')" \
+    'BEGIN { if (n > 0) printf "%.3f", t / hz * 1e6 / n; else print "nan" }')
+  printf 'hit %s\nmiss %s\nmemory %s %s\nhitcpu %s\n' "$hit" "$miss" "$rss_start" "$rss_end" "$hit_cpu_us" \
+    >"$WORK/$side.results"
   # One side at a time has the CPU: stop this resolver before the other starts.
   stop_pid "$pid"
   forget_pid "$pid"
@@ -303,6 +319,11 @@ print_table() {
     printf '%-10s | %18.0f %12.0f %7s | %9s %9s | %9s %9s\n' "$label" "$oq" "$uq" \
       "$(awk -v a="$oq" -v b="$uq" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }')" \
       "$(field ours "$phase" 2)" "$(field ours "$phase" 3)" "$(field unbound "$phase" 2)" "$(field unbound "$phase" 3)"
+  done
+  echo
+  echo "resolver CPU time per cached answer (user + system):"
+  for side in ours unbound; do
+    printf '  %-8s %8s us\n' "$side" "$(field "$side" hitcpu 1)"
   done
   echo
   echo "memory (resident set; every name of the zone cached once, no DNSSEC):"

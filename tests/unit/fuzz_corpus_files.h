@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "resolver/base/log.h"
+
 namespace rsv::testing {
 
 struct CorpusFile {
@@ -30,5 +32,14 @@ inline std::vector<CorpusFile> fuzz_corpus(const std::string &target) {
   std::sort(out.begin(), out.end(), [](const CorpusFile &a, const CorpusFile &b) { return a.name < b.name; });
   return out;
 }
+
+// Replays that log thousands of verdicts at info need none of them.
+struct QuietLog {
+  LogSeverity before = log_severity();
+  QuietLog() { set_log_severity(LogSeverity::error); }
+  ~QuietLog() { set_log_severity(before); }
+  QuietLog(const QuietLog &) = delete;
+  QuietLog &operator=(const QuietLog &) = delete;
+};
 
 }  // namespace rsv::testing

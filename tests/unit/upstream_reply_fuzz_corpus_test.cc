@@ -25,12 +25,7 @@ namespace {
 using fuzz::ChunkedInput;
 using testing::SplitMix64;
 
-// Thousands of bogus verdicts are logged at info; the replays need none of them.
-struct QuietLog {
-  LogSeverity before = log_severity();
-  QuietLog() { set_log_severity(LogSeverity::error); }
-  ~QuietLog() { set_log_severity(before); }
-};
+using testing::QuietLog;
 
 std::string run(const std::string &input, std::vector<fuzz::IteratorRun> *runs = nullptr) {
   // An exact-size heap copy, so AddressSanitizer builds catch a read past the end.
