@@ -823,11 +823,29 @@ std::optional<size_t> first_invalid_utf8_line(std::string_view text) {
   return std::nullopt;
 }
 
+// YAML 1.2 5.1: of the ASCII control characters only tab, line feed and carriage
+// return may appear. yaml-cpp reads the others into a scalar (a NUL in a chroot path
+// would cut it short for the kernel) and writes them back as something else, so
+// --check-config would print another setting than the one in force. Returns the
+// 1-based line of the first one.
+std::optional<size_t> first_control_character_line(std::string_view text) {
+  size_t line = 1;
+  for (const char ch : text) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c == '\n') ++line;
+    if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7F) return line;
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 Config parse_config_text(const std::string &yaml_text, const std::string &source_name) {
   if (auto line = first_invalid_utf8_line(yaml_text))
     throw ConfigError(source_name + ":" + std::to_string(*line) + ": the file is not valid UTF-8 text");
+  if (auto line = first_control_character_line(yaml_text))
+    throw ConfigError(source_name + ":" + std::to_string(*line) +
+                      ": a control character (YAML allows only tab, line feed and carriage return)");
   YAML::Node root;
   try {
     root = YAML::Load(yaml_text);

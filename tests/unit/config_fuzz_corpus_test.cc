@@ -257,6 +257,33 @@ TEST(ConfigFuzzCorpus, TextThatIsNotUtf8IsRejectedWithItsLine) {
 // no longer parsed to the same one). The same held for UTF-16 surrogates and code
 // points past U+10FFFF (RFC 3629 4), and for the Unicode noncharacters, which are
 // valid UTF-8 but which yaml-cpp's emitter also replaces (with U+FFFD).
+// Found by tests/fuzz/config_fuzz.cc in its second 1-hour run (reproducer
+// tests/fuzz/corpus/config_fuzz/regress-nul-in-scalar: "chroot: 0esope..." with NUL
+// and U+001C octets in the value): yaml-cpp read the control characters into the
+// path and wrote them back otherwise, so the dumped configuration parsed to another
+// one (and a NUL would have cut the path short for chroot(2)).
+TEST(ConfigFuzzCorpus, ControlCharactersAreRejectedWithTheirLine) {
+  for (const char control : {'\0', '\x01', '\x1c', '\x1f', '\x7f'}) {
+    const std::string text = "threads: 1\nchroot: /srv/a" + std::string(1, control) + "b\n";
+    try {
+      parse_config_text(text, "t.yaml");
+      ADD_FAILURE() << "accepted control character " << static_cast<int>(control);
+    } catch (const ConfigError &e) {
+      EXPECT_NE(std::string(e.what()).find("t.yaml:2: a control character"), std::string::npos) << e.what();
+    }
+    const std::vector<uint8_t> bytes(text.begin(), text.end());
+    EXPECT_EQ(fuzz::check_config_text(bytes.data(), bytes.size()), "");
+  }
+  // Tab, line feed and carriage return are YAML's own.
+  EXPECT_NO_THROW(parse_config_text("threads: 1\r\nchroot:\t/srv/r\r\n", "t.yaml"));
+  for (const auto &seed : testing::fuzz_corpus("config_fuzz"))
+    if (seed.name == "regress-nul-in-scalar") {
+      const std::vector<uint8_t> bytes(seed.bytes.begin(), seed.bytes.end());
+      EXPECT_EQ(fuzz::check_config_text(bytes.data(), bytes.size()), "");
+      EXPECT_THROW(parse_config_text(seed.bytes, "t.yaml"), ConfigError);
+    }
+}
+
 TEST(ConfigFuzzCorpus, Utf8ThatYamlCppWouldRewriteIsRejected) {
   const char *refused[] = {
       "\xE0\x83\x9A",      // U+00DA in three octets (overlong): the fuzzer's find
