@@ -473,17 +473,6 @@ void ClientQueryHandler::on_resolved(PendingClient &pending, const Resolution &r
     build_reply(pending.query, result, pending.tcp, true);  // still worth caching
     return;
   }
-  if (policy_ && policy_->blocked_names() != 0) {
-    if (auto cloaked = cloaking_block(result)) {
-      // CNAME cloaking: an innocent name aliased to a blocked one is blocked too.
-      const Resolution blocked = blocked_resolution(question, cloaked->first, &cloaked->second);
-      const std::string wire = build_reply(pending.query, blocked, pending.tcp, false);
-      note_reply(pending.client, pending.tcp, reinterpret_cast<const uint8_t *>(wire.data()), wire.size(),
-                 (clock_.now_monotonic_ms() - pending.arrived_ms) * 1000, false, nullptr);
-      pending.channel->send(wire);
-      return;
-    }
-  }
   const std::string wire = build_reply(pending.query, result, pending.tcp, true);
   metrics_.record_outcome(result.security, result.error.has_value(), result.error ? result.error->info_code : 0);
   note_reply(pending.client, pending.tcp, reinterpret_cast<const uint8_t *>(wire.data()), wire.size(),
@@ -629,8 +618,18 @@ Resolution ClientQueryHandler::answer_from_cache_only(const Question &question) 
   return result;
 }
 
-std::string ClientQueryHandler::build_reply(const Message &query, const Resolution &result, bool tcp, bool store) {
+std::string ClientQueryHandler::build_reply(const Message &query, const Resolution &resolved, bool tcp, bool store) {
   const Question &question = query.questions[0];
+  // CNAME cloaking: an answer whose CNAME/DNAME chain reaches a blocked name is
+  // blocked too, whatever it came from (the engine, a stale copy, the RRset cache),
+  // and is not cached: the fast path would serve it without asking the policy again.
+  std::optional<Resolution> cloaked;
+  if (policy_ && policy_->blocked_names() != 0)
+    if (auto block = cloaking_block(resolved)) {
+      cloaked = blocked_resolution(question, block->first, &block->second);
+      store = false;
+    }
+  const Resolution &result = cloaked ? *cloaked : resolved;
   bool dnssec_ok = query.edns && query.edns->dnssec_ok;
   Message reply;
   reply.id = query.id;
@@ -650,9 +649,6 @@ std::string ClientQueryHandler::build_reply(const Message &query, const Resoluti
     strip_dnssec(reply.authority, question.qtype);
   }
 
-  // An answer whose chain reaches a blocked name is not cached: the fast path would
-  // serve it without asking the policy again.
-  if (store && policy_ && policy_->blocked_names() != 0 && cloaking_block(result)) store = false;
   if (store && result.cacheable && result.cache_ttl > 0 &&
       (result.rcode == rcode::NOERROR || result.rcode == rcode::NXDOMAIN)) {
     // The cached copy carries no OPT record: the fast path appends the client's own.

@@ -15,6 +15,7 @@ import re
 import subprocess
 
 import dns.edns
+import dns.exception
 import dns.flags
 import dns.message
 import dns.rcode
@@ -103,8 +104,11 @@ def files(tmp_path):
     return write
 
 
-def ask(r, name, rdtype="A", rd=True, want_dnssec=False, tcp=False):
+def ask(r, name, rdtype="A", rd=True, want_dnssec=True, tcp=False):
+    # DO and AD set, so that an AD bit in a reply would show: the resolver sets AD only
+    # for clients that ask with one of them (RFC 6840 5.7, 5.8).
     q = dns.message.make_query(name, rdtype, use_edns=0, payload=1232, want_dnssec=want_dnssec)
+    q.flags |= dns.flags.AD
     if not rd:
         q.flags &= ~dns.flags.RD
     return r.send(q, tcp=tcp, timeout=5.0)
@@ -223,8 +227,10 @@ def test_local_zone_types_override_the_built_in_ones(make):
     m = ask(r, "x.corp.example")
     assert m.rcode() == dns.rcode.REFUSED, show(m)
     assert [code for code, _ in edes(m)] == [EDE_PROHIBITED], show(m)
-    with pytest.raises(Exception):
+    with pytest.raises(dns.exception.Timeout):
         ask(r, "t.tracker.example")  # deny: no answer at all
+    assert r.stats()["queries_dropped_total"] >= 1
+    assert_local(ask(r, "localhost"))  # and the daemon is still there
     assert_local(ask(r, "printer.lan"), dns.rcode.NXDOMAIN)
     assert r.upstream_queries() == before
     # transparent: the private reverse zone is asked upstream (the test root says

@@ -1,6 +1,9 @@
 // The server's query handling, driven with raw packets and a fake network.
 #include "resolver/server/query_handler.h"
 
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <memory>
 
 #include <gtest/gtest.h>
@@ -86,6 +89,8 @@ struct ServerHarness {
   DelegationPoint hints;
   std::unique_ptr<Engine> engine;
   QueryLog log{16};
+  std::shared_ptr<const Policy> policy;  // null: none
+  BlockedCounts blocked;
   std::unique_ptr<ClientQueryHandler> handler;
 
   static Config make_config() {
@@ -104,7 +109,8 @@ struct ServerHarness {
     auto &server = net.server("127.1.0.1");
     std::string text =
         ". SOA a.root. h.root. 1 3600 600 86400 300\n. NS a.root.\na.root. A 127.1.0.1\n"
-        "www.example. A 192.0.2.1\n";
+        "www.example. A 192.0.2.1\n"
+        "cloak.example. CNAME www.tracker.example.\nwww.tracker.example. A 192.0.2.9\n";
     for (int i = 0; i < 40; ++i)
       text += "big.example. TXT \"" + std::string(100, 'a' + i % 26) + std::to_string(i) + "\"\n";
     server.zones.push_back({Name::root(), testing::zone_records(text, ".")});
@@ -114,7 +120,7 @@ struct ServerHarness {
   void rebuild() {
     engine = std::make_unique<Engine>(EngineEnv{rrsets, infra, clock, random, config, hints}, net);
     handler = std::make_unique<ClientQueryHandler>(config, messages, rrsets, *engine, hints, clock, nullptr, nullptr,
-                                                   &log, &scheduler);
+                                                   &log, &scheduler, policy.get(), &blocked);
   }
 
   // Sends `wire`; returns the reply (empty when dropped).
@@ -796,6 +802,56 @@ TEST(QueryHandlerPrefetch, APrefetchNeverTakesAClientsPlace) {
   parse(h.ask(query_wire("pre.example.", rrtype::A, 3)));
   EXPECT_EQ(h.handler->stats().prefetches_skipped, 1u);
   h.net.run();
+}
+
+// A policy whose one list ("trackers") blocks tracker.example and its subtree.
+std::shared_ptr<const Policy> tracker_policy() {
+  const auto path = std::filesystem::temp_directory_path() / "query_handler_test_trackers.txt";
+  std::ofstream(path) << "tracker.example\n";
+  PolicyConfig config;
+  config.blocklists.push_back(BlocklistSource{path.string(), ListFormat::domains, BlockAction::nxdomain, "trackers"});
+  auto policy = Policy::build(config, 99);
+  std::filesystem::remove(path);
+  return policy;
+}
+
+bool blocked_by_trackers(const Message &m) {
+  const auto errors = m.extended_errors();
+  return m.rcode == rcode::NXDOMAIN && m.answer.empty() && errors.size() == 1 &&
+         errors[0].info_code == ede::BLOCKED && errors[0].extra_text.find("trackers") != std::string::npos;
+}
+
+TEST(QueryHandlerPolicy, ACnameToABlockedNameIsBlockedAndNeverCached) {
+  ServerHarness h;
+  h.policy = tracker_policy();
+  h.rebuild();
+  for (int i = 0; i < 2; ++i) {
+    const Message m = parse(h.ask(query_wire("cloak.example.", rrtype::A)));
+    EXPECT_TRUE(blocked_by_trackers(m)) << i;
+  }
+  EXPECT_EQ(h.handler->stats().cache_hits, 0u) << "the cloaked answer must not be served from the fast path";
+  EXPECT_FALSE(h.messages.lookup(*Name::from_text("cloak.example."), rrtype::A, rrclass::IN, 0));
+  EXPECT_EQ(h.blocked.read(), (std::vector<std::pair<std::string, uint64_t>>{{"trackers", 2}}));
+  // The name itself: blocked before the engine is asked.
+  const size_t sent = h.net.sent.size();
+  EXPECT_TRUE(blocked_by_trackers(parse(h.ask(query_wire("www.tracker.example.", rrtype::A)))));
+  EXPECT_EQ(h.net.sent.size(), sent);
+}
+
+// The cloaking check is on every reply that is built, not only on the engine's: an
+// answer put together from the RRset cache (RD=0 for an allow-snoop client) carries
+// the same CNAME and is blocked the same way.
+TEST(QueryHandlerPolicy, ACachedCnameToABlockedNameIsBlockedWithoutRecursionToo) {
+  Config config = ServerHarness::make_config();
+  config.dnssec.validation = false;  // the RRset cache serves RD=0 only judged data otherwise
+  ServerHarness h(config);
+  // Learn the chain with no lists, so that the RRset cache holds it.
+  EXPECT_EQ(parse(h.ask(query_wire("cloak.example.", rrtype::A))).answer.size(), 2u);
+  h.policy = tracker_policy();
+  h.rebuild();
+  h.messages.flush(Name::root(), true);  // as a reload that changes the lists does
+  const Message m = parse(h.ask(query_wire("cloak.example.", rrtype::CNAME, 0x1234, /*rd=*/false)));
+  EXPECT_TRUE(blocked_by_trackers(m)) << m.answer.size() << " answer records, rcode " << m.rcode;
 }
 
 }  // namespace
