@@ -129,13 +129,22 @@ void TlsSession::advance_handshake() {
 }
 
 bool TlsSession::peer_matches_pins() {
-  // RFC 7469 2.6: a pin may match any certificate of the chain the peer sent.
-  STACK_OF(X509) *chain = SSL_get_peer_cert_chain(ssl_);
   const auto &pins = context_->pins();
-  for (int i = 0; chain != nullptr && i < sk_X509_num(chain); ++i) {
-    const std::string pin = spki_pin(sk_X509_value(chain, i));
-    if (!pin.empty() && std::find(pins.begin(), pins.end(), pin) != pins.end()) return true;
+  auto pinned = [&](X509 *certificate) {
+    const std::string pin = certificate ? spki_pin(certificate) : std::string();
+    return !pin.empty() && std::find(pins.begin(), pins.end(), pin) != pins.end();
+  };
+  if (!context_->verifies_chain()) {
+    // Pins alone: the handshake proved the peer holds the leaf's key and nothing
+    // else. Any other certificate it sent is public and proves nothing: a forger
+    // appends the real server's certificate to its own.
+    return pinned(SSL_get0_peer_certificate(ssl_));
   }
+  // RFC 7469 2.6: a pin matches a certificate of the chain that was validated, not
+  // of whatever the peer sent beside it.
+  STACK_OF(X509) *chain = SSL_get0_verified_chain(ssl_);
+  for (int i = 0; chain != nullptr && i < sk_X509_num(chain); ++i)
+    if (pinned(sk_X509_value(chain, i))) return true;
   return false;
 }
 

@@ -2,6 +2,8 @@
 // output is handed to each other, no sockets. Certificates are made at test time.
 #include "resolver/net/tls_session.h"
 
+#include <fstream>
+
 #include <gtest/gtest.h>
 
 #include "tests/support/test_certificates.h"
@@ -121,17 +123,63 @@ TEST(TlsSession, PinOfAnotherKeyFailsBeforeAnyDataIsSent) {
 
 TEST(TlsSession, PinAndBundleMustBothPass) {
   test::TestCertificates certs;
-  TlsClientSettings settings = ca_settings(certs);
-  settings.pins_sha256 = {certs.ca_pin};
-  Pair pair(certs, settings, "dns.test");
-  pair.exchange();
-  // The server sends only its leaf: a CA pin cannot match what was not sent.
-  EXPECT_EQ(pair.client->state(), TlsSession::State::failed);
-  TlsClientSettings leaf = ca_settings(certs);
-  leaf.pins_sha256 = {certs.leaf_pin};
-  Pair ok(certs, leaf, "dns.test");
-  ok.exchange();
-  EXPECT_EQ(ok.client->state(), TlsSession::State::open) << ok.client->error();
+  test::TestCertificates other;
+  // A pin of another key fails although the chain verifies.
+  TlsClientSettings wrong = ca_settings(certs);
+  wrong.pins_sha256 = {other.leaf_pin};
+  Pair refused(certs, wrong, "dns.test");
+  refused.exchange();
+  EXPECT_EQ(refused.client->state(), TlsSession::State::failed);
+  // RFC 7469 2.6: the leaf's or the CA's key, both in the validated chain.
+  for (const std::string &pin : {certs.leaf_pin, certs.ca_pin}) {
+    TlsClientSettings settings = ca_settings(certs);
+    settings.pins_sha256 = {pin};
+    Pair ok(certs, settings, "dns.test");
+    ok.exchange();
+    EXPECT_EQ(ok.client->state(), TlsSession::State::open) << ok.client->error();
+  }
+}
+
+// A forger with a key of its own sends its certificate followed by the real
+// server's, which is public. The handshake proves only the forger's key; the pin
+// must not match the certificate that merely came along.
+TEST(TlsSession, APinnedCertificateAppendedByAForgerDoesNotMatch) {
+  test::TestCertificates real;
+  test::TestCertificates forger;
+  const std::string chain_file = forger.directory + "/forged-chain.pem";
+  {
+    std::ifstream own(forger.certificate_file), stolen(real.certificate_file);
+    std::ofstream out(chain_file);
+    out << own.rdbuf() << stolen.rdbuf();
+  }
+  auto forged_server = TlsContext::server(chain_file, forger.key_file, {"dot"});
+  auto run = [&](TlsClientSettings settings) {
+    auto client_context = TlsContext::client(settings);
+    TlsSession server(forged_server);
+    TlsSession client(client_context, "dns.test");
+    client.start();
+    EXPECT_TRUE(client.write("secret"));
+    for (int round = 0; round < 20; ++round) {
+      std::string to_server, to_client;
+      client.take_output(to_server);
+      if (!to_server.empty()) server.feed(reinterpret_cast<const uint8_t *>(to_server.data()), to_server.size());
+      server.take_output(to_client);
+      if (!to_client.empty()) client.feed(reinterpret_cast<const uint8_t *>(to_client.data()), to_client.size());
+      if (to_server.empty() && to_client.empty()) break;
+    }
+    EXPECT_EQ(read_all(server), "") << "nothing may reach a forger";
+    return client.state();
+  };
+  // Pins alone (no certificate authority checked).
+  TlsClientSettings pins_only;
+  pins_only.pins_sha256 = {real.leaf_pin};
+  EXPECT_EQ(run(pins_only), TlsSession::State::failed);
+  // Pins with a bundle that trusts the forger's CA (a certificate issued wrongly):
+  // the pin is what should stop it.
+  TlsClientSettings with_bundle;
+  with_bundle.cert_bundle = forger.ca_file;
+  with_bundle.pins_sha256 = {real.leaf_pin};
+  EXPECT_EQ(run(with_bundle), TlsSession::State::failed);
 }
 
 TEST(TlsSession, Http2ServerRefusesAClientWithoutH2) {
