@@ -13,11 +13,12 @@ inline constexpr const char *kTrustAnchors = ".	3600	IN	DS	27257 13 2 7b6312181a
 struct ZoneData {
   const char *origin;
   bool secure_chain;
+  bool opt_out;
   const char *records;
 };
 
 inline constexpr ZoneData kZones[] = {
-    {".", true, R"zone(
+    {".", true, false, R"zone(
 .	300	IN	SOA	a.root. hostmaster.root. 1 3600 600 86400 300
 .	300	IN	NS	a.root.
 a.root.	300	IN	A	198.51.100.1
@@ -34,7 +35,7 @@ example.	300	IN	NSEC	a.root. NS DS RRSIG NSEC
 a.root.	300	IN	NSEC	test. A RRSIG NSEC
 test.	300	IN	NSEC	. NS DS RRSIG NSEC
 )zone"},
-    {"test.", true, R"zone(
+    {"test.", true, false, R"zone(
 test.	300	IN	SOA	ns.test. hostmaster.test. 1 3600 600 86400 300
 test.	300	IN	NS	ns.test.
 www.test.	300	IN	A	192.0.2.100
@@ -72,7 +73,7 @@ optout.test.	300	IN	NSEC	v6.test. NS DS RRSIG NSEC
 v6.test.	300	IN	NSEC	www.test. NS DS RRSIG NSEC
 www.test.	300	IN	NSEC	test. A RRSIG NSEC
 )zone"},
-    {"example.", true, R"zone(
+    {"example.", true, false, R"zone(
 example.	300	IN	SOA	ns.example. hostmaster.example. 1 3600 600 86400 300
 example.	300	IN	NS	ns.example.
 www.example.	300	IN	A	192.0.2.50
@@ -83,7 +84,7 @@ example.	3600	IN	DNSKEY	257 3 13 VGcr+C8B+LJmO93Pno850+4qEeV2pFuh+6x+756wdfattTk
 example.	3600	IN	DNSKEY	256 3 13 Tes4W3ZVHK6eDRCx+PF0Aja/8Q7FW0yIGfJEEeVX3QlYHt92g2r0YjSYpZzrauNhqxhHFzwUgd1bkQVQ6JknUQ== ;{id = 3188 (zsk), size = 256b}
 example.	3600	IN	NSEC3PARAM	1 0 5 ab12
 )zone"},
-    {"nsec.test.", true, R"zone(
+    {"nsec.test.", true, false, R"zone(
 nsec.test.	300	IN	SOA	ns.nsec.test. hostmaster.nsec.test. 1 3600 600 86400 300
 nsec.test.	300	IN	NS	ns.nsec.test.
 www.nsec.test.	300	IN	A	192.0.2.1
@@ -123,7 +124,7 @@ txt.nsec.test.	300	IN	NSEC	*.wild.nsec.test. TXT RRSIG NSEC
 wildalias.nsec.test.	300	IN	NSEC	www.nsec.test. CNAME RRSIG NSEC
 www.nsec.test.	300	IN	NSEC	nsec.test. A AAAA RRSIG NSEC
 )zone"},
-    {"nsec3.test.", true, R"zone(
+    {"nsec3.test.", true, false, R"zone(
 nsec3.test.	300	IN	SOA	ns.nsec3.test. hostmaster.nsec3.test. 1 3600 600 86400 300
 nsec3.test.	300	IN	NS	ns.nsec3.test.
 www.nsec3.test.	300	IN	A	192.0.2.1
@@ -143,7 +144,7 @@ nsec3.test.	3600	IN	DNSKEY	257 3 13 f/7qxPTIUShPSjY787ABxL3k0zXfP9CwR01idRe53Xtk
 nsec3.test.	3600	IN	DNSKEY	256 3 13 Bwb6SzPQL7ThgjBFBrsjQwNt/UMCPrzI2KdkSsU42c+BNFL0h3p3c4fEHebPGsZrM/5WTLHicwYrRCSlYC6FPQ== ;{id = 13101 (zsk), size = 256b}
 nsec3.test.	3600	IN	NSEC3PARAM	1 0 0 -
 )zone"},
-    {"optout.test.", true, R"zone(
+    {"optout.test.", true, true, R"zone(
 optout.test.	300	IN	SOA	ns.optout.test. hostmaster.optout.test. 1 3600 600 86400 300
 optout.test.	300	IN	NS	ns.optout.test.
 www.optout.test.	300	IN	A	192.0.2.1
@@ -155,19 +156,19 @@ optout.test.	3600	IN	NSEC3PARAM	1 0 0 -
 ns.unsigned.optout.test.	300	IN	A	198.51.100.20
 unsigned.optout.test.	300	IN	NS	ns.unsigned.optout.test.
 )zone"},
-    {"unsigned.optout.test.", false, R"zone(
+    {"unsigned.optout.test.", false, false, R"zone(
 unsigned.optout.test.	300	IN	SOA	ns.unsigned.optout.test. hostmaster.unsigned.optout.test. 1 3600 600 86400 300
 unsigned.optout.test.	300	IN	NS	ns.unsigned.optout.test.
 www.unsigned.optout.test.	300	IN	A	192.0.2.10
 ns.unsigned.optout.test.	300	IN	A	198.51.100.20
 )zone"},
-    {"insecure.test.", false, R"zone(
+    {"insecure.test.", false, false, R"zone(
 insecure.test.	300	IN	SOA	ns.insecure.test. hostmaster.insecure.test. 1 3600 600 86400 300
 insecure.test.	300	IN	NS	ns.insecure.test.
 www.insecure.test.	300	IN	A	192.0.2.20
 ns.insecure.test.	300	IN	A	198.51.100.13
 )zone"},
-    {"island.nsec3.test.", false, R"zone(
+    {"island.nsec3.test.", false, false, R"zone(
 island.nsec3.test.	300	IN	SOA	ns.island.nsec3.test. hostmaster.island.nsec3.test. 1 3600 600 86400 300
 island.nsec3.test.	300	IN	NS	ns.island.nsec3.test.
 www.island.nsec3.test.	300	IN	A	192.0.2.30
@@ -178,7 +179,7 @@ island.nsec3.test.	300	IN	NSEC	ns.island.nsec3.test. NS SOA RRSIG NSEC DNSKEY
 ns.island.nsec3.test.	300	IN	NSEC	www.island.nsec3.test. A RRSIG NSEC
 www.island.nsec3.test.	300	IN	NSEC	island.nsec3.test. A RRSIG NSEC
 )zone"},
-    {"glueless.test.", true, R"zone(
+    {"glueless.test.", true, false, R"zone(
 glueless.test.	300	IN	SOA	ns.glueless.nsec.test. hostmaster.glueless.test. 1 3600 600 86400 300
 glueless.test.	300	IN	NS	ns.glueless.nsec.test.
 www.glueless.test.	300	IN	A	192.0.2.40
@@ -187,7 +188,7 @@ glueless.test.	3600	IN	DNSKEY	256 3 13 clRwt5HBD/jCRLWR2vfPBXBay+gq6T8MPR6omGTMH
 glueless.test.	300	IN	NSEC	www.glueless.test. NS SOA RRSIG NSEC DNSKEY
 www.glueless.test.	300	IN	NSEC	glueless.test. A RRSIG NSEC
 )zone"},
-    {"v6.test.", true, R"zone(
+    {"v6.test.", true, false, R"zone(
 v6.test.	300	IN	SOA	ns.v6.test. hostmaster.v6.test. 1 3600 600 86400 300
 v6.test.	300	IN	NS	ns.v6.test.
 www.v6.test.	300	IN	A	192.0.2.60
@@ -198,7 +199,7 @@ v6.test.	300	IN	NSEC	ns.v6.test. NS SOA RRSIG NSEC DNSKEY
 ns.v6.test.	300	IN	NSEC	www.v6.test. AAAA RRSIG NSEC
 www.v6.test.	300	IN	NSEC	v6.test. A RRSIG NSEC
 )zone"},
-    {"lo.test.", false, R"zone(
+    {"lo.test.", false, false, R"zone(
 lo.test.	300	IN	SOA	ns.lo.test. hostmaster.lo.test. 1 3600 600 86400 300
 lo.test.	300	IN	NS	ns.lo.test.
 www.lo.test.	300	IN	A	192.0.2.70

@@ -16,6 +16,11 @@
 //    wildcard would match it, and no DNAME above it redirects it;
 //  - a secure NODATA: the name exists (or a wildcard matches it) and has neither the
 //    type nor a CNAME, and no DNAME above it.
+// And an insecure verdict is a downgrade unless something it covers lies where no
+// chain of trust reaches: an unsigned zone, an island, a zone under a negative trust
+// anchor, or an opt-out zone, whose NSEC3 chain may skip an unsigned delegation that
+// the attacker invents (RFC 5155 6). Replayed denials (a sibling's DS NODATA, a
+// child's NSEC) that talk the validator into "insecure" for signed data are caught.
 // Types the oracle does not model (NSEC3 and RRSIG records; ANY and NSEC questions)
 // are not judged.
 #pragma once
@@ -35,6 +40,7 @@ public:
   struct Zone {
     Name origin;
     bool secure_chain = false;  // signed, with a DS at a parent that has one too, up to the anchor
+    bool opt_out = false;       // NSEC3 with the opt-out flag (RFC 5155 6)
     std::vector<ResourceRecord> records;  // everything but RRSIG and NSEC3
   };
 
@@ -49,7 +55,9 @@ public:
   // `untrusted` names zones under a negative trust anchor.
   std::string check(const Question &question, const Resolution &input, const Resolution &result,
                     const std::vector<Name> &untrusted = {}) const {
-    if (result.security != Security::secure || zones_.empty()) return "";
+    if (zones_.empty()) return "";
+    if (result.security == Security::insecure) return check_insecure(question, input, result, untrusted);
+    if (result.security != Security::secure) return "";
     const auto sets = group_rrsets(result.answer);
     for (const auto &set : sets) {
       if (set.type == rrtype::RRSIG || set.type == rrtype::NSEC3 || synthesized_cname(set, sets)) continue;
@@ -71,22 +79,8 @@ public:
 
     // Not modelled: ANY, RRSIG and NSEC3 questions, and NSEC ones (at a cut, either
     // side's NSEC answers them).
-    if (question.qtype == rrtype::ANY || question.qtype == rrtype::RRSIG || question.qtype == rrtype::NSEC3 ||
-        question.qtype == rrtype::NSEC)
-      return "";
-    // RFC 6604 3: the rcode speaks of the last name of the CNAME chain (as the validator reads it).
-    Name final_name = question.name;
-    if (question.qtype != rrtype::CNAME) {
-      for (int hops = 0; hops < 32; ++hops) {
-        auto link = std::find_if(result.answer.begin(), result.answer.end(), [&](const ResourceRecord &rr) {
-          return rr.type == rrtype::CNAME && rr.owner == final_name;
-        });
-        if (link == result.answer.end()) break;
-        auto target = link->rdata_target();
-        if (!target) break;
-        final_name = *target;
-      }
-    }
+    if (unmodelled(question.qtype)) return "";
+    const Name final_name = last_name(question, result);
     const bool nxdomain = result.rcode == rcode::NXDOMAIN;
     const bool answered = std::any_of(sets.begin(), sets.end(), [&](const RRset &s) {
       return s.owner == final_name && s.type == question.qtype;
@@ -128,6 +122,49 @@ public:
   }
 
 private:
+  static bool unmodelled(uint16_t qtype) {
+    return qtype == rrtype::ANY || qtype == rrtype::RRSIG || qtype == rrtype::NSEC3 || qtype == rrtype::NSEC;
+  }
+
+  // RFC 6604 3: the rcode speaks of the last name of the CNAME chain (as the validator reads it).
+  static Name last_name(const Question &question, const Resolution &result) {
+    Name final_name = question.name;
+    if (question.qtype == rrtype::CNAME) return final_name;
+    for (int hops = 0; hops < 32; ++hops) {
+      auto link = std::find_if(result.answer.begin(), result.answer.end(), [&](const ResourceRecord &rr) {
+        return rr.type == rrtype::CNAME && rr.owner == final_name;
+      });
+      if (link == result.answer.end()) break;
+      auto target = link->rdata_target();
+      if (!target) break;
+      final_name = *target;
+    }
+    return final_name;
+  }
+
+  // "" when an insecure verdict is possible: something it covers (an answer RRset, or
+  // the name the rcode speaks of) lies in a zone that a chain of trust does not reach
+  // or that opts out, or the input took part of it on trust from the cache.
+  std::string check_insecure(const Question &question, const Resolution &input, const Resolution &result,
+                             const std::vector<Name> &untrusted) const {
+    if (unmodelled(question.qtype)) return "";
+    if (std::any_of(input.sources.begin(), input.sources.end(),
+                    [](const AnswerSource &s) { return s.security != Security::unchecked; }))
+      return "";
+    auto downgrade_possible = [&](const Name &owner, uint16_t type) {
+      const Zone &zone = holder(owner, type);
+      return !trusted(zone, untrusted) || zone.opt_out;
+    };
+    for (const auto &set : group_rrsets(result.answer))
+      if (set.type != rrtype::RRSIG && set.type != rrtype::NSEC && set.type != rrtype::NSEC3 &&
+          downgrade_possible(set.owner, set.type))
+        return "";
+    const Name final_name = last_name(question, result);
+    if (downgrade_possible(final_name, question.qtype)) return "";
+    return "insecure " + rcode_to_text(result.rcode) + " for " + question.name.to_text() + " " +
+           type_to_text(question.qtype) + ", all of it in zones with a chain of trust (a downgrade)";
+  }
+
   // "" when `zone` is trusted and holds exactly `set`, at its name or by wildcard expansion.
   static std::string judge_rrset(const Zone &zone, const RRset &set, const std::vector<Name> &untrusted) {
     const std::string what = "secure " + set.owner.to_text() + " " + type_to_text(set.type);

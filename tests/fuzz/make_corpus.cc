@@ -109,6 +109,8 @@ std::vector<ZoneSpec> specs() {
 const std::map<std::string, std::string> kSecondServers = {{"198.51.100.16", "198.51.100.10"}};
 
 // A signed zone with a chain of trust from the root anchor.
+bool opt_out(const ZoneSpec &spec) { return spec.denial == Denial::nsec3 && spec.nsec3.opt_out; }
+
 bool secure_chain(const std::vector<ZoneSpec> &all, const ZoneSpec &spec) {
   if (spec.denial == Denial::none) return false;
   if (spec.origin == ".") return true;
@@ -579,10 +581,11 @@ std::string hierarchy_data(const SignedHierarchy &hierarchy, const std::vector<Z
          "#pragma once\n\nnamespace rsv::fuzz::generated {\n\n"
          "inline constexpr const char *kTrustAnchors = \""
       << hierarchy.trust_anchor().ds.at(0).to_text() << "\\n\";\n\n"
-      << "struct ZoneData {\n  const char *origin;\n  bool secure_chain;\n  const char *records;\n};\n\n"
+      << "struct ZoneData {\n  const char *origin;\n  bool secure_chain;\n  bool opt_out;\n  const char *records;\n};\n\n"
       << "inline constexpr ZoneData kZones[] = {\n";
   for (const auto &spec : all) {
-    out << "    {\"" << spec.origin << "\", " << (secure_chain(all, spec) ? "true" : "false") << ", R\"" << kDelimiter
+    out << "    {\"" << spec.origin << "\", " << (secure_chain(all, spec) ? "true" : "false") << ", "
+        << (opt_out(spec) ? "true" : "false") << ", R\"" << kDelimiter
         << "(\n";
     for (const auto &rr : hierarchy.records(n(spec.origin)).records)
       if (rr.type != rrtype::RRSIG && rr.type != rrtype::NSEC3) out << rr.to_text() << "\n";
@@ -595,7 +598,7 @@ std::string hierarchy_data(const SignedHierarchy &hierarchy, const std::vector<Z
 HierarchyTruth truth_of(const SignedHierarchy &hierarchy, const std::vector<ZoneSpec> &all) {
   std::vector<HierarchyTruth::Zone> zones;
   for (const auto &spec : all) {
-    HierarchyTruth::Zone z{n(spec.origin), secure_chain(all, spec), {}};
+    HierarchyTruth::Zone z{n(spec.origin), secure_chain(all, spec), opt_out(spec), {}};
     for (const auto &rr : hierarchy.records(z.origin).records)
       if (rr.type != rrtype::RRSIG && rr.type != rrtype::NSEC3) z.records.push_back(rr);
     zones.push_back(std::move(z));

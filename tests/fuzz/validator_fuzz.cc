@@ -61,6 +61,7 @@ private:
       HierarchyTruth::Zone z;
       z.origin = *Name::from_text(zone.origin);
       z.secure_chain = zone.secure_chain;
+      z.opt_out = zone.opt_out;
       for (auto &line : parse_zone_text(zone.records, "hierarchy_data.h", z.origin))
         z.records.push_back(std::move(line.record));
       zones.push_back(std::move(z));

@@ -140,9 +140,25 @@ TEST(ValidatorFuzzOracle, AcceptsWhatTheHierarchyHolds) {
   EXPECT_EQ(judge("a.wild.nsec.test.", rrtype::MX, delegation_nsec), "");
   delegation_nsec.answer[0].rdata[0] ^= 1;  // but it must be that NSEC
   EXPECT_NE(judge("a.wild.nsec.test.", rrtype::MX, delegation_nsec), "");
-  // Insecure and bogus verdicts vouch for nothing.
+  // Bogus verdicts vouch for nothing; insecure ones only that no chain of trust reaches.
+  EXPECT_EQ(judge("www.nsec.test.", rrtype::A, claim(rcode::NOERROR, "www.nsec.test. A 192.0.2.9", Security::bogus)),
+            "");
   EXPECT_EQ(judge("www.insecure.test.", rrtype::A,
                   claim(rcode::NOERROR, "www.insecure.test. A 192.0.2.99", Security::insecure)), "");
+  EXPECT_EQ(judge("nx.island.nsec3.test.", rrtype::A, claim(rcode::NXDOMAIN, "", Security::insecure)), "");
+  // A CNAME from a signed zone into an unsigned one: the answer is as weak as its weakest link.
+  EXPECT_EQ(judge("out.nsec.test.", rrtype::A,
+                  claim(rcode::NOERROR, "out.nsec.test. CNAME www.insecure.test.\nwww.insecure.test. A 192.0.2.20\n",
+                        Security::insecure)),
+            "");
+  // An opt-out span may hide an unsigned delegation that nothing proves (RFC 5155 6).
+  EXPECT_EQ(judge("www.invented.optout.test.", rrtype::A,
+                  claim(rcode::NOERROR, "www.invented.optout.test. A 192.0.2.9", Security::insecure)),
+            "");
+  EXPECT_EQ(judge("www.nsec.test.", rrtype::A,
+                  claim(rcode::NOERROR, "www.nsec.test. A 192.0.2.1", Security::insecure), {},
+                  {*Name::from_text("nsec.test.")}),
+            "");
   // What the input says it took from the cache with a status is not judged again.
   Resolution input = claim(rcode::NOERROR, "www.nsec.test. A 192.0.2.9", Security::unchecked);
   input.sources.push_back({*Name::from_text("www.nsec.test."), rrtype::A, Name::root(), Trust::answer, Security::secure});
@@ -167,6 +183,28 @@ TEST(ValidatorFuzzOracle, CatchesEveryKindOfLie) {
   EXPECT_NE(judge("nx.nsec.test.", rrtype::A, claim(rcode::NOERROR)), "");
   EXPECT_NE(judge("x.wild.nsec.test.", rrtype::A, claim(rcode::NOERROR)), "");
   EXPECT_NE(judge("nx.unsigned.optout.test.", rrtype::A, claim(rcode::NXDOMAIN)), "");
+}
+
+// Downgrades: an insecure verdict for data that a chain of trust covers (what a replayed
+// DS denial or a child's NSEC would talk a careless validator into).
+TEST(ValidatorFuzzOracle, CatchesDowngradesToInsecure) {
+  EXPECT_NE(judge("www.nsec.test.", rrtype::A, claim(rcode::NOERROR, "www.nsec.test. A 192.0.2.9", Security::insecure)),
+            "");
+  EXPECT_NE(judge("www.nsec.test.", rrtype::A, claim(rcode::NOERROR, "www.nsec.test. A 192.0.2.1", Security::insecure)),
+            "");
+  EXPECT_NE(judge("nx.nsec3.test.", rrtype::A, claim(rcode::NXDOMAIN, "", Security::insecure)), "");
+  EXPECT_NE(judge("www.nsec3.test.", rrtype::TXT, claim(rcode::NOERROR, "", Security::insecure)), "");
+  // The parent's DS denial for an unsigned child is signed data of the parent.
+  EXPECT_NE(judge("insecure.test.", rrtype::DS, claim(rcode::NOERROR, "", Security::insecure)), "");
+  // Both ends of a CNAME in signed zones.
+  EXPECT_NE(judge("alias.nsec.test.", rrtype::A,
+                  claim(rcode::NOERROR, "alias.nsec.test. CNAME www.nsec.test.\nwww.nsec.test. A 192.0.2.1\n",
+                        Security::insecure)),
+            "");
+  // A name under a signed zone that is not the opt-out one.
+  EXPECT_NE(judge("www.invented.nsec3.test.", rrtype::A,
+                  claim(rcode::NOERROR, "www.invented.nsec3.test. A 192.0.2.9", Security::insecure)),
+            "");
 }
 
 }  // namespace
