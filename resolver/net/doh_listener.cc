@@ -58,7 +58,11 @@ public:
   void close();
   void detach_from_listener() { listener_ = nullptr; }
   bool is_closed() const { return box_ == nullptr; }
-  bool idle() const { return box_ != nullptr && outstanding_ == 0 && streams_.empty(); }
+  // Idle: no query of ours being resolved. Open streams do not count, or a client
+  // could keep a connection (and its slot) forever with one HEADERS frame that never
+  // ends, or a flow-control window it never opens; as for TCP, what the client has
+  // not finished sending, or will not read, is its own delay.
+  bool idle() const { return box_ != nullptr && outstanding_ == 0; }
 
   void send_deferred(int32_t stream_id, std::string_view wire, bool pad);
   void release_slot();
@@ -237,7 +241,6 @@ bool DohConnection::create_session() {
 int DohConnection::on_begin_headers(const nghttp2_frame *frame) {
   if (frame->hd.type != NGHTTP2_HEADERS || frame->headers.cat != NGHTTP2_HCAT_REQUEST) return 0;
   streams_[frame->hd.stream_id];
-  idle_timer_.stop();  // activity is a request, not any byte
   return 0;
 }
 

@@ -10,6 +10,7 @@ import os
 import shutil
 import socket
 import subprocess
+import time
 
 import dns.edns
 import dns.flags
@@ -23,6 +24,7 @@ from validating_resolver import ValidatingResolver, validating_resolverd_config
 TLS_ADDR = "127.56.0.1"          # the shared encrypted resolver
 LIMITS_ADDR = "127.56.0.2"       # a resolver with tight connection limits
 IDLE_ADDR = "127.56.0.3"        # a resolver with a short idle timeout
+EVICT_ADDR = "127.56.0.4"       # a resolver with two connection slots and a long idle timeout
 SECURE_NAME = "www.ecdsa256.sec"
 BOGUS_NAME = "www.tampered.sec"
 PADDING_BLOCK = 468              # RFC 8467 4.1
@@ -54,7 +56,7 @@ class EncryptedResolver(ValidatingResolver):
 @pytest.fixture(scope="module")
 def test_ca(workdir):
     return CertificateAuthority(os.path.join(workdir, "tls-ca"),
-                                ips=("127.0.0.1", TLS_ADDR, LIMITS_ADDR, IDLE_ADDR))
+                                ips=("127.0.0.1", TLS_ADDR, LIMITS_ADDR, IDLE_ADDR, EVICT_ADDR))
 
 
 @pytest.fixture(scope="module")
@@ -209,9 +211,49 @@ def test_dot_connection_limit_evicts_the_oldest_idle(build_dir, signed_hierarchy
         r.stop()
 
 
+def h2_unfinished_request(ca, addr):
+    """An HTTP/2 connection with one request stream opened (HEADERS without
+    END_STREAM) and never finished: nothing of it can be resolved."""
+    import h2.config
+    import h2.connection
+    client = DotClient(ca, addr, port=443, alpn=("h2",), timeout=10)
+    conn = h2.connection.H2Connection(config=h2.config.H2Configuration(client_side=True))
+    conn.initiate_connection()
+    conn.send_headers(conn.get_next_available_stream_id(),
+                      [(":method", "POST"), (":scheme", "https"), (":authority", SERVER_NAME),
+                       (":path", "/dns-query"), ("content-type", "application/dns-message")])
+    client.sock.sendall(conn.data_to_send())
+    return client
+
+
+def test_doh_unfinished_request_is_evicted_at_the_connection_limit(build_dir, signed_hierarchy, workdir, test_ca):
+    """Found in review: an open HTTP/2 stream made a connection look busy, so two
+    clients that each opened a request and never finished it held both slots, and
+    every newcomer was refused. A connection is busy only while one of its queries
+    is being resolved."""
+    r = EncryptedResolver(build_dir, signed_hierarchy, os.path.join(workdir, "doh-evict"), EVICT_ADDR, test_ca,
+                          https_port=443, extra_network=", max-tcp-connections: 2, tcp-idle-timeout: 60000")
+    r.start()
+    holders = []
+    try:
+        holders = [h2_unfinished_request(test_ca, EVICT_ADDR) for _ in range(2)]
+        time.sleep(0.3)  # both requests have reached the server
+        with doh_client(test_ca) as client:
+            reply = client.post(f"https://{EVICT_ADDR}/dns-query", content=dnssec_query(SECURE_NAME).to_wire(),
+                                headers={"content-type": "application/dns-message"})
+        assert reply.status_code == 200
+        assert dns.message.from_wire(reply.content).rcode() == dns.rcode.NOERROR
+        assert holders[0].closed_by_peer()
+        assert r.alive()
+    finally:
+        for c in holders:
+            c.close()
+        r.stop()
+
+
 def test_dot_idle_connection_is_closed(build_dir, signed_hierarchy, workdir, test_ca):
     r = EncryptedResolver(build_dir, signed_hierarchy, os.path.join(workdir, "tls-idle"), IDLE_ADDR, test_ca,
-                          extra_network=", tcp-idle-timeout: 300")
+                          https_port=443, extra_network=", tcp-idle-timeout: 300")
     r.start()
     try:
         # A client that connects and never starts the handshake loses its slot.
@@ -222,6 +264,13 @@ def test_dot_idle_connection_is_closed(build_dir, signed_hierarchy, workdir, tes
         assert c.receive().rcode() == dns.rcode.NOERROR
         assert c.closed_by_peer()  # idle after its answer: closed by the server
         c.close()
+        # Found in review: over HTTP/2, a request stream that is opened and never
+        # finished kept the idle timer off, and the connection open, forever.
+        started = time.monotonic()
+        unfinished = h2_unfinished_request(test_ca, IDLE_ADDR)
+        assert unfinished.closed_by_peer()
+        assert time.monotonic() - started < 5
+        unfinished.close()
     finally:
         r.stop()
 
