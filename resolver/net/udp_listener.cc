@@ -1,6 +1,7 @@
 #include "resolver/net/udp_listener.h"
 
 #include <sys/socket.h>
+#include <sys/uio.h>
 
 #include <cerrno>
 #include <cstring>
@@ -11,13 +12,23 @@
 
 namespace rsv {
 
-// The socket and both 64 KiB buffers: they live until the close callback, since a
-// queued send may still reference the handle after the listener is gone.
+// libuv cuts a recvmmsg buffer into slices of this size, one datagram each
+// (UV__UDP_DGRAM_MAXSIZE in libuv's unix/udp.c), and reads as many datagrams as whole
+// slices fit (at most 20).
+constexpr size_t kReceiveSlice = 64 * 1024;
+
+// The socket, the receive slices, the reply buffers and the batch of replies waiting
+// for sendmmsg: they live until the close callback, since a queued send may still
+// reference the handle after the listener is gone.
 struct UdpListenerBox {
   uv_udp_t handle{};
   UdpListener *owner = nullptr;
-  uint8_t receive_buffer[UdpListener::kBufferSize];
-  uint8_t reply_buffer[UdpListener::kBufferSize];
+  uint8_t receive_buffer[UdpListener::kBatch * kReceiveSlice];
+  uint8_t reply_buffers[UdpListener::kBatch][UdpListener::kBufferSize];
+  // Replies written into reply_buffers[0 .. pending), to clients[i].
+  size_t pending = 0;
+  size_t reply_sizes[UdpListener::kBatch]{};
+  SocketAddress clients[UdpListener::kBatch];
 };
 
 namespace {
@@ -79,9 +90,10 @@ void UdpListener::open(EventLoop &loop, const SocketAddress &address, UdpSocketB
   };
 
   auto *box = new UdpListenerBox;
-  // init_ex creates the socket now, so options can be set before bind.
-  if (int rc =
-          uv_udp_init_ex(loop.uv_loop(), &box->handle, static_cast<unsigned>(address.family()));
+  // init_ex creates the socket now, so options can be set before bind; RECVMMSG reads
+  // up to kBatch datagrams a system call into the receive buffer's slices.
+  if (int rc = uv_udp_init_ex(loop.uv_loop(), &box->handle,
+                              static_cast<unsigned>(address.family()) | UV_UDP_RECVMMSG);
       rc != 0) {
     uvbox::delete_unregistered_box(box);
     throw std::runtime_error("UDP listener " + address.to_string() +
@@ -113,32 +125,36 @@ void UdpListener::open(EventLoop &loop, const SocketAddress &address, UdpSocketB
   int rc = uv_udp_recv_start(
       &box->handle,
       [](uv_handle_t *handle, size_t, uv_buf_t *buf) {
-        // Handling is synchronous, so the one receive buffer is always free here.
+        // Handling is synchronous, so the receive buffer is always free here.
         auto *listener_box = static_cast<UdpListenerBox *>(handle->data);
         *buf = uv_buf_init(reinterpret_cast<char *>(listener_box->receive_buffer),
                            sizeof listener_box->receive_buffer);
       },
-      [](uv_udp_t *handle, ssize_t nread, const uv_buf_t *, const sockaddr *from, unsigned flags) {
+      [](uv_udp_t *handle, ssize_t nread, const uv_buf_t *buf, const sockaddr *from, unsigned flags) {
         auto *listener_box = static_cast<UdpListenerBox *>(handle->data);
         UdpListener *listener = listener_box->owner;
         if (listener == nullptr) return;
-        if (nread < 0) {
-          ++listener->stats_.receive_errors;
+        // The end of a recvmmsg batch (libuv hands the whole buffer back), a read error,
+        // or nothing more to read: the batch's replies go out now.
+        if ((flags & UV_UDP_MMSG_FREE) != 0 || nread < 0 || from == nullptr) {
+          if (nread < 0) ++listener->stats_.receive_errors;
+          listener->flush_replies();
           return;
         }
-        if (from == nullptr) return;  // libuv: nothing more to read for now
         ++listener->stats_.datagrams_received;
         // A truncated datagram is not the query the client sent; an empty one is none.
-        if (nread == 0 || (flags & UV_UDP_PARTIAL) != 0) {
+        if (nread == 0 || (flags & UV_UDP_PARTIAL) != 0)
           ++listener->stats_.dropped;
-          return;
-        }
-        listener->on_datagram(static_cast<size_t>(nread), from);
+        else
+          listener->on_datagram(reinterpret_cast<const uint8_t *>(buf->base), static_cast<size_t>(nread), from);
+        // Read alone (not a slice of a batch): its reply goes out at once. The handler
+        // may have closed or destroyed the listener; the box outlives both.
+        if ((flags & UV_UDP_MMSG_CHUNK) == 0 && listener_box->owner != nullptr) listener_box->owner->flush_replies();
       });
   if (rc != 0) fail("cannot receive", uvbox::error_text(rc));
 }
 
-void UdpListener::on_datagram(size_t size, const void *client_sockaddr) {
+void UdpListener::on_datagram(const uint8_t *data, size_t size, const void *client_sockaddr) {
   // The handler may drop the last outside reference to this listener.
   auto keep_alive = shared_from_this();
   UdpQueryContext context(*this);
@@ -147,28 +163,79 @@ void UdpListener::on_datagram(size_t size, const void *client_sockaddr) {
     ++stats_.dropped;
     return;
   }
-  context.query = box_->receive_buffer;
+  if (box_->pending == kBatch) flush_replies();
+  const size_t slot = box_->pending;
+  context.query = data;
   context.query_size = size;
   context.client = *client;
   context.local = local_address_;
   context.tcp = false;
-  context.reply_buffer = box_->reply_buffer;
+  context.reply_buffer = box_->reply_buffers[slot];
   context.reply_capacity = kBufferSize;
   context.reply_size = 0;
 
   switch (handler_.handle(context)) {
     case Disposition::reply:
-      if (box_ != nullptr && context.reply_size > 0 && context.reply_size <= kBufferSize)
-        send_to(context.client, std::string_view(reinterpret_cast<const char *>(box_->reply_buffer),
-                                                 context.reply_size));
-      else
+      if (box_ != nullptr && context.reply_size > 0 && context.reply_size <= kBufferSize &&
+          box_->pending == slot) {
+        box_->reply_sizes[slot] = context.reply_size;
+        box_->clients[slot] = context.client;
+        ++box_->pending;
+      } else {
         ++stats_.dropped;
+      }
       break;
     case Disposition::drop:
       ++stats_.dropped;
       break;
     case Disposition::deferred:
       break;
+  }
+}
+
+void UdpListener::flush_replies() {
+  if (box_ == nullptr || box_->pending == 0) return;
+  const size_t count = box_->pending;
+  box_->pending = 0;
+  auto reply = [&](size_t i) {
+    return std::string_view(reinterpret_cast<const char *>(box_->reply_buffers[i]), box_->reply_sizes[i]);
+  };
+  // Replies already queued go first (order per client), and the test hook sees each send.
+  int fd = -1;
+  if (pretend_full_sends_ > 0 || uv_udp_get_send_queue_count(&box_->handle) > 0 ||
+      uv_fileno(reinterpret_cast<const uv_handle_t *>(&box_->handle), &fd) != 0) {
+    for (size_t i = 0; i < count; ++i) send_to(box_->clients[i], reply(i));
+    return;
+  }
+  mmsghdr messages[kBatch]{};
+  iovec parts[kBatch];
+  for (size_t i = 0; i < count; ++i) {
+    parts[i].iov_base = box_->reply_buffers[i];
+    parts[i].iov_len = box_->reply_sizes[i];
+    messages[i].msg_hdr.msg_name = const_cast<sockaddr *>(box_->clients[i].sockaddr_ptr());
+    messages[i].msg_hdr.msg_namelen = box_->clients[i].length();
+    messages[i].msg_hdr.msg_iov = &parts[i];
+    messages[i].msg_hdr.msg_iovlen = 1;
+  }
+  size_t sent = 0;
+  while (sent < count) {
+    // The socket is non-blocking (libuv's).
+    int rc = ::sendmmsg(fd, messages + sent, static_cast<unsigned>(count - sent), 0);
+    if (rc > 0) {
+      ++stats_.send_batches;
+      stats_.replies_sent += static_cast<uint64_t>(rc);
+      sent += static_cast<size_t>(rc);
+      continue;
+    }
+    if (rc < 0 && errno == EINTR) continue;
+    if (rc < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      // The socket buffer is full: the rest is queued (bounded) by the one-at-a-time path.
+      for (size_t i = sent; i < count; ++i) send_to(box_->clients[i], reply(i));
+      return;
+    }
+    // Any other error is the first unsent message's own (an unreachable address, say).
+    ++stats_.send_errors;
+    ++sent;
   }
 }
 

@@ -10,7 +10,9 @@
 #include <atomic>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <new>
+#include <set>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -266,6 +268,52 @@ TEST(UdpListener, ReplyNowPathDoesNotAllocate) {
   auto channel = std::make_shared<std::string>(100, 'x');
   EXPECT_GT(g_allocations.load(), before);
   EXPECT_EQ(listener->stats().replies_sent, 2u);
+}
+
+// Datagrams waiting together are read together (recvmmsg) and answered together
+// (sendmmsg): far fewer send calls than replies, each reply to its own client intact.
+TEST(UdpListener, AnswersABurstInBatches) {
+  EventLoop loop;
+  TestHandler handler;
+  auto listener = UdpListener::create(loop, loopback(), handler);
+  constexpr int kClients = 3, kEach = 12;  // 36 datagrams: more than one batch
+  std::vector<std::unique_ptr<UdpClient>> clients;
+  for (int c = 0; c < kClients; ++c) clients.push_back(std::make_unique<UdpClient>());
+  for (int i = 0; i < kEach; ++i)
+    for (int c = 0; c < kClients; ++c)
+      clients[c]->send_to(listener->local_address(), make_query(static_cast<uint16_t>(c * 100 + i)));
+  ASSERT_TRUE(loop.run_until([&] { return listener->stats().replies_sent == kClients * kEach; }, kWaitMs));
+  for (int c = 0; c < kClients; ++c)
+    for (int i = 0; i < kEach; ++i)
+      EXPECT_EQ(clients[c]->receive(), reply_for(make_query(static_cast<uint16_t>(c * 100 + i))));
+  EXPECT_EQ(handler.calls, kClients * kEach);
+  EXPECT_GE(listener->stats().send_batches, (kClients * kEach + UdpListener::kBatch - 1) / UdpListener::kBatch);
+  EXPECT_LE(listener->stats().send_batches, static_cast<uint64_t>(kClients * kEach) / 4)
+      << "replies to datagrams that arrived together leave together";
+}
+
+// A deferred reply in the middle of a batch does not take a batch slot; the replies
+// on either side of it still reach their clients.
+TEST(UdpListener, DeferredAndImmediateRepliesMixInOneBatch) {
+  EventLoop loop;
+  class Alternating : public TestHandler {
+  public:
+    Disposition handle(QueryContext &context) override {
+      mode = (calls % 2 == 0) ? Mode::reply_now : Mode::defer;
+      return TestHandler::handle(context);
+    }
+  } handler;
+  auto listener = UdpListener::create(loop, loopback(), handler);
+  UdpClient client;
+  for (uint16_t id = 1; id <= 6; ++id) client.send_to(listener->local_address(), make_query(id));
+  ASSERT_TRUE(loop.run_until([&] { return handler.calls == 6; }, kWaitMs));
+  for (auto &[channel, reply] : handler.deferred) channel->send(reply);
+  ASSERT_TRUE(loop.run_until([&] { return listener->stats().replies_sent == 6; }, kWaitMs));
+  std::set<std::string> received;
+  for (int i = 0; i < 6; ++i) received.insert(client.receive());
+  std::set<std::string> expected;
+  for (uint16_t id = 1; id <= 6; ++id) expected.insert(reply_for(make_query(id)));
+  EXPECT_EQ(received, expected);
 }
 
 TEST(UdpListener, AnswersLaterThroughTheReplyChannel) {
