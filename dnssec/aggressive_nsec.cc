@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "dnssec/crypto.h"
+#include "dnssec/verification_cache.h"
 #include "dnssec/nsec.h"
 #include "dnssec/nsec3.h"
 
@@ -168,7 +169,7 @@ std::optional<Resolution> AggressiveNsecCache::from_nsec3(const Zone &zone, cons
   ValidationBudget budget(limits);
   auto hash_of = [&](const Name &name) -> std::optional<std::string> {
     if (!budget.take_nsec3_hash()) return std::nullopt;
-    return nsec3_hash(name.lowered().wire(), zone.nsec3_salt, zone.nsec3_iterations);
+    return nsec3_hash_cached(name.lowered().wire(), zone.nsec3_salt, zone.nsec3_iterations);
   };
   auto live = [&](const Entry &entry) { return entry.expires_at > now ? &entry : nullptr; };
   auto matching = [&](const std::string &hash) -> const Entry * {

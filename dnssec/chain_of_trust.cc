@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "dnssec/crypto.h"
+#include "dnssec/verification_cache.h"
 #include "dnssec/nsec.h"
 #include "dnssec/nsec3.h"
 #include "dnssec/rrsig.h"
@@ -416,7 +417,7 @@ ChainOfTrust::Progress ChainOfTrust::from_denial(Task &task, const Record &recor
         parent.to_text() + ": no NSEC or NSEC3 proves that " + zone.to_text() + " has no DS"));
   if (record.nxdomain) {
     auto gone = !nsecs.empty() ? prove_nxdomain_nsec(zone, nsecs, parent)
-                               : prove_nxdomain_nsec3(zone, nsec3s, parent, budget_, nsec3_hash);
+                               : prove_nxdomain_nsec3(zone, nsec3s, parent, budget_, nsec3_hash_cached);
     if (gone.is_secure()) {
       settle(zone, not_a_cut(zone.to_text() + " does not exist"), ttl);
       return {Step::settled, {}, {}};
@@ -429,7 +430,7 @@ ChainOfTrust::Progress ChainOfTrust::from_denial(Task &task, const Record &recor
   }
   ValidationOutcome unsigned_cut =
       !nsecs.empty() ? prove_insecure_delegation_nsec(zone, nsecs, parent)
-                     : prove_insecure_delegation_nsec3(zone, nsec3s, parent, budget_, nsec3_hash);
+                     : prove_insecure_delegation_nsec3(zone, nsec3s, parent, budget_, nsec3_hash_cached);
   if (unsigned_cut.security == Security::insecure) {
     // RFC 4035 5.2: a delegation proven to have no DS leads to an unsigned zone.
     settle(zone, status_from(unsigned_cut), ttl);
@@ -437,7 +438,7 @@ ChainOfTrust::Progress ChainOfTrust::from_denial(Task &task, const Record &recor
   }
   ValidationOutcome no_cut = !nsecs.empty()
                                  ? prove_nodata_nsec(zone, rrtype::DS, nsecs, parent)
-                                 : prove_nodata_nsec3(zone, rrtype::DS, nsec3s, parent, budget_, nsec3_hash);
+                                 : prove_nodata_nsec3(zone, rrtype::DS, nsec3s, parent, budget_, nsec3_hash_cached);
   if (no_cut.is_secure()) {
     settle(zone, not_a_cut("no zone cut at " + zone.to_text() + " (" + parent.to_text() + ")"), ttl);
     return {Step::settled, {}, {}};

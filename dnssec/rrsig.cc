@@ -4,6 +4,7 @@
 #include <ctime>
 
 #include "dnssec/crypto.h"
+#include "dnssec/verification_cache.h"
 
 namespace rsv {
 namespace {
@@ -261,14 +262,22 @@ private:
         break;
       }
       ++keys_tried;
-      if (!budget_.take_verification()) return Attempt::budget_refused;
       if (!signed_data) {
         auto without_signature = rrsig_rdata_without_signature(record.rdata);
         if (!without_signature) return Attempt::failed;
         signed_data = canonical_signed_data(sig, *without_signature, rrset_);
       }
-      if (verify_signature(sig.algorithm, key.fields.public_key, *signed_data, sig.signature))
+      // The same signature over the same data with the same key verified before (a
+      // wildcard's RRSIG for another name it expands to): no public-key operation, so
+      // nothing taken from the budget (dnssec/verification_cache.h).
+      VerifiedSignatures &verified = VerifiedSignatures::of_this_thread();
+      const auto digest = VerifiedSignatures::digest(sig.algorithm, key.fields.public_key, *signed_data, sig.signature);
+      if (verified.contains(digest)) return Attempt::verified;
+      if (!budget_.take_verification()) return Attempt::budget_refused;
+      if (verify_signature(sig.algorithm, key.fields.public_key, *signed_data, sig.signature)) {
+        verified.insert(digest);
         return Attempt::verified;
+      }
     }
     if (!key_found) {
       // EDE 9 (DNSKEY Missing) is about a DS without its key (RFC 8914 4.10); a

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "dnssec/crypto.h"
+#include "dnssec/verification_cache.h"
 #include "dnssec/nsec.h"
 #include "dnssec/nsec3.h"
 #include "dnssec/rrsig.h"
@@ -347,8 +348,8 @@ Validator::Judgement Validator::judge_denial() {
       !nsecs.empty()
           ? (nxdomain ? prove_nxdomain_nsec(final_name_, nsecs, zone)
                       : prove_nodata_nsec(final_name_, question_.qtype, nsecs, zone))
-          : (nxdomain ? prove_nxdomain_nsec3(final_name_, nsec3s, zone, budget_, nsec3_hash)
-                      : prove_nodata_nsec3(final_name_, question_.qtype, nsec3s, zone, budget_, nsec3_hash));
+          : (nxdomain ? prove_nxdomain_nsec3(final_name_, nsec3s, zone, budget_, nsec3_hash_cached)
+                      : prove_nodata_nsec3(final_name_, question_.qtype, nsec3s, zone, budget_, nsec3_hash_cached));
   if (proof.is_bogus()) {
     finish(proof);
     return Judgement::decided;
@@ -385,7 +386,7 @@ Validator::Judgement Validator::judge_wildcard() {
     ValidationOutcome proof =
         !nsecs.empty() ? prove_wildcard_answer_nsec(owner, *item.wildcard, nsecs, item.zone)
         : !nsec3s.empty()
-            ? prove_wildcard_answer_nsec3(owner, *item.wildcard, nsec3s, item.zone, budget_, nsec3_hash)
+            ? prove_wildcard_answer_nsec3(owner, *item.wildcard, nsec3s, item.zone, budget_, nsec3_hash_cached)
             : ValidationOutcome::bogus(ede::NSEC_MISSING, item.zone.to_text() + ": wildcard answer for " +
                                                               owner.to_text() + " without a proof");
     if (proof.is_bogus()) {

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "dnssec/crypto.h"
+#include "dnssec/verification_cache.h"
 #include "resolver/wire/ldns_convert.h"
 
 namespace rsv {
@@ -265,6 +266,71 @@ TEST_F(RrsigTest, WildcardExpansionReportsTheSource) {
   // The wildcard record itself is not an expansion.
   EXPECT_TRUE(verify(wildcard, wildcard_sigs).is_secure());
   EXPECT_FALSE(wildcard_.has_value());
+}
+
+// ---- the verified-signature cache (dnssec/verification_cache.h) ---------------------
+
+TEST_F(RrsigTest, ASignatureVerifiedOnceCostsNoSecondVerification) {
+  clear_verification_caches_of_this_thread();
+  ASSERT_TRUE(verify(www(), www_sigs()).is_secure());
+  EXPECT_EQ(budget_.verifications(), 1u);
+  ASSERT_TRUE(verify(www(), www_sigs()).is_secure());
+  EXPECT_EQ(budget_.verifications(), 1u) << "the second check is a cache hit";
+  // Every name a wildcard expands to is signed over the same bytes (RFC 4035 5.3.2).
+  const RRset wildcard = zone_.rrset(name("*.wild.example."), rrtype::TXT);
+  for (const char *query : {"foo.wild.example.", "a.b.wild.example.", "bar.wild.example."}) {
+    RRset expanded = wildcard;
+    expanded.owner = name(query);
+    auto sigs = zone_.rrsigs(name("*.wild.example."), rrtype::TXT);
+    for (ResourceRecord &sig : sigs) sig.owner = expanded.owner;
+    ASSERT_TRUE(verify(expanded, sigs).is_secure()) << query;
+  }
+  EXPECT_EQ(budget_.verifications(), 2u) << "one verification for all the wildcard's expansions";
+}
+
+// A remembered signature vouches for exactly what it verified: everything the caller
+// checks besides the public-key operation still fails what it should.
+TEST_F(RrsigTest, ARememberedSignatureStillFailsWhatItDoesNotCover) {
+  clear_verification_caches_of_this_thread();
+  ASSERT_TRUE(verify(www(), www_sigs()).is_secure());
+  RRset changed = www();
+  changed.rdatas[1][3] = 99;
+  EXPECT_EQ(verify(changed, www_sigs()).ede, ede::DNSSEC_BOGUS);
+  EXPECT_EQ(verify(www(), www_sigs(), kExpiration + 1).ede, ede::SIGNATURE_EXPIRED);
+  EXPECT_EQ(verify(www(), www_sigs(), kInception - 1).ede, ede::SIGNATURE_NOT_YET_VALID);
+  std::vector<ResourceRecord> revoked = {zsk_with_flags(dnskey_flag::ZONE | dnskey_flag::REVOKE)};
+  EXPECT_TRUE(verify(www(), www_sigs(), kNow, &revoked).is_bogus());
+  std::vector<ResourceRecord> no_keys;
+  EXPECT_TRUE(verify(www(), www_sigs(), kNow, &no_keys).is_bogus());
+  // Another public key that claims the same tag (a forger's key tag collision).
+  ResourceRecord impostor = zone_.key(false);
+  const uint16_t tag = key_tag(impostor.rdata);
+  impostor.rdata[10] = static_cast<char>(impostor.rdata[10] ^ 0x5a);
+  impostor.rdata = with_key_tag(impostor.rdata, tag);
+  ASSERT_EQ(key_tag(impostor.rdata), tag);
+  std::vector<ResourceRecord> impostors = {impostor};
+  EXPECT_TRUE(verify(www(), www_sigs(), kNow, &impostors).is_bogus());
+  // Another RRSIG field (the original TTL) is part of the signed data.
+  auto sigs = www_sigs();
+  sigs[0].rdata[7] = static_cast<char>(sigs[0].rdata[7] ^ 0x01);
+  EXPECT_EQ(verify(www(), sigs).ede, ede::DNSSEC_BOGUS);
+  auto labels = www_sigs();
+  labels[0].rdata[3] = 3;
+  EXPECT_TRUE(verify(www(), labels).is_bogus());
+  // And the genuine one is still fine.
+  EXPECT_TRUE(verify(www(), www_sigs()).is_secure());
+}
+
+TEST(Nsec3HashCache, GivesWhatTheHashFunctionGives) {
+  clear_verification_caches_of_this_thread();
+  const std::string a = name("a.example.").wire(), b = name("b.example.").wire();
+  for (int round = 0; round < 2; ++round) {
+    EXPECT_EQ(nsec3_hash_cached(a, "", 0), nsec3_hash(a, "", 0));
+    EXPECT_EQ(nsec3_hash_cached(a, "\xAB", 0), nsec3_hash(a, "\xAB", 0));
+    EXPECT_EQ(nsec3_hash_cached(a, "", 3), nsec3_hash(a, "", 3));
+    EXPECT_EQ(nsec3_hash_cached(b, "", 0), nsec3_hash(b, "", 0));
+  }
+  EXPECT_NE(nsec3_hash_cached(a, "", 0), nsec3_hash_cached(a, "", 1));
 }
 
 TEST_F(RrsigTest, KeyWithoutZoneBit) {
