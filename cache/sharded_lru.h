@@ -6,12 +6,20 @@
 // mutex is taken, so worker threads rarely contend. Each shard keeps its own byte
 // budget (the total divided by the number of shards) and evicts from the cold end of
 // its recency list until a new entry fits. Lookups take a std::string_view, so the
-// hot path never allocates; keys are stored as std::string.
+// hot path never allocates.
 //
-// Memory accounting is meant to be honest: an entry is charged for the hash-table
-// node (key object, value object, links), the key's heap buffer, its share of the
-// bucket array and whatever heap memory the value says it owns, each rounded up the
-// way glibc's allocator rounds. The sum stays within the configured bound.
+// Memory per entry is what a cache of a million names is made of, so an entry is one
+// allocation: a node holding the recency links, the hash, the value and the key's
+// bytes after it. A shard finds its nodes through an open-addressing table of node
+// pointers (linear probing, at most three quarters full). Compared with a
+// std::unordered_map<std::string, ...>, that saves the map node's own links and
+// cached hash, the std::string object and, for keys over 15 bytes, its separate heap
+// buffer: about 60 bytes an entry.
+//
+// Memory accounting is meant to be honest: an entry is charged for its node as glibc's
+// allocator rounds it, its worst-case share of the table, and whatever heap memory the
+// value says it owns. The sum stays within the configured bound (each shard's first
+// table of kInitialSlots pointers aside).
 #pragma once
 
 #include <cstddef>
@@ -20,7 +28,8 @@
 #include <memory>
 #include <string>
 #include <string_view>
-#include <unordered_map>
+#include <cstring>
+#include <new>
 #include <utility>
 
 #include "cache/lock_guarded.h"
@@ -57,10 +66,10 @@ public:
 
   // The bytes one entry is charged: node, key, bucket share, plus the value's own heap.
   static size_t entry_bytes(std::string_view key, size_t value_heap_bytes) {
-    constexpr size_t kSmallStringCapacity = 15;
-    size_t key_heap = key.size() > kSmallStringCapacity ? allocation_bytes(key.size() + 1) : 0;
-    return allocation_bytes(kNodeBytes) + key_heap + kBucketBytesPerEntry + value_heap_bytes;
+    return allocation_bytes(sizeof(Node) + key.size()) + kTableBytesPerEntry + value_heap_bytes;
   }
+
+  ~ShardedLru() { clear(); }
 
   // Calls visit(Value &) on the entry for `key` under the shard's lock and marks it
   // most recently used. Returns false (without calling visit) when absent. Allocates
@@ -69,10 +78,10 @@ public:
   bool find(std::string_view key, Visit &&visit) {
     const size_t hash = hash_key(key);
     auto shard = shard_for(hash).lock();
-    auto it = shard->map.find(KeyRef{key, hash});
-    if (it == shard->map.end()) return false;
-    make_newest(*shard, &it->second);
-    visit(it->second.value);
+    Node *node = locate(*shard, key, hash);
+    if (node == nullptr) return false;
+    make_newest(*shard, node);
+    visit(node->value);
     return true;
   }
 
@@ -84,29 +93,20 @@ public:
   bool insert_unless(std::string_view key, Value value, size_t value_heap_bytes,
                      KeepExisting &&keep_existing) {
     const size_t charge = entry_bytes(key, value_heap_bytes);
-    if (charge > shard_budget_) return false;
+    if (charge > shard_budget_ || key.size() > UINT16_MAX) return false;
     const size_t hash = hash_key(key);
     auto shard = shard_for(hash).lock();
-    auto it = shard->map.find(KeyRef{key, hash});
-    Slot *slot;
-    if (it != shard->map.end()) {
-      slot = &it->second;
-      if (keep_existing(std::as_const(slot->value))) return false;
-      slot->value = std::move(value);
-      shard->bytes = shard->bytes - slot->charge + charge;
-      slot->charge = charge;
-      make_newest(*shard, slot);
+    Node *node = locate(*shard, key, hash);
+    if (node != nullptr) {
+      if (keep_existing(std::as_const(node->value))) return false;
+      node->value = std::move(value);
+      shard->bytes = shard->bytes - node->charge + charge;
+      node->charge = charge;
+      make_newest(*shard, node);
     } else {
-      auto [inserted, ok] = shard->map.emplace(std::string(key), Slot{std::move(value)});
-      (void)ok;
-      slot = &inserted->second;
-      slot->key = &inserted->first;
-      slot->hash = hash;
-      slot->charge = charge;
-      shard->bytes += charge;
-      link_newest(*shard, slot);
+      node = add(*shard, key, hash, charge, std::move(value));
     }
-    evict_to_budget(*shard, slot);
+    evict_to_budget(*shard, node);
     return true;
   }
 
@@ -120,27 +120,19 @@ public:
   template <typename Update>
   bool upsert(std::string_view key, size_t value_heap_bytes, Update &&update) {
     const size_t charge = entry_bytes(key, value_heap_bytes);
-    if (charge > shard_budget_) return false;
+    if (charge > shard_budget_ || key.size() > UINT16_MAX) return false;
     const size_t hash = hash_key(key);
     auto shard = shard_for(hash).lock();
-    auto it = shard->map.find(KeyRef{key, hash});
-    Slot *slot;
-    if (it != shard->map.end()) {
-      slot = &it->second;
-      shard->bytes = shard->bytes - slot->charge + charge;
-      make_newest(*shard, slot);
+    Node *node = locate(*shard, key, hash);
+    if (node != nullptr) {
+      shard->bytes = shard->bytes - node->charge + charge;
+      node->charge = charge;
+      make_newest(*shard, node);
     } else {
-      auto [inserted, ok] = shard->map.emplace(std::string(key), Slot{Value{}});
-      (void)ok;
-      slot = &inserted->second;
-      slot->key = &inserted->first;
-      slot->hash = hash;
-      shard->bytes += charge;
-      link_newest(*shard, slot);
+      node = add(*shard, key, hash, charge, Value{});
     }
-    slot->charge = charge;
-    update(slot->value);
-    evict_to_budget(*shard, slot);
+    update(node->value);
+    evict_to_budget(*shard, node);
     return true;
   }
 
@@ -152,14 +144,12 @@ public:
     size_t erased = 0;
     for (size_t i = 0; i < shard_count_; ++i) {
       auto shard = shards_[i].guarded.lock();
-      for (auto it = shard->map.begin(); it != shard->map.end();) {
-        if (pred(std::string_view(it->first))) {
-          auto next = std::next(it);
-          remove(*shard, it);
-          it = next;
+      // Removing from slot i may shift a later node of its run into slot i (never one
+      // into a slot before i but across the table's end, already checked): look again.
+      for (size_t slot = 0; slot < shard->capacity; ++slot) {
+        while (shard->table[slot] != nullptr && pred(shard->table[slot]->key())) {
+          remove_at(*shard, slot);
           ++erased;
-        } else {
-          ++it;
         }
       }
     }
@@ -175,7 +165,7 @@ public:
   void for_each_in_shard(size_t index, Visit &&visit) const {
     if (index >= shard_count_) return;
     auto shard = shards_[index].guarded.lock();
-    for (const Slot *slot = shard->oldest; slot; slot = slot->newer) visit(std::string_view(*slot->key), slot->value);
+    for (const Node *node = shard->oldest; node; node = node->newer) visit(node->key(), node->value);
   }
 
   // Every entry, shard by shard (see for_each_in_shard).
@@ -187,16 +177,22 @@ public:
   bool erase(std::string_view key) {
     const size_t hash = hash_key(key);
     auto shard = shard_for(hash).lock();
-    auto it = shard->map.find(KeyRef{key, hash});
-    if (it == shard->map.end()) return false;
-    remove(*shard, it);
+    const size_t slot = find_slot(*shard, key, hash);
+    if (slot == kNotFound) return false;
+    remove_at(*shard, slot);
     return true;
   }
 
   void clear() {
     for (size_t i = 0; i < shard_count_; ++i) {
       auto shard = shards_[i].guarded.lock();
-      shard->map.clear();
+      for (Node *node = shard->oldest; node != nullptr;) {
+        Node *newer = node->newer;
+        destroy(node);
+        node = newer;
+      }
+      shard->table.reset();
+      shard->capacity = shard->count = 0;
       shard->newest = shard->oldest = nullptr;
       shard->bytes = 0;
     }
@@ -204,7 +200,7 @@ public:
 
   size_t size() const {
     size_t total = 0;
-    for (size_t i = 0; i < shard_count_; ++i) total += shards_[i].guarded.lock()->map.size();
+    for (size_t i = 0; i < shard_count_; ++i) total += shards_[i].guarded.lock()->count;
     return total;
   }
 
@@ -218,39 +214,29 @@ public:
   size_t shard_count() const { return shard_count_; }
 
 private:
-  struct Slot {
-    Value value;
-    size_t charge = 0;
+  // One entry, in one allocation: the node, then the key's bytes.
+  struct Node {
+    Node *newer = nullptr;
+    Node *older = nullptr;
     size_t hash = 0;
-    const std::string *key = nullptr;  // the map node's key; nodes never move
-    Slot *newer = nullptr;
-    Slot *older = nullptr;
-  };
+    uint32_t charge = 0;
+    uint16_t key_size = 0;
+    Value value;
 
-  // A lookup key with its hash computed once, for shard choice and bucket alike.
-  struct KeyRef {
-    std::string_view text;
-    size_t hash;
+    explicit Node(Value v) : value(std::move(v)) {}
+    char *key_bytes() { return reinterpret_cast<char *>(this) + sizeof(Node); }
+    std::string_view key() const { return {reinterpret_cast<const char *>(this) + sizeof(Node), key_size}; }
   };
+  static_assert(alignof(Node) <= alignof(std::max_align_t));
+
   static size_t hash_key(std::string_view key) { return std::hash<std::string_view>{}(key); }
 
-  struct KeyHash {
-    using is_transparent = void;
-    size_t operator()(const std::string &key) const noexcept { return hash_key(key); }
-    size_t operator()(const KeyRef &key) const noexcept { return key.hash; }
-  };
-  struct KeyEqual {
-    using is_transparent = void;
-    bool operator()(const std::string &a, const std::string &b) const noexcept { return a == b; }
-    bool operator()(const KeyRef &a, const std::string &b) const noexcept { return a.text == b; }
-    bool operator()(const std::string &a, const KeyRef &b) const noexcept { return a == b.text; }
-  };
-  using Map = std::unordered_map<std::string, Slot, KeyHash, KeyEqual>;
-
   struct Shard {
-    Map map;
-    Slot *newest = nullptr;
-    Slot *oldest = nullptr;
+    std::unique_ptr<Node *[]> table;  // open addressing, linear probing; nullptr = empty
+    size_t capacity = 0;              // a power of two, or 0 before the first entry
+    size_t count = 0;
+    Node *newest = nullptr;
+    Node *oldest = nullptr;
     uint64_t bytes = 0;
   };
   // One cache line per shard at least, so two threads on two shards do not share one.
@@ -258,13 +244,11 @@ private:
     mutable LockGuarded<Shard> guarded;
   };
 
-  // A node of Map: the bucket-chain link, the key and value, and (when the library
-  // caches it) the hash code. Counted conservatively.
-  static constexpr size_t kNodeBytes =
-      sizeof(void *) + sizeof(std::pair<const std::string, Slot>) + sizeof(size_t);
-  // The bucket array holds one pointer per bucket and grows by doubling at a load
-  // factor of 1, so it never holds more than two pointers per entry.
-  static constexpr size_t kBucketBytesPerEntry = 2 * sizeof(void *);
+  static constexpr size_t kInitialSlots = 16;
+  static constexpr size_t kNotFound = ~size_t{0};
+  // The table grows by doubling once it is three quarters full, so it holds at least
+  // three entries for every eight pointers: at most 8 * 8 / 3 bytes an entry.
+  static constexpr size_t kTableBytesPerEntry = (8 * sizeof(void *) + 2) / 3;
 
   static size_t round_up_to_power_of_two(size_t n) {
     size_t p = 1;
@@ -273,42 +257,112 @@ private:
   }
 
   LockGuarded<Shard> &shard_for(size_t hash) const {
-    // The top bits choose the shard; the map's bucket index uses the whole hash.
+    // The top bits choose the shard; the table's slot uses the low ones.
     return shards_[(hash >> 40) & (shard_count_ - 1)].guarded;
   }
 
-  static void unlink(Shard &shard, Slot *slot) {
-    (slot->newer ? slot->newer->older : shard.newest) = slot->older;
-    (slot->older ? slot->older->newer : shard.oldest) = slot->newer;
-    slot->newer = slot->older = nullptr;
+  static size_t find_slot(const Shard &shard, std::string_view key, size_t hash) {
+    if (shard.capacity == 0 || key.size() > UINT16_MAX) return kNotFound;
+    const size_t mask = shard.capacity - 1;
+    for (size_t slot = hash & mask;; slot = (slot + 1) & mask) {
+      const Node *node = shard.table[slot];
+      if (node == nullptr) return kNotFound;
+      if (node->hash == hash && node->key() == key) return slot;
+    }
   }
 
-  static void link_newest(Shard &shard, Slot *slot) {
-    slot->newer = nullptr;
-    slot->older = shard.newest;
-    if (shard.newest) shard.newest->newer = slot;
-    shard.newest = slot;
-    if (!shard.oldest) shard.oldest = slot;
+  static Node *locate(Shard &shard, std::string_view key, size_t hash) {
+    const size_t slot = find_slot(shard, key, hash);
+    return slot == kNotFound ? nullptr : shard.table[slot];
   }
 
-  static void make_newest(Shard &shard, Slot *slot) {
-    if (shard.newest == slot) return;
-    unlink(shard, slot);
-    link_newest(shard, slot);
+  static void place(Shard &shard, Node *node) {
+    const size_t mask = shard.capacity - 1;
+    size_t slot = node->hash & mask;
+    while (shard.table[slot] != nullptr) slot = (slot + 1) & mask;
+    shard.table[slot] = node;
   }
 
-  static void remove(Shard &shard, typename Map::iterator it) {
-    unlink(shard, &it->second);
-    shard.bytes -= it->second.charge;
-    shard.map.erase(it);
+  static void grow_if_needed(Shard &shard) {
+    if (shard.capacity != 0 && (shard.count + 1) * 4 <= shard.capacity * 3) return;
+    const size_t capacity = shard.capacity == 0 ? kInitialSlots : shard.capacity * 2;
+    auto old_table = std::move(shard.table);
+    const size_t old_capacity = shard.capacity;
+    shard.table = std::make_unique<Node *[]>(capacity);  // value-initialised: all empty
+    shard.capacity = capacity;
+    for (size_t i = 0; i < old_capacity; ++i)
+      if (old_table[i] != nullptr) place(shard, old_table[i]);
+  }
+
+  // A new node for `key`, in the table and newest in the recency list. The key was
+  // checked absent (and to fit a node: entry_bytes refuses nothing smaller than 64 KiB).
+  static Node *add(Shard &shard, std::string_view key, size_t hash, size_t charge, Value value) {
+    grow_if_needed(shard);
+    void *memory = ::operator new(sizeof(Node) + key.size());
+    Node *node = new (memory) Node(std::move(value));
+    node->hash = hash;
+    node->charge = static_cast<uint32_t>(charge);
+    node->key_size = static_cast<uint16_t>(key.size());
+    if (!key.empty()) std::memcpy(node->key_bytes(), key.data(), key.size());
+    place(shard, node);
+    ++shard.count;
+    shard.bytes += charge;
+    link_newest(shard, node);
+    return node;
+  }
+
+  static void destroy(Node *node) {
+    node->~Node();
+    ::operator delete(static_cast<void *>(node));
+  }
+
+  // Empties `slot` and closes the gap (backward-shift deletion: every later node of
+  // the run that may live closer to its home slot moves back), then frees the node.
+  static void remove_at(Shard &shard, size_t slot) {
+    Node *node = shard.table[slot];
+    const size_t mask = shard.capacity - 1;
+    size_t hole = slot;
+    for (size_t next = (hole + 1) & mask; shard.table[next] != nullptr; next = (next + 1) & mask) {
+      const size_t home = shard.table[next]->hash & mask;
+      // The node at `next` may fill the hole unless its home lies cyclically in (hole, next].
+      const bool home_after_hole = hole <= next ? (home > hole && home <= next) : (home > hole || home <= next);
+      if (home_after_hole) continue;
+      shard.table[hole] = shard.table[next];
+      hole = next;
+    }
+    shard.table[hole] = nullptr;
+    --shard.count;
+    shard.bytes -= node->charge;
+    unlink(shard, node);
+    destroy(node);
+  }
+
+  static void unlink(Shard &shard, Node *node) {
+    (node->newer ? node->newer->older : shard.newest) = node->older;
+    (node->older ? node->older->newer : shard.oldest) = node->newer;
+    node->newer = node->older = nullptr;
+  }
+
+  static void link_newest(Shard &shard, Node *node) {
+    node->newer = nullptr;
+    node->older = shard.newest;
+    if (shard.newest) shard.newest->newer = node;
+    shard.newest = node;
+    if (!shard.oldest) shard.oldest = node;
+  }
+
+  static void make_newest(Shard &shard, Node *node) {
+    if (shard.newest == node) return;
+    unlink(shard, node);
+    link_newest(shard, node);
   }
 
   // Drops least recently used entries until the shard is within budget; never the
   // entry just stored.
-  void evict_to_budget(Shard &shard, const Slot *keep) {
+  void evict_to_budget(Shard &shard, const Node *keep) {
     while (shard.bytes > shard_budget_ && shard.oldest && shard.oldest != keep) {
-      Slot *victim = shard.oldest;
-      remove(shard, shard.map.find(KeyRef{*victim->key, victim->hash}));
+      Node *victim = shard.oldest;
+      remove_at(shard, find_slot(shard, victim->key(), victim->hash));
     }
   }
 

@@ -162,6 +162,49 @@ TEST(ShardedLru, TwoThreadsShareItSafely) {
 }
 
 
+// The open-addressing table: growth, removal from the middle of probe runs (backward
+// shift) and erase_if over a whole table keep every other entry reachable.
+TEST(ShardedLru, EntriesStayReachableThroughGrowthAndRemoval) {
+  ShardedLru<int> lru(64 << 20, 1);
+  constexpr int kCount = 5000;
+  for (int i = 0; i < kCount; ++i) ASSERT_TRUE(lru.insert("name-" + std::to_string(i), i, 0));
+  EXPECT_EQ(lru.size(), static_cast<size_t>(kCount));
+  for (int i = 0; i < kCount; i += 3) ASSERT_TRUE(lru.erase("name-" + std::to_string(i)));
+  const size_t erased = lru.erase_if([](std::string_view key) { return key.back() == '7'; });
+  size_t left = 0;
+  for (int i = 0; i < kCount; ++i) {
+    const std::string key = "name-" + std::to_string(i);
+    int seen = -1;
+    const bool found = lru.find(key, [&](int v) { seen = v; });
+    const bool expected = i % 3 != 0 && key.back() != '7';
+    ASSERT_EQ(found, expected) << key;
+    if (found) {
+      EXPECT_EQ(seen, i);
+      ++left;
+    }
+  }
+  EXPECT_EQ(lru.size(), left);
+  EXPECT_GT(erased, 300u);
+  // Insert again over the holes, then empty it.
+  for (int i = 0; i < kCount; i += 3) ASSERT_TRUE(lru.insert("name-" + std::to_string(i), -i, 0));
+  int seen = 1;
+  EXPECT_TRUE(lru.find("name-3", [&](int v) { seen = v; }));
+  EXPECT_EQ(seen, -3);
+  const size_t before = lru.size();
+  EXPECT_EQ(before, left + (kCount + 2) / 3);
+  EXPECT_EQ(lru.erase_if([](std::string_view) { return true; }), before);
+  EXPECT_EQ(lru.size(), 0u);
+  EXPECT_EQ(lru.memory_bytes(), 0u);
+}
+
+// What the budget charges an entry is what it costs: one node allocation with the key
+// inside, and a share of the table.
+TEST(ShardedLru, ChargesOneAllocationPerEntryWithTheKeyInside) {
+  const std::string key(17, 'k');  // "n1234.bench." with type and class
+  EXPECT_LE(ShardedLru<int>::entry_bytes(key, 0), 104u);  // 80 for the node, 22 for the table; was 160
+  EXPECT_EQ(ShardedLru<int>::entry_bytes(key, 100) - ShardedLru<int>::entry_bytes(key, 0), 100u);
+}
+
 TEST(ShardedLru, ForEachVisitsEveryEntryFromOldestToNewestWithoutTouchingRecency) {
   ShardedLru<int> lru(1 << 20, 1);
   lru.insert("a", 1, 0);
