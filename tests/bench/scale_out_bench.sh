@@ -124,6 +124,12 @@ counter() {  # control-socket name -> value
   "$BUILD_DIR/resolverctl" -s "$1" stats | awk -F= -v name="$2" '$1 == name { print $2 }'
 }
 
+backend_hits() {  # dir backend-count -> each backend's cache hits, space-separated
+  local dir=$1 count=$2 out=()
+  for ((n = 1; n <= count; n++)); do out+=("$(counter "$dir/backend-$n/control.sock" cache_hits_total)"); done
+  echo "${out[*]}"
+}
+
 cache_totals() {  # dir backend-count -> "hits misses" summed over the backends
   local dir=$1 count=$2 hits=0 misses=0
   for ((n = 1; n <= count; n++)); do
@@ -131,6 +137,14 @@ cache_totals() {  # dir backend-count -> "hits misses" summed over the backends
     misses=$((misses + $(counter "$dir/backend-$n/control.sock" cache_misses_total)))
   done
   echo "$hits $misses"
+}
+
+cpu_ticks() {  # pids... -> their user + system CPU time in clock ticks, summed
+  local total=0 pid
+  for pid in "$@"; do
+    total=$((total + $(awk '{ print $14 + $15 }' "/proc/$pid/stat" 2>/dev/null || echo 0)))
+  done
+  echo "$total"
 }
 
 dnsperf_summary() {  # log -> "qps sent completed"
@@ -159,9 +173,23 @@ run_setup() {  # label policy backend-count
   log "$label: hit-ratio workload, $NAME_COUNT names x $ASKED_TIMES"
   dnsperf -s "$FRONTEND" -p 53 -d "$WORK/workload.queries" -n 1 -q "$OUTSTANDING" >"$WORK/$label.workload.log" 2>&1 || true
   after=$(cache_totals "$dir" "$count")
+  local dnsdist_pid backend_pids dnsdist_cpu backends_cpu
+  dnsdist_pid=$(awk '$1 == "dnsdist" { gsub(/[^0-9]/, "", $4); print $4 }' "$WORK/$label.script.log")
+  backend_pids=$(awk '$1 ~ /^resolverd-/ { gsub(/[^0-9]/, "", $4); print $4 }' "$WORK/$label.script.log")
   log "$label: cached answers for ${SECONDS_PER_RATE}s"
+  dnsdist_cpu=$(cpu_ticks "$dnsdist_pid")
+  # shellcheck disable=SC2086 # one PID per word
+  backends_cpu=$(cpu_ticks $backend_pids)
+  local split_before split_after split=""
+  split_before=$(backend_hits "$dir" "$count")
   dnsperf -s "$FRONTEND" -p 53 -d "$WORK/hot.queries" -l "$SECONDS_PER_RATE" -q "$OUTSTANDING" >"$WORK/$label.rate.log" 2>&1 || true
-  echo "$label $policy $count $before $after $(dnsperf_summary "$WORK/$label.workload.log") $(dnsperf_summary "$WORK/$label.rate.log")" \
+  split_after=$(backend_hits "$dir" "$count")
+  split=$(paste <(tr ' ' '\n' <<<"$split_before") <(tr ' ' '\n' <<<"$split_after") |
+    awk '{ d[NR] = $2 - $1; t += d[NR] } END { for (i = 1; i <= NR; i++) printf "%s%.0f", (i > 1 ? "/" : ""), t ? 100 * d[i] / t : 0 }')
+  dnsdist_cpu=$(($(cpu_ticks "$dnsdist_pid") - dnsdist_cpu))
+  # shellcheck disable=SC2086
+  backends_cpu=$(($(cpu_ticks $backend_pids) - backends_cpu))
+  echo "$label $policy $count $before $after $(dnsperf_summary "$WORK/$label.workload.log") $(dnsperf_summary "$WORK/$label.rate.log") $dnsdist_cpu $backends_cpu $split" \
     >>"$WORK/results"
   # scale_out.sh stops its dnsdist and backends on SIGTERM.
   stop_pid "$script_pid"
@@ -170,15 +198,24 @@ run_setup() {  # label policy backend-count
   STARTED_PIDS=("${kept[@]}")
 }
 
-run_setup one-backend chashed 1
-run_setup chashed chashed 2
-run_setup roundrobin roundrobin 2
+# SCALE_SETUPS picks and orders the setups (default: all three).
+for setup in ${SCALE_SETUPS:-one-backend chashed roundrobin}; do
+  case $setup in
+    one-backend) run_setup one-backend chashed 1 ;;
+    chashed) run_setup chashed chashed 2 ;;
+    roundrobin) run_setup roundrobin roundrobin 2 ;;
+    *) log "unknown setup $setup (one-backend, chashed, roundrobin)"; exit 2 ;;
+  esac
+done
 
 echo
 echo "scale-out through dnsdist $(dnsdist --version | awk 'NR == 1 { print $2 }'): $NAME_COUNT names x $ASKED_TIMES (hit ratio), cached answers for ${SECONDS_PER_RATE}s, $OUTSTANDING in flight"
-printf '%-12s %-10s %8s | %9s %7s %7s | %12s %9s\n' setup policy backends "hit ratio" hits misses "cached QPS" lost
-printf -- '---------------------------------+-----------------------------+-----------------------\n'
-awk '{ hits = $6 - $4; misses = $7 - $5; total = hits + misses
-       printf "%-12s %-10s %8d | %9.3f %7d %7d | %12.0f %9d\n", $1, $2, $3, total ? hits / total : 0, hits, misses, $11, $12 - $13 }' \
+printf '%-12s %-10s %8s | %9s %7s %7s | %10s %6s %9s %12s %12s\n' setup policy backends "hit ratio" hits misses \
+  "cached QPS" lost split "dnsdist CPU" "backends CPU"
+printf '%-12s %-10s %8s | %9s %7s %7s | %10s %6s %9s %12s %12s\n' "" "" "" "" "" "" "" "" "%" "us/answer" "us/answer"
+printf -- '%s+%s+%s\n' "$(printf -- '-%.0s' {1..33})" "$(printf -- '-%.0s' {1..27})" "$(printf -- '-%.0s' {1..54})"
+awk -v hz="$(getconf CLK_TCK)" '{ hits = $6 - $4; misses = $7 - $5; total = hits + misses; answered = $13
+       printf "%-12s %-10s %8d | %9.3f %7d %7d | %10.0f %6d %9s %12.1f %12.1f\n", $1, $2, $3, total ? hits / total : 0, hits,
+              misses, $11, $12 - $13, $16, answered ? $14 / hz * 1e6 / answered : 0, answered ? $15 / hz * 1e6 / answered : 0 }' \
   "$WORK/results"
 awk '$9 != $10 { printf "note: %s lost %d of %d workload queries (hit ratio over those answered)\n", $1, $9 - $10, $9 }' "$WORK/results"
