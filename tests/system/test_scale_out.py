@@ -2,6 +2,7 @@
 conf/dnsdist.conf.example in front of two resolverd backends, which resolve
 through the test hierarchy (hierarchy.py).
 
+- The example as shipped passes `dnsdist --check-config`.
 - Answers flow through dnsdist, over UDP and TCP, and the health checks
   ("localhost. A") are answered by the backends without touching their caches.
 - A backend stopped by PID is marked down by dnsdist's health checks (a bounded
@@ -37,7 +38,7 @@ import dns.rdatatype
 import pytest
 
 import procs
-from dnsdist_process import DNSDIST, DnsdistProcess, example_config, hash_password
+from dnsdist_process import DNSDIST, EXAMPLE_CONFIG, DnsdistProcess, example_config, hash_password
 from hierarchy import LEAVES, www_a
 from resolver_process import ResolverProcess
 
@@ -157,6 +158,14 @@ def counter_deltas(before, after):
     hits = sum(a[0] - b[0] for a, b in zip(after, before))
     misses = sum(a[1] - b[1] for a, b in zip(after, before))
     return hits, misses
+
+
+def test_the_shipped_example_passes_dnsdists_check_as_it_is():
+    if not os.path.exists(DNSDIST):
+        pytest.fail("dnsdist not installed (apt-get install dnsdist)")
+    p = subprocess.run([DNSDIST, "--check-config", "-C", EXAMPLE_CONFIG], capture_output=True, text=True,
+                       timeout=30)
+    assert p.returncode == 0 and "OK" in p.stdout, p.stdout + p.stderr
 
 
 def test_answers_flow_through_dnsdist_and_health_checks_leave_the_caches_alone(make_cluster):
