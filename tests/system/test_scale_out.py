@@ -14,7 +14,7 @@ through the test hierarchy (hierarchy.py).
   chashed, where each question misses exactly once. Both ratios are printed
   (pytest -s shows them).
 - The chashed mapping survives a dnsdist restart (the example gives backends
-  stable ids and fixes the hash perturbation).
+  stable ids and fixes the hash perturbation), and ignores the name's case.
 - scripts/scale_out.sh starts dnsdist and two backends, answers, and stops what
   it started when interrupted.
 
@@ -245,6 +245,12 @@ def test_the_chashed_mapping_survives_a_dnsdist_restart(make_cluster):
         assert_answered(cluster.ask(name, rdtype), f"{name} {rdtype}")
     hits, misses = counter_deltas(before, cluster.cache_counters())
     assert (hits, misses) == (len(questions), 0), "each name went back to the backend that cached it"
+    # dnsdist hashes the name case-insensitively (as the example says): the same backends.
+    before = cluster.cache_counters()
+    for name, rdtype in questions:
+        assert_answered(cluster.ask(name.upper(), rdtype), f"{name.upper()} {rdtype}")
+    hits, misses = counter_deltas(before, cluster.cache_counters())
+    assert (hits, misses) == (len(questions), 0), "upper-case names went to the same backends"
 
 
 def _pid_gone(pid):
