@@ -122,54 +122,32 @@ def with_encrypted_listeners(config_text, ca, addr, **kw):
     return config_text.replace(PLAIN_NETWORK_LINE, network) + tls
 
 
-DNSDIST = "/usr/bin/dnsdist"
-
-
 class Dnsdist:
     """Debian's dnsdist with a DoT and a DoH frontend (the test CA's certificate)
-    in front of one plain DNS backend.  Security polling is off: it would query
-    the Internet."""
+    in front of one plain DNS backend (dnsdist_process.py runs it)."""
 
     def __init__(self, workdir, addr, backend, ca):
-        import procs
-        self.procs = procs
-        self.workdir = workdir
+        from dnsdist_process import DnsdistProcess
         self.addr = addr
-        os.makedirs(workdir, exist_ok=True)
-        self.conf = os.path.join(workdir, "dnsdist.conf")
-        self.log = os.path.join(workdir, "dnsdist.log")
-        with open(self.conf, "w") as f:
-            f.write(f"""setSecurityPollSuffix("")
+        self.process = DnsdistProcess(workdir, f"""setSecurityPollSuffix("")
 setLocal("{addr}:5300")
 addTLSLocal("{addr}:853", "{ca.cert}", "{ca.key}", {{provider="openssl"}})
 addDOHLocal("{addr}:443", "{ca.cert}", "{ca.key}", "/dns-query", {{idleTimeout=60}})
 setTCPRecvTimeout(60)
 newServer({{address="{backend}:53"}}):setUp()
-""")
-        self.proc = None
+""", f"dnsdist on {addr}")
 
     def start(self, timeout=10.0):
-        import time
-        out = open(self.log, "w")
-        self.proc = self.procs.start([DNSDIST, "--supervised", "--disable-syslog", "-C", self.conf],
-                                     f"dnsdist on {self.addr}", stdout=out, stderr=subprocess.STDOUT)
-        out.close()
-        deadline = time.monotonic() + timeout
-        while True:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"dnsdist exited early: {open(self.log).read()}")
-            try:
-                socket.create_connection((self.addr, 443), timeout=0.2).close()
-                socket.create_connection((self.addr, 853), timeout=0.2).close()
-                return self
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"dnsdist did not listen: {open(self.log).read()}")
-                time.sleep(0.05)
+        def listening():
+            socket.create_connection((self.addr, 443), timeout=0.2).close()
+            socket.create_connection((self.addr, 853), timeout=0.2).close()
+            return True
+
+        self.process.start(listening, timeout)
+        return self
 
     def stop(self):
-        self.procs.stop(self.proc)
-        self.proc = None
+        self.process.stop()
 
 
 def worker_counters(log_text):
