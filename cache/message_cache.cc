@@ -27,20 +27,20 @@ inline void write_u32_be(uint8_t *p, uint32_t v) {
 
 }  // namespace
 
-uint16_t MessageCache::Entry::ttl_offset(size_t i) const {
+uint16_t MessageCache::Entry::ttl_offset(std::string_view tail, size_t i) const {
   uint16_t offset;
-  std::memcpy(&offset, blob.data() + wire_size + i * sizeof(uint16_t), sizeof offset);
+  std::memcpy(&offset, tail.data() + wire_size + i * sizeof(uint16_t), sizeof offset);
   return offset;
 }
 
-void MessageCache::copy_counted_down(const Entry &entry, int64_t now, uint8_t *out) {
-  std::memcpy(out, entry.blob.data(), entry.wire_size);
+void MessageCache::copy_counted_down(const Entry &entry, std::string_view tail, int64_t now, uint8_t *out) {
+  std::memcpy(out, tail.data(), entry.wire_size);
   // A wall clock that stepped back must not make TTLs grow.
   const int64_t elapsed = now > entry.stored_at ? now - entry.stored_at : 0;
-  const size_t count = entry.ttl_count();
+  const size_t count = entry.ttl_count(tail);
   for (size_t i = 0; i < count; ++i) {
-    const uint16_t offset = entry.ttl_offset(i);
-    const uint32_t original = read_u32_be(entry.blob.data() + offset);
+    const uint16_t offset = entry.ttl_offset(tail, i);
+    const uint32_t original = read_u32_be(tail.data() + offset);
     const uint32_t remaining =
         static_cast<int64_t>(original) > elapsed ? static_cast<uint32_t>(original - elapsed) : 0;
     write_u32_be(out + offset, remaining);
@@ -66,23 +66,21 @@ void MessageCache::store(const Name &qname, uint16_t qtype, uint16_t qclass, uin
   const int64_t now = clock_.now_seconds();
   Entry entry;
   entry.wire_size = static_cast<uint32_t>(wire.size());
-  entry.blob = std::move(wire);
-  entry.blob.resize(entry.wire_size + ttl_offsets.size() * sizeof(uint16_t));
-  if (!ttl_offsets.empty())
-    std::memcpy(entry.blob.data() + entry.wire_size, ttl_offsets.data(),
-                ttl_offsets.size() * sizeof(uint16_t));
   entry.stored_at = now;
   entry.expires_at = now + ttl_seconds;
   entry.signatures_expire_at = signatures_expire_at;
   entry.security = security;
   entry.rcode = rcode;
-  insert(key.view(), std::move(entry));
+  insert(key.view(), entry, wire, ttl_offsets);
 }
 
-bool MessageCache::insert(std::string_view key, Entry entry) {
-  entry.blob.shrink_to_fit();  // the encoder's spare capacity would be charged, unused
-  const size_t heap_bytes = string_heap_bytes(entry.blob);
-  return entries_.insert(key, std::move(entry), heap_bytes);
+bool MessageCache::insert(std::string_view key, const Entry &entry, std::string_view wire,
+                          const std::vector<uint16_t> &ttl_offsets) {
+  std::string tail;
+  tail.reserve(wire.size() + ttl_offsets.size() * sizeof(uint16_t));
+  tail.append(wire);
+  tail.append(reinterpret_cast<const char *>(ttl_offsets.data()), ttl_offsets.size() * sizeof(uint16_t));
+  return entries_.store(key, entry, tail, [](const Entry &) { return false; });
 }
 
 size_t MessageCache::answer_into(std::string_view lowered_qname_wire, uint16_t qtype, uint16_t qclass,
@@ -93,9 +91,9 @@ size_t MessageCache::answer_into(std::string_view lowered_qname_wire, uint16_t q
   key.append_u8(flags & kKeyFlagMask);
   const int64_t now = clock_.now_seconds();
   size_t written = 0;
-  entries_.find(key.view(), [&](const Entry &entry) {
+  entries_.find(key.view(), [&](const Entry &entry, std::string_view tail) {
     if (entry.expires_at <= now || entry.wire_size > capacity) return;
-    copy_counted_down(entry, now, out);
+    copy_counted_down(entry, tail, now, out);
     written = entry.wire_size;
     if (security) *security = entry.security;
     if (prefetch_due && !entry.prefetching) {
@@ -107,14 +105,14 @@ size_t MessageCache::answer_into(std::string_view lowered_qname_wire, uint16_t q
   return written;
 }
 
-CachedMessage MessageCache::copy_out(const Entry &entry) {
+CachedMessage MessageCache::copy_out(const Entry &entry, std::string_view tail) {
   CachedMessage message{std::string(entry.wire_size, '\0'),
-                        std::vector<uint16_t>(entry.ttl_count()),
+                        std::vector<uint16_t>(entry.ttl_count(tail)),
                         entry.stored_at,
                         entry.expires_at,
                         entry.security,
                         entry.rcode};
-  for (size_t i = 0; i < message.ttl_offsets.size(); ++i) message.ttl_offsets[i] = entry.ttl_offset(i);
+  for (size_t i = 0; i < message.ttl_offsets.size(); ++i) message.ttl_offsets[i] = entry.ttl_offset(tail, i);
   message.refresh_failed_until = entry.refresh_failed_until;
   return message;
 }
@@ -125,10 +123,10 @@ std::optional<CachedMessage> MessageCache::lookup(const Name &qname, uint16_t qt
   key.append_u8(flags & kKeyFlagMask);
   const int64_t now = clock_.now_seconds();
   std::optional<CachedMessage> result;
-  entries_.find(key.view(), [&](const Entry &entry) {
+  entries_.find(key.view(), [&](const Entry &entry, std::string_view tail) {
     if (entry.expires_at <= now) return;
-    CachedMessage message = copy_out(entry);
-    copy_counted_down(entry, now, reinterpret_cast<uint8_t *>(message.wire.data()));
+    CachedMessage message = copy_out(entry, tail);
+    copy_counted_down(entry, tail, now, reinterpret_cast<uint8_t *>(message.wire.data()));
     result.emplace(std::move(message));
   });
   return result;
@@ -141,14 +139,14 @@ std::optional<CachedMessage> MessageCache::lookup_stale(const Name &qname, uint1
   key.append_u8(flags & kKeyFlagMask);
   const int64_t now = clock_.now_seconds();
   std::optional<CachedMessage> result;
-  entries_.find(key.view(), [&](const Entry &entry) {
+  entries_.find(key.view(), [&](const Entry &entry, std::string_view tail) {
     if (entry.expires_at > now || now - entry.expires_at >= int64_t{max_stale}) return;
     // RFC 4035 4.7: what failed validation is never served, stale or not; and what
     // was secure is secure only while its signatures are (RFC 4034 3.1.5).
     if (entry.security == Security::bogus) return;
     if (entry.security == Security::secure && entry.signatures_expire_at <= now) return;
-    CachedMessage message = copy_out(entry);
-    std::memcpy(message.wire.data(), entry.blob.data(), entry.wire_size);
+    CachedMessage message = copy_out(entry, tail);
+    std::memcpy(message.wire.data(), tail.data(), entry.wire_size);
     for (uint16_t offset : message.ttl_offsets)
       write_u32_be(reinterpret_cast<uint8_t *>(message.wire.data()) + offset, stale_ttl);
     message.stale = true;
@@ -190,10 +188,10 @@ void MessageCache::release_prefetch(std::string_view lowered_qname_wire, uint16_
 
 void MessageCache::export_shard(size_t shard, const std::function<void(const MessageRecord &)> &visit) const {
   std::vector<MessageRecord> copies;
-  entries_.for_each_in_shard(shard, [&](std::string_view key, const Entry &entry) {
+  entries_.for_each_in_shard(shard, [&](std::string_view key, const Entry &entry, std::string_view tail) {
     MessageRecord record;
     record.flags = key.empty() ? 0 : static_cast<uint8_t>(key.back());
-    record.wire.assign(entry.wire());
+    record.wire.assign(entry.wire(tail));
     record.stored_at = entry.stored_at;
     record.expires_at = entry.expires_at;
     record.signatures_expire_at = entry.signatures_expire_at;
@@ -213,16 +211,12 @@ bool MessageCache::restore(const Name &qname, uint16_t qtype, uint16_t qclass, M
   key.append_u8(record.flags & kKeyFlagMask);
   Entry entry;
   entry.wire_size = static_cast<uint32_t>(record.wire.size());
-  entry.blob = std::move(record.wire);
-  entry.blob.resize(entry.wire_size + ttl_offsets.size() * sizeof(uint16_t));
-  if (!ttl_offsets.empty())
-    std::memcpy(entry.blob.data() + entry.wire_size, ttl_offsets.data(), ttl_offsets.size() * sizeof(uint16_t));
   entry.stored_at = record.stored_at;
   entry.expires_at = record.expires_at;
   entry.signatures_expire_at = record.signatures_expire_at;
   entry.security = record.security;
   entry.rcode = record.rcode;
-  return insert(key.view(), std::move(entry));
+  return insert(key.view(), entry, record.wire, ttl_offsets);
 }
 
 void MessageCache::erase(const Name &qname, uint16_t qtype, uint16_t qclass, uint8_t flags) {

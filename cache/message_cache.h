@@ -134,10 +134,9 @@ public:
   uint64_t memory_bytes() const;
 
 private:
+  // Each entry's fixed part; the reply exactly as stored, followed by its TTL offsets
+  // (native-order u16s), is the entry's tail, in the same allocation (ShardedLru::store).
   struct Entry {
-    // The reply exactly as stored, followed by its TTL offsets (native-order u16s):
-    // one allocation per entry instead of two.
-    std::string blob;
     uint32_t wire_size = 0;
     int64_t stored_at = 0;
     int64_t expires_at = 0;
@@ -147,15 +146,15 @@ private:
     uint16_t rcode = 0;
     bool prefetching = false;
 
-    std::string_view wire() const { return std::string_view(blob).substr(0, wire_size); }
-    size_t ttl_count() const { return (blob.size() - wire_size) / sizeof(uint16_t); }
-    uint16_t ttl_offset(size_t i) const;
+    std::string_view wire(std::string_view tail) const { return tail.substr(0, wire_size); }
+    size_t ttl_count(std::string_view tail) const { return (tail.size() - wire_size) / sizeof(uint16_t); }
+    uint16_t ttl_offset(std::string_view tail, size_t i) const;
   };
 
   // Copies entry's wire into out with the TTLs counted down to `now`.
-  static void copy_counted_down(const Entry &entry, int64_t now, uint8_t *out);
-  static CachedMessage copy_out(const Entry &entry);
-  bool insert(std::string_view key, Entry entry);
+  static void copy_counted_down(const Entry &entry, std::string_view tail, int64_t now, uint8_t *out);
+  static CachedMessage copy_out(const Entry &entry, std::string_view tail);
+  bool insert(std::string_view key, const Entry &entry, std::string_view wire, const std::vector<uint16_t> &ttl_offsets);
 
   const Clock &clock_;
   // Lookups move entries in the recency list: internal, so the readers stay const.

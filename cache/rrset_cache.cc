@@ -148,13 +148,11 @@ bool RRsetCache::store(const RRset &rrset, Trust trust, Security security) {
 bool RRsetCache::insert(const RRset &rrset, int64_t expires_at, Trust trust, Security security) {
   const int64_t now = clock_.now_seconds();
   Entry entry;
-  entry.packed = pack(rrset);
   entry.expires_at = expires_at;
   entry.trust = trust;
   entry.security = security;
   entry.type = rrset.type;
   entry.rclass = rrset.rclass;
-  const size_t heap_bytes = string_heap_bytes(entry.packed);
 
   CacheKey key(rrset.owner, rrset.type, rrset.rclass);
   // RFC 2181 5.4.1 and RFC 4035 4.7 (may_replace): rank and validation status decide;
@@ -162,20 +160,20 @@ bool RRsetCache::insert(const RRset &rrset, int64_t expires_at, Trust trust, Sec
   auto keep_existing = [&](const Entry &old) {
     return old.expires_at > now && !may_replace(old.trust, old.security, trust, security);
   };
-  return entries_.insert_unless(key.view(), std::move(entry), heap_bytes, keep_existing);
+  return entries_.store(key.view(), entry, pack(rrset), keep_existing);
 }
 
 std::optional<CachedRRset> RRsetCache::lookup(const Name &owner, uint16_t type, uint16_t rclass) const {
   CacheKey key(owner, type, rclass);
   const int64_t now = clock_.now_seconds();
   std::optional<CachedRRset> result;
-  entries_.find(key.view(), [&](const Entry &entry) {
+  entries_.find(key.view(), [&](const Entry &entry, std::string_view packed) {
     if (entry.expires_at <= now) return;
     // If the wall clock stepped back, never report more than the cache could have kept.
     const auto remaining = static_cast<uint32_t>(
         std::min<int64_t>(entry.expires_at - now, std::max(min_ttl_.load(std::memory_order_relaxed),
                                                            max_ttl_.load(std::memory_order_relaxed))));
-    result.emplace(CachedRRset{unpack(entry.packed, entry.type, entry.rclass, remaining), entry.trust,
+    result.emplace(CachedRRset{unpack(packed, entry.type, entry.rclass, remaining), entry.trust,
                                entry.security, entry.expires_at});
   });
   return result;
@@ -186,10 +184,10 @@ std::optional<CachedRRset> RRsetCache::lookup_stale(const Name &owner, uint16_t 
   CacheKey key(owner, type, rclass);
   const int64_t now = clock_.now_seconds();
   std::optional<CachedRRset> result;
-  entries_.find(key.view(), [&](const Entry &entry) {
+  entries_.find(key.view(), [&](const Entry &entry, std::string_view packed) {
     if (entry.expires_at > now || now - entry.expires_at >= int64_t{max_stale}) return;
     if (entry.security == Security::bogus) return;  // RFC 4035 4.7
-    result.emplace(CachedRRset{unpack(entry.packed, entry.type, entry.rclass, 0), entry.trust, entry.security,
+    result.emplace(CachedRRset{unpack(packed, entry.type, entry.rclass, 0), entry.trust, entry.security,
                                entry.expires_at});
   });
   // Secure only while every signature is current (RFC 4034 3.1.5); checked outside the lock.
@@ -217,10 +215,12 @@ uint64_t RRsetCache::memory_bytes() const {
 }
 
 void RRsetCache::export_shard(size_t shard, const std::function<void(const RRsetRecord &)> &visit) const {
-  std::vector<Entry> copies;
-  entries_.for_each_in_shard(shard, [&](std::string_view, const Entry &entry) { copies.push_back(entry); });
-  for (const auto &entry : copies)
-    visit(RRsetRecord{unpack(entry.packed, entry.type, entry.rclass, 0), entry.expires_at, entry.trust,
+  std::vector<std::pair<Entry, std::string>> copies;
+  entries_.for_each_in_shard(shard, [&](std::string_view, const Entry &entry, std::string_view packed) {
+    copies.emplace_back(entry, std::string(packed));
+  });
+  for (const auto &[entry, packed] : copies)
+    visit(RRsetRecord{unpack(packed, entry.type, entry.rclass, 0), entry.expires_at, entry.trust,
                       entry.security});
 }
 

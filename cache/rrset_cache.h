@@ -107,8 +107,9 @@ public:
   }
 
 private:
+  // Each entry's fixed part; the set itself, packed (owner, rdatas and signatures, see
+  // rrset_cache.cc), is the entry's tail, in the same allocation (ShardedLru::store).
   struct Entry {
-    std::string packed;  // owner, rdatas and signatures, see rrset_cache.cc
     int64_t expires_at = 0;
     Trust trust = Trust::additional;
     Security security = Security::unchecked;

@@ -28,6 +28,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <cstring>
 #include <new>
 #include <utility>
@@ -65,15 +66,17 @@ public:
   ShardedLru &operator=(const ShardedLru &) = delete;
 
   // The bytes one entry is charged: node, key, bucket share, plus the value's own heap.
-  static size_t entry_bytes(std::string_view key, size_t value_heap_bytes) {
-    return allocation_bytes(sizeof(Node) + key.size()) + kTableBytesPerEntry + value_heap_bytes;
+  // `tail_bytes`: the size of the entry's tail (see store()), kept in the node too.
+  static size_t entry_bytes(std::string_view key, size_t value_heap_bytes, size_t tail_bytes = 0) {
+    return allocation_bytes(sizeof(Node) + key.size() + tail_bytes) + kTableBytesPerEntry + value_heap_bytes;
   }
 
   ~ShardedLru() { clear(); }
 
-  // Calls visit(Value &) on the entry for `key` under the shard's lock and marks it
-  // most recently used. Returns false (without calling visit) when absent. Allocates
-  // nothing; keep `visit` short, the shard is locked while it runs.
+  // Calls visit(Value &) (or visit(Value &, std::string_view tail)) on the entry for
+  // `key` under the shard's lock and marks it most recently used. Returns false
+  // (without calling visit) when absent. Allocates nothing; keep `visit` short, the
+  // shard is locked while it runs.
   template <typename Visit>
   bool find(std::string_view key, Visit &&visit) {
     const size_t hash = hash_key(key);
@@ -81,7 +84,39 @@ public:
     Node *node = locate(*shard, key, hash);
     if (node == nullptr) return false;
     make_newest(*shard, node);
-    visit(node->value);
+    if constexpr (std::is_invocable_v<Visit, Value &, std::string_view>)
+      visit(node->value, node->tail());
+    else
+      visit(node->value);
+    return true;
+  }
+
+  // Stores `value` with `tail`: bytes kept in the entry's own node, after the key, for
+  // the variable part of what a cache keeps (an encoded reply, a packed RRset), so that
+  // an entry stays one allocation. The tail never changes; storing again replaces the
+  // entry (unless keep_existing(const Value &old) says to keep it). Returns true when
+  // stored; false when kept, or when the entry alone exceeds a shard's budget.
+  template <typename KeepExisting>
+  bool store(std::string_view key, Value value, std::string_view tail, KeepExisting &&keep_existing) {
+    const size_t charge = entry_bytes(key, 0, tail.size());
+    if (charge > shard_budget_ || key.size() > UINT16_MAX || tail.size() > UINT32_MAX) return false;
+    const size_t hash = hash_key(key);
+    auto shard = shard_for(hash).lock();
+    const size_t slot = find_slot(*shard, key, hash);
+    Node *node;
+    if (slot != kNotFound) {
+      Node *old = shard->table[slot];
+      if (keep_existing(std::as_const(old->value))) return false;
+      node = make_node(key, hash, charge, std::move(value), tail);
+      shard->table[slot] = node;
+      shard->bytes = shard->bytes - old->charge + charge;
+      unlink(*shard, old);
+      destroy(old);
+      link_newest(*shard, node);
+    } else {
+      node = add(*shard, key, hash, charge, std::move(value), tail);
+    }
+    evict_to_budget(*shard, node);
     return true;
   }
 
@@ -104,7 +139,7 @@ public:
       node->charge = charge;
       make_newest(*shard, node);
     } else {
-      node = add(*shard, key, hash, charge, std::move(value));
+      node = add(*shard, key, hash, charge, std::move(value), {});
     }
     evict_to_budget(*shard, node);
     return true;
@@ -129,7 +164,7 @@ public:
       node->charge = charge;
       make_newest(*shard, node);
     } else {
-      node = add(*shard, key, hash, charge, Value{});
+      node = add(*shard, key, hash, charge, Value{}, {});
     }
     update(node->value);
     evict_to_budget(*shard, node);
@@ -156,7 +191,8 @@ public:
     return erased;
   }
 
-  // Calls visit(std::string_view key, const Value &) for every entry of shard `index`,
+  // Calls visit(std::string_view key, const Value &) (or visit(key, value,
+  // std::string_view tail)) for every entry of shard `index`,
   // from the least to the most recently used, under that shard's lock and without
   // changing recency. Keep `visit` short (copy out, work later): the shard's lookups
   // wait meanwhile. For the cache snapshot, which walks one shard at a time so that
@@ -165,7 +201,12 @@ public:
   void for_each_in_shard(size_t index, Visit &&visit) const {
     if (index >= shard_count_) return;
     auto shard = shards_[index].guarded.lock();
-    for (const Node *node = shard->oldest; node; node = node->newer) visit(node->key(), node->value);
+    for (const Node *node = shard->oldest; node; node = node->newer) {
+      if constexpr (std::is_invocable_v<Visit, std::string_view, const Value &, std::string_view>)
+        visit(node->key(), node->value, node->tail());
+      else
+        visit(node->key(), node->value);
+    }
   }
 
   // Every entry, shard by shard (see for_each_in_shard).
@@ -214,18 +255,21 @@ public:
   size_t shard_count() const { return shard_count_; }
 
 private:
-  // One entry, in one allocation: the node, then the key's bytes.
+  // One entry, in one allocation: the node, then the key's bytes, then the tail's.
   struct Node {
     Node *newer = nullptr;
     Node *older = nullptr;
     size_t hash = 0;
     uint32_t charge = 0;
     uint16_t key_size = 0;
+    uint32_t tail_size = 0;
     Value value;
 
     explicit Node(Value v) : value(std::move(v)) {}
-    char *key_bytes() { return reinterpret_cast<char *>(this) + sizeof(Node); }
-    std::string_view key() const { return {reinterpret_cast<const char *>(this) + sizeof(Node), key_size}; }
+    char *bytes() { return reinterpret_cast<char *>(this) + sizeof(Node); }
+    const char *bytes() const { return reinterpret_cast<const char *>(this) + sizeof(Node); }
+    std::string_view key() const { return {bytes(), key_size}; }
+    std::string_view tail() const { return {bytes() + key_size, tail_size}; }
   };
   static_assert(alignof(Node) <= alignof(std::max_align_t));
 
@@ -296,14 +340,22 @@ private:
 
   // A new node for `key`, in the table and newest in the recency list. The key was
   // checked absent (and to fit a node: entry_bytes refuses nothing smaller than 64 KiB).
-  static Node *add(Shard &shard, std::string_view key, size_t hash, size_t charge, Value value) {
-    grow_if_needed(shard);
-    void *memory = ::operator new(sizeof(Node) + key.size());
+  static Node *make_node(std::string_view key, size_t hash, size_t charge, Value value, std::string_view tail) {
+    void *memory = ::operator new(sizeof(Node) + key.size() + tail.size());
     Node *node = new (memory) Node(std::move(value));
     node->hash = hash;
     node->charge = static_cast<uint32_t>(charge);
     node->key_size = static_cast<uint16_t>(key.size());
-    if (!key.empty()) std::memcpy(node->key_bytes(), key.data(), key.size());
+    node->tail_size = static_cast<uint32_t>(tail.size());
+    if (!key.empty()) std::memcpy(node->bytes(), key.data(), key.size());
+    if (!tail.empty()) std::memcpy(node->bytes() + key.size(), tail.data(), tail.size());
+    return node;
+  }
+
+  static Node *add(Shard &shard, std::string_view key, size_t hash, size_t charge, Value value,
+                   std::string_view tail) {
+    grow_if_needed(shard);
+    Node *node = make_node(key, hash, charge, std::move(value), tail);
     place(shard, node);
     ++shard.count;
     shard.bytes += charge;

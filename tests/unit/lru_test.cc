@@ -205,6 +205,37 @@ TEST(ShardedLru, ChargesOneAllocationPerEntryWithTheKeyInside) {
   EXPECT_EQ(ShardedLru<int>::entry_bytes(key, 100) - ShardedLru<int>::entry_bytes(key, 0), 100u);
 }
 
+// A tail lives in the entry's node: found, replaced, visited and charged with it.
+TEST(ShardedLru, KeepsATailInTheEntry) {
+  ShardedLru<int> lru(1 << 20, 1);
+  auto never = [](const int &) { return false; };
+  ASSERT_TRUE(lru.store("k", 1, "first tail", never));
+  std::string seen;
+  int value = 0;
+  EXPECT_TRUE(lru.find("k", [&](int &v, std::string_view tail) {
+    value = v;
+    seen.assign(tail);
+  }));
+  EXPECT_EQ(value, 1);
+  EXPECT_EQ(seen, "first tail");
+  EXPECT_EQ(lru.memory_bytes(), ShardedLru<int>::entry_bytes("k", 0, 10));
+  const std::string longer(300, 'x');
+  ASSERT_TRUE(lru.store("k", 2, longer, never));
+  EXPECT_EQ(lru.size(), 1u);
+  EXPECT_EQ(lru.memory_bytes(), ShardedLru<int>::entry_bytes("k", 0, 300));
+  lru.for_each([&](std::string_view key, const int &v, std::string_view tail) {
+    EXPECT_EQ(key, "k");
+    EXPECT_EQ(v, 2);
+    EXPECT_EQ(tail, longer);
+  });
+  EXPECT_FALSE(lru.store("k", 3, "kept out", [](const int &old) { return old == 2; }));
+  EXPECT_TRUE(lru.find("k", [&](int &v, std::string_view tail) {
+    EXPECT_EQ(v, 2);
+    EXPECT_EQ(tail, longer);
+  }));
+  EXPECT_FALSE(ShardedLru<int>(1024, 1).store("big", 0, std::string(2000, 'y'), never)) << "over a shard's budget";
+}
+
 TEST(ShardedLru, ForEachVisitsEveryEntryFromOldestToNewestWithoutTouchingRecency) {
   ShardedLru<int> lru(1 << 20, 1);
   lru.insert("a", 1, 0);
