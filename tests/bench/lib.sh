@@ -127,7 +127,9 @@ write_unbound_conf() {  # file address
   # Same shape as our YAML: the same threads, validation, qname minimisation and root
   # hints; the cache budget split the way unbound's documentation suggests (rrset
   # cache twice the message cache). Several threads share the port (so-reuseport), as
-  # ours do.
+  # ours do. The listening socket's receive buffer is ours' default (network.so-rcvbuf:
+  # 1M; unbound's default is the system's, 208K), so that a burst of queries is
+  # absorbed alike and losses compare the resolvers, not their defaults.
   cat >"$file" <<EOF
 server:
   interface: $address@53
@@ -147,6 +149,7 @@ server:
   prefetch: no
   minimal-responses: yes
   so-reuseport: $([[ $threads -gt 1 ]] && echo yes || echo no)
+  so-rcvbuf: 1m
   username: ""
   chroot: ""
   directory: "$dir"
@@ -186,14 +189,37 @@ EOF
   fi
 }
 
-# Starts one side in $WORK/DIR (default: the side's name) and prints its PID; the
-# command line is kept in $WORK/DIR/command. The caller adds the PID to STARTED_PIDS
-# (this runs in a subshell). "ours" runs OURS_CMD, unless that is the word
-# "unbound", which makes both sides unbound to check a script itself.
+# Knot Resolver (kresd 5, Debian's knot-resolver), configured as the other two: the
+# same root hints, validation and cache budget (its cache is one LMDB file mapped
+# into memory, kept in the side's directory). Threads: kresd runs one process per
+# core instead; this is one.
+write_kresd_conf() {  # file address
+  local file=$1 address=$2 dir anchor="trust_anchors.remove('.')"
+  dir=$(dirname "$file")
+  [[ -n ${TRUST_ANCHOR:-} ]] && anchor="trust_anchors.remove('.'); trust_anchors.add_file('$TRUST_ANCHOR', true)"
+  local hints_file=${ROOT_HINTS:-$WORK/root.hints}
+  cat >"$file" <<EOF
+log_level('warning')
+net.ipv6 = false
+net.listen('$address', 53, { kind = 'dns' })
+modules = { 'hints > iterate' }
+hints.root_file('$hints_file')
+$anchor
+cache.open(${CACHE_MB} * MB, 'lmdb://$dir/cache')
+EOF
+}
+
+# Starts one side (ours, unbound or kresd) in $WORK/DIR (default: the side's name)
+# and prints its PID; the command line is kept in $WORK/DIR/command. The caller adds
+# the PID to STARTED_PIDS (this runs in a subshell). "ours" runs OURS_CMD, unless
+# that is the word "unbound", which makes both sides unbound to check a script itself.
 start_resolver() {  # side address [dir]
   local side=$1 address=$2 dir="$WORK/${3:-$1}" command
   mkdir -p "$dir"
-  if [[ $side == unbound || $OURS_CMD == unbound ]]; then
+  if [[ $side == kresd ]]; then
+    write_kresd_conf "$dir/kresd.conf" "$address"
+    command="kresd -n -c $dir/kresd.conf $dir"
+  elif [[ $side == unbound || $OURS_CMD == unbound ]]; then
     write_unbound_conf "$dir/unbound.conf" "$address"
     command="unbound -d -c $dir/unbound.conf"
   else
@@ -212,8 +238,8 @@ cpu_ticks() {  # pid -> user + system CPU time of all its threads, in clock tick
   sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null | awk '{ print $12 + $13 }' || echo 0
 }
 
-rss_kb() {  # pid -> resident set size in KiB
-  awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0
+rss_kb() {  # pid [field] -> resident set size (or RssFile, RssAnon...) in KiB
+  awk -v field="${2:-VmRSS}:" '$1 == field { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0
 }
 
 # dnsperf doubles as the readiness probe: one query, one-second timeout.
@@ -237,7 +263,7 @@ wait_until_answering() {  # address query what [pid] [rcode]
 
 # Runs dnsperf (with per-query output unless LATENCIES=0) and reduces it to one line:
 #   qps avg_ms p99_ms sent completed noerror lost
-# The full command is in OUT.command, its output in OUT.log.
+# The full command is in OUT.command, its output in OUT.log, its CPU time in OUT.time.
 measure() {  # address datafile output-prefix dnsperf-args...
   local address=$1 data=$2 out=$3 verbose=()
   shift 3
@@ -245,7 +271,10 @@ measure() {  # address datafile output-prefix dnsperf-args...
   # shellcheck disable=SC2206 # DNSPERF_EXTRA is a list of options
   local -a argv=(dnsperf -s "$address" -p 53 -d "$data" -q "$OUTSTANDING" ${DNSPERF_EXTRA:-} "${verbose[@]}" "$@")
   echo "${argv[*]}" >"$out.command"
-  "${argv[@]}" >"$out.log" 2>&1 || true
+  # dnsperf's own CPU time goes to OUT.time ("user system real", seconds): a client
+  # using all the CPU its threads can have is the limit of the run, not the server.
+  local TIMEFORMAT='%U %S %R'
+  { time "${argv[@]}" >"$out.log" 2>&1; } 2>"$out.time" || true
   local qps avg p99=nan sent completed noerror lost count
   qps=$(awk '/Queries per second:/ { print $4 }' "$out.log")
   avg=$(awk '/Average Latency \(s\):/ { printf "%.3f", $4 * 1000 }' "$out.log")
