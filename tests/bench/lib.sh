@@ -18,6 +18,8 @@
 #   DNSPERF_EXTRA     more dnsperf options for measure() (e.g. "-c 4 -T 1"), word-split
 #   LATENCIES         1 (default): measure() runs dnsperf -v for a p99; 0: it does not,
 #                     which spares dnsperf a line of output per query (p99 is then nan)
+#   SERVER_CPUS       if set, resolvers start under taskset -c SERVER_CPUS
+#   CLIENT_CPUS       if set, measure() runs dnsperf under taskset -c CLIENT_CPUS
 
 bench_init() {  # log-prefix
   BENCH_PREFIX=$1
@@ -227,8 +229,9 @@ start_resolver() {  # side address [dir]
     command=${OURS_CMD//\{config\}/$dir/resolverd.yaml}
     command=${command//\{listen\}/$address@53}
   fi
+  [[ -z ${SERVER_CPUS:-} ]] || command="taskset -c $SERVER_CPUS $command"
   echo "$command" >"$dir/command"
-  # exec, so that the PID recorded is the resolver's own and not a shell's.
+  # exec (taskset execs in turn), so that the PID recorded is the resolver's own and not a shell's.
   bash -c "exec $command" >"$dir/stdout" 2>&1 &
   echo "$!"
 }
@@ -269,7 +272,7 @@ measure() {  # address datafile output-prefix dnsperf-args...
   shift 3
   [[ ${LATENCIES:-1} == 1 ]] && verbose=(-v)
   # shellcheck disable=SC2206 # DNSPERF_EXTRA is a list of options
-  local -a argv=(dnsperf -s "$address" -p 53 -d "$data" -q "$OUTSTANDING" ${DNSPERF_EXTRA:-} "${verbose[@]}" "$@")
+  local -a argv=(${CLIENT_CPUS:+taskset -c "$CLIENT_CPUS"} dnsperf -s "$address" -p 53 -d "$data" -q "$OUTSTANDING" ${DNSPERF_EXTRA:-} "${verbose[@]}" "$@")
   echo "${argv[*]}" >"$out.command"
   # dnsperf's own CPU time goes to OUT.time ("user system real", seconds): a client
   # using all the CPU its threads can have is the limit of the run, not the server.

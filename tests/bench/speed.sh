@@ -38,6 +38,9 @@ HOT_COUNT=${BENCH_HOT_NAMES:-1000}
 HIT_SECONDS=${BENCH_HIT_SECONDS:-10}
 HIT_OUTSTANDING=${BENCH_HIT_OUTSTANDING:-200}
 THREAD_COUNTS=${BENCH_THREAD_COUNTS:-"1 2"}
+# 1: with one thread, the server (echo, unbound, ours) runs on CPU 0 and dnsperf on
+# CPU 1 (taskset), so neither is moved around by the scheduler; 0: no pinning.
+PIN=${BENCH_PIN:-0}
 # cold
 COLD_NAMES=${BENCH_COLD_NAMES:-50000}
 COLD_OUTSTANDING=${BENCH_COLD_OUTSTANDING:-500}
@@ -69,6 +72,7 @@ BENCH_PREFIX=speed
 [[ $(id -u) == 0 ]] || { log "needs root (everything listens on port 53 of 127.79.x)"; exit 2; }
 require_tools nsd nsd-control unbound dnsperf dig ldns-keygen ldns-signzone ldns-key2ds
 [[ $OURS_CMD == unbound || -x $BUILD_DIR/resolverd ]] || { log "no $BUILD_DIR/resolverd: build it first"; exit 2; }
+if [[ $PIN == 1 ]]; then require_tools taskset; fi
 bench_init speed
 DNSPERF_EXTRA="-c $CLIENTS -T $DNSPERF_THREADS"
 
@@ -84,6 +88,9 @@ print_machine() {
   cpu=$(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo)
   commit=$(git -C "$ROOT_DIR" describe --always --dirty 2>/dev/null || echo unknown)
   echo "machine: ${cpu:-unknown CPU}, $(nproc) cores, Linux $(uname -r); load average $(cut -d' ' -f1-3 /proc/loadavg)"
+  if awk -v l="$(cut -d' ' -f1 /proc/loadavg)" -v n="$(nproc)" 'BEGIN { exit !(l > n / 2) }'; then
+    echo "warning: the load average is over half the cores: other work shares the CPU, figures are not fit to quote"
+  fi
   echo "versions: resolverd $commit, $(unbound -V 2>/dev/null | awk '/^Version/ { print "unbound " $2 }'),"\
        "$(nsd -v 2>&1 | awk '/^NSD version/ { print "nsd " $3 }'), dnsperf $(dnsperf -h 2>&1 | awk '/^Version/ { print $2 }')"
 }
@@ -176,8 +183,9 @@ cached_side() {  # threads side address
   local threads=$1 side=$2 address=$3 dir="cached/$2-$1t" pid
   mkdir -p "$WORK/$dir"
   if [[ $side == echo ]]; then
-    echo "$ECHO_SERVER $address@53 $threads" >"$WORK/$dir/command"
-    "$ECHO_SERVER" "$address@53" "$threads" >"$WORK/$dir/stdout" 2>&1 &
+    local -a argv=(${SERVER_CPUS:+taskset -c "$SERVER_CPUS"} "$ECHO_SERVER" "$address@53" "$threads")
+    echo "${argv[*]}" >"$WORK/$dir/command"
+    "${argv[@]}" >"$WORK/$dir/stdout" 2>&1 &
     pid=$!
     STARTED_PIDS+=("$pid")
     wait_until_answering "$address" "n1.bench. A" "echo server" "$pid" || exit 1
@@ -215,11 +223,22 @@ EOF
 
   : >"$WORK/cached/results"
   local threads
+  local threads side address
   for threads in $THREAD_COUNTS; do
-    ROOT_HINTS=$WORK/cached/root.hints TRUST_ANCHOR="" cached_side "$threads" echo "$CACHED_ECHO"
-    ROOT_HINTS=$WORK/cached/root.hints TRUST_ANCHOR="" cached_side "$threads" unbound "$CACHED_UNBOUND"
-    ROOT_HINTS=$WORK/cached/root.hints TRUST_ANCHOR="" cached_side "$threads" ours "$CACHED_OURS"
+    SERVER_CPUS="" CLIENT_CPUS=""
+    if [[ $PIN == 1 && $threads == 1 ]]; then
+      SERVER_CPUS=0 CLIENT_CPUS=1
+    fi
+    for side in echo unbound ours; do
+      case $side in
+        echo) address=$CACHED_ECHO ;;
+        unbound) address=$CACHED_UNBOUND ;;
+        ours) address=$CACHED_OURS ;;
+      esac
+      ROOT_HINTS=$WORK/cached/root.hints TRUST_ANCHOR="" cached_side "$threads" "$side" "$address"
+    done
   done
+  SERVER_CPUS="" CLIENT_CPUS=""
   print_cached
 }
 
@@ -230,7 +249,7 @@ cached_field() {  # threads side index (1: qps 2: lost 3: sent 4: completed 5: n
 print_cached() {
   echo
   echo "== cached: cache hits, $HOT_COUNT hot names (unsigned, validation off), ${HIT_SECONDS}s per server," \
-       "dnsperf -c $CLIENTS -T $DNSPERF_THREADS -q $HIT_OUTSTANDING"
+       "dnsperf -c $CLIENTS -T $DNSPERF_THREADS -q $HIT_OUTSTANDING$([[ $PIN == 1 ]] && echo ", 1 thread pinned: server CPU 0, dnsperf CPU 1")"
   print_machine
   printf '%-7s %-15s %10s %8s %9s %20s %10s %10s %9s\n' threads server qps "/echo" "goal" "lost (goal 0)" \
     "CPU us/q" "/unbound" "goal"
