@@ -69,6 +69,7 @@ done
 ((${#PARTS[@]})) || usage
 
 BENCH_PREFIX=speed
+START_LOAD=$(cut -d' ' -f1-3 /proc/loadavg)
 [[ $(id -u) == 0 ]] || { log "needs root (everything listens on port 53 of 127.79.x)"; exit 2; }
 require_tools nsd nsd-control unbound dnsperf dig ldns-keygen ldns-signzone ldns-key2ds
 [[ $OURS_CMD == unbound || -x $BUILD_DIR/resolverd ]] || { log "no $BUILD_DIR/resolverd: build it first"; exit 2; }
@@ -87,9 +88,11 @@ print_machine() {
   local cpu commit
   cpu=$(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo)
   commit=$(git -C "$ROOT_DIR" describe --always --dirty 2>/dev/null || echo unknown)
-  echo "machine: ${cpu:-unknown CPU}, $(nproc) cores, Linux $(uname -r); load average $(cut -d' ' -f1-3 /proc/loadavg)"
-  if awk -v l="$(cut -d' ' -f1 /proc/loadavg)" -v n="$(nproc)" 'BEGIN { exit !(l > n / 2) }'; then
-    echo "warning: the load average is over half the cores: other work shares the CPU, figures are not fit to quote"
+  echo "machine: ${cpu:-unknown CPU}, $(nproc) cores, Linux $(uname -r); load average before the run $START_LOAD"
+  # Read before anything started: the benchmark itself keeps about two threads busy.
+  if awk -v l="${START_LOAD%% *}" -v n="$(nproc)" 'BEGIN { exit !(l > n / 4) }'; then
+    echo "warning: the machine was busy before the run (load average over a quarter of the cores): other work" \
+         "shares the CPU, figures are not fit to quote"
   fi
   echo "versions: resolverd $commit, $(unbound -V 2>/dev/null | awk '/^Version/ { print "unbound " $2 }'),"\
        "$(nsd -v 2>&1 | awk '/^NSD version/ { print "nsd " $3 }'), dnsperf $(dnsperf -h 2>&1 | awk '/^Version/ { print $2 }')"
@@ -154,6 +157,12 @@ start_side() {  # side address dir query
   STARTED_PID=$pid
 }
 
+# Stops what a part started (its nsd), so that the next part has the machine alone.
+stop_started_since() {  # index into STARTED_PIDS
+  local pids=("${STARTED_PIDS[@]:$1}") pid
+  for pid in "${pids[@]}"; do stop_started "$pid"; done
+}
+
 # ---------------------------------------------------------------------------------
 # cached: cache hits against the echo server's ceiling
 
@@ -193,7 +202,7 @@ cached_side() {  # threads side address
     RESOLVER_THREADS=$threads start_side "$side" "$address" "$dir" ". NS"
     pid=$STARTED_PID
     log "cached, $threads thread(s): $side, warming $HOT_COUNT names"
-    local warm
+    local warm noerror
     warm=$(OUTSTANDING=100 LATENCIES=0 measure "$address" "$WORK/cached/hot.queries" "$WORK/$dir/warm" -n 1)
     read -r _ _ _ _ _ noerror _ <<<"$warm"
     ((noerror == HOT_COUNT)) || log "warning: $side answered $noerror of $HOT_COUNT warm-up queries with NOERROR"
@@ -203,6 +212,7 @@ cached_side() {  # threads side address
 }
 
 cached_part() {
+  local first_pid=${#STARTED_PIDS[@]}
   [[ -x $ECHO_SERVER ]] || { log "no $ECHO_SERVER: make echo_server (a build with tests)"; exit 2; }
   mkdir -p "$WORK/cached"
   cat >"$WORK/cached/root.zone" <<EOF
@@ -222,7 +232,6 @@ EOF
   wait_until_answering "$CACHED_AUTH" "n1.bench. A" "bench nsd" || exit 1
 
   : >"$WORK/cached/results"
-  local threads
   local threads side address
   for threads in $THREAD_COUNTS; do
     SERVER_CPUS="" CLIENT_CPUS=""
@@ -239,6 +248,7 @@ EOF
     done
   done
   SERVER_CPUS="" CLIENT_CPUS=""
+  stop_started_since "$first_pid"
   print_cached
 }
 
@@ -398,6 +408,7 @@ cold_run() {  # zone side address
   if [[ $side == ours && $OURS_CMD != unbound ]]; then
     own=$(ours_upstream_queries "$WORK/$dir/control.sock")
   fi
+  local qps sent completed noerror lost
   read -r qps _ _ sent completed noerror lost <<<"$result"
   echo "$zone $side $qps $lost $sent $completed $noerror $((after - before)) $own" >>"$WORK/cold/results"
   stop_started "$pid"
@@ -415,6 +426,7 @@ print(int(sum(value.values()) if isinstance(value, dict) else value))' 2>/dev/nu
 }
 
 cold_part() {
+  local first_pid=${#STARTED_PIDS[@]}
   mkdir -p "$WORK/cold"
   cold_zones
   start_nsd cold-root "$COLD_ROOT" . cold/root.signed
@@ -428,6 +440,7 @@ cold_part() {
     cold_run "$zone" unbound "$COLD_UNBOUND"
     cold_run "$zone" ours "$COLD_OURS"
   done
+  stop_started_since "$first_pid"
   print_cold
 }
 
@@ -539,6 +552,7 @@ memory_run() {  # side address
 }
 
 memory_part() {
+  local first_pid=${#STARTED_PIDS[@]}
   mkdir -p "$WORK/memory"
   cat >"$WORK/memory/root.zone" <<EOF
 \$TTL 86400
@@ -567,6 +581,7 @@ EOF
   else
     KRESD_NOTE="Knot Resolver: not measured (BENCH_KRESD=0)"
   fi
+  stop_started_since "$first_pid"
   print_memory
 }
 
