@@ -36,7 +36,7 @@ uint16_t MessageCache::Entry::ttl_offset(std::string_view tail, size_t i) const 
 void MessageCache::copy_counted_down(const Entry &entry, std::string_view tail, int64_t now, uint8_t *out) {
   std::memcpy(out, tail.data(), entry.wire_size);
   // A wall clock that stepped back must not make TTLs grow.
-  const int64_t elapsed = now > entry.stored_at ? now - entry.stored_at : 0;
+  const int64_t elapsed = now > entry.stored_at() ? now - entry.stored_at() : 0;
   const size_t count = entry.ttl_count(tail);
   for (size_t i = 0; i < count; ++i) {
     const uint16_t offset = entry.ttl_offset(tail, i);
@@ -65,10 +65,9 @@ void MessageCache::store(const Name &qname, uint16_t qtype, uint16_t qclass, uin
 
   const int64_t now = clock_.now_seconds();
   Entry entry;
-  entry.wire_size = static_cast<uint32_t>(wire.size());
-  entry.stored_at = now;
-  entry.expires_at = now + ttl_seconds;
-  entry.signatures_expire_at = signatures_expire_at;
+  entry.wire_size = static_cast<uint16_t>(wire.size());
+  entry.set_times(now, now + ttl_seconds);
+  entry.signatures_expire_at_s = Entry::seconds(signatures_expire_at);
   entry.security = security;
   entry.rcode = rcode;
   insert(key.view(), entry, wire, ttl_offsets);
@@ -92,14 +91,14 @@ size_t MessageCache::answer_into(std::string_view lowered_qname_wire, uint16_t q
   const int64_t now = clock_.now_seconds();
   size_t written = 0;
   entries_.find(key.view(), [&](const Entry &entry, std::string_view tail) {
-    if (entry.expires_at <= now || entry.wire_size > capacity) return;
+    if (entry.expires_at() <= now || entry.wire_size > capacity) return;
     copy_counted_down(entry, tail, now, out);
     written = entry.wire_size;
     if (security) *security = entry.security;
     if (prefetch_due && !entry.prefetching) {
       // Unbound's rule: in the last 10 % of the TTL the entry was stored with.
-      const int64_t lifetime = entry.expires_at - entry.stored_at;
-      *prefetch_due = lifetime >= kPrefetchMinTtl && (entry.expires_at - now) * 10 <= lifetime;
+      const int64_t lifetime = entry.expires_at() - entry.stored_at();
+      *prefetch_due = lifetime >= kPrefetchMinTtl && (entry.expires_at() - now) * 10 <= lifetime;
     }
   });
   return written;
@@ -108,12 +107,12 @@ size_t MessageCache::answer_into(std::string_view lowered_qname_wire, uint16_t q
 CachedMessage MessageCache::copy_out(const Entry &entry, std::string_view tail) {
   CachedMessage message{std::string(entry.wire_size, '\0'),
                         std::vector<uint16_t>(entry.ttl_count(tail)),
-                        entry.stored_at,
-                        entry.expires_at,
+                        entry.stored_at(),
+                        entry.expires_at(),
                         entry.security,
                         entry.rcode};
   for (size_t i = 0; i < message.ttl_offsets.size(); ++i) message.ttl_offsets[i] = entry.ttl_offset(tail, i);
-  message.refresh_failed_until = entry.refresh_failed_until;
+  message.refresh_failed_until = entry.refresh_failed_until();
   return message;
 }
 
@@ -124,7 +123,7 @@ std::optional<CachedMessage> MessageCache::lookup(const Name &qname, uint16_t qt
   const int64_t now = clock_.now_seconds();
   std::optional<CachedMessage> result;
   entries_.find(key.view(), [&](const Entry &entry, std::string_view tail) {
-    if (entry.expires_at <= now) return;
+    if (entry.expires_at() <= now) return;
     CachedMessage message = copy_out(entry, tail);
     copy_counted_down(entry, tail, now, reinterpret_cast<uint8_t *>(message.wire.data()));
     result.emplace(std::move(message));
@@ -140,11 +139,11 @@ std::optional<CachedMessage> MessageCache::lookup_stale(const Name &qname, uint1
   const int64_t now = clock_.now_seconds();
   std::optional<CachedMessage> result;
   entries_.find(key.view(), [&](const Entry &entry, std::string_view tail) {
-    if (entry.expires_at > now || now - entry.expires_at >= int64_t{max_stale}) return;
+    if (entry.expires_at() > now || now - entry.expires_at() >= int64_t{max_stale}) return;
     // RFC 4035 4.7: what failed validation is never served, stale or not; and what
     // was secure is secure only while its signatures are (RFC 4034 3.1.5).
     if (entry.security == Security::bogus) return;
-    if (entry.security == Security::secure && entry.signatures_expire_at <= now) return;
+    if (entry.security == Security::secure && entry.signatures_expire_at() <= now) return;
     CachedMessage message = copy_out(entry, tail);
     std::memcpy(message.wire.data(), tail.data(), entry.wire_size);
     for (uint16_t offset : message.ttl_offsets)
@@ -159,7 +158,7 @@ void MessageCache::note_refresh_failure(const Name &qname, uint16_t qtype, uint1
   for (uint8_t flags = 0; flags <= kKeyFlagMask; ++flags) {
     CacheKey key(qname, qtype, qclass);
     key.append_u8(flags);
-    entries_.find(key.view(), [&](Entry &entry) { entry.refresh_failed_until = until; });
+    entries_.find(key.view(), [&](Entry &entry) { entry.refresh_failed_until_s = Entry::seconds(until); });
   }
 }
 
@@ -171,7 +170,7 @@ bool MessageCache::claim_prefetch(std::string_view lowered_qname_wire, uint16_t 
   const int64_t now = clock_.now_seconds();
   bool claimed = false;
   entries_.find(key.view(), [&](Entry &entry) {
-    if (entry.expires_at <= now || entry.prefetching) return;
+    if (entry.expires_at() <= now || entry.prefetching) return;
     entry.prefetching = true;
     claimed = true;
   });
@@ -192,9 +191,9 @@ void MessageCache::export_shard(size_t shard, const std::function<void(const Mes
     MessageRecord record;
     record.flags = key.empty() ? 0 : static_cast<uint8_t>(key.back());
     record.wire.assign(entry.wire(tail));
-    record.stored_at = entry.stored_at;
-    record.expires_at = entry.expires_at;
-    record.signatures_expire_at = entry.signatures_expire_at;
+    record.stored_at = entry.stored_at();
+    record.expires_at = entry.expires_at();
+    record.signatures_expire_at = entry.signatures_expire_at();
     record.security = entry.security;
     record.rcode = entry.rcode;
     copies.push_back(std::move(record));
@@ -210,10 +209,9 @@ bool MessageCache::restore(const Name &qname, uint16_t qtype, uint16_t qclass, M
   CacheKey key(qname, qtype, qclass);
   key.append_u8(record.flags & kKeyFlagMask);
   Entry entry;
-  entry.wire_size = static_cast<uint32_t>(record.wire.size());
-  entry.stored_at = record.stored_at;
-  entry.expires_at = record.expires_at;
-  entry.signatures_expire_at = record.signatures_expire_at;
+  entry.wire_size = static_cast<uint16_t>(record.wire.size());
+  entry.set_times(record.stored_at, record.expires_at);
+  entry.signatures_expire_at_s = Entry::seconds(record.signatures_expire_at);
   entry.security = record.security;
   entry.rcode = record.rcode;
   return insert(key.view(), entry, record.wire, ttl_offsets);

@@ -259,10 +259,10 @@ private:
   struct Node {
     Node *newer = nullptr;
     Node *older = nullptr;
-    size_t hash = 0;
+    uint32_t hash = 0;  // the low half of the key's hash: the table's slots use no more
     uint32_t charge = 0;
-    uint16_t key_size = 0;
     uint32_t tail_size = 0;
+    uint16_t key_size = 0;
     Value value;
 
     explicit Node(Value v) : value(std::move(v)) {}
@@ -311,7 +311,7 @@ private:
     for (size_t slot = hash & mask;; slot = (slot + 1) & mask) {
       const Node *node = shard.table[slot];
       if (node == nullptr) return kNotFound;
-      if (node->hash == hash && node->key() == key) return slot;
+      if (node->hash == static_cast<uint32_t>(hash) && node->key() == key) return slot;
     }
   }
 
@@ -343,7 +343,7 @@ private:
   static Node *make_node(std::string_view key, size_t hash, size_t charge, Value value, std::string_view tail) {
     void *memory = ::operator new(sizeof(Node) + key.size() + tail.size());
     Node *node = new (memory) Node(std::move(value));
-    node->hash = hash;
+    node->hash = static_cast<uint32_t>(hash);
     node->charge = static_cast<uint32_t>(charge);
     node->key_size = static_cast<uint16_t>(key.size());
     node->tail_size = static_cast<uint32_t>(tail.size());
