@@ -22,7 +22,9 @@ the check it aims at were missing:
                  application/dns-message after the body
   ctype-early    a 103 (informational) response with content-type
                  application/dns-message, then a 200 with none
-  oversize       a valid DNS reply of more than 65535 octets (4500 A records)
+  oversize       a valid DNS reply of more than 65535 octets (4500 A records);
+                 resolverd's message parser refuses it too (its offsets are 16 bits),
+                 so the size bound itself is shown by doh_message_test.cc
   unopened       the reply on a stream the client never opened (an odd stream id
                  100 ahead), nothing on the stream it asked on
 
