@@ -70,7 +70,8 @@ void ensure_parent_directory(const std::string &path) {
 // One client of the control channel: reads a line, answers it, closes.
 class ControlConnection : public std::enable_shared_from_this<ControlConnection> {
 public:
-  ControlConnection(ControlListener &listener, EventLoop &loop) : listener_(&listener), timer_(loop) {}
+  ControlConnection(ControlListener &listener, EventLoop &loop)
+      : listener_(&listener), reply_timeout_ms_(listener.timeouts_.reply_ms), timer_(loop) {}
   ~ControlConnection() { close(); }
   ControlConnection(const ControlConnection &) = delete;
   ControlConnection &operator=(const ControlConnection &) = delete;
@@ -85,7 +86,7 @@ public:
     }
     if (uv_accept(server, reinterpret_cast<uv_stream_t *>(&box_->handle)) != 0) return false;
     std::weak_ptr<ControlConnection> weak = weak_from_this();
-    timer_.start(ControlListener::kRequestTimeoutMs, [weak] {
+    timer_.start(listener_->timeouts_.request_ms, [weak] {
       if (auto self = weak.lock(); self && !self->answering_) self->finish();
     });
     int rc = uv_read_start(
@@ -155,7 +156,17 @@ private:
     if (rc != 0) {
       delete write;
       finish();
+      return;
     }
+    // A reply larger than the socket's buffers waits for the client to read it; one
+    // that never does would hold the connection, and its slot, for good.
+    std::weak_ptr<ControlConnection> weak = weak_from_this();
+    timer_.start(reply_timeout_ms_, [weak] {
+      if (auto self = weak.lock()) {
+        RSV_LOG(info, "control channel: the client did not take its reply; disconnected");
+        self->finish();
+      }
+    });
   }
 
   // Closes and leaves the listener's list (which may destroy this object).
@@ -169,6 +180,7 @@ private:
   }
 
   ControlListener *listener_;
+  uint64_t reply_timeout_ms_;
   ControlConnectionBox *box_ = nullptr;
   Timer timer_;
   std::string input_;
@@ -177,8 +189,8 @@ private:
 };
 
 ControlListener::ControlListener(EventLoop &loop, const std::string &path, RequestHandler handler,
-                                 std::optional<gid_t> group)
-    : loop_(loop), path_(path), handler_(std::move(handler)) {
+                                 std::optional<gid_t> group, ControlTimeouts timeouts)
+    : loop_(loop), path_(path), handler_(std::move(handler)), timeouts_(timeouts) {
   if (path.size() >= sizeof(sockaddr_un{}.sun_path))
     throw std::runtime_error("control socket " + path + ": the path is too long for a Unix socket");
   ensure_parent_directory(path);

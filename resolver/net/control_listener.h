@@ -4,8 +4,11 @@
 // line (a JSON object, at most kMaxRequestBytes, ended by '\n'), the listener hands
 // it to the RequestHandler, and whatever the handler responds (possibly later: an
 // `explain` resolves first) is written back followed by '\n', and the connection is
-// closed. A client that sends no full line within kRequestTimeoutMs, or too long a
-// line, is disconnected; at most kMaxConnections are served at once.
+// closed. A client that sends no full line within ControlTimeouts::request_ms, or too
+// long a line, is disconnected, and so is one that has not taken the whole reply
+// within reply_ms of its writing (a reply larger than the socket's buffer, never
+// read, would otherwise hold its connection slot for good); at most kMaxConnections
+// are served at once.
 //
 // The socket file is created with mode 0660 (owner and group only: the channel can
 // flush caches and switch validation off for a zone), in a directory created if
@@ -32,10 +35,14 @@ namespace rsv {
 struct ControlServerBox;
 class ControlConnection;
 
+struct ControlTimeouts {
+  uint64_t request_ms = 10'000;  // from connecting to the end of the request line
+  uint64_t reply_ms = 10'000;    // from writing the reply to the client having taken all of it
+};
+
 class ControlListener {
 public:
   static constexpr size_t kMaxRequestBytes = 64 * 1024;
-  static constexpr uint64_t kRequestTimeoutMs = 10'000;
   static constexpr size_t kMaxConnections = 32;
 
   // `respond` may be called at once or later, on the loop thread, at most once; after
@@ -46,7 +53,7 @@ public:
   // Binds and listens on `path`; `group`, when given, becomes the file's group (so
   // its members may use the channel). Throws std::runtime_error with the reason.
   ControlListener(EventLoop &loop, const std::string &path, RequestHandler handler,
-                  std::optional<gid_t> group = std::nullopt);
+                  std::optional<gid_t> group = std::nullopt, ControlTimeouts timeouts = {});
   ~ControlListener();
   ControlListener(const ControlListener &) = delete;
   ControlListener &operator=(const ControlListener &) = delete;
@@ -61,6 +68,7 @@ private:
   EventLoop &loop_;
   std::string path_;
   RequestHandler handler_;
+  ControlTimeouts timeouts_;
   ControlServerBox *box_ = nullptr;
   std::list<std::shared_ptr<ControlConnection>> connections_;
 

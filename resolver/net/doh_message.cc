@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "resolver/net/upstream.h"
 #include "resolver/wire/record_walk.h"
 
 namespace rsv {
@@ -21,16 +22,6 @@ int base64url_value(char c) {
   return -1;
 }
 
-// Media types compare case-insensitively and may carry parameters (RFC 9110 8.3.1).
-bool is_dns_message_type(std::string_view type) {
-  if (size_t semicolon = type.find(';'); semicolon != std::string_view::npos) type = type.substr(0, semicolon);
-  while (!type.empty() && (type.back() == ' ' || type.back() == '\t')) type.remove_suffix(1);
-  while (!type.empty() && (type.front() == ' ' || type.front() == '\t')) type.remove_prefix(1);
-  return type.size() == kDnsMessageType.size() &&
-         std::equal(type.begin(), type.end(), kDnsMessageType.begin(),
-                    [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) == b; });
-}
-
 DohDecision error(int status, std::string reason) { return DohDecision{status, {}, std::move(reason)}; }
 
 // Enough of a DNS query to be worth resolving: a header, QR clear. The handler
@@ -42,6 +33,22 @@ DohDecision dns_query(std::string wire) {
 }
 
 }  // namespace
+
+// Media types compare case-insensitively and may carry parameters (RFC 9110 8.3.1).
+bool is_dns_message_type(std::string_view type) {
+  if (size_t semicolon = type.find(';'); semicolon != std::string_view::npos)
+    type = type.substr(0, semicolon);
+  while (!type.empty() && (type.back() == ' ' || type.back() == '\t')) type.remove_suffix(1);
+  while (!type.empty() && (type.front() == ' ' || type.front() == '\t')) type.remove_prefix(1);
+  return type.size() == kDnsMessageType.size() &&
+         std::equal(type.begin(), type.end(), kDnsMessageType.begin(),
+                    [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) == b; });
+}
+
+bool doh_response_answers(const DohResponse &response, const Question &question) {
+  return response.status == 200 && !response.body_too_large && response.body.size() <= kMaxDohMessage &&
+         is_dns_message_type(response.content_type) && response_matches_query(response.body, 0, question);
+}
 
 std::optional<std::string> base64url_decode(std::string_view text) {
   if (text.size() % 4 == 1) return std::nullopt;

@@ -22,6 +22,8 @@
 #include <string>
 #include <string_view>
 
+#include "resolver/wire/message.h"
+
 namespace rsv {
 
 inline constexpr std::string_view kDohPath = "/dns-query";
@@ -44,6 +46,26 @@ struct DohDecision {
 };
 
 DohDecision evaluate_doh_request(const DohRequest &request, std::string_view endpoint = kDohPath);
+
+// RFC 8484 4.1 / RFC 9110 8.3.1: `content_type` is the media type
+// application/dns-message: type and subtype compared without regard to case,
+// parameters (after ';') ignored. Another subtype that merely begins the same way
+// ("application/dns-messagex", "application/dns-message-evil") is not it.
+bool is_dns_message_type(std::string_view content_type);
+
+// A DoH server's response to one of our queries, as its HTTP/2 stream delivered it.
+struct DohResponse {
+  int status = 0;            // the final response's :status
+  std::string content_type;  // the final response's, repeated fields joined by ", "; empty if none
+  std::string body;          // up to kMaxDohMessage octets
+  bool body_too_large = false;
+};
+
+// True if `response` carries the reply to `question` (asked with ID 0, RFC 8484 4.1):
+// status 200 (4.2.1: other statuses carry no reply to the question), content type
+// application/dns-message, a body no larger than a DNS message (6), and a DNS
+// response that repeats the question (response_matches_query).
+bool doh_response_answers(const DohResponse &response, const Question &question);
 
 // RFC 4648 5 without padding, strictly: nullopt for any other character, for
 // padding, or for a length that no encoding has (4n+1).

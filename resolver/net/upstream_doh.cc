@@ -2,9 +2,12 @@
 // on an UpstreamConnection. Each query is one stream: POST to the server's path with
 // content-type and accept application/dns-message, the DNS ID set to 0 (RFC 8484
 // 4.1) and put back in the reply. nghttp2 holds streams beyond the server's
-// SETTINGS_MAX_CONCURRENT_STREAMS until others end. A response other than 200 with
-// a DNS message that answers the question is a failure of that query; a stream the
-// server refused (REFUSED_STREAM, or left out by a GOAWAY) may be retried.
+// SETTINGS_MAX_CONCURRENT_STREAMS until others end. Anything but a 200 response of
+// type application/dns-message (compared exactly, RFC 9110 8.3.1) whose DNS message
+// answers the question (doh_response_answers) is a failure of that query; a stream
+// the server refused (REFUSED_STREAM, or left out by a GOAWAY) may be retried. The
+// status and content type are the final response's: a 1xx response's fields are
+// forgotten when the next response begins, and trailer fields are not taken.
 #include <nghttp2/nghttp2.h>
 
 #include <map>
@@ -39,6 +42,7 @@ protected:
   void on_open() override {
     nghttp2_session_callbacks *callbacks = nullptr;
     if (nghttp2_session_callbacks_new(&callbacks) != 0) return;
+    nghttp2_session_callbacks_set_on_begin_headers_callback(callbacks, on_begin_headers);
     nghttp2_session_callbacks_set_on_header_callback(callbacks, on_header);
     nghttp2_session_callbacks_set_on_data_chunk_recv_callback(callbacks, on_data);
     nghttp2_session_callbacks_set_on_stream_close_callback(callbacks, on_stream_close);
@@ -126,10 +130,8 @@ private:
     Question question;
     std::string request;
     size_t sent = 0;
-    int status = 0;
-    std::string content_type;
-    std::string body;
-    bool too_large = false;
+    DohResponse response;
+    bool in_response_headers = false;  // the header block being read began with :status
   };
 
   void send_session() {
@@ -156,19 +158,38 @@ private:
     return static_cast<ssize_t>(size);
   }
 
+  static int on_begin_headers(nghttp2_session *, const nghttp2_frame *frame, void *user_data) {
+    auto &self = of(user_data);
+    if (frame->hd.type != NGHTTP2_HEADERS) return 0;
+    if (auto it = self.streams_.find(frame->hd.stream_id); it != self.streams_.end())
+      it->second.in_response_headers = false;  // a response's block, or trailers: :status tells
+    return 0;
+  }
+
   static int on_header(nghttp2_session *, const nghttp2_frame *frame, const uint8_t *name, size_t name_length,
                        const uint8_t *value, size_t value_length, uint8_t, void *user_data) {
     auto &self = of(user_data);
     if (frame->hd.type != NGHTTP2_HEADERS) return 0;
     auto it = self.streams_.find(frame->hd.stream_id);
     if (it == self.streams_.end()) return 0;
+    Stream &stream = it->second;
     const std::string_view field(reinterpret_cast<const char *>(name), name_length);
     const std::string_view text(reinterpret_cast<const char *>(value), value_length);
     if (field == ":status") {
-      it->second.status = 0;
-      for (char c : text) it->second.status = it->second.status * 10 + (c >= '0' && c <= '9' ? c - '0' : 0);
-    } else if (field == "content-type" && text.size() < 128) {
-      it->second.content_type = text;
+      // RFC 9113 8.3: pseudo-header fields come first, so this begins a response (a
+      // 1xx's fields are not the final response's). nghttp2 checked it is 3 digits.
+      stream.in_response_headers = true;
+      stream.response.content_type.clear();
+      stream.response.status = 0;
+      for (char c : text)
+        stream.response.status = stream.response.status * 10 + (c >= '0' && c <= '9' ? c - '0' : 0);
+    } else if (field == "content-type" && stream.in_response_headers) {
+      // RFC 9110 5.3: a repeated field is one list, joined by commas; content-type is
+      // a single media type, so two fields never name application/dns-message. Trailer
+      // fields (a block without :status) do not describe the body (RFC 9110 6.5.1).
+      std::string &type = stream.response.content_type;
+      if (!type.empty()) type += ", ";
+      if (type.size() < 256) type.append(text.substr(0, 256));
     }
     return 0;
   }
@@ -177,13 +198,15 @@ private:
                      void *user_data) {
     auto &self = of(user_data);
     auto it = self.streams_.find(stream_id);
-    if (it == self.streams_.end() || it->second.too_large) return 0;
-    if (it->second.body.size() + size > kMaxDohMessage) {
-      it->second.too_large = true;  // not a DNS message
-      it->second.body.clear();
+    if (it == self.streams_.end()) return 0;
+    DohResponse &response = it->second.response;
+    if (response.body_too_large) return 0;
+    if (response.body.size() + size > kMaxDohMessage) {
+      response.body_too_large = true;  // not a DNS message (RFC 8484 6)
+      response.body.clear();
       return 0;
     }
-    it->second.body.append(reinterpret_cast<const char *>(data), size);
+    response.body.append(reinterpret_cast<const char *>(data), size);
     return 0;
   }
 
@@ -194,16 +217,16 @@ private:
     Stream stream = std::move(it->second);
     self.streams_.erase(it);
     if (stream.key == 0) return 0;
-    const bool usable = stream.status == 200 && !stream.too_large &&
-                        stream.content_type.starts_with(kDnsMessageType) &&
-                        response_matches_query(stream.body, 0, stream.question);
-    if (usable) {
-      stream.body[0] = static_cast<char>(stream.original_id >> 8);
-      stream.body[1] = static_cast<char>(stream.original_id & 0xFF);
-      self.delivered(stream.key, std::move(stream.body));
+    // RFC 8484 4.2.1 / RFC 9110 8.3.1: a 200 of exactly application/dns-message (not
+    // one whose type merely begins so) that answers our question, asked with ID 0.
+    if (doh_response_answers(stream.response, stream.question)) {
+      std::string &body = stream.response.body;
+      body[0] = static_cast<char>(stream.original_id >> 8);
+      body[1] = static_cast<char>(stream.original_id & 0xFF);
+      self.delivered(stream.key, std::move(body));
       return 0;
     }
-    if (stream.status != 0) ++self.stats().mismatches_ignored;
+    if (stream.response.status != 0) ++self.stats().mismatches_ignored;
     // RFC 9113 8.7: a refused stream was not processed and may be tried again.
     self.upstream_.fail(stream.key, error_code == NGHTTP2_REFUSED_STREAM);
     return 0;

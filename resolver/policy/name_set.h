@@ -72,6 +72,9 @@ public:
     uint8_t list = 0;    // the index given to add()
     uint8_t action = 0;  // the action given to add()
     bool exact = false;  // the name itself is listed (not only an ancestor)
+    // Where the listed name begins in the looked-up name's wire form: of two hits on
+    // the same name, the one with the larger offset is the closer (the longer name).
+    size_t offset = 0;
   };
 
   explicit NameSet(uint64_t seed);

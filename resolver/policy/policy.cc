@@ -155,7 +155,12 @@ std::shared_ptr<const Policy> Policy::build(const PolicyConfig &config, uint64_t
 std::optional<Policy::Block> Policy::blocked(const Name &name) const {
   const std::string wire = name.lowered().wire();
   auto hit = blocks_.match(wire);
-  if (!hit || allows_.match(wire)) return std::nullopt;
+  if (!hit) return std::nullopt;
+  // The closest listed name decides, as the closest enclosing local-zone does in
+  // Unbound: an allow for a.b.example under a block of example frees a.b.example's
+  // subtree only, and a block of evil.good.example under an allow of good.example
+  // still blocks. The same name on both: the allow.
+  if (auto allow = allows_.match(wire); allow && allow->offset <= hit->offset) return std::nullopt;
   return Block{hit->list, static_cast<BlockAction>(hit->action)};
 }
 

@@ -56,8 +56,10 @@ public:
     return local_names_.match(lowered_wire).has_value() || blocks_.match(lowered_wire).has_value();
   }
   std::optional<LocalAnswer> local_answer(const Question &question) const { return local_.answer(question); }
-  // The list that blocks `name` (the closest listed name wins), unless the allowlist
-  // covers it.
+  // The list that blocks `name`: the closest listed name wins, and an allow (the
+  // allowlist, a list's own exceptions) counts only where it is at least as close as
+  // the block (a.b.blocked.example allowed under blocked.example; evil.good.example
+  // blocked under an allowed good.example).
   std::optional<Block> blocked(const Name &name) const;
 
   const std::vector<LoadedList> &lists() const { return lists_; }

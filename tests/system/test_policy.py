@@ -323,6 +323,25 @@ def test_cname_cloaking_is_blocked_and_not_cached(make, files):
     assert rdatas(m, "end.gamma.example", "A") == ["192.0.2.33"], show(m)
 
 
+def test_cname_cloaking_in_the_middle_of_a_chain_and_through_a_dname(make, files):
+    # start.alpha.test -> mid.beta.test (listed) -> end.gamma.example: neither the
+    # question nor the end is listed, only a link between them.  www.old.alpha.test,
+    # by old.alpha.test DNAME new.beta.test, becomes www.new.beta.test, listed only as
+    # below new.beta.test: only the synthesized CNAME's target shows it.
+    lst = files("trackers.txt", "mid.beta.test\n*.new.beta.test\n")
+    r = make(policy=f"blocklists: [{{file: {lst}, name: trackers}}]\n")
+    m = ask(r, "start.alpha.test")
+    assert m.rcode() == dns.rcode.NXDOMAIN and not m.answer, show(m)
+    assert edes(m) == [(EDE_BLOCKED, "blocked by list trackers (mid.beta.test., behind a CNAME)")], show(m)
+    m = ask(r, "www.old.alpha.test")
+    assert m.rcode() == dns.rcode.NXDOMAIN and not m.answer, show(m)
+    assert edes(m) == [(EDE_BLOCKED, "blocked by list trackers (www.new.beta.test., behind a CNAME)")], show(m)
+    # What the list does not name still resolves.
+    assert rdatas(ask(r, "end.gamma.example"), "end.gamma.example", "A") == ["192.0.2.33"]
+    assert find(ask(r, "old.alpha.test", "DNAME"), "answer", "old.alpha.test", "DNAME") is not None
+    assert r.stats()["blocked_total"]["trackers"] == 2
+
+
 def test_reload_swaps_lists_keeps_the_cache_and_survives_a_missing_list(make, files, tmp_path):
     first = files("one.txt", "www.beta.test\n")
     r = make(policy=f"blocklists: [{{file: {first}, name: lists}}]\n")

@@ -56,8 +56,10 @@ class CertificateAuthority:
 class DotClient:
     """One DNS-over-TLS connection (RFC 7858): framed messages, raw replies."""
 
-    def __init__(self, ca, addr, port=853, timeout=5.0, alpn=("dot",)):
-        raw = socket.create_connection((addr, port), timeout=timeout)
+    def __init__(self, ca, addr, port=853, timeout=5.0, alpn=("dot",), source=None):
+        """source: the client's own address (on loopback, any 127.x), for access control."""
+        raw = socket.create_connection((addr, port), timeout=timeout,
+                                       source_address=(source, 0) if source else None)
         self.sock = ca.client_context(alpn).wrap_socket(raw, server_hostname=SERVER_NAME)
         self.buffer = b""
 

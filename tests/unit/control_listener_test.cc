@@ -1,6 +1,6 @@
 // The control channel's Unix socket: one request line in, one reply line out, the
 // file's mode, stale sockets replaced, live ones left alone, and clients that send
-// too much or nothing at all.
+// too much or nothing at all, or never read their reply.
 #include "resolver/net/control_listener.h"
 
 #include <poll.h>
@@ -129,6 +129,45 @@ TEST_F(ControlListenerTest, AnOverlongRequestIsCutOff) {
   EXPECT_TRUE(closed);
   EXPECT_EQ(calls, 0);
   EXPECT_EQ(listener.connection_count(), 0u);
+  close(fd);
+}
+
+// A reply far larger than the socket's buffers (as `explain --json` or `stats` can
+// be) to a client that never reads it: the write can never finish, and without a
+// deadline the connection held its slot for good (kMaxConnections such clients shut
+// everyone out of the control channel).
+TEST_F(ControlListenerTest, AClientThatNeverReadsItsReplyIsDisconnected) {
+  EventLoop loop;
+  const std::string huge(8 << 20, 'x');
+  ControlListener listener(
+      loop, path_, [&](const std::string &, ControlListener::Respond respond) { respond(huge); },
+      std::nullopt, ControlTimeouts{ControlTimeouts{}.request_ms, /*reply_ms=*/100});
+  int fd = connect_client();
+  ASSERT_EQ(send(fd, "stats\n", 6, 0), 6);
+  ASSERT_TRUE(loop.run_until([&] { return listener.connection_count() == 1; }, kWaitMs));
+  EXPECT_TRUE(loop.run_until([&] { return listener.connection_count() == 0; }, kWaitMs))
+      << "the connection still holds its slot";
+  // What the client finds when it reads at last: part of the reply, then the end.
+  bool closed = false;
+  const std::string got = read_all(loop, fd, &closed);
+  EXPECT_TRUE(closed);
+  EXPECT_LT(got.size(), huge.size());
+  close(fd);
+}
+
+// The deadline is for taking the reply, not a limit on its size: a client that reads
+// gets all of a reply larger than the socket's buffers.
+TEST_F(ControlListenerTest, AClientThatReadsGetsAReplyLargerThanTheSocketBuffers) {
+  EventLoop loop;
+  const std::string huge(4 << 20, 'y');
+  ControlListener listener(loop, path_,
+                           [&](const std::string &, ControlListener::Respond respond) { respond(huge); });
+  int fd = connect_client();
+  ASSERT_EQ(send(fd, "stats\n", 6, 0), 6);
+  bool closed = false;
+  const std::string got = read_all(loop, fd, &closed);
+  EXPECT_TRUE(closed);
+  EXPECT_EQ(got, huge + "\n");
   close(fd);
 }
 

@@ -1,5 +1,6 @@
 // DNS over HTTPS requests (RFC 8484 4.1) and the freshness of responses (5.1):
-// the pure decisions the DoH listener takes on every request.
+// the pure decisions the DoH listener takes on every request; and what makes a
+// server's response the answer to one of our forwarded queries (4.2.1).
 #include "resolver/net/doh_message.h"
 
 #include <gtest/gtest.h>
@@ -96,6 +97,78 @@ TEST(DohRequest, QueryParameters) {
   EXPECT_FALSE(query_parameter("/p?dnsx=1", "dns"));
   EXPECT_FALSE(query_parameter("/p", "dns"));
   EXPECT_FALSE(query_parameter("/p?", "dns"));
+}
+
+// RFC 9110 8.3.1: type and subtype without regard to case, parameters ignored; a
+// subtype that only begins like dns-message is another media type.
+TEST(DohMediaType, ExactlyApplicationDnsMessage) {
+  EXPECT_TRUE(is_dns_message_type("application/dns-message"));
+  EXPECT_TRUE(is_dns_message_type("Application/DNS-Message"));
+  EXPECT_TRUE(is_dns_message_type("application/dns-message; charset=binary"));
+  EXPECT_TRUE(is_dns_message_type(" application/dns-message\t;x=y"));
+  EXPECT_FALSE(is_dns_message_type("application/dns-messagex"));
+  EXPECT_FALSE(is_dns_message_type("application/dns-message-evil"));
+  EXPECT_FALSE(is_dns_message_type("application/dns-message-evil; charset=binary"));
+  EXPECT_FALSE(is_dns_message_type("application/dns-message, text/html"));  // two fields, joined
+  EXPECT_FALSE(is_dns_message_type("xapplication/dns-message"));
+  EXPECT_FALSE(is_dns_message_type("application/dns"));
+  EXPECT_FALSE(is_dns_message_type("application/dns-udpwireformat"));
+  EXPECT_FALSE(is_dns_message_type("text/html"));
+  EXPECT_FALSE(is_dns_message_type(""));
+}
+
+// The reply to a forwarded query (asked with ID 0) as a DoH server sends it.
+DohResponse good_response(const Question &question) {
+  std::string wire = encode_query(0, question, true, std::nullopt, false);
+  wire[2] = static_cast<char>(wire[2] | 0x80);
+  return DohResponse{200, "application/dns-message", wire, false};
+}
+
+// Each response would carry a DNS reply that answers the question, were its check missing.
+TEST(DohResponse, OnlyA200OfTheDnsMediaTypeWithTheQuestionAnswers) {
+  const Question question{*Name::from_text("www.example.com."), rrtype::A, rrclass::IN};
+  EXPECT_TRUE(doh_response_answers(good_response(question), question));
+  DohResponse parameters = good_response(question);
+  parameters.content_type = "Application/DNS-Message; charset=binary";
+  EXPECT_TRUE(doh_response_answers(parameters, question));
+
+  for (int status : {0, 203, 204, 302, 404, 415, 500}) {
+    DohResponse response = good_response(question);
+    response.status = status;
+    EXPECT_FALSE(doh_response_answers(response, question)) << status;
+  }
+  for (const char *type : {"", "application/dns-messagex", "application/dns-message-evil", "text/html",
+                           "text/html, application/dns-message"}) {
+    DohResponse response = good_response(question);
+    response.content_type = type;
+    EXPECT_FALSE(doh_response_answers(response, question)) << type;
+  }
+  DohResponse too_large = good_response(question);
+  too_large.body_too_large = true;
+  EXPECT_FALSE(doh_response_answers(too_large, question));
+  DohResponse overlong = good_response(question);
+  overlong.body.resize(kMaxDohMessage + 1);  // the reply, then zeros past what a DNS message can be
+  EXPECT_FALSE(doh_response_answers(overlong, question));
+
+  DohResponse other_id = good_response(question);
+  other_id.body[1] = 1;  // RFC 8484 4.1: asked with ID 0
+  EXPECT_FALSE(doh_response_answers(other_id, question));
+  DohResponse query = good_response(question);
+  query.body[2] = static_cast<char>(query.body[2] & 0x7F);  // QR clear: our own query reflected
+  EXPECT_FALSE(doh_response_answers(query, question));
+  EXPECT_FALSE(doh_response_answers(good_response(question),
+                                    Question{*Name::from_text("www.example.net."), rrtype::A, rrclass::IN}));
+  EXPECT_FALSE(
+      doh_response_answers(good_response(question), Question{question.name, rrtype::AAAA, rrclass::IN}));
+  EXPECT_FALSE(
+      doh_response_answers(good_response(question), Question{question.name, rrtype::A, rrclass::CH}));
+  DohResponse no_question = good_response(question);
+  no_question.body.resize(12);
+  no_question.body[5] = 0;  // QDCOUNT 0, NOERROR
+  EXPECT_FALSE(doh_response_answers(no_question, question));
+  DohResponse empty = good_response(question);
+  empty.body.clear();
+  EXPECT_FALSE(doh_response_answers(empty, question));
 }
 
 // A reply with the given TTLs in the answer and authority sections.

@@ -93,6 +93,49 @@ TEST_F(PolicyTest, ListsAllowlistAndLocalData) {
       << warnings[1];
 }
 
+// Allow and block nested either way: the closest listed name decides. Each name
+// below would come out the other way if the nesting were ignored.
+TEST_F(PolicyTest, TheClosestListedNameDecidesBetweenBlockAndAllow) {
+  PolicyConfig config;
+  config.blocklists.push_back({write("list.txt", "blocked.test\nevil.good.test\n*.below.good.test\n"),
+                               ListFormat::domains, BlockAction::nxdomain, "list"});
+  config.allowlist = {"a.b.blocked.test", "good.test"};
+  auto policy = Policy::build(config, 5);
+  // An allow under a block: that name and its subtree only.
+  EXPECT_FALSE(policy->blocked(name("a.b.blocked.test.")));
+  EXPECT_FALSE(policy->blocked(name("x.a.b.blocked.test.")));
+  EXPECT_FALSE(policy->blocked(name("X.A.B.Blocked.Test.")));
+  EXPECT_TRUE(policy->blocked(name("blocked.test.")));
+  EXPECT_TRUE(policy->blocked(name("b.blocked.test.")));  // the allow's parent
+  EXPECT_TRUE(policy->blocked(name("c.blocked.test.")));  // its sibling
+  EXPECT_TRUE(policy->blocked(name("x.b.blocked.test.")));
+  EXPECT_TRUE(policy->blocked(name("ab.b.blocked.test.")));
+  // A block under an allow still blocks, with its subtree.
+  EXPECT_FALSE(policy->blocked(name("good.test.")));
+  EXPECT_FALSE(policy->blocked(name("www.good.test.")));
+  EXPECT_TRUE(policy->blocked(name("evil.good.test.")));
+  EXPECT_TRUE(policy->blocked(name("x.evil.good.test.")));
+  EXPECT_TRUE(policy->blocked(name("EVIL.Good.Test.")));
+  EXPECT_FALSE(policy->blocked(name("notevil.good.test.")));
+  // "*.name" blocks below the name only; the name itself stays under the allow.
+  EXPECT_FALSE(policy->blocked(name("below.good.test.")));
+  EXPECT_TRUE(policy->blocked(name("x.below.good.test.")));
+}
+
+// The same nesting inside one adblock list: its @@ exceptions are allows too.
+TEST_F(PolicyTest, AdblockExceptionsNestTheSameWay) {
+  PolicyConfig config;
+  config.blocklists.push_back(
+      {write("adguard.txt", "||blocked.test^\n@@||a.b.blocked.test^\n@@||good.test^\n||evil.good.test^\n"),
+       ListFormat::adblock, BlockAction::nxdomain, "adguard"});
+  auto policy = Policy::build(config, 6);
+  EXPECT_FALSE(policy->blocked(name("a.b.blocked.test.")));
+  EXPECT_TRUE(policy->blocked(name("b.blocked.test.")));
+  EXPECT_TRUE(policy->blocked(name("c.blocked.test.")));
+  EXPECT_FALSE(policy->blocked(name("www.good.test.")));
+  EXPECT_TRUE(policy->blocked(name("evil.good.test.")));
+}
+
 TEST_F(PolicyTest, MissingFilesAndTheMemoryBound) {
   PolicyConfig config;
   config.blocklists.push_back({dir_ + "/missing.txt", ListFormat::domains, BlockAction::nxdomain, "missing"});

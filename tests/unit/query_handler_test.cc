@@ -804,10 +804,11 @@ TEST(QueryHandlerPrefetch, APrefetchNeverTakesAClientsPlace) {
   h.net.run();
 }
 
-// A policy whose one list ("trackers") blocks tracker.example and its subtree.
-std::shared_ptr<const Policy> tracker_policy() {
+// A policy whose one list ("trackers") blocks tracker.example and its subtree (and
+// whatever else `more` lists, one name a line).
+std::shared_ptr<const Policy> tracker_policy(const std::string &more = "") {
   const auto path = std::filesystem::temp_directory_path() / "query_handler_test_trackers.txt";
-  std::ofstream(path) << "tracker.example\n";
+  std::ofstream(path) << "tracker.example\n" << more;
   PolicyConfig config;
   config.blocklists.push_back(BlocklistSource{path.string(), ListFormat::domains, BlockAction::nxdomain, "trackers"});
   auto policy = Policy::build(config, 99);
@@ -852,6 +853,60 @@ TEST(QueryHandlerPolicy, ACachedCnameToABlockedNameIsBlockedWithoutRecursionToo)
   h.messages.flush(Name::root(), true);  // as a reload that changes the lists does
   const Message m = parse(h.ask(query_wire("cloak.example.", rrtype::CNAME, 0x1234, /*rd=*/false)));
   EXPECT_TRUE(blocked_by_trackers(m)) << m.answer.size() << " answer records, rcode " << m.rcode;
+}
+
+void add_root_zone_records(ServerHarness &h, const std::string &text) {
+  auto &zone = h.net.server("127.1.0.1").zones.at(0);
+  for (auto &record : testing::zone_records(text, ".")) zone.records.push_back(std::move(record));
+}
+
+// The blocked name in the middle of the chain: the question and the final name are
+// both innocent, so only a check of every link finds it.
+TEST(QueryHandlerPolicy, ABlockedNameInTheMiddleOfACnameChainIsBlocked) {
+  ServerHarness h;
+  add_root_zone_records(h,
+                        "chain.example. CNAME mid.tracker.example.\nmid.tracker.example. CNAME end.example.\n"
+                        "end.example. A 192.0.2.10\n");
+  // Without lists the chain resolves: the blocked answer below is the policy's doing.
+  EXPECT_EQ(parse(h.ask(query_wire("chain.example.", rrtype::A))).answer.size(), 3u);
+  h.policy = tracker_policy();
+  h.rebuild();
+  h.messages.flush(Name::root(), true);
+  for (int i = 0; i < 2; ++i) {
+    const Message m = parse(h.ask(query_wire("chain.example.", rrtype::A)));
+    EXPECT_TRUE(blocked_by_trackers(m))
+        << i << ": " << m.answer.size() << " answer records, rcode " << m.rcode;
+    ASSERT_EQ(m.extended_errors().size(), 1u);
+    EXPECT_NE(m.extended_errors()[0].extra_text.find("mid.tracker.example."), std::string::npos)
+        << m.extended_errors()[0].extra_text;
+  }
+  EXPECT_EQ(parse(h.ask(query_wire("end.example.", rrtype::A))).answer.size(), 1u)
+      << "the end itself is not blocked";
+}
+
+// RFC 6672 2.2: a DNAME makes a CNAME to a name under its target. The DNAME's target
+// is blocked with its subtree; and with a "*." entry only the names below it are,
+// so only the synthesized CNAME's target shows the blocked name.
+TEST(QueryHandlerPolicy, ANameReachedThroughADnameIsCheckedToo) {
+  ServerHarness h;
+  add_root_zone_records(h,
+                        "old.example. DNAME tracker.example.\n"
+                        "renamed.example. DNAME hidden.example.\nwww.hidden.example. A 192.0.2.11\n");
+  EXPECT_EQ(parse(h.ask(query_wire("www.renamed.example.", rrtype::A))).rcode, rcode::NOERROR);
+  h.policy = tracker_policy("*.hidden.example\n");
+  h.rebuild();
+  h.messages.flush(Name::root(), true);
+  const Message to_blocked_zone = parse(h.ask(query_wire("www.old.example.", rrtype::A)));
+  EXPECT_TRUE(blocked_by_trackers(to_blocked_zone))
+      << to_blocked_zone.answer.size() << " answer records, rcode " << to_blocked_zone.rcode;
+  const Message under_blocked_name = parse(h.ask(query_wire("www.renamed.example.", rrtype::A)));
+  EXPECT_TRUE(blocked_by_trackers(under_blocked_name))
+      << under_blocked_name.answer.size() << " answer records, rcode " << under_blocked_name.rcode;
+  ASSERT_EQ(under_blocked_name.extended_errors().size(), 1u);
+  EXPECT_NE(under_blocked_name.extended_errors()[0].extra_text.find("www.hidden.example."), std::string::npos)
+      << under_blocked_name.extended_errors()[0].extra_text;
+  // hidden.example itself is not listed: its own DNAME question is answered.
+  EXPECT_EQ(parse(h.ask(query_wire("renamed.example.", rrtype::DNAME))).answer.size(), 1u);
 }
 
 }  // namespace
