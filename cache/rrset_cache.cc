@@ -83,10 +83,22 @@ bool packable(const RRset &rrset) {
   return true;
 }
 
+bool has_upper_case(std::string_view wire) {
+  for (char c : wire)
+    if (c >= 'A' && c <= 'Z') return true;
+  return false;
+}
+
 std::string pack(const RRset &rrset) {
   Packer p(packed_size(rrset));
-  p.u8(static_cast<uint8_t>(rrset.owner.wire().size()));
-  p.bytes(rrset.owner.wire());
+  // Length 0 (no real name has it): the owner is the cache key's name, in lower case,
+  // as almost every owner is; it is not stored twice.
+  if (has_upper_case(rrset.owner.wire())) {
+    p.u8(static_cast<uint8_t>(rrset.owner.wire().size()));
+    p.bytes(rrset.owner.wire());
+  } else {
+    p.u8(0);
+  }
   p.u16(static_cast<uint16_t>(rrset.rdatas.size()));
   for (const auto &rdata : rrset.rdatas) {
     p.u16(static_cast<uint16_t>(rdata.size()));
@@ -94,8 +106,13 @@ std::string pack(const RRset &rrset) {
   }
   p.u16(static_cast<uint16_t>(rrset.signatures.size()));
   for (const auto &sig : rrset.signatures) {
-    p.u8(static_cast<uint8_t>(sig.owner.wire().size()));
-    p.bytes(sig.owner.wire());
+    // Length 0: the set's own owner, as RRSIGs' owners are (RFC 4034 3).
+    if (sig.owner.wire() == rrset.owner.wire()) {
+      p.u8(0);
+    } else {
+      p.u8(static_cast<uint8_t>(sig.owner.wire().size()));
+      p.bytes(sig.owner.wire());
+    }
     p.u16(sig.type);
     p.u16(sig.rclass);
     p.u16(static_cast<uint16_t>(sig.rdata.size()));
@@ -105,10 +122,12 @@ std::string pack(const RRset &rrset) {
 }
 
 // The packed buffer was written by pack() from valid Names, so it is trusted here.
-RRset unpack(std::string_view packed, uint16_t type, uint16_t rclass, uint32_t ttl) {
+// `key_owner`: the name the entry is stored under (any case).
+RRset unpack(std::string_view packed, uint16_t type, uint16_t rclass, uint32_t ttl, const Name &key_owner) {
   Unpacker u(packed);
   RRset rrset;
-  rrset.owner = *Name::from_wire(u.bytes(u.u8()));
+  const uint8_t owner_size = u.u8();
+  rrset.owner = owner_size == 0 ? key_owner.lowered() : *Name::from_wire(u.bytes(owner_size));
   rrset.type = type;
   rrset.rclass = rclass;
   rrset.ttl = ttl;
@@ -119,7 +138,8 @@ RRset unpack(std::string_view packed, uint16_t type, uint16_t rclass, uint32_t t
   rrset.signatures.reserve(signature_count);
   for (size_t i = 0; i < signature_count; ++i) {
     ResourceRecord sig;
-    sig.owner = *Name::from_wire(u.bytes(u.u8()));
+    const uint8_t sig_owner_size = u.u8();
+    sig.owner = sig_owner_size == 0 ? rrset.owner : *Name::from_wire(u.bytes(sig_owner_size));
     sig.type = u.u16();
     sig.rclass = u.u16();
     sig.ttl = ttl;
@@ -173,7 +193,7 @@ std::optional<CachedRRset> RRsetCache::lookup(const Name &owner, uint16_t type, 
     const auto remaining = static_cast<uint32_t>(
         std::min<int64_t>(entry.expires_at - now, std::max(min_ttl_.load(std::memory_order_relaxed),
                                                            max_ttl_.load(std::memory_order_relaxed))));
-    result.emplace(CachedRRset{unpack(packed, entry.type, entry.rclass, remaining), entry.trust,
+    result.emplace(CachedRRset{unpack(packed, entry.type, entry.rclass, remaining, owner), entry.trust,
                                entry.security, entry.expires_at});
   });
   return result;
@@ -187,7 +207,7 @@ std::optional<CachedRRset> RRsetCache::lookup_stale(const Name &owner, uint16_t 
   entries_.find(key.view(), [&](const Entry &entry, std::string_view packed) {
     if (entry.expires_at > now || now - entry.expires_at >= int64_t{max_stale}) return;
     if (entry.security == Security::bogus) return;  // RFC 4035 4.7
-    result.emplace(CachedRRset{unpack(packed, entry.type, entry.rclass, 0), entry.trust, entry.security,
+    result.emplace(CachedRRset{unpack(packed, entry.type, entry.rclass, 0, owner), entry.trust, entry.security,
                                entry.expires_at});
   });
   // Secure only while every signature is current (RFC 4034 3.1.5); checked outside the lock.
@@ -215,13 +235,21 @@ uint64_t RRsetCache::memory_bytes() const {
 }
 
 void RRsetCache::export_shard(size_t shard, const std::function<void(const RRsetRecord &)> &visit) const {
-  std::vector<std::pair<Entry, std::string>> copies;
-  entries_.for_each_in_shard(shard, [&](std::string_view, const Entry &entry, std::string_view packed) {
-    copies.emplace_back(entry, std::string(packed));
+  struct Copy {
+    Entry entry;
+    std::string key, packed;
+  };
+  std::vector<Copy> copies;
+  entries_.for_each_in_shard(shard, [&](std::string_view key, const Entry &entry, std::string_view packed) {
+    copies.push_back(Copy{entry, std::string(key), std::string(packed)});
   });
-  for (const auto &[entry, packed] : copies)
-    visit(RRsetRecord{unpack(packed, entry.type, entry.rclass, 0), entry.expires_at, entry.trust,
-                      entry.security});
+  for (const auto &copy : copies) {
+    // The key: the owner's lower-cased wire form, then type and class (cache_key.h).
+    auto owner = Name::from_wire(std::string_view(copy.key).substr(0, copy.key.size() - 4));
+    if (!owner) continue;
+    visit(RRsetRecord{unpack(copy.packed, copy.entry.type, copy.entry.rclass, 0, *owner), copy.entry.expires_at,
+                      copy.entry.trust, copy.entry.security});
+  }
 }
 
 bool RRsetCache::restore(const RRsetRecord &record) {

@@ -167,6 +167,35 @@ TEST_F(RRsetCacheTest, KeysIgnoreCaseButTheOwnerKeepsIt) {
   EXPECT_FALSE(cache.lookup(name("www.example.com"), rrtype::A));
 }
 
+// A lower-case owner is not stored a second time next to the key: asked in any case,
+// the set comes back with the owner it was stored with, and so do its RRSIGs.
+TEST_F(RRsetCacheTest, ALowerCaseOwnerComesBackAsStoredWhateverTheQuestionsCase) {
+  RRset set = a_set("www.example.com", 300);
+  ResourceRecord sig;
+  sig.owner = set.owner;
+  sig.type = rrtype::RRSIG;
+  sig.ttl = 300;
+  sig.rdata = std::string("\x00\x01", 2) + std::string(40, 's');
+  set.signatures.push_back(sig);
+  ResourceRecord other_sig = sig;
+  other_sig.owner = name("Www.Example.Com");  // one that differs is kept as it came
+  set.signatures.push_back(other_sig);
+  ASSERT_TRUE(cache.store(set, Trust::answer, Security::secure));
+  auto hit = cache.lookup(name("WWW.EXAMPLE.COM"), rrtype::A);
+  ASSERT_TRUE(hit);
+  EXPECT_EQ(hit->rrset.owner.to_text(), "www.example.com.");
+  ASSERT_EQ(hit->rrset.signatures.size(), 2u);
+  EXPECT_EQ(hit->rrset.signatures[0].owner.to_text(), "www.example.com.");
+  EXPECT_EQ(hit->rrset.signatures[1].owner.to_text(), "Www.Example.Com.");
+  EXPECT_EQ(hit->rrset.rdatas, set.rdatas);
+  std::vector<RRsetRecord> saved;
+  for (size_t shard = 0; shard < cache.shard_count(); ++shard)
+    cache.export_shard(shard, [&](const RRsetRecord &record) { saved.push_back(record); });
+  ASSERT_EQ(saved.size(), 1u);
+  EXPECT_EQ(saved[0].rrset.owner.to_text(), "www.example.com.");
+  EXPECT_EQ(saved[0].rrset.signatures.size(), 2u);
+}
+
 TEST_F(RRsetCacheTest, TypeAndClassAreSeparateKeys) {
   cache.store(a_set("example", 300), Trust::answer, Security::unchecked);
   EXPECT_FALSE(cache.lookup(name("example"), rrtype::AAAA));
