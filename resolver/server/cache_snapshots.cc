@@ -70,8 +70,12 @@ std::string runtime_anchors_text(Caches &caches) {
   return text;
 }
 
-SnapshotWriteOptions write_options(const std::string &context, const Config &config) {
-  return SnapshotWriteOptions{context, static_cast<int64_t>(::time(nullptr)), config.cache.max_stale};
+// Everything but the context, which the caller keeps alive and sets.
+SnapshotWriteOptions write_options(const Config &config) {
+  SnapshotWriteOptions options;
+  options.now = static_cast<int64_t>(::time(nullptr));
+  options.max_stale = config.cache.max_stale;
+  return options;
 }
 
 void log_write(const std::string &path, const SnapshotWriteResult &result, bool final_write) {
@@ -108,6 +112,21 @@ std::string validation_context(const Generation &generation) {
   return dump_config(settings) + anchors_text(generation.anchors);
 }
 
+uint64_t snapshot_file_limit(const CacheConfig &cache) {
+  // What the two data caches hold at most (cache.size between them) encodes to less
+  // than they are charged for it; twice that, and a header, is room to spare. A bigger
+  // file is not one this cache wrote.
+  return 2 * cache.size_bytes + (uint64_t{1} << 20);
+}
+
+std::vector<uid_t> snapshot_owners(const Config &config) {
+  // The daemon reads the file at start, usually as root, and writes it as `username`.
+  std::vector<uid_t> owners = {::geteuid(), 0};
+  if (!config.username.empty())
+    if (const passwd *user = ::getpwnam(config.username.c_str())) owners.push_back(user->pw_uid);
+  return owners;
+}
+
 CacheSnapshots::CacheSnapshots(Caches &caches, EventLoop &control_loop) : caches_(caches), loop_(control_loop) {}
 
 CacheSnapshots::~CacheSnapshots() {
@@ -131,7 +150,8 @@ void CacheSnapshots::load_at_start(const Generation &generation) {
   options.now = static_cast<int64_t>(::time(nullptr));
   options.max_stale = config.cache.serve_stale ? config.cache.max_stale : 0;
   options.max_ttl = std::max(config.cache.min_ttl, config.cache.max_ttl);
-  options.max_file_bytes = 2 * config.cache.size_bytes + (1u << 20);
+  options.max_file_bytes = snapshot_file_limit(config.cache);
+  options.owners = snapshot_owners(config);
   const SnapshotLoadResult result = load_snapshot_file(path, caches_.messages, caches_.rrsets, options);
   if (result.missing) {
     RSV_LOG(info, "cache snapshot %s: none yet (written at shutdown%s)", path.c_str(),
@@ -186,7 +206,7 @@ void CacheSnapshots::write_in_background() {
   const Config &config = generation_->config;
   std::string path = snapshot_path_when_running(config);
   std::string context = validation_context(*generation_) + runtime_anchors_text(caches_);
-  SnapshotWriteOptions options = write_options(context, config);
+  SnapshotWriteOptions options = write_options(config);
   writer_ = std::thread([this, path = std::move(path), context = std::move(context), options]() mutable {
     options.context = context;
     SnapshotWriteResult result = write_snapshot_file(path, caches_.messages, caches_.rrsets, options);
@@ -210,7 +230,9 @@ void CacheSnapshots::write_final() {
   const Config &config = generation_->config;
   const std::string path = snapshot_path_when_running(config);
   const std::string context = validation_context(*generation_) + runtime_anchors_text(caches_);
-  log_write(path, write_snapshot_file(path, caches_.messages, caches_.rrsets, write_options(context, config)), true);
+  SnapshotWriteOptions options = write_options(config);
+  options.context = context;
+  log_write(path, write_snapshot_file(path, caches_.messages, caches_.rrsets, options), true);
 }
 
 }  // namespace rsv

@@ -18,17 +18,23 @@
 // the configuration's dump: an upgrade that changes how it reads costs one snapshot,
 // never a wrong status.)
 //
+// The file is the daemon's own: only one it (or root) owns, not writable by anyone
+// else, is read (cache/snapshot.h); snapshot_file_limit bounds its size by cache.size.
+//
 // A reload applies cache.snapshot and cache.snapshot-interval to the writes that
 // follow; the file is read only at start. With `chroot`, the path is the one seen
 // inside the chroot, where every write happens; at start it is read from the same
 // file outside it (CHROOT/PATH).
 #pragma once
 
+#include <sys/types.h>
+
 #include <atomic>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "resolver/net/event_loop.h"
 #include "resolver/server/caches.h"
@@ -38,6 +44,10 @@ namespace rsv {
 
 // The settings the cached security statuses depend on, as text.
 std::string validation_context(const Generation &generation);
+// The largest snapshot file a cache of this size is read from.
+uint64_t snapshot_file_limit(const CacheConfig &cache);
+// Who may own the file: the effective user, root, and `username` when there is one.
+std::vector<uid_t> snapshot_owners(const Config &config);
 // cache.snapshot at start (before the chroot is entered: CHROOT/PATH) and once
 // running (inside it), for a PATH given either way.
 std::string snapshot_path_at_start(const Config &config);

@@ -307,6 +307,40 @@ def test_a_corrupt_snapshot_is_reported_and_ignored(zone, make, workdir):
     assert ask(r, "long.stale.test").rcode() == dns.rcode.NOERROR
 
 
+def test_a_snapshot_someone_else_could_have_written_is_refused_unread(zone, make, workdir):
+    # Its statuses would be trusted: only the daemon's (or root's) own file is read.
+    snapshot = os.path.join(workdir, "not-ours", "cache.db")
+    r = make(cache_extra=f"snapshot: {snapshot}", name="not-ours")
+
+    def refused_and_resolved_afresh(reason):
+        assert f"cache snapshot {snapshot} ignored: {reason}" in r.log(), r.log()
+        mark = r.log_size()
+        assert_fresh(ask(r, "long.stale.test"), "long.stale.test", "192.0.2.202", 300)
+        assert upstream_queries_for(r.log_since(mark), "long.stale.test"), "nothing came from the file"
+
+    assert_fresh(ask(r, "long.stale.test"), "long.stale.test", "192.0.2.202", 300)
+    r.stop()
+    os.chmod(snapshot, 0o666)
+    r.start()
+    refused_and_resolved_afresh("writable by its group or others (mode 0666)")
+    r.stop()  # written again, as the daemon's own
+    assert os.stat(snapshot).st_mode & 0o777 == 0o600
+    os.chown(snapshot, 65534, 65534)
+    r.start()
+    refused_and_resolved_afresh("owned by uid 65534")
+    r.stop()
+    elsewhere = os.path.join(workdir, "not-ours", "elsewhere.db")
+    os.rename(snapshot, elsewhere)
+    os.chown(elsewhere, 0, 0)
+    os.symlink(elsewhere, snapshot)
+    r.start()
+    refused_and_resolved_afresh("a symbolic link")
+    r.stop()
+    assert os.path.isfile(snapshot) and not os.path.islink(snapshot), "replaced by the daemon's own file"
+    r.start()
+    assert "restored" in r.log() and "ignored" not in r.log(), r.log()
+
+
 def test_a_snapshot_written_under_a_runtime_negative_trust_anchor_is_not_used(zone, make, workdir):
     # Statuses judged while `resolverctl nta add` was in force do not hold after a
     # restart, which forgets the anchor.

@@ -4,6 +4,8 @@
 // tested in snapshot_test.cc and tests/system/test_stale.py.)
 #include "resolver/server/cache_snapshots.h"
 
+#include <unistd.h>
+
 #include <memory>
 
 #include <gtest/gtest.h>
@@ -52,6 +54,19 @@ TEST_F(ValidationContext, ChangesWithWhatStatusesDependOnAndNothingElse) {
   EXPECT_NE(anchored, context) << "another trust anchor";
   anchor.ds = testing::records(". DS 38696 8 2 683D2D0ACB8C9B712A1948B27F741219298D0A450D612C483AF444A4C0FB2B16\n");
   EXPECT_NE(context_of(base, {anchor}), anchored) << "another key for the same zone";
+}
+
+TEST(SnapshotFile, ItsLimitFollowsTheCacheSizeAndItsOwners) {
+  CacheConfig cache;
+  cache.size_bytes = 64u << 20;
+  EXPECT_EQ(snapshot_file_limit(cache), (128u << 20) + (1u << 20));
+  Config config = default_config();
+  config.username.clear();
+  EXPECT_EQ(snapshot_owners(config), (std::vector<uid_t>{::geteuid(), 0}));
+  config.username = "root";  // a user every system has
+  EXPECT_EQ(snapshot_owners(config), (std::vector<uid_t>{::geteuid(), 0, 0}));
+  config.username = "no-such-user-here";
+  EXPECT_EQ(snapshot_owners(config).size(), 2u);
 }
 
 TEST(SnapshotPath, WithAndWithoutChroot) {
