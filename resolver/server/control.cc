@@ -281,6 +281,9 @@ nlohmann::json ControlService::reload() {
 }
 
 void ControlService::nta(const std::vector<std::string> &args, std::function<void(nlohmann::json)> reply) {
+  // One that lapsed a moment ago is ended (and its names flushed) before anything
+  // here reads or changes the list.
+  daemon_.end_lapsed_negative_anchors();
   auto &anchors = daemon_.caches().negative_anchors;
   const int64_t now = daemon_.caches().clock.now_seconds();
   const std::string sub = args.size() > 1 ? args[1] : "";
@@ -310,6 +313,7 @@ void ControlService::nta(const std::vector<std::string> &args, std::function<voi
       if (!anchors.remove(*name))
         return reply(control_error("nta remove: no negative trust anchor for " + name->to_text() +
                                    " was added with resolverctl (those of the configuration go with a reload)"));
+      daemon_.negative_anchors_changed();
       RSV_LOG(info, "negative trust anchor for %s removed", name->to_text().c_str());
       // Answers served insecure under the anchor must not outlive it.
       const std::string text = "negative trust anchor for " + name->to_text() + " removed; " + name->to_text() +
@@ -333,6 +337,7 @@ void ControlService::nta(const std::vector<std::string> &args, std::function<voi
     if (name->is_root()) return reply(control_error("nta add: not for the root: that would switch validation off"));
     const int64_t expires_at = now + static_cast<int64_t>(seconds);
     anchors.add(*name, expires_at);
+    daemon_.negative_anchors_changed();
     RSV_LOG(warning, "negative trust anchor for %s added for %" PRIu64 " s: validation is off below it",
             name->to_text().c_str(), seconds);
     // Answers judged before the anchor (bogus ones in particular) must not outlive it.

@@ -410,3 +410,45 @@ def test_snapshot_keeps_secure_answers_secure_and_never_serves_bogus(signed_hier
     bogus_again = ask(r, "www.tampered.sec", want_dnssec=True)
     assert bogus_again.rcode() == dns.rcode.SERVFAIL and not bogus_again.answer, (
         "bogus data is never served, restored or not" + show(bogus_again))
+
+
+def test_an_answer_judged_under_a_lapsed_negative_trust_anchor_is_not_restored(signed_hierarchy, make, workdir):
+    # `nta add --for` makes a bogus zone's answers insecure; once the anchor lapses they
+    # are flushed, so the snapshot written afterwards (at shutdown) cannot bring them
+    # back as insecure after a restart.
+    from validating_resolver import validating_resolverd_config
+
+    snapshot = os.path.join(workdir, "nta-lapse-snapshot", "cache.db")
+
+    def config(r):
+        text = validating_resolverd_config(signed_hierarchy.root_hints, signed_hierarchy.trust_anchor, r.addr)
+        text = text.replace("cache: {size: 64M}", f"cache: {{size: 64M, snapshot: {snapshot}}}")
+        return text.replace('control: {socket: ""}', f'control: {{socket: "{r.control}"}}')
+
+    def ctl(*args):
+        out = subprocess.run([os.path.join(r.build_dir, "resolverctl"), "-s", r.control, *args],
+                             capture_output=True, text=True, timeout=10)
+        assert out.returncode == 0, out.stdout + out.stderr
+        return out.stdout
+
+    r = make(config_text=config, root_hints=signed_hierarchy.root_hints, name="nta-lapse")
+    assert ask(r, "www.tampered.sec", want_dnssec=True).rcode() == dns.rcode.SERVFAIL
+    ctl("nta", "add", "tampered.sec", "--for", "2")
+    insecure = ask(r, "www.tampered.sec", want_dnssec=True)
+    assert insecure.rcode() == dns.rcode.NOERROR and not insecure.flags & dns.flags.AD, show(insecure)
+    secure = ask(r, "www.ecdsa256.sec", want_dnssec=True)
+    assert secure.flags & dns.flags.AD, show(secure)
+    for _ in range(120):  # until the anchor has lapsed
+        if "no negative trust anchors" in ctl("nta", "list"):
+            break
+        time.sleep(0.25)
+    assert "no negative trust anchors" in ctl("nta", "list")
+    r.stop()
+    assert "cache snapshot " + snapshot + " written at shutdown" in r.log(), r.log()
+
+    r.start()
+    assert "restored" in r.log() and "ignored" not in r.log(), r.log()
+    again = ask(r, "www.tampered.sec", want_dnssec=True)
+    assert again.rcode() == dns.rcode.SERVFAIL and not again.answer, (
+        "the answer judged insecure under the lapsed anchor stays gone after a restart" + show(again))
+    assert ask(r, "www.ecdsa256.sec", want_dnssec=True).flags & dns.flags.AD
