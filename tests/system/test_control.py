@@ -238,6 +238,10 @@ def test_negative_trust_anchors_at_run_time(ctl_binary, controlled):
                 ["nta", "add", "no..name"], ["nta", "remove", "never.sec"]):
         p = ctl(ctl_binary, controlled, *bad, check=False)
         assert p.returncode == 1, bad
+    # A unit it does not know is an error, not seconds ("10x" was 10 s).
+    p = ctl(ctl_binary, controlled, "nta", "add", "expired.sec", "--for", "10x", check=False)
+    assert p.returncode == 1 and "unknown unit 'x'" in p.stdout + p.stderr, p.stdout + p.stderr
+    assert "no negative trust anchors" in ctl(ctl_binary, controlled, "nta", "list").stdout
 
 
 def wait_for_log(r, text, attempts=120):
