@@ -83,7 +83,8 @@ struct SnapshotWriteOptions {
 
 struct SnapshotWriteResult {
   bool ok = false;
-  std::string error;  // "cannot create a temporary file beside /var/lib/resolverd/cache.db: Permission denied"
+  // "cannot create a temporary file beside /var/lib/resolverd/cache.db: Permission denied"
+  std::string error;
   size_t messages = 0, rrsets = 0;
   uint64_t bytes = 0;
 };

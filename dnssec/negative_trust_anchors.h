@@ -19,8 +19,8 @@
 #pragma once
 
 #include <algorithm>
-#include <iterator>
 #include <cstdint>
+#include <iterator>
 #include <mutex>
 #include <optional>
 #include <vector>
@@ -53,7 +53,8 @@ public:
   // Removes a run-time anchor, lapsed or not; false when there is none for `name`.
   bool remove(const Name &name) {
     std::lock_guard lock(mutex_);
-    const bool removed = std::erase_if(entries_, [&](const Entry &e) { return e.expires_at && e.name == name; }) > 0;
+    const bool removed =
+        std::erase_if(entries_, [&](const Entry &e) { return e.expires_at && e.name == name; }) > 0;
     changes_ += removed;
     return removed;
   }

@@ -97,7 +97,8 @@ PrivateFile open_private_file(const std::string &path, const std::vector<uid_t> 
   if (!out.file) {
     const int error = errno;
     out.missing = error == ENOENT;
-    out.error = error == ELOOP ? "a symbolic link, not the file itself" : std::string("cannot open: ") + std::strerror(error);
+    out.error = error == ELOOP ? "a symbolic link, not the file itself"
+                               : std::string("cannot open: ") + std::strerror(error);
     return out;
   }
   if (::fstat(out.file.get(), &out.info) != 0) {
@@ -107,7 +108,8 @@ PrivateFile open_private_file(const std::string &path, const std::vector<uid_t> 
   } else if (out.info.st_mode & (S_IWGRP | S_IWOTH)) {
     char mode[8];
     std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(out.info.st_mode & 07777));
-    out.error = std::string("writable by its group or others (mode ") + mode + "): anyone of them could have written it";
+    out.error = std::string("writable by its group or others (mode ") + mode +
+                "): anyone of them could have written it";
   } else {
     bool known = false;
     for (uid_t uid : owners) known = known || out.info.st_uid == uid;

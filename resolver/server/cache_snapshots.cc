@@ -84,7 +84,8 @@ std::string snapshot_path_when_running(const Config &config) {
   return path.substr(root.size());
 }
 
-std::string validation_context(const Generation &generation, const std::vector<Name> &runtime_negative_anchors) {
+std::string validation_context(const Generation &generation,
+                               const std::vector<Name> &runtime_negative_anchors) {
   // What a reload compares before it flushes everything (generation.h), then what it
   // flushes name by name: the negative trust anchors and the forwarding.
   Config scope;

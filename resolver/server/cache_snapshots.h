@@ -56,7 +56,8 @@ namespace rsv {
 
 // The settings the cached security statuses depend on, as text, with the names of
 // the run-time negative trust anchors not yet flushed (none at start).
-std::string validation_context(const Generation &generation, const std::vector<Name> &runtime_negative_anchors);
+std::string validation_context(const Generation &generation,
+                               const std::vector<Name> &runtime_negative_anchors);
 // The largest snapshot file a cache of this size is read from.
 uint64_t snapshot_file_limit(const CacheConfig &cache);
 // Who may own the file: the effective user, root, and `username` when there is one.

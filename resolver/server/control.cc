@@ -336,7 +336,8 @@ void ControlService::nta(const std::vector<std::string> &args, std::function<voi
       std::string why = "zero";
       auto parsed = parse_duration(args[4], &why);
       if (!parsed || *parsed == 0)
-        return reply(control_error("nta add: '" + args[4] + "' is not a duration: " + why + " (e.g. 3600, 12h, 2d)"));
+        return reply(
+            control_error("nta add: '" + args[4] + "' is not a duration: " + why + " (e.g. 3600, 12h, 2d)"));
       seconds = *parsed;
     } else if (args.size() != 3) {
       return reply(control_error("usage: nta add NAME [--for DURATION]"));

@@ -14,9 +14,9 @@
 #include "resolver/base/log.h"
 #include "resolver/net/control_listener.h"
 #include "resolver/server/control.h"
+#include "resolver/server/http_server.h"
 #include "resolver/server/state_files.h"
 #include "resolver/server/trust_anchor_maintainer.h"
-#include "resolver/server/http_server.h"
 
 namespace rsv {
 

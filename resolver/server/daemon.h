@@ -11,9 +11,9 @@
 // channel, then the workers.
 // restore the cache snapshot (resolver/server/cache_snapshots.h), bind every worker's
 // listeners and the control socket, drop privileges, start one thread per worker, and
-// run the control loop. At shutdown the workers stop, then the snapshot is written. The control loop owns what is not
-// on the query path: signals (SIGTERM and SIGINT stop, SIGHUP reloads), the control
-// channel (resolver/server/control.h) and `explain`'s own resolutions.
+// run the control loop. At shutdown the workers stop, then the snapshot is written. The control loop owns
+// what is not on the query path: signals (SIGTERM and SIGINT stop, SIGHUP reloads), the control channel
+// (resolver/server/control.h) and `explain`'s own resolutions.
 //
 // A reload builds the next Generation off the workers' threads and, only if it loads
 // without error, hands it to every worker (Worker::adopt); the caches stay, except

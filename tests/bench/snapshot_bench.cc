@@ -27,7 +27,9 @@ using namespace rsv;
 constexpr const char *kContext = "snapshot_bench: a validation context\n";
 constexpr uint64_t kCacheBytes = 1ull << 30;  // each cache: nothing is evicted
 
-Name name(const std::string &text) { return *Name::from_text(text); }
+Name name(const std::string &text) {
+  return *Name::from_text(text);
+}
 
 int write_file(const char *path, size_t count) {
   SystemClock clock;
@@ -52,7 +54,8 @@ int write_file(const char *path, size_t count) {
     set.owner = qname;
     set.type = rrtype::A;
     set.add(address, 3600);
-    if (secure) set.signatures.push_back(testing::rrsig(qname, rrtype::A, now - 60, now + 86400, name("example.")));
+    if (secure)
+      set.signatures.push_back(testing::rrsig(qname, rrtype::A, now - 60, now + 86400, name("example.")));
     rrsets.store(set, Trust::answer, secure ? Security::secure : Security::insecure);
   }
   SnapshotWriteOptions options;
@@ -83,15 +86,16 @@ int load_file(const char *path) {
     std::fprintf(stderr, "snapshot_bench: %s\n", result.error.c_str());
     return 1;
   }
-  std::printf("restored %zu answers, %zu RRsets; caches hold %" PRIu64 " + %" PRIu64 " bytes\n", result.messages,
-              result.rrsets, messages.memory_bytes(), rrsets.memory_bytes());
+  std::printf("restored %zu answers, %zu RRsets; caches hold %" PRIu64 " + %" PRIu64 " bytes\n",
+              result.messages, result.rrsets, messages.memory_bytes(), rrsets.memory_bytes());
   return 0;
 }
 
 }  // namespace
 
 int main(int argc, char **argv) {
-  if (argc == 4 && std::string(argv[1]) == "write") return write_file(argv[2], std::strtoull(argv[3], nullptr, 10));
+  if (argc == 4 && std::string(argv[1]) == "write")
+    return write_file(argv[2], std::strtoull(argv[3], nullptr, 10));
   if (argc == 3 && std::string(argv[1]) == "load") return load_file(argv[2]);
   std::fprintf(stderr, "usage: snapshot_bench write FILE N | snapshot_bench load FILE\n");
   return 2;

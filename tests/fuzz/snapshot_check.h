@@ -80,7 +80,8 @@ struct SnapshotFileView {
   std::multimap<std::string, Entry> entries;  // by snapshot_view_key
 };
 
-inline std::string snapshot_view_key(bool message, const Name &owner, uint16_t type, uint16_t rclass, uint8_t flags) {
+inline std::string snapshot_view_key(bool message, const Name &owner, uint16_t type, uint16_t rclass,
+                                     uint8_t flags) {
   std::string key(1, message ? 'M' : 'R');
   key += owner.lowered().wire();
   key.push_back(static_cast<char>(type >> 8));
@@ -132,7 +133,8 @@ inline void view_message(std::string_view payload, SnapshotFileView &view) {
   for (const auto *section : {&message->answer, &message->authority, &message->additional})
     for (const auto &rr : *section) entry.largest_ttl = std::max(entry.largest_ttl, rr.ttl);
   const Question &q = *message->question();
-  view.entries.emplace(snapshot_view_key(true, q.name, q.qtype, q.qclass, static_cast<uint8_t>(flags)), entry);
+  view.entries.emplace(snapshot_view_key(true, q.name, q.qtype, q.qclass, static_cast<uint8_t>(flags)),
+                       entry);
 }
 
 inline void view_rrset(std::string_view payload, SnapshotFileView &view) {
@@ -159,8 +161,9 @@ inline SnapshotFileView view_snapshot(std::string_view file) {
   SnapshotViewReader r(file);
   std::string_view magic, writer, context;
   uint64_t version, writer_length, written_at, context_length;
-  if (!r.take(8, magic) || !r.number(2, version) || !r.number(1, writer_length) || !r.take(writer_length, writer) ||
-      !r.number(8, written_at) || !r.number(4, context_length) || !r.take(context_length, context))
+  if (!r.take(8, magic) || !r.number(2, version) || !r.number(1, writer_length) ||
+      !r.take(writer_length, writer) || !r.number(8, written_at) || !r.number(4, context_length) ||
+      !r.take(context_length, context))
     return view;
   view.has_header = true;
   view.context = std::string(context);
@@ -196,20 +199,24 @@ inline std::string check_restored_messages(const MessageCache &messages, const S
         return;
       }
       ParseError error = ParseError::none;
-      auto message = parse_message(reinterpret_cast<const uint8_t *>(record.wire.data()), record.wire.size(), &error);
+      auto message =
+          parse_message(reinterpret_cast<const uint8_t *>(record.wire.data()), record.wire.size(), &error);
       if (!message || !message->question()) {
         broken = "a restored answer does not parse";
         return;
       }
       const Question q = *message->question();
-      const auto [first, last] = view.entries.equal_range(snapshot_view_key(true, q.name, q.qtype, q.qclass, record.flags));
+      const auto [first, last] =
+          view.entries.equal_range(snapshot_view_key(true, q.name, q.qtype, q.qclass, record.flags));
       // Of the records the file holds for this key (a hostile file may repeat one), those
       // it could have come from; the most generous TTL bound of theirs.
       bool from_file = false;
       int64_t written_less_elapsed = 0;
       for (auto it = first; it != last; ++it) {
         const SnapshotFileView::Entry &written = it->second;
-        if (written.security != static_cast<uint8_t>(record.security) || record.expires_at > written.expires_at) continue;
+        if (written.security != static_cast<uint8_t>(record.security) ||
+            record.expires_at > written.expires_at)
+          continue;
         from_file = true;
         const int64_t elapsed = std::max<int64_t>(0, now - std::min(written.stored_at, view.written_at));
         written_less_elapsed = std::max(written_less_elapsed, int64_t{written.largest_ttl} - elapsed);
@@ -227,7 +234,8 @@ inline std::string check_restored_messages(const MessageCache &messages, const S
       if (record.expires_at <= now) return;  // only serve-stale may use it, with its own TTL
       auto served = messages.lookup(q.name, q.qtype, q.qclass, record.flags);
       if (!served) return;  // replaced by a later entry of the same key
-      auto reply = parse_message(reinterpret_cast<const uint8_t *>(served->wire.data()), served->wire.size(), &error);
+      auto reply =
+          parse_message(reinterpret_cast<const uint8_t *>(served->wire.data()), served->wire.size(), &error);
       if (!reply) {
         broken = "a restored answer does not parse when served";
         return;
@@ -241,7 +249,8 @@ inline std::string check_restored_messages(const MessageCache &messages, const S
       for (const auto *section : {&reply->answer, &reply->authority, &reply->additional})
         for (const auto &rr : *section) {
           if (rr.ttl > written_less_elapsed) {
-            broken = "a restored answer's TTL " + std::to_string(rr.ttl) + " exceeds what was written less the time since (" +
+            broken = "a restored answer's TTL " + std::to_string(rr.ttl) +
+                     " exceeds what was written less the time since (" +
                      std::to_string(written_less_elapsed) + ")";
             return;
           }
@@ -269,11 +278,13 @@ inline std::string check_restored_rrsets(const RRsetCache &rrsets, const Snapsho
         broken = "a bogus RRset was restored";
         return;
       }
-      const auto [first, last] = view.entries.equal_range(snapshot_view_key(false, set.owner, set.type, set.rclass, 0));
+      const auto [first, last] =
+          view.entries.equal_range(snapshot_view_key(false, set.owner, set.type, set.rclass, 0));
       const SnapshotFileView::Entry *written = nullptr;
       for (auto it = first; it != last && !written; ++it)
         if (it->second.security == static_cast<uint8_t>(record.security) &&
-            it->second.trust == static_cast<uint8_t>(record.trust) && record.expires_at <= it->second.expires_at)
+            it->second.trust == static_cast<uint8_t>(record.trust) &&
+            record.expires_at <= it->second.expires_at)
           written = &it->second;
       if (!written) {
         broken = "an RRset was restored with a status, trust or expiry the file does not give it";
@@ -284,7 +295,8 @@ inline std::string check_restored_rrsets(const RRsetCache &rrsets, const Snapsho
         return;
       }
       if (auto served = rrsets.lookup(set.owner, set.type, set.rclass);
-          served && (int64_t{served->rrset.ttl} > written->expires_at - now || served->rrset.ttl > options.max_ttl))
+          served &&
+          (int64_t{served->rrset.ttl} > written->expires_at - now || served->rrset.ttl > options.max_ttl))
         broken = "a restored RRset's TTL " + std::to_string(served->rrset.ttl) + " outlives what was written";
     });
   }

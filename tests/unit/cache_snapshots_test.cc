@@ -139,7 +139,8 @@ protected:
   size_t restored_after_restart(Caches &caches) {
     EventLoop loop;
     {
-      auto generation = std::make_shared<Generation>(config_, RootHints{}, std::vector<TrustAnchor>{}, caches, 1);
+      auto generation =
+          std::make_shared<Generation>(config_, RootHints{}, std::vector<TrustAnchor>{}, caches, 1);
       CacheSnapshots snapshots(caches, loop);  // the daemon that writes (what it read at its start aside)
       snapshots.start(generation);
       snapshots.write_final();
@@ -175,8 +176,8 @@ TEST_F(SnapshotAcrossARestart, AnAnchorThatLapsedButWasNotFlushedYetKeepsTheFile
     m.questions.push_back(Question{testing::n("www.example."), rrtype::A, rrclass::IN});
     return m;
   }());
-  caches.messages.store(testing::n("www.example."), rrtype::A, rrclass::IN, 0, other.wire, other.ttl_offsets, 300,
-                        Security::insecure, rcode::NOERROR);
+  caches.messages.store(testing::n("www.example."), rrtype::A, rrclass::IN, 0, other.wire, other.ttl_offsets,
+                        300, Security::insecure, rcode::NOERROR);
   EXPECT_EQ(restored_after_restart(caches), 1u) << "only what was judged outside any run-time anchor";
 }
 

@@ -8,7 +8,9 @@
 namespace rsv {
 namespace {
 
-Name n(const char *text) { return *Name::from_text(text); }
+Name n(const char *text) {
+  return *Name::from_text(text);
+}
 
 std::vector<std::string> names(const std::vector<NegativeTrustAnchors::Entry> &entries) {
   std::vector<std::string> out;

@@ -92,7 +92,8 @@ TEST_F(PrivateFileTest, AFailedWriteSaysWhyAndLeavesTheOldFile) {
   EXPECT_THROW(write_file_atomically(dir_ + "/missing/state", "x", 0600), std::runtime_error);
   AtomicFileWriter nowhere(dir_ + "/missing/state");
   EXPECT_FALSE(nowhere.ok());
-  EXPECT_EQ(nowhere.error().rfind("cannot create a temporary file beside " + dir_ + "/missing/state: ", 0), 0u)
+  EXPECT_EQ(nowhere.error().rfind("cannot create a temporary file beside " + dir_ + "/missing/state: ", 0),
+            0u)
       << nowhere.error();
   EXPECT_FALSE(nowhere.write("x"));
   EXPECT_FALSE(nowhere.commit(0600));
@@ -102,7 +103,7 @@ TEST_F(PrivateFileTest, NothingPlantedBesideOrAtTheTargetIsWrittenThrough) {
   const std::string path = dir_ + "/state", victim = dir_ + "/victim";
   std::ofstream(victim) << "precious";
   std::filesystem::create_symlink(victim, path + ".tmp");  // a fixed temporary name
-  std::filesystem::create_symlink(victim, path);          // the target itself
+  std::filesystem::create_symlink(victim, path);           // the target itself
   write_file_atomically(path, "ours", 0600);
   EXPECT_EQ(read(victim), "precious");
   EXPECT_TRUE(std::filesystem::is_regular_file(std::filesystem::symlink_status(path)));
@@ -122,15 +123,16 @@ TEST_F(PrivateFileTest, OnlyAFileOfTheGivenOwnersNotWritableByOthersIsOpened) {
 
   PrivateFile someone_else = open_private_file(path, {me + 1});
   EXPECT_FALSE(someone_else.file);
-  EXPECT_EQ(someone_else.error, "owned by uid " + std::to_string(me) + ", not by uid " + std::to_string(me + 1) +
-                                    ": someone else could have written it");
+  EXPECT_EQ(someone_else.error, "owned by uid " + std::to_string(me) + ", not by uid " +
+                                    std::to_string(me + 1) + ": someone else could have written it");
   EXPECT_NE(open_private_file(path, {}).error.find("not by nobody"), std::string::npos);
 
   ASSERT_EQ(::chmod(path.c_str(), 0660), 0);
   EXPECT_EQ(open_private_file(path, {me}).error,
             "writable by its group or others (mode 0660): anyone of them could have written it");
   ASSERT_EQ(::chmod(path.c_str(), 0644), 0);
-  EXPECT_TRUE(open_private_file(path, {me}).error.empty()) << "readable by others is their business, not ours";
+  EXPECT_TRUE(open_private_file(path, {me}).error.empty())
+      << "readable by others is their business, not ours";
 
   PrivateFile missing = open_private_file(dir_ + "/none", {me});
   EXPECT_TRUE(missing.missing);
@@ -141,7 +143,8 @@ TEST_F(PrivateFileTest, OnlyAFileOfTheGivenOwnersNotWritableByOthersIsOpened) {
   EXPECT_EQ(link.error, "a symbolic link, not the file itself");
   EXPECT_EQ(open_private_file(dir_, {me}).error, "not a regular file");
   ASSERT_EQ(::mkfifo((dir_ + "/fifo").c_str(), 0600), 0);
-  EXPECT_EQ(open_private_file(dir_ + "/fifo", {me}).error, "not a regular file") << "and no wait for a writer";
+  EXPECT_EQ(open_private_file(dir_ + "/fifo", {me}).error, "not a regular file")
+      << "and no wait for a writer";
 }
 
 }  // namespace

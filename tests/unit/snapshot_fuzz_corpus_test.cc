@@ -50,9 +50,10 @@ std::string seed_snapshot(const char *context = fuzz::kSnapshotFuzzContext) {
     if (rcode_value == rcode::NOERROR)
       m.answer.push_back(ResourceRecord{name(qname), rrtype::A, rrclass::IN, 300, std::string("\xC0\x00\x02\x01", 4)});
     else
-      m.authority.push_back(ResourceRecord{name("example."), rrtype::SOA, rrclass::IN, 3600,
-                                           name("ns.example.").wire() + name("h.example.").wire() +
-                                               std::string("\0\0\0\1\0\0\0\1\0\0\0\1\0\0\0\1\0\0\0\x3c", 20)});
+      m.authority.push_back(
+          ResourceRecord{name("example."), rrtype::SOA, rrclass::IN, 3600,
+                         name("ns.example.").wire() + name("h.example.").wire() +
+                             std::string("\0\0\0\1\0\0\0\1\0\0\0\1\0\0\0\1\0\0\0\x3c", 20)});
     if (signed_answer)
       m.answer.push_back(testing::rrsig(name(qname), rrtype::A, now - 60, now + 3600, name("example.")));
     return encode_message(m);
@@ -121,7 +122,8 @@ TEST(SnapshotFuzzCorpus, TheSeedLoadsWhole) {
   if (const char *path = std::getenv("RSV_WRITE_SNAPSHOT_SEED"))
     std::ofstream(path, std::ios::binary) << std::string(1, '\0') << seed;
   if (const char *path = std::getenv("RSV_WRITE_SNAPSHOT_NTA_SEED"))  // mode 2: loaded under the NTA context
-    std::ofstream(path, std::ios::binary) << std::string(1, '\2') << seed_snapshot(fuzz::kSnapshotFuzzNtaContext);
+    std::ofstream(path, std::ios::binary)
+        << std::string(1, '\2') << seed_snapshot(fuzz::kSnapshotFuzzNtaContext);
   ManualClock clock;
   MessageCache messages(clock, 1 << 20);
   RRsetCache rrsets(clock, 1 << 20, TtlPolicy{});
@@ -149,7 +151,8 @@ TEST(SnapshotFuzzCorpus, AFileOfAnotherContextRestoresNothing) {
   ManualClock clock;
   MessageCache messages(clock, 1 << 20);
   RRsetCache rrsets(clock, 1 << 20, TtlPolicy{});
-  const SnapshotLoadResult result = load_snapshot(under_nta, messages, rrsets, fuzz::snapshot_fuzz_options(clock));
+  const SnapshotLoadResult result =
+      load_snapshot(under_nta, messages, rrsets, fuzz::snapshot_fuzz_options(clock));
   EXPECT_FALSE(result.ok);
   EXPECT_EQ(messages.entry_count() + rrsets.entry_count(), 0u);
   EXPECT_TRUE(load_snapshot(under_nta, messages, rrsets, fuzz::snapshot_fuzz_options(clock, true)).ok);
@@ -190,7 +193,8 @@ TEST(SnapshotFuzzCorpus, MutationsKeepTheProperties) {
       for (int i = 0; i < 4; ++i) file[file.size() - 4 + i] = static_cast<char>(crc >> (24 - 8 * i));
     }
     clock.advance_seconds(int64_t{mode >> 2} * fuzz::kSnapshotFuzzClockStep);
-    (load_snapshot(file, messages, rrsets, fuzz::snapshot_fuzz_options(clock, mode & 2)).ok ? accepted : rejected)++;
+    (load_snapshot(file, messages, rrsets, fuzz::snapshot_fuzz_options(clock, mode & 2)).ok ? accepted
+                                                                                            : rejected)++;
   }
   std::printf("snapshot fuzz corpus: %zu accepted, %zu rejected\n", accepted, rejected);
   EXPECT_GT(accepted, 0u) << "some mutations (of TTL octets, record order...) still make a valid file";

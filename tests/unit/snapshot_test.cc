@@ -276,8 +276,8 @@ TEST_F(SnapshotTest, RestoredTtlsNeverSayMoreThanWasWrittenLessTheTimeSince) {
   // A negative answer whose SOA has a longer TTL (3600) than the entry lives (60, as
   // max-negative-ttl makes it): restored, no TTL in it outlives the entry.
   EncodeResult negative = nxdomain_for("neg.example.", 3600);
-  source.messages.store(name("neg.example."), rrtype::A, rrclass::IN, 0, negative.wire, negative.ttl_offsets, 60,
-                        Security::insecure, rcode::NXDOMAIN);
+  source.messages.store(name("neg.example."), rrtype::A, rrclass::IN, 0, negative.wire, negative.ttl_offsets,
+                        60, Security::insecure, rcode::NXDOMAIN);
   EncodeResult late = reply_for("late.example.", 300);
   source.messages.store(name("late.example."), rrtype::A, rrclass::IN, 0, late.wire, late.ttl_offsets, 300,
                         Security::insecure, rcode::NOERROR);
@@ -542,7 +542,8 @@ TEST_F(SnapshotFileTest, OnlyTheOwnersGivenAreTrusted) {
   Caches restored(clock);
   const SnapshotLoadResult refused = load_snapshot_file(path, restored.messages, restored.rrsets, options);
   EXPECT_FALSE(refused.ok);
-  EXPECT_NE(refused.error.find("owned by uid " + std::to_string(::geteuid())), std::string::npos) << refused.error;
+  EXPECT_NE(refused.error.find("owned by uid " + std::to_string(::geteuid())), std::string::npos)
+      << refused.error;
   EXPECT_TRUE(restored.empty());
   options.owners = {::geteuid() + 1, ::geteuid()};
   EXPECT_TRUE(load_snapshot_file(path, restored.messages, restored.rrsets, options).ok);
@@ -596,7 +597,8 @@ TEST_F(SnapshotFileTest, AFileSomeoneElseCouldHaveWrittenIsRefused) {
   ASSERT_TRUE(write_snapshot_file(path, source.messages, source.rrsets, write_options()).ok);
   auto refused = [&](const std::string &file, const std::string &why) {
     Caches restored(clock);
-    const SnapshotLoadResult result = load_snapshot_file(file, restored.messages, restored.rrsets, load_options());
+    const SnapshotLoadResult result =
+        load_snapshot_file(file, restored.messages, restored.rrsets, load_options());
     EXPECT_FALSE(result.ok) << why;
     EXPECT_FALSE(result.missing) << why;
     EXPECT_NE(result.error.find(why), std::string::npos) << result.error;
@@ -616,7 +618,8 @@ TEST_F(SnapshotFileTest, AFileSomeoneElseCouldHaveWrittenIsRefused) {
   std::filesystem::create_symlink(path, link);
   refused(link, "a symbolic link");
   Caches restored(clock);
-  EXPECT_TRUE(load_snapshot_file(path, restored.messages, restored.rrsets, load_options()).ok) << "as written";
+  EXPECT_TRUE(load_snapshot_file(path, restored.messages, restored.rrsets, load_options()).ok)
+      << "as written";
 }
 
 TEST_F(SnapshotFileTest, AFifoIsRefusedWithoutWaitingForAWriter) {
@@ -625,7 +628,8 @@ TEST_F(SnapshotFileTest, AFifoIsRefusedWithoutWaitingForAWriter) {
   const std::string fifo = dir + "/fifo.db";
   ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
   Caches restored(clock);
-  const SnapshotLoadResult result = load_snapshot_file(fifo, restored.messages, restored.rrsets, load_options());
+  const SnapshotLoadResult result =
+      load_snapshot_file(fifo, restored.messages, restored.rrsets, load_options());
   EXPECT_FALSE(result.ok);
   EXPECT_EQ(result.error, "not a regular file");
   EXPECT_TRUE(restored.empty());
