@@ -1,10 +1,9 @@
 #include "cache/snapshot.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <functional>
@@ -13,6 +12,7 @@
 #include <vector>
 
 #include "cache/signature_time.h"
+#include "resolver/base/private_file.h"
 #include "resolver/wire/message.h"
 
 namespace rsv {
@@ -307,6 +307,14 @@ std::optional<std::string> decode_message(std::string_view payload, int64_t writ
   }
   // AD says secure; nothing else may carry it (RFC 4035 3.2.3).
   if (status != Security::secure) message->ad = false;
+  // A restored TTL says no more than the file did less the time since: the entry counts
+  // from when the file was written at the latest (one stored while it was being written
+  // loses those seconds), and no record in it outlives the entry (a negative answer's
+  // SOA may have been stored with a longer TTL than max-negative-ttl let it live).
+  stored_at = std::min(stored_at, written_at);
+  const auto lifetime = static_cast<uint32_t>(std::min<int64_t>(expires_at - stored_at, kMaxLifetime));
+  for (auto *section : {&message->answer, &message->authority, &message->additional})
+    for (auto &rr : *section) rr.ttl = std::min(rr.ttl, lifetime);
   EncodeResult encoded = encode_message(*message, 65535);
   if (encoded.truncated) return "message record whose reply does not fit a message";
   RestoredMessage restored;
@@ -380,12 +388,16 @@ std::optional<std::string> decode_rrset(std::string_view payload, int64_t writte
   return std::nullopt;
 }
 
-// The header, the end and every record's structure: all or nothing.
-std::optional<std::string> decode_all(std::string_view bytes, const SnapshotLoadOptions &options,
-                                      SnapshotLoadResult &result, std::vector<Decoded> &decoded) {
+// The header and the checksum: what the records are, and that they are whole.
+// `records` gets the octets from the first record to the checksum.
+std::optional<std::string> check_header(std::string_view bytes, const SnapshotLoadOptions &options,
+                                        SnapshotLoadResult &result, std::string_view &records) {
   constexpr size_t kSmallest = sizeof kMagic + 2 + 1 + 8 + 4 + 1 + 4 + 4;
   if (bytes.size() < sizeof kMagic || std::memcmp(bytes.data(), kMagic, sizeof kMagic) != 0)
     return "not a resolverd cache snapshot (no RSVDSNAP magic)";
+  if (bytes.size() > options.max_file_bytes)
+    return std::to_string(bytes.size()) + " octets, more than a cache of this size can fill (" +
+           std::to_string(options.max_file_bytes) + ")";
   ByteReader r(bytes);
   std::string_view skip;
   r.bytes(sizeof kMagic, skip);
@@ -401,7 +413,8 @@ std::optional<std::string> decode_all(std::string_view bytes, const SnapshotLoad
   if (writer != kSnapshotWriter) return "written by '" + std::string(writer) + "', not by resolverd";
   if (bytes.size() < kSmallest) return "truncated (" + std::to_string(bytes.size()) + " octets)";
 
-  // The checksum covers everything before it: corruption and truncation end here.
+  // The checksum covers everything before it: corruption and truncation end here,
+  // before a single record is looked at.
   ByteReader trailer(bytes.substr(bytes.size() - 4));
   uint32_t stored_crc = 0;
   trailer.u32(stored_crc);
@@ -425,15 +438,25 @@ std::optional<std::string> decode_all(std::string_view bytes, const SnapshotLoad
   if (context != options.context)
     return "written under other DNSSEC settings, trust anchors or forwarding: its security statuses no "
            "longer hold";
+  records = covered.substr(body.position());
+  return std::nullopt;
+}
 
+// Decodes the records one at a time, handing each to `visit` (when given) before the
+// next is decoded, up to the end marker, whose count and place it checks. The first
+// record that is not one the writer could have written ends the walk with its error.
+std::optional<std::string> for_each_record(std::string_view records, int64_t written_at,
+                                           const SnapshotLoadOptions &options,
+                                           const std::function<void(Decoded &)> &visit) {
+  ByteReader body(records);
   for (size_t index = 0;; ++index) {
     uint8_t kind = 0;
     if (!body.u8(kind)) return "no end marker";
     if (kind == kRecordEnd) {
       uint32_t count = 0;
-      if (!body.u32(count) || count != decoded.size())
+      if (!body.u32(count) || count != index)
         return "the end marker counts " + std::to_string(count) + " records, the file holds " +
-               std::to_string(decoded.size());
+               std::to_string(index);
       if (body.left() != 0) return "octets after the end marker";
       return std::nullopt;
     }
@@ -450,8 +473,27 @@ std::optional<std::string> decode_all(std::string_view bytes, const SnapshotLoad
     else
       bad = "unknown record kind " + std::to_string(kind);
     if (bad) return "record " + std::to_string(index) + ": " + *bad;
-    decoded.push_back(std::move(entry));
+    if (visit) visit(entry);
   }
+}
+
+void restore(Decoded &entry, MessageCache &messages, RRsetCache &rrsets, SnapshotLoadResult &result) {
+  switch (entry.verdict) {
+    case Verdict::drop_expired: ++result.dropped_expired; return;
+    case Verdict::drop_signatures: ++result.dropped_signatures; return;
+    case Verdict::keep: break;
+  }
+  bool stored = false;
+  if (auto *message = std::get_if<RestoredMessage>(&entry.entry)) {
+    stored = messages.restore(message->qname, message->qtype, message->qclass, std::move(message->record),
+                              std::move(message->ttl_offsets));
+    result.messages += stored;
+  } else {
+    stored = rrsets.restore(std::get<RRsetRecord>(entry.entry));
+    result.rrsets += stored;
+  }
+  if (!stored) ++result.not_stored;
+  if (stored && entry.stale) ++result.stale;
 }
 
 }  // namespace
@@ -474,119 +516,100 @@ std::string encode_snapshot(const MessageCache &messages, const RRsetCache &rrse
 SnapshotWriteResult write_snapshot_file(const std::string &path, const MessageCache &messages,
                                         const RRsetCache &rrsets, const SnapshotWriteOptions &options) {
   SnapshotWriteResult result;
-  const std::string temporary = path + ".tmp";
+  // A fresh temporary file of an unguessable name (resolver/base/private_file.h): the
+  // daemon may run as root, and a link planted at a fixed name would be written through.
+  AtomicFileWriter file(path);
+  if (!file.ok()) {
+    result.error = file.error();
+    return result;
+  }
+  SnapshotEncoder encoder([&](std::string_view piece) { return file.write(piece); }, options);
+  if (!encode_caches(encoder, messages, rrsets)) {
+    result.error = file.error();
+    return result;
+  }
+  if (options.still_valid && !options.still_valid()) {
+    result.error = "given up: the validation context changed while it was written";
+    return result;  // the temporary file goes with `file`; the old snapshot stays
+  }
   // What clients looked up is private: the file is for the daemon's user only.
-  const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) {
-    result.error = "cannot create " + temporary + ": " + errno_text(errno);
+  if (!file.commit(0600)) {
+    result.error = file.error();
     return result;
-  }
-  int write_errno = 0;
-  SnapshotEncoder encoder(
-      [&](std::string_view piece) {
-        while (!piece.empty()) {
-          const ssize_t n = ::write(fd, piece.data(), piece.size());
-          if (n < 0 && errno == EINTR) continue;
-          if (n <= 0) {
-            write_errno = n < 0 ? errno : EIO;
-            return false;
-          }
-          piece.remove_prefix(static_cast<size_t>(n));
-          result.bytes += static_cast<uint64_t>(n);
-        }
-        return true;
-      },
-      options);
-  bool ok = encode_caches(encoder, messages, rrsets);
-  if (!ok) result.error = "cannot write " + temporary + ": " + errno_text(write_errno);
-  if (ok && ::fsync(fd) != 0) {
-    ok = false;
-    result.error = "cannot sync " + temporary + ": " + errno_text(errno);
-  }
-  if (::close(fd) != 0 && ok) {
-    ok = false;
-    result.error = "cannot write " + temporary + ": " + errno_text(errno);
-  }
-  if (ok && ::rename(temporary.c_str(), path.c_str()) != 0) {
-    ok = false;
-    result.error = "cannot rename " + temporary + " to " + path + ": " + errno_text(errno);
-  }
-  if (!ok) {
-    ::unlink(temporary.c_str());
-    return result;
-  }
-  // The rename itself is durable once the directory is synced.
-  const size_t slash = path.rfind('/');
-  const std::string directory = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
-  if (const int dir = ::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); dir >= 0) {
-    ::fsync(dir);
-    ::close(dir);
   }
   result.ok = true;
   result.messages = encoder.messages;
   result.rrsets = encoder.rrsets;
+  result.bytes = file.bytes_written();
   return result;
 }
 
 SnapshotLoadResult load_snapshot(std::string_view bytes, MessageCache &messages, RRsetCache &rrsets,
                                  const SnapshotLoadOptions &options) {
   SnapshotLoadResult result;
-  std::vector<Decoded> decoded;
-  if (auto bad = decode_all(bytes, options, result, decoded)) {
+  std::string_view records;
+  if (auto bad = check_header(bytes, options, result, records)) {
+    result.error = *bad;
+    return result;
+  }
+  // Two walks over the same octets: the first checks every record and keeps nothing,
+  // so that a file is restored whole or not at all; the second decodes them again and
+  // restores each before decoding the next. Memory beyond the file's own octets stays
+  // at one decoded entry, whatever the file holds (a hostile file of N octets cannot
+  // make the daemon hold N octets many times over in decoded form).
+  if (auto bad = for_each_record(records, result.written_at, options, nullptr)) {
     result.error = *bad;
     return result;
   }
   result.ok = true;
-  for (auto &entry : decoded) {
-    switch (entry.verdict) {
-      case Verdict::drop_expired: ++result.dropped_expired; continue;
-      case Verdict::drop_signatures: ++result.dropped_signatures; continue;
-      case Verdict::keep: break;
-    }
-    bool stored = false;
-    if (auto *message = std::get_if<RestoredMessage>(&entry.entry)) {
-      stored = messages.restore(message->qname, message->qtype, message->qclass, std::move(message->record),
-                                std::move(message->ttl_offsets));
-      result.messages += stored;
-    } else {
-      stored = rrsets.restore(std::get<RRsetRecord>(entry.entry));
-      result.rrsets += stored;
-    }
-    if (!stored) ++result.not_stored;
-    if (stored && entry.stale) ++result.stale;
-  }
+  for_each_record(records, result.written_at, options,
+                  [&](Decoded &entry) { restore(entry, messages, rrsets, result); });
   return result;
 }
 
 SnapshotLoadResult load_snapshot_file(const std::string &path, MessageCache &messages, RRsetCache &rrsets,
                                       const SnapshotLoadOptions &options) {
   SnapshotLoadResult result;
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    result.missing = errno == ENOENT;
-    result.error = "cannot open: " + errno_text(errno);
+  // Only a file the daemon (or root) could have written: its statuses are trusted.
+  std::vector<uid_t> owners = options.owners;
+  if (owners.empty()) owners = {::geteuid(), 0};
+  PrivateFile opened = open_private_file(path, owners);
+  if (!opened.error.empty()) {
+    result.missing = opened.missing;
+    result.error = opened.error;
     return result;
   }
-  struct stat info {};
-  std::string bytes;
-  if (::fstat(fd, &info) != 0 || !S_ISREG(info.st_mode)) {
-    result.error = "not a regular file";
-  } else if (static_cast<uint64_t>(info.st_size) > options.max_file_bytes) {
-    result.error = std::to_string(info.st_size) + " octets, more than a cache of this size can fill (" +
+  const auto size = static_cast<uint64_t>(opened.info.st_size);
+  if (size > options.max_file_bytes) {
+    result.error = std::to_string(size) + " octets, more than a cache of this size can fill (" +
                    std::to_string(options.max_file_bytes) + ")";
-  } else {
-    bytes.resize(static_cast<size_t>(info.st_size));
-    size_t done = 0;
-    while (done < bytes.size()) {
-      const ssize_t n = ::read(fd, bytes.data() + done, bytes.size() - done);
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) break;
-      done += static_cast<size_t>(n);
-    }
-    if (done != bytes.size()) result.error = "cannot read: " + errno_text(errno);
+    return result;
   }
-  ::close(fd);
-  if (!result.error.empty()) return result;
+  std::string bytes(static_cast<size_t>(size), '\0');
+  size_t done = 0;
+  for (;;) {
+    // One octet more than fstat said, to see a file that grew meanwhile.
+    char probe = 0;
+    char *into = done < bytes.size() ? bytes.data() + done : &probe;
+    const size_t room = done < bytes.size() ? bytes.size() - done : 1;
+    const ssize_t n = ::read(opened.file.get(), into, room);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      result.error = "cannot read: " + errno_text(errno);
+      return result;
+    }
+    if (n == 0) break;
+    if (done == bytes.size()) {
+      result.error = "changed while it was read";
+      return result;
+    }
+    done += static_cast<size_t>(n);
+  }
+  if (done != bytes.size()) {
+    result.error = "changed while it was read";
+    return result;
+  }
+  opened.file.reset();
   return load_snapshot(bytes, messages, rrsets, options);
 }
 

@@ -5,17 +5,27 @@
 //
 // How a snapshot is written: one shard of each cache at a time is copied out under its
 // lock (the workers wait for one shard at most), encoded, and appended to a temporary
-// file beside the target; the file is fsynced and renamed over the target, so a
-// reader sees the old snapshot or the new one, never half of one. How it is read: the
-// whole file is checked first (magic, format version, writer, length, checksum, the
-// validation context, every record's structure); a file that fails any of this is
-// ignored entirely, with the reason, and nothing of it enters the cache. Then each
-// entry is judged by time: one past expiry + max-stale is dropped, one past its
-// expiry is kept (serve-stale may use it), TTLs count from the stored times so they
-// come back aged by the time the daemon was down. Security status and trust travel
-// with every entry, and an entry marked secure comes back only if every RRSIG it
-// carries is still within its validity period now (RFC 4034 3.1.5): an expired
-// signature means it would not validate today, so it is dropped rather than
+// file beside the target, made by mkstemp (resolver/base/private_file.h: nothing
+// planted there is followed); the file is fsynced and renamed over the target, so a
+// reader sees the old snapshot or the new one, never half of one. A writer may be told
+// that what it wrote no longer holds (SnapshotWriteOptions::still_valid): the old
+// file then stays.
+//
+// How it is read: only a regular file, not writable by group or others, owned by the
+// daemon's user or root (anything else is refused unread: its statuses would be
+// trusted). Its octets are read (at most max_file_bytes, a bound the daemon ties to
+// the cache's size) and checked first (magic, format version, writer, length,
+// checksum, the validation context), then walked twice: once to check every record's
+// structure, keeping nothing, so that a file that fails any of this is ignored
+// entirely, with the reason, and nothing of it enters the cache; then again, each
+// record decoded and restored before the next, so that memory beyond the file's own
+// octets stays at one entry. Each entry is judged by time: one past expiry + max-stale
+// is dropped, one past its expiry is kept (serve-stale may use it), TTLs count from
+// the stored times (the file's time at the latest) so they come back aged by the time
+// the daemon was down, and none says more than the entry has left. Security status
+// and trust travel with every entry, and an entry marked secure comes back only if
+// every RRSIG it carries is still within its validity period now (RFC 4034 3.1.5): an
+// expired signature means it would not validate today, so it is dropped rather than
 // downgraded (a downgrade would serve, as insecure, data that is in fact bogus).
 //
 // The file format (version 1; every integer big-endian):
@@ -45,9 +55,13 @@
 // file points into anything else.
 #pragma once
 
+#include <sys/types.h>
+
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "cache/message_cache.h"
 #include "cache/rrset_cache.h"
@@ -61,11 +75,16 @@ struct SnapshotWriteOptions {
   std::string_view context;  // see the header: the settings statuses were judged under
   int64_t now = 0;
   uint32_t max_stale = 0;    // entries that could not be used any more are left out
+  // Asked once every entry is written, before the file replaces the old one: false
+  // gives the write up (the validation context changed while the caches were read, so
+  // `context` may not describe every entry). Called on the writing thread.
+  std::function<bool()> still_valid;
 };
 
 struct SnapshotWriteResult {
   bool ok = false;
-  std::string error;  // "cannot create /var/lib/resolverd/cache.db.tmp: Permission denied"
+  // "cannot create a temporary file beside /var/lib/resolverd/cache.db: Permission denied"
+  std::string error;
   size_t messages = 0, rrsets = 0;
   uint64_t bytes = 0;
 };
@@ -76,6 +95,8 @@ struct SnapshotLoadOptions {
   uint32_t max_stale = 0;    // entries more than this past their expiry are dropped
   uint32_t max_ttl = 86400;  // entries with longer to live are dropped (max-ttl was lowered)
   uint64_t max_file_bytes = 1ull << 32;  // a bigger file is refused unread
+  // Who may own the file (load_snapshot_file); empty: the effective user and root.
+  std::vector<uid_t> owners;
 };
 
 struct SnapshotLoadResult {
@@ -95,14 +116,18 @@ struct SnapshotLoadResult {
 std::string encode_snapshot(const MessageCache &messages, const RRsetCache &rrsets,
                             const SnapshotWriteOptions &options, size_t *message_count = nullptr,
                             size_t *rrset_count = nullptr);
-// Writes the snapshot to `path` atomically: PATH.tmp, fsync, rename, fsync of the
-// directory. Shard by shard, so memory beyond the caches stays at one shard's worth.
+// Writes the snapshot to `path` atomically: PATH.tmp.XXXXXX (mkstemp), fsync, rename,
+// fsync of the directory. Shard by shard, so memory beyond the caches stays at one
+// shard's worth.
 SnapshotWriteResult write_snapshot_file(const std::string &path, const MessageCache &messages,
                                         const RRsetCache &rrsets, const SnapshotWriteOptions &options);
 
-// Checks `bytes` whole, then restores what is still usable into the caches.
+// Checks `bytes` whole, then restores what is still usable into the caches, one
+// entry at a time.
 SnapshotLoadResult load_snapshot(std::string_view bytes, MessageCache &messages, RRsetCache &rrsets,
                                  const SnapshotLoadOptions &options);
+// The same from a file, refused unread unless it is one the daemon could have written
+// (see the header): `error` says why, `missing` when there is none.
 SnapshotLoadResult load_snapshot_file(const std::string &path, MessageCache &messages, RRsetCache &rrsets,
                                       const SnapshotLoadOptions &options);
 

@@ -17,16 +17,6 @@ namespace rsv {
 
 namespace {
 
-std::string anchors_text(const std::vector<TrustAnchor> &anchors) {
-  std::string text;
-  for (const auto &anchor : anchors) {
-    text += anchor.zone.to_text() + "\n";
-    for (const auto &rr : anchor.ds) text += rr.to_text() + "\n";
-    for (const auto &rr : anchor.dnskey) text += rr.to_text() + "\n";
-  }
-  return text;
-}
-
 std::string chroot_root(const Config &config) {
   std::string root = config.chroot;
   while (root.size() > 1 && root.back() == '/') root.pop_back();
@@ -61,17 +51,12 @@ std::string ensure_directory(const std::string &directory, const std::string &us
   return {};
 }
 
-// Negative trust anchors added at run time change statuses too, and do not survive a
-// restart: a snapshot written while one is in force is not trusted by the next start.
-std::string runtime_anchors_text(Caches &caches) {
-  std::string text;
-  for (const auto &entry : caches.negative_anchors.list(static_cast<int64_t>(::time(nullptr))))
-    if (entry.expires_at) text += "runtime negative trust anchor " + entry.name.to_text() + "\n";
-  return text;
-}
-
-SnapshotWriteOptions write_options(const std::string &context, const Config &config) {
-  return SnapshotWriteOptions{context, static_cast<int64_t>(::time(nullptr)), config.cache.max_stale};
+// Everything but the context, which the caller keeps alive and sets.
+SnapshotWriteOptions write_options(const Config &config) {
+  SnapshotWriteOptions options;
+  options.now = static_cast<int64_t>(::time(nullptr));
+  options.max_stale = config.cache.max_stale;
+  return options;
 }
 
 void log_write(const std::string &path, const SnapshotWriteResult &result, bool final_write) {
@@ -99,13 +84,32 @@ std::string snapshot_path_when_running(const Config &config) {
   return path.substr(root.size());
 }
 
-std::string validation_context(const Generation &generation) {
-  // Everything a reload compares before it flushes: the DNSSEC settings (negative
-  // trust anchors included), the anchors themselves and the forwarding.
-  Config settings;
-  settings.dnssec = generation.config.dnssec;
-  settings.forward_zones = generation.config.forward_zones;
-  return dump_config(settings) + anchors_text(generation.anchors);
+std::string validation_context(const Generation &generation,
+                               const std::vector<Name> &runtime_negative_anchors) {
+  // What a reload compares before it flushes everything (generation.h), then what it
+  // flushes name by name: the negative trust anchors and the forwarding.
+  Config scope;
+  scope.dnssec.negative_trust_anchors = generation.config.dnssec.negative_trust_anchors;
+  scope.forward_zones = generation.config.forward_zones;
+  std::string text = validation_settings(generation) + "names flushed apart:\n" + dump_config(scope);
+  for (const Name &name : runtime_negative_anchors)
+    text += "runtime negative trust anchor " + name.to_text() + "\n";
+  return text;
+}
+
+uint64_t snapshot_file_limit(const CacheConfig &cache) {
+  // What the two data caches hold at most (cache.size between them) encodes to less
+  // than they are charged for it; twice that, and a header, is room to spare. A bigger
+  // file is not one this cache wrote.
+  return 2 * cache.size_bytes + (uint64_t{1} << 20);
+}
+
+std::vector<uid_t> snapshot_owners(const Config &config) {
+  // The daemon reads the file at start, usually as root, and writes it as `username`.
+  std::vector<uid_t> owners = {::geteuid(), 0};
+  if (!config.username.empty())
+    if (const passwd *user = ::getpwnam(config.username.c_str())) owners.push_back(user->pw_uid);
+  return owners;
 }
 
 CacheSnapshots::CacheSnapshots(Caches &caches, EventLoop &control_loop) : caches_(caches), loop_(control_loop) {}
@@ -126,12 +130,14 @@ void CacheSnapshots::load_at_start(const Generation &generation) {
     return;
   }
   SnapshotLoadOptions options;
-  const std::string context = validation_context(generation);
+  // A restart has no run-time negative trust anchors: a file written under one differs.
+  const std::string context = validation_context(generation, {});
   options.context = context;
   options.now = static_cast<int64_t>(::time(nullptr));
   options.max_stale = config.cache.serve_stale ? config.cache.max_stale : 0;
   options.max_ttl = std::max(config.cache.min_ttl, config.cache.max_ttl);
-  options.max_file_bytes = 2 * config.cache.size_bytes + (1u << 20);
+  options.max_file_bytes = snapshot_file_limit(config.cache);
+  options.owners = snapshot_owners(config);
   const SnapshotLoadResult result = load_snapshot_file(path, caches_.messages, caches_.rrsets, options);
   if (result.missing) {
     RSV_LOG(info, "cache snapshot %s: none yet (written at shutdown%s)", path.c_str(),
@@ -158,6 +164,8 @@ void CacheSnapshots::start(std::shared_ptr<const Generation> generation) {
 
 void CacheSnapshots::apply(std::shared_ptr<const Generation> generation) {
   const Config &next = generation->config;
+  if (!generation_ || validation_context(*generation_, {}) != validation_context(*generation, {}))
+    ++context_changes_;
   if (!next.cache.snapshot.empty() &&
       (!usable_ || !generation_ || next.cache.snapshot != generation_->config.cache.snapshot)) {
     // Privileges may be dropped by now: a directory that cannot be made is reported.
@@ -180,13 +188,28 @@ void CacheSnapshots::arm() {
   });
 }
 
+std::string CacheSnapshots::current_context() const {
+  return validation_context(*generation_, caches_.negative_anchors.runtime_names());
+}
+
+std::function<bool()> CacheSnapshots::unchanged_since_now() const {
+  // Read before the caches are: a change that comes after shows in the counts, and
+  // every entry judged under it was stored after it was counted.
+  const uint64_t context_changes = context_changes_.load();
+  const uint64_t anchor_changes = caches_.negative_anchors.changes();
+  return [this, context_changes, anchor_changes] {
+    return context_changes_.load() == context_changes && caches_.negative_anchors.changes() == anchor_changes;
+  };
+}
+
 void CacheSnapshots::write_in_background() {
   if (writing_.exchange(true)) return;  // the last one is still being written
   if (writer_.joinable()) writer_.join();
   const Config &config = generation_->config;
   std::string path = snapshot_path_when_running(config);
-  std::string context = validation_context(*generation_) + runtime_anchors_text(caches_);
-  SnapshotWriteOptions options = write_options(context, config);
+  SnapshotWriteOptions options = write_options(config);
+  options.still_valid = unchanged_since_now();
+  std::string context = current_context();
   writer_ = std::thread([this, path = std::move(path), context = std::move(context), options]() mutable {
     options.context = context;
     SnapshotWriteResult result = write_snapshot_file(path, caches_.messages, caches_.rrsets, options);
@@ -209,8 +232,10 @@ void CacheSnapshots::write_final() {
   if (!usable_ || !generation_ || generation_->config.cache.snapshot.empty()) return;
   const Config &config = generation_->config;
   const std::string path = snapshot_path_when_running(config);
-  const std::string context = validation_context(*generation_) + runtime_anchors_text(caches_);
-  log_write(path, write_snapshot_file(path, caches_.messages, caches_.rrsets, write_options(context, config)), true);
+  const std::string context = current_context();
+  SnapshotWriteOptions options = write_options(config);
+  options.context = context;
+  log_write(path, write_snapshot_file(path, caches_.messages, caches_.rrsets, options), true);
 }
 
 }  // namespace rsv

@@ -1,5 +1,6 @@
 #include "resolver/server/control.h"
 
+#include <cctype>
 #include <cinttypes>
 #include <cstdio>
 #include <ctime>
@@ -67,22 +68,29 @@ nlohmann::json control_error(const std::string &error) {
   return {{"ok", false}, {"error", error}, {"text", error}};
 }
 
-std::optional<uint64_t> parse_duration(const std::string &text) {
-  if (text.empty()) return std::nullopt;
+std::optional<uint64_t> parse_duration(const std::string &text, std::string *why) {
+  auto refuse = [&](std::string reason) -> std::optional<uint64_t> {
+    if (why) *why = std::move(reason);
+    return std::nullopt;
+  };
+  if (text.empty()) return refuse("empty");
   uint64_t unit = 1;
   std::string digits = text;
-  switch (text.back()) {
-    case 's': unit = 1; break;
-    case 'm': unit = 60; break;
-    case 'h': unit = 3600; break;
-    case 'd': unit = 86400; break;
-    case 'w': unit = 7 * 86400; break;
-    default: break;
+  if (!std::isdigit(static_cast<unsigned char>(text.back()))) {
+    switch (text.back()) {
+      case 's': unit = 1; break;
+      case 'm': unit = 60; break;
+      case 'h': unit = 3600; break;
+      case 'd': unit = 86400; break;
+      case 'w': unit = 7 * 86400; break;
+      default: return refuse(std::string("unknown unit '") + text.back() + "' (s, m, h, d or w)");
+    }
+    digits.pop_back();
   }
-  if (!std::isdigit(static_cast<unsigned char>(text.back()))) digits.pop_back();
-  if (digits.empty() || digits.size() > 9) return std::nullopt;
+  if (digits.empty()) return refuse("no number before the unit");
   for (char c : digits)
-    if (!std::isdigit(static_cast<unsigned char>(c))) return std::nullopt;
+    if (!std::isdigit(static_cast<unsigned char>(c))) return refuse("not a whole number followed by a unit");
+  if (digits.size() > 9) return refuse("too long");
   return std::stoull(digits) * unit;
 }
 
@@ -281,6 +289,9 @@ nlohmann::json ControlService::reload() {
 }
 
 void ControlService::nta(const std::vector<std::string> &args, std::function<void(nlohmann::json)> reply) {
+  // One that lapsed a moment ago is ended (and its names flushed) before anything
+  // here reads or changes the list.
+  daemon_.end_lapsed_negative_anchors();
   auto &anchors = daemon_.caches().negative_anchors;
   const int64_t now = daemon_.caches().clock.now_seconds();
   const std::string sub = args.size() > 1 ? args[1] : "";
@@ -310,6 +321,7 @@ void ControlService::nta(const std::vector<std::string> &args, std::function<voi
       if (!anchors.remove(*name))
         return reply(control_error("nta remove: no negative trust anchor for " + name->to_text() +
                                    " was added with resolverctl (those of the configuration go with a reload)"));
+      daemon_.negative_anchors_changed();
       RSV_LOG(info, "negative trust anchor for %s removed", name->to_text().c_str());
       // Answers served insecure under the anchor must not outlive it.
       const std::string text = "negative trust anchor for " + name->to_text() + " removed; " + name->to_text() +
@@ -321,9 +333,11 @@ void ControlService::nta(const std::vector<std::string> &args, std::function<voi
     }
     uint64_t seconds = kDefaultNtaSeconds;
     if (args.size() == 5 && args[3] == "--for") {
-      auto parsed = parse_duration(args[4]);
+      std::string why = "zero";
+      auto parsed = parse_duration(args[4], &why);
       if (!parsed || *parsed == 0)
-        return reply(control_error("nta add: '" + args[4] + "' is not a duration (e.g. 3600, 12h, 2d)"));
+        return reply(
+            control_error("nta add: '" + args[4] + "' is not a duration: " + why + " (e.g. 3600, 12h, 2d)"));
       seconds = *parsed;
     } else if (args.size() != 3) {
       return reply(control_error("usage: nta add NAME [--for DURATION]"));
@@ -333,6 +347,7 @@ void ControlService::nta(const std::vector<std::string> &args, std::function<voi
     if (name->is_root()) return reply(control_error("nta add: not for the root: that would switch validation off"));
     const int64_t expires_at = now + static_cast<int64_t>(seconds);
     anchors.add(*name, expires_at);
+    daemon_.negative_anchors_changed();
     RSV_LOG(warning, "negative trust anchor for %s added for %" PRIu64 " s: validation is off below it",
             name->to_text().c_str(), seconds);
     // Answers judged before the anchor (bogus ones in particular) must not outlive it.

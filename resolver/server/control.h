@@ -61,7 +61,9 @@ private:
 nlohmann::json control_ok(std::string text, nlohmann::json data = nlohmann::json::object());
 nlohmann::json control_error(const std::string &error);
 
-// "1d", "12h", "30m", "90s" or plain seconds; nullopt when not that.
-std::optional<uint64_t> parse_duration(const std::string &text);
+// "1w", "1d", "12h", "30m", "90s" or plain seconds (at most 9 digits); nullopt when
+// not that, with `why` (when given) saying what is wrong ("unknown unit 'x' (s, m, h,
+// d or w)"): a typo is an error, never a duration of another length.
+std::optional<uint64_t> parse_duration(const std::string &text, std::string *why = nullptr);
 
 }  // namespace rsv

@@ -8,14 +8,15 @@
 #include <cstdio>
 #include <cstring>
 #include <ctime>
+#include <optional>
 #include <set>
 
 #include "resolver/base/log.h"
 #include "resolver/net/control_listener.h"
 #include "resolver/server/control.h"
+#include "resolver/server/http_server.h"
 #include "resolver/server/state_files.h"
 #include "resolver/server/trust_anchor_maintainer.h"
-#include "resolver/server/http_server.h"
 
 namespace rsv {
 
@@ -77,28 +78,10 @@ std::optional<gid_t> control_group(const Config &config) {
   return user->pw_gid;
 }
 
-std::string anchors_text(const std::vector<TrustAnchor> &anchors) {
-  std::string text;
-  for (const auto &anchor : anchors) {
-    text += anchor.zone.to_text() + "\n";
-    for (const auto &rr : anchor.ds) text += rr.to_text() + "\n";
-    for (const auto &rr : anchor.dnskey) text += rr.to_text() + "\n";
-  }
-  return text;
-}
-
-// The DNSSEC settings apart from negative trust anchors (those flush only their names)
-// and the maintenance of anchors (only the anchors themselves count).
+// The statuses in the caches still hold (generation.h: what they were judged under).
+// Negative trust anchors and forwarding are compared apart: they flush only their names.
 bool same_validation(const Generation &a, const Generation &b) {
-  DnssecConfig x = a.config.dnssec, y = b.config.dnssec;
-  for (DnssecConfig *c : {&x, &y}) {
-    c->negative_trust_anchors.clear();
-    c->rfc5011 = false;
-    c->trust_anchor_state.clear();
-    c->rfc5011_hold_down = c->rfc5011_min_refresh = 0;
-    c->trust_anchor_signaling = false;
-  }
-  return x == y && anchors_text(a.anchors) == anchors_text(b.anchors);
+  return validation_settings(a) == validation_settings(b);
 }
 
 // Names in one list and not the other.
@@ -144,7 +127,7 @@ Daemon::Daemon(ConfigSource source, std::shared_ptr<Generation> first, std::uniq
         });
     // RFC 5011: what the state file learned takes precedence over the configuration.
     std::vector<TrustAnchor> anchors = maintainer_->anchors_for(generation_->anchors);
-    if (anchors_text(anchors) != anchors_text(generation_->anchors))
+    if (trust_anchors_text(anchors) != trust_anchors_text(generation_->anchors))
       generation_ = Generation::with_anchors(*generation_, std::move(anchors), *caches_, generation_->number);
   }
   const Config &config = generation_->config;
@@ -249,6 +232,8 @@ int Daemon::run() {
   for (auto &worker : workers_) threads_.emplace_back([w = worker.get()] { w->run(); });
   series_timer_ = std::make_unique<Timer>(loop_);
   sample_traffic();
+  lapse_timer_ = std::make_unique<Timer>(loop_);
+  negative_anchors_changed();
   if (http_) http_->start();
   snapshots_->start(generation());
   RSV_LOG(info, "resolverd %s ready: %u thread(s), root hints from %s", kResolverdVersion, config.threads,
@@ -262,12 +247,18 @@ int Daemon::run() {
   // control channel closes (no new commands), then the workers finish.
   if (http_) http_->stop();
   series_timer_.reset();
+  lapse_timer_.reset();
   control_listener_.reset();
   control_.reset();
   for (auto &worker : workers_) worker->request_stop();
   for (auto &t : threads_) t.join();
   threads_.clear();
-  // Everything the workers learnt is in the caches now.
+  // Everything the workers learnt is in the caches now; what an anchor that lapsed
+  // since the last look judged goes before it could be written.
+  for (const Name &name : caches_->negative_anchors.take_lapsed(caches_->clock.now_seconds())) {
+    caches_->flush(name, true);
+    RSV_LOG(info, "negative trust anchor for %s lapsed; its cached data was flushed", name.to_text().c_str());
+  }
   snapshots_->write_final();
   return 0;
 }
@@ -339,7 +330,7 @@ ReloadResult Daemon::reload() {
       // Zones anchored anew are tracked from their configuration; the others keep what
       // RFC 5011 learned.
       std::vector<TrustAnchor> anchors = maintainer_->anchors_for(next->anchors);
-      if (anchors_text(anchors) != anchors_text(next->anchors))
+      if (trust_anchors_text(anchors) != trust_anchors_text(next->anchors))
         next = Generation::with_anchors(*next, std::move(anchors), *caches_, next->number);
     }
   } catch (const std::exception &e) {
@@ -392,8 +383,10 @@ void Daemon::install(std::shared_ptr<Generation> next) {
     std::lock_guard lock(generation_mutex_);
     generation_ = next;
   }
-  for (auto &worker : workers_) worker->adopt(next);
+  // Before any worker judges anything under it: a snapshot being written under the
+  // old one learns of it first (cache_snapshots.h).
   snapshots_->apply(next);
+  for (auto &worker : workers_) worker->adopt(next);
 }
 
 void Daemon::adopt_trust_anchors(std::vector<TrustAnchor> anchors, const std::string &why) {
@@ -408,6 +401,29 @@ void Daemon::adopt_trust_anchors(std::vector<TrustAnchor> anchors, const std::st
   RSV_LOG(info, "trust anchors changed (%s): configuration %llu", why.c_str(),
           static_cast<unsigned long long>(next->number));
   notifier_.status("trust anchors changed; " + serving_status());
+}
+
+void Daemon::end_lapsed_negative_anchors() {
+  // RFC 7646 2: a negative trust anchor is temporary; once it lapses, the answers
+  // judged insecure under it must not outlive it, exactly as with `nta remove`.
+  for (const Name &name : caches_->negative_anchors.take_lapsed(caches_->clock.now_seconds())) {
+    flush(name, true, false, [](FlushCounts) {});  // the shared caches at once, the workers' bogus lists soon
+    RSV_LOG(info, "negative trust anchor for %s lapsed; %s is validated again (its cached data was flushed)",
+            name.to_text().c_str(), name.to_text().c_str());
+  }
+  negative_anchors_changed();
+}
+
+void Daemon::negative_anchors_changed() {
+  if (!lapse_timer_) return;
+  lapse_timer_->stop();
+  const std::optional<int64_t> next = caches_->negative_anchors.next_lapse();
+  if (!next) return;
+  // Whole seconds of the wall clock: at worst a second late, never early (a timer
+  // that fires before the anchor lapses finds nothing to take and waits again).
+  const int64_t now = caches_->clock.now_seconds();
+  const uint64_t delay_ms = *next > now ? static_cast<uint64_t>(*next - now) * 1000 : 0;
+  lapse_timer_->start(delay_ms, [this] { end_lapsed_negative_anchors(); });
 }
 
 void Daemon::flush(const Name &name, bool subtree, bool all, std::function<void(FlushCounts)> done) {

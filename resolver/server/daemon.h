@@ -11,15 +11,20 @@
 // channel, then the workers.
 // restore the cache snapshot (resolver/server/cache_snapshots.h), bind every worker's
 // listeners and the control socket, drop privileges, start one thread per worker, and
-// run the control loop. At shutdown the workers stop, then the snapshot is written. The control loop owns what is not
-// on the query path: signals (SIGTERM and SIGINT stop, SIGHUP reloads), the control
-// channel (resolver/server/control.h) and `explain`'s own resolutions.
+// run the control loop. At shutdown the workers stop, then the snapshot is written. The control loop owns
+// what is not on the query path: signals (SIGTERM and SIGINT stop, SIGHUP reloads), the control channel
+// (resolver/server/control.h) and `explain`'s own resolutions.
 //
 // A reload builds the next Generation off the workers' threads and, only if it loads
 // without error, hands it to every worker (Worker::adopt); the caches stay, except
 // that what a change of DNSSEC settings, trust anchors or forwarding makes wrong is
 // flushed. Settings that need new sockets, memory or privileges are reported and keep
 // their running values until a restart.
+//
+// Negative trust anchors added at run time (`resolverctl nta add NAME --for D`) lapse
+// on a timer of the control loop, which flushes what was judged under them as
+// `nta remove` does (RFC 7646 2: they are temporary, and their insecure answers with
+// them).
 //
 // As a service (conf/resolverd.service, Type=notify) the daemon tells systemd when it
 // is ready, reloading and stopping (resolver/server/service_notify.h). Trust anchor
@@ -96,6 +101,12 @@ public:
   // the shared caches and the workers' memory of bogus answers; `done` runs on the
   // control loop once every worker has done its part.
   void flush(const Name &name, bool subtree, bool all, std::function<void(FlushCounts)> done);
+  // Run-time negative trust anchors (RFC 7646): ends those that have lapsed, flushing
+  // what was judged under them as `nta remove` does. A timer runs it when the next one
+  // lapses; the control channel also runs it before it reads or changes them.
+  void end_lapsed_negative_anchors();
+  // One was added or removed: the timer is set for the next to lapse.
+  void negative_anchors_changed();
 
   // --- any thread ---
   // Runs a control command (control.h) on the control loop; `done` gets its reply
@@ -129,6 +140,7 @@ private:
   ServiceNotifier notifier_;
   TrafficSeries series_;
   std::unique_ptr<Timer> series_timer_;
+  std::unique_ptr<Timer> lapse_timer_;  // the next run-time negative trust anchor to lapse
   std::unique_ptr<HttpServer> http_;
   std::vector<std::thread> threads_;
 };

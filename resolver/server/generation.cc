@@ -22,6 +22,31 @@ DelegationPoint hints_delegation(const RootHints &hints) {
   return dp;
 }
 
+std::string trust_anchors_text(const std::vector<TrustAnchor> &anchors) {
+  std::string text;
+  for (const auto &anchor : anchors) {
+    text += anchor.zone.to_text() + "\n";
+    for (const auto &rr : anchor.ds) text += rr.to_text() + "\n";
+    for (const auto &rr : anchor.dnskey) text += rr.to_text() + "\n";
+  }
+  return text;
+}
+
+std::string validation_settings(const Generation &generation) {
+  Config settings;  // the DNSSEC section alone, every other setting at its default
+  settings.dnssec = generation.config.dnssec;
+  DnssecConfig &d = settings.dnssec;
+  const DnssecConfig defaults;
+  d.negative_trust_anchors.clear();
+  d.trust_anchor_files = defaults.trust_anchor_files;
+  d.rfc5011 = defaults.rfc5011;
+  d.trust_anchor_state = defaults.trust_anchor_state;
+  d.rfc5011_hold_down = defaults.rfc5011_hold_down;
+  d.rfc5011_min_refresh = defaults.rfc5011_min_refresh;
+  d.trust_anchor_signaling = defaults.trust_anchor_signaling;
+  return dump_config(settings) + "trust anchors in force:\n" + trust_anchors_text(generation.anchors);
+}
+
 namespace {
 
 // The blocklists' fingerprints are keyed with a secret seed, so that nobody can

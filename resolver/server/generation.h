@@ -62,6 +62,20 @@ public:
 
 DelegationPoint hints_delegation(const RootHints &hints);
 
+// The trust anchors as text (each zone, then its DS and DNSKEY records): two lists
+// give the same text exactly when they trust the same keys.
+std::string trust_anchors_text(const std::vector<TrustAnchor> &anchors);
+
+// What every security status in the caches was judged under, as text: the DNSSEC
+// settings that decide a verdict, and the trust anchors in force (as configured, or
+// as RFC 5011 maintenance learned them). The one definition both users share: a reload
+// that changes it flushes the caches (daemon.cc), and a cache snapshot written under
+// another is not restored (cache_snapshots.h, whose context adds what a reload
+// flushes name by name: the negative trust anchors and the forwarding). Left out, as
+// they decide no verdict until the anchors themselves change: how the anchors are
+// maintained (RFC 5011, RFC 8145) and which files they were read from.
+std::string validation_settings(const Generation &generation);
+
 // Settings a reload cannot change (sockets are bound, memory sized, privileges
 // dropped): the keys that differ between `running` and `loaded`, e.g. "listen".
 std::vector<std::string> settings_needing_restart(const Config &running, const Config &loaded);

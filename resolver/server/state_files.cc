@@ -51,14 +51,6 @@ void make_directories(const std::string &directory) {
     throw std::runtime_error("cannot create " + directory + ": " + errno_text());
 }
 
-// Closes a descriptor on every path out.
-struct Descriptor {
-  int fd = -1;
-  ~Descriptor() {
-    if (fd >= 0) ::close(fd);
-  }
-};
-
 }  // namespace
 
 void prepare_state_directory(const std::string &file_path, const std::optional<FileOwner> &owner) {
@@ -84,46 +76,16 @@ void prepare_state_directory(const std::string &file_path, const std::optional<F
     throw std::runtime_error("cannot give " + file_path + " to the daemon's user: " + errno_text());
 }
 
-void write_file_atomically(const std::string &path, const std::string &contents, mode_t mode) {
-  const std::string directory = directory_of(path);
-  std::string temporary = path + ".tmp.XXXXXX";
-  Descriptor file;
-  file.fd = mkstemp(temporary.data());
-  if (file.fd < 0) throw std::runtime_error(path + ": cannot create a temporary file: " + errno_text());
-  auto fail = [&](const char *what) {
-    const std::string why = errno_text();
-    unlink(temporary.c_str());
-    throw std::runtime_error(path + ": " + what + ": " + why);
-  };
-  for (size_t written = 0; written < contents.size();) {
-    const ssize_t n = ::write(file.fd, contents.data() + written, contents.size() - written);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) fail("write");
-    written += static_cast<size_t>(n);
-  }
-  if (fchmod(file.fd, mode) != 0) fail("fchmod");
-  if (fsync(file.fd) != 0) fail("fsync");
-  const int fd = file.fd;
-  file.fd = -1;
-  if (::close(fd) != 0) fail("close");
-  if (rename(temporary.c_str(), path.c_str()) != 0) fail("rename");
-  // The rename itself is durable once the directory is synced.
-  Descriptor dir;
-  dir.fd = open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dir.fd >= 0) fsync(dir.fd);
-}
-
 std::optional<std::string> read_small_file(const std::string &path, size_t max_bytes) {
-  Descriptor file;
-  file.fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (file.fd < 0) {
+  FileDescriptor file(open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!file) {
     if (errno == ENOENT) return std::nullopt;
     throw std::runtime_error(path + ": cannot read: " + errno_text());
   }
   std::string contents;
   char buffer[16384];
   for (;;) {
-    const ssize_t n = ::read(file.fd, buffer, sizeof buffer);
+    const ssize_t n = ::read(file.get(), buffer, sizeof buffer);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) throw std::runtime_error(path + ": cannot read: " + errno_text());
     if (n == 0) break;

@@ -4,8 +4,9 @@
 // At start-up, while still root, prepare_state_directory() makes sure the directory
 // of each state file exists and belongs to the user the daemon is about to become
 // (`username`), so that after dropping privileges it can replace its files there.
-// write_file_atomically() replaces a file so that a crash or power cut leaves either
-// the old or the new contents, never a mix: a temporary file beside it, written,
+// write_file_atomically() (resolver/base/private_file.h, shared with the cache
+// snapshot) replaces a file so that a crash or power cut leaves either the old or the
+// new contents, never a mix: a temporary file beside it made by mkstemp, written,
 // fsync'ed, renamed over the old one, and the directory fsync'ed.
 #pragma once
 
@@ -13,6 +14,8 @@
 
 #include <optional>
 #include <string>
+
+#include "resolver/base/private_file.h"
 
 namespace rsv {
 
@@ -26,9 +29,6 @@ struct FileOwner {
 // directories (/, /etc, /var, /var/lib, /run, /tmp, ...) are never given away: a
 // state file is meant to have a directory of its own. Throws std::runtime_error.
 void prepare_state_directory(const std::string &file_path, const std::optional<FileOwner> &owner);
-
-// Throws std::runtime_error("PATH: what failed: reason").
-void write_file_atomically(const std::string &path, const std::string &contents, mode_t mode);
 
 // Reads a whole file of at most `max_bytes`; nullopt when it does not exist. Throws
 // std::runtime_error when it exists but cannot be read, or is larger.

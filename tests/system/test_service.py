@@ -309,10 +309,11 @@ def test_daemon_user_owns_its_state_and_its_group_uses_the_control_socket(resolv
     assert outsider.pw_gid != nobody.pw_gid
     control = os.path.join(short_dir, "run", "control.sock")
     state = os.path.join(short_dir, "state", "trust-anchors.state")
+    snapshot = os.path.join(short_dir, "snapshot", "cache.db")
     text = config_text(ADDR_USER, rollover.root_hints, rollover.trust_anchor, control_socket=control,
                        extra_dnssec=f", rfc5011: true, trust-anchor-state: {state}, rfc5011-hold-down: 3s, "
                                     "rfc5011-min-refresh: 1s",
-                       extra="username: nobody\n")
+                       extra=f"username: nobody\ncache: {{snapshot: {snapshot}, snapshot-interval: 0}}\n")
     daemon = Daemon(resolverd, short_dir, ADDR_USER, text)
     try:
         daemon.start()
@@ -346,6 +347,14 @@ def test_daemon_user_owns_its_state_and_its_group_uses_the_control_socket(resolv
         os.kill(daemon.proc.pid, signal.SIGHUP)
         wait_for(lambda: re.search(r"SIGHUP: reloading[\s\S]*configuration \d+ loaded", daemon.log()),
                  "the reload as nobody", daemon=daemon)
+        # The cache snapshot is written as nobody at shutdown and read back at the next
+        # start, as root before the drop: a file of the daemon's user is its own.
+        daemon.stop()
+        assert f"cache snapshot {snapshot} written at shutdown" in daemon.log(), daemon.log()
+        assert os.stat(snapshot).st_uid == nobody.pw_uid
+        daemon.start()
+        assert f"cache snapshot {snapshot}, written" in daemon.log(), daemon.log()
+        assert f"cache snapshot {snapshot} ignored" not in daemon.log(), daemon.log()
     finally:
         daemon.stop()
 

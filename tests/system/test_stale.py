@@ -307,6 +307,40 @@ def test_a_corrupt_snapshot_is_reported_and_ignored(zone, make, workdir):
     assert ask(r, "long.stale.test").rcode() == dns.rcode.NOERROR
 
 
+def test_a_snapshot_someone_else_could_have_written_is_refused_unread(zone, make, workdir):
+    # Its statuses would be trusted: only the daemon's (or root's) own file is read.
+    snapshot = os.path.join(workdir, "not-ours", "cache.db")
+    r = make(cache_extra=f"snapshot: {snapshot}", name="not-ours")
+
+    def refused_and_resolved_afresh(reason):
+        assert f"cache snapshot {snapshot} ignored: {reason}" in r.log(), r.log()
+        mark = r.log_size()
+        assert_fresh(ask(r, "long.stale.test"), "long.stale.test", "192.0.2.202", 300)
+        assert upstream_queries_for(r.log_since(mark), "long.stale.test"), "nothing came from the file"
+
+    assert_fresh(ask(r, "long.stale.test"), "long.stale.test", "192.0.2.202", 300)
+    r.stop()
+    os.chmod(snapshot, 0o666)
+    r.start()
+    refused_and_resolved_afresh("writable by its group or others (mode 0666)")
+    r.stop()  # written again, as the daemon's own
+    assert os.stat(snapshot).st_mode & 0o777 == 0o600
+    os.chown(snapshot, 65534, 65534)
+    r.start()
+    refused_and_resolved_afresh("owned by uid 65534")
+    r.stop()
+    elsewhere = os.path.join(workdir, "not-ours", "elsewhere.db")
+    os.rename(snapshot, elsewhere)
+    os.chown(elsewhere, 0, 0)
+    os.symlink(elsewhere, snapshot)
+    r.start()
+    refused_and_resolved_afresh("a symbolic link")
+    r.stop()
+    assert os.path.isfile(snapshot) and not os.path.islink(snapshot), "replaced by the daemon's own file"
+    r.start()
+    assert "restored" in r.log() and "ignored" not in r.log(), r.log()
+
+
 def test_a_snapshot_written_under_a_runtime_negative_trust_anchor_is_not_used(zone, make, workdir):
     # Statuses judged while `resolverctl nta add` was in force do not hold after a
     # restart, which forgets the anchor.
@@ -376,3 +410,45 @@ def test_snapshot_keeps_secure_answers_secure_and_never_serves_bogus(signed_hier
     bogus_again = ask(r, "www.tampered.sec", want_dnssec=True)
     assert bogus_again.rcode() == dns.rcode.SERVFAIL and not bogus_again.answer, (
         "bogus data is never served, restored or not" + show(bogus_again))
+
+
+def test_an_answer_judged_under_a_lapsed_negative_trust_anchor_is_not_restored(signed_hierarchy, make, workdir):
+    # `nta add --for` makes a bogus zone's answers insecure; once the anchor lapses they
+    # are flushed, so the snapshot written afterwards (at shutdown) cannot bring them
+    # back as insecure after a restart.
+    from validating_resolver import validating_resolverd_config
+
+    snapshot = os.path.join(workdir, "nta-lapse-snapshot", "cache.db")
+
+    def config(r):
+        text = validating_resolverd_config(signed_hierarchy.root_hints, signed_hierarchy.trust_anchor, r.addr)
+        text = text.replace("cache: {size: 64M}", f"cache: {{size: 64M, snapshot: {snapshot}}}")
+        return text.replace('control: {socket: ""}', f'control: {{socket: "{r.control}"}}')
+
+    def ctl(*args):
+        out = subprocess.run([os.path.join(r.build_dir, "resolverctl"), "-s", r.control, *args],
+                             capture_output=True, text=True, timeout=10)
+        assert out.returncode == 0, out.stdout + out.stderr
+        return out.stdout
+
+    r = make(config_text=config, root_hints=signed_hierarchy.root_hints, name="nta-lapse")
+    assert ask(r, "www.tampered.sec", want_dnssec=True).rcode() == dns.rcode.SERVFAIL
+    ctl("nta", "add", "tampered.sec", "--for", "2")
+    insecure = ask(r, "www.tampered.sec", want_dnssec=True)
+    assert insecure.rcode() == dns.rcode.NOERROR and not insecure.flags & dns.flags.AD, show(insecure)
+    secure = ask(r, "www.ecdsa256.sec", want_dnssec=True)
+    assert secure.flags & dns.flags.AD, show(secure)
+    for _ in range(120):  # until the anchor has lapsed
+        if "no negative trust anchors" in ctl("nta", "list"):
+            break
+        time.sleep(0.25)
+    assert "no negative trust anchors" in ctl("nta", "list")
+    r.stop()
+    assert "cache snapshot " + snapshot + " written at shutdown" in r.log(), r.log()
+
+    r.start()
+    assert "restored" in r.log() and "ignored" not in r.log(), r.log()
+    again = ask(r, "www.tampered.sec", want_dnssec=True)
+    assert again.rcode() == dns.rcode.SERVFAIL and not again.answer, (
+        "the answer judged insecure under the lapsed anchor stays gone after a restart" + show(again))
+    assert ask(r, "www.ecdsa256.sec", want_dnssec=True).flags & dns.flags.AD

@@ -5,8 +5,10 @@
 // records, each checked against the properties of tests/fuzz/snapshot_check.h. The
 // same seed gives the same inputs on every machine, so a failure here reproduces.
 //
-// RSV_WRITE_SNAPSHOT_SEED=FILE writes the seed (mode octet and snapshot) to FILE: how
-// the seed corpus was made.
+// RSV_WRITE_SNAPSHOT_SEED=FILE writes the seed (mode octet and snapshot) to FILE, and
+// RSV_WRITE_SNAPSHOT_NTA_SEED=FILE the same written under the context with a run-time
+// negative trust anchor (mode 2): how the seed corpus was made (small-valid-snapshot
+// is the seed of before its negative answer had an SOA).
 #include <algorithm>
 #include <cstdio>
 #include <cstdint>
@@ -31,8 +33,10 @@ using testing::SplitMix64;
 
 Name name(const char *text) { return *Name::from_text(text); }
 
-// A small snapshot with one entry of each kind, written at ManualClock's start.
-std::string seed_snapshot() {
+// A small snapshot with one entry of each kind, written at ManualClock's start under
+// `context`: an insecure, a secure (DO) and a negative answer (whose SOA has a longer
+// TTL than the entry lives, as max-negative-ttl makes it), a secure NS set and glue.
+std::string seed_snapshot(const char *context = fuzz::kSnapshotFuzzContext) {
   ManualClock clock;
   const int64_t now = clock.now_seconds();
   MessageCache messages(clock, 1 << 20);
@@ -45,6 +49,11 @@ std::string seed_snapshot() {
     m.questions.push_back(Question{name(qname), rrtype::A, rrclass::IN});
     if (rcode_value == rcode::NOERROR)
       m.answer.push_back(ResourceRecord{name(qname), rrtype::A, rrclass::IN, 300, std::string("\xC0\x00\x02\x01", 4)});
+    else
+      m.authority.push_back(
+          ResourceRecord{name("example."), rrtype::SOA, rrclass::IN, 3600,
+                         name("ns.example.").wire() + name("h.example.").wire() +
+                             std::string("\0\0\0\1\0\0\0\1\0\0\0\1\0\0\0\1\0\0\0\x3c", 20)});
     if (signed_answer)
       m.answer.push_back(testing::rrsig(name(qname), rrtype::A, now - 60, now + 3600, name("example.")));
     return encode_message(m);
@@ -69,7 +78,11 @@ std::string seed_snapshot() {
   glue.type = rrtype::A;
   glue.add(std::string("\xC0\x00\x02\x35", 4), 600);
   rrsets.store(glue, Trust::glue, Security::unchecked);
-  return encode_snapshot(messages, rrsets, SnapshotWriteOptions{fuzz::kSnapshotFuzzContext, now, 86400});
+  SnapshotWriteOptions options;
+  options.context = context;
+  options.now = now;
+  options.max_stale = 86400;
+  return encode_snapshot(messages, rrsets, options);
 }
 
 std::string check(uint8_t mode, const std::string &file) {
@@ -108,6 +121,9 @@ TEST(SnapshotFuzzCorpus, TheSeedLoadsWhole) {
   const std::string seed = seed_snapshot();
   if (const char *path = std::getenv("RSV_WRITE_SNAPSHOT_SEED"))
     std::ofstream(path, std::ios::binary) << std::string(1, '\0') << seed;
+  if (const char *path = std::getenv("RSV_WRITE_SNAPSHOT_NTA_SEED"))  // mode 2: loaded under the NTA context
+    std::ofstream(path, std::ios::binary)
+        << std::string(1, '\2') << seed_snapshot(fuzz::kSnapshotFuzzNtaContext);
   ManualClock clock;
   MessageCache messages(clock, 1 << 20);
   RRsetCache rrsets(clock, 1 << 20, TtlPolicy{});
@@ -117,6 +133,29 @@ TEST(SnapshotFuzzCorpus, TheSeedLoadsWhole) {
   EXPECT_EQ(result.rrsets, 2u);
   EXPECT_EQ(check(0, seed), "");
   EXPECT_EQ(check(1, seed), "");
+}
+
+TEST(SnapshotFuzzCorpus, TheSeedKeepsThePropertiesAsTimePasses) {
+  // Every step of the clock the mode can take: entries age, go stale, are dropped past
+  // max-stale, and the secure ones go when their RRSIGs (valid for an hour) expire.
+  const std::string seed = seed_snapshot();
+  for (unsigned step = 0; step < 64; ++step)
+    EXPECT_EQ(check(static_cast<uint8_t>(step << 2), seed), "") << "clock step " << step;
+}
+
+TEST(SnapshotFuzzCorpus, AFileOfAnotherContextRestoresNothing) {
+  const std::string plain = seed_snapshot(), under_nta = seed_snapshot(fuzz::kSnapshotFuzzNtaContext);
+  EXPECT_EQ(check(2, plain), "") << "written without the anchor, loaded with it";
+  EXPECT_EQ(check(0, under_nta), "") << "written under the anchor, loaded once it is gone";
+  EXPECT_EQ(check(2, under_nta), "") << "the same context both ways";
+  ManualClock clock;
+  MessageCache messages(clock, 1 << 20);
+  RRsetCache rrsets(clock, 1 << 20, TtlPolicy{});
+  const SnapshotLoadResult result =
+      load_snapshot(under_nta, messages, rrsets, fuzz::snapshot_fuzz_options(clock));
+  EXPECT_FALSE(result.ok);
+  EXPECT_EQ(messages.entry_count() + rrsets.entry_count(), 0u);
+  EXPECT_TRUE(load_snapshot(under_nta, messages, rrsets, fuzz::snapshot_fuzz_options(clock, true)).ok);
 }
 
 TEST(SnapshotFuzzCorpus, TheSeedCorpusKeepsTheProperties) {
@@ -141,8 +180,9 @@ TEST(SnapshotFuzzCorpus, MutationsKeepTheProperties) {
     std::string file = seed;
     const size_t mutations = 1 + rng.below(3);
     for (size_t i = 0; i < mutations; ++i) mutate(file, rng);
-    // Nine in ten with the checksum made right: those reach the records.
-    const uint8_t mode = rng.below(10) == 0 ? 0 : 1;
+    // Nine in ten with the checksum made right: those reach the records. The other
+    // mode bits (the context, the clock) at random.
+    const uint8_t mode = static_cast<uint8_t>((rng.below(10) == 0 ? 0 : 1) | (rng.below(256) & ~1u));
     ASSERT_EQ(check(mode, file), "") << "round " << round;
     ManualClock clock;
     MessageCache messages(clock, 1 << 20);
@@ -152,7 +192,9 @@ TEST(SnapshotFuzzCorpus, MutationsKeepTheProperties) {
                                 static_cast<uInt>(file.size() - 4));
       for (int i = 0; i < 4; ++i) file[file.size() - 4 + i] = static_cast<char>(crc >> (24 - 8 * i));
     }
-    (load_snapshot(file, messages, rrsets, fuzz::snapshot_fuzz_options(clock)).ok ? accepted : rejected)++;
+    clock.advance_seconds(int64_t{mode >> 2} * fuzz::kSnapshotFuzzClockStep);
+    (load_snapshot(file, messages, rrsets, fuzz::snapshot_fuzz_options(clock, mode & 2)).ok ? accepted
+                                                                                            : rejected)++;
   }
   std::printf("snapshot fuzz corpus: %zu accepted, %zu rejected\n", accepted, rejected);
   EXPECT_GT(accepted, 0u) << "some mutations (of TTL octets, record order...) still make a valid file";

@@ -108,7 +108,13 @@ protected:
     ASSERT_TRUE(source.rrsets.store(glue, Trust::glue, Security::unchecked));
   }
 
-  SnapshotWriteOptions write_options() const { return SnapshotWriteOptions{kContext, clock.now_seconds(), 86400}; }
+  SnapshotWriteOptions write_options() const {
+    SnapshotWriteOptions options;
+    options.context = kContext;
+    options.now = clock.now_seconds();
+    options.max_stale = 86400;
+    return options;
+  }
   SnapshotLoadOptions load_options() const {
     SnapshotLoadOptions options;
     options.context = kContext;
@@ -260,6 +266,31 @@ TEST_F(SnapshotTest, TtlsLongerThanMaxTtlAreDropped) {
   ASSERT_TRUE(result.ok) << result.error;
   EXPECT_EQ(result.dropped_expired, 2u);
   EXPECT_EQ(restored.rrsets.entry_count(), 0u);
+}
+
+TEST_F(SnapshotTest, RestoredTtlsNeverSayMoreThanWasWrittenLessTheTimeSince) {
+  // Both stored 100 s after the file's time (while it was being written, say): their
+  // TTLs count from the file's time, not from later.
+  const SnapshotWriteOptions written_before = write_options();
+  clock.advance_seconds(100);
+  // A negative answer whose SOA has a longer TTL (3600) than the entry lives (60, as
+  // max-negative-ttl makes it): restored, no TTL in it outlives the entry.
+  EncodeResult negative = nxdomain_for("neg.example.", 3600);
+  source.messages.store(name("neg.example."), rrtype::A, rrclass::IN, 0, negative.wire, negative.ttl_offsets,
+                        60, Security::insecure, rcode::NXDOMAIN);
+  EncodeResult late = reply_for("late.example.", 300);
+  source.messages.store(name("late.example."), rrtype::A, rrclass::IN, 0, late.wire, late.ttl_offsets, 300,
+                        Security::insecure, rcode::NOERROR);
+  const std::string bytes = encode_snapshot(source.messages, source.rrsets, written_before);
+  clock.advance_seconds(30);  // 130 s after the file's time
+  Caches restored(clock);
+  ASSERT_TRUE(load(bytes, restored).ok);
+  Message neg = answer_message(restored, "neg.example.");
+  ASSERT_EQ(neg.authority.size(), 1u);
+  EXPECT_LE(neg.authority[0].ttl, 60u + 100u - 130u) << "the SOA may not live longer than the entry";
+  Message fresh = answer_message(restored, "late.example.");
+  ASSERT_EQ(fresh.answer.size(), 1u);
+  EXPECT_LE(fresh.answer[0].ttl, 300u - 130u) << "aged from the time the file says it was written";
 }
 
 // --- files that are wrong ---------------------------------------------------------
@@ -471,15 +502,137 @@ TEST_F(SnapshotFileTest, AFailedWriteLeavesTheOldSnapshot) {
   const std::string path = dir + "/cache.db";
   ASSERT_TRUE(write_snapshot_file(path, source.messages, source.rrsets, write_options()).ok);
   const auto before = std::filesystem::file_size(path);
-  // The temporary file cannot be created: a directory stands in its way.
-  std::filesystem::create_directory(path + ".tmp");
-  const SnapshotWriteResult failed = write_snapshot_file(path, source.messages, source.rrsets, write_options());
-  EXPECT_FALSE(failed.ok);
-  EXPECT_NE(failed.error.find("cannot create " + path + ".tmp"), std::string::npos) << failed.error;
-  EXPECT_EQ(std::filesystem::file_size(path), before);
+  // The writer is told, once it has written everything, that its context no longer
+  // holds (a negative trust anchor came or went meanwhile): it gives the file up.
+  EncodeResult more = reply_for("more.example.", 300);
+  source.messages.store(name("more.example."), rrtype::A, rrclass::IN, 0, more.wire, more.ttl_offsets, 300,
+                        Security::insecure, rcode::NOERROR);
+  SnapshotWriteOptions options = write_options();
+  size_t asked = 0;
+  options.still_valid = [&] {
+    ++asked;
+    return false;
+  };
+  const SnapshotWriteResult given_up = write_snapshot_file(path, source.messages, source.rrsets, options);
+  EXPECT_FALSE(given_up.ok);
+  EXPECT_EQ(given_up.error, "given up: the validation context changed while it was written");
+  EXPECT_EQ(asked, 1u);
+  EXPECT_EQ(std::filesystem::file_size(path), before) << "the old snapshot stays";
+  size_t files = 0;
+  for (const auto &entry : std::filesystem::directory_iterator(dir)) files += entry.is_regular_file();
+  EXPECT_EQ(files, 1u) << "and no temporary file is left";
+  options.still_valid = [] { return true; };
+  EXPECT_TRUE(write_snapshot_file(path, source.messages, source.rrsets, options).ok);
+  EXPECT_GT(std::filesystem::file_size(path), before);
+  // (A write that fails on the way, and the temporary file it leaves behind: in
+  // private_file_test.cc, for the writer the snapshot and the state files share.)
   const SnapshotWriteResult nowhere =
       write_snapshot_file(dir + "/missing/cache.db", source.messages, source.rrsets, write_options());
   EXPECT_FALSE(nowhere.ok);
+  EXPECT_EQ(nowhere.error.rfind("cannot create a temporary file beside " + dir + "/missing/cache.db", 0), 0u)
+      << nowhere.error;
+}
+
+TEST_F(SnapshotFileTest, OnlyTheOwnersGivenAreTrusted) {
+  fill();
+  const std::string path = dir + "/cache.db";
+  ASSERT_TRUE(write_snapshot_file(path, source.messages, source.rrsets, write_options()).ok);
+  SnapshotLoadOptions options = load_options();
+  options.owners = {::geteuid() + 1};  // the daemon's user is someone else
+  Caches restored(clock);
+  const SnapshotLoadResult refused = load_snapshot_file(path, restored.messages, restored.rrsets, options);
+  EXPECT_FALSE(refused.ok);
+  EXPECT_NE(refused.error.find("owned by uid " + std::to_string(::geteuid())), std::string::npos)
+      << refused.error;
+  EXPECT_TRUE(restored.empty());
+  options.owners = {::geteuid() + 1, ::geteuid()};
+  EXPECT_TRUE(load_snapshot_file(path, restored.messages, restored.rrsets, options).ok);
+}
+
+TEST_F(SnapshotFileTest, AFileOverTheLimitIsRefusedInMemoryToo) {
+  fill();
+  const std::string bytes = encode();
+  SnapshotLoadOptions options = load_options();
+  options.max_file_bytes = bytes.size() - 1;
+  Caches restored(clock);
+  const SnapshotLoadResult result = load_snapshot(bytes, restored.messages, restored.rrsets, options);
+  EXPECT_FALSE(result.ok);
+  EXPECT_NE(result.error.find("more than a cache of this size can fill"), std::string::npos) << result.error;
+  EXPECT_TRUE(restored.empty());
+  options.max_file_bytes = bytes.size();
+  EXPECT_TRUE(load_snapshot(bytes, restored.messages, restored.rrsets, options).ok);
+}
+
+std::string file_text(const std::string &path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+TEST_F(SnapshotFileTest, SymlinksPlantedBesideOrAtTheTargetAreNotFollowed) {
+  fill();
+  const std::string path = dir + "/cache.db";
+  const std::string victim = dir + "/victim";
+  std::ofstream(victim) << "precious";
+  // Where a writer with a fixed temporary name would write (run as root, a link to
+  // /etc/shadow there would have it overwritten).
+  std::filesystem::create_symlink(victim, path + ".tmp");
+  SnapshotWriteResult written = write_snapshot_file(path, source.messages, source.rrsets, write_options());
+  ASSERT_TRUE(written.ok) << written.error;
+  EXPECT_EQ(file_text(victim), "precious");
+  EXPECT_TRUE(std::filesystem::is_regular_file(std::filesystem::symlink_status(path)));
+  // A link in place of the snapshot itself is replaced, not written through.
+  std::filesystem::remove(path);
+  std::filesystem::create_symlink(victim, path);
+  written = write_snapshot_file(path, source.messages, source.rrsets, write_options());
+  ASSERT_TRUE(written.ok) << written.error;
+  EXPECT_EQ(file_text(victim), "precious");
+  EXPECT_TRUE(std::filesystem::is_regular_file(std::filesystem::symlink_status(path)));
+  Caches restored(clock);
+  EXPECT_TRUE(load_snapshot_file(path, restored.messages, restored.rrsets, load_options()).ok);
+}
+
+TEST_F(SnapshotFileTest, AFileSomeoneElseCouldHaveWrittenIsRefused) {
+  fill();
+  const std::string path = dir + "/cache.db";
+  ASSERT_TRUE(write_snapshot_file(path, source.messages, source.rrsets, write_options()).ok);
+  auto refused = [&](const std::string &file, const std::string &why) {
+    Caches restored(clock);
+    const SnapshotLoadResult result =
+        load_snapshot_file(file, restored.messages, restored.rrsets, load_options());
+    EXPECT_FALSE(result.ok) << why;
+    EXPECT_FALSE(result.missing) << why;
+    EXPECT_NE(result.error.find(why), std::string::npos) << result.error;
+    EXPECT_TRUE(restored.empty()) << why;
+  };
+  ASSERT_EQ(::chmod(path.c_str(), 0620), 0);
+  refused(path, "writable by its group or others");
+  ASSERT_EQ(::chmod(path.c_str(), 0602), 0);
+  refused(path, "writable by its group or others");
+  ASSERT_EQ(::chmod(path.c_str(), 0600), 0);
+  if (::geteuid() == 0) {  // only root can give a file away; the owner check itself is below
+    ASSERT_EQ(::chown(path.c_str(), 4242, 4242), 0);
+    refused(path, "owned by uid 4242");
+    ASSERT_EQ(::chown(path.c_str(), 0, 0), 0);
+  }
+  const std::string link = dir + "/link.db";
+  std::filesystem::create_symlink(path, link);
+  refused(link, "a symbolic link");
+  Caches restored(clock);
+  EXPECT_TRUE(load_snapshot_file(path, restored.messages, restored.rrsets, load_options()).ok)
+      << "as written";
+}
+
+TEST_F(SnapshotFileTest, AFifoIsRefusedWithoutWaitingForAWriter) {
+  // Opening a FIFO for reading blocks until someone opens it for writing: the
+  // daemon's start would hang on one planted in place of the snapshot.
+  const std::string fifo = dir + "/fifo.db";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  Caches restored(clock);
+  const SnapshotLoadResult result =
+      load_snapshot_file(fifo, restored.messages, restored.rrsets, load_options());
+  EXPECT_FALSE(result.ok);
+  EXPECT_EQ(result.error, "not a regular file");
+  EXPECT_TRUE(restored.empty());
 }
 
 }  // namespace

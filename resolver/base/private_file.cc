@@ -1,0 +1,129 @@
+#include "resolver/base/private_file.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <stdexcept>
+
+namespace rsv {
+
+namespace {
+
+std::string directory_of(const std::string &path) {
+  const size_t slash = path.rfind('/');
+  if (slash == std::string::npos) return ".";
+  if (slash == 0) return "/";
+  return path.substr(0, slash);
+}
+
+std::string owners_text(const std::vector<uid_t> &owners) {
+  std::string text;
+  for (uid_t uid : owners) text += (text.empty() ? "uid " : " or uid ") + std::to_string(uid);
+  return text.empty() ? "nobody" : text;
+}
+
+}  // namespace
+
+int FileDescriptor::reset() {
+  if (fd_ < 0) return 0;
+  const int result = ::close(fd_) == 0 ? 0 : errno;
+  fd_ = -1;
+  return result;
+}
+
+AtomicFileWriter::AtomicFileWriter(std::string path) : path_(std::move(path)) {
+  // mkstemp opens O_RDWR | O_CREAT | O_EXCL, mode 0600, on a name nobody could guess.
+  temporary_ = path_ + ".tmp.XXXXXX";
+  const int fd = ::mkstemp(temporary_.data());
+  if (fd < 0) {
+    const int error = errno;
+    temporary_.clear();
+    error_ = "cannot create a temporary file beside " + path_ + ": " + std::strerror(error);
+    return;
+  }
+  file_ = FileDescriptor(fd);
+  // Not inherited by anything the daemon starts (mkostemp's O_CLOEXEC, portably).
+  ::fcntl(fd, F_SETFD, FD_CLOEXEC);
+}
+
+AtomicFileWriter::~AtomicFileWriter() {
+  if (committed_ || temporary_.empty()) return;
+  file_.reset();
+  ::unlink(temporary_.c_str());
+}
+
+bool AtomicFileWriter::fail(const std::string &what, int error) {
+  if (error_.empty()) error_ = what + ": " + std::strerror(error);
+  return false;
+}
+
+bool AtomicFileWriter::write(std::string_view piece) {
+  if (!ok()) return false;
+  while (!piece.empty()) {
+    const ssize_t n = ::write(file_.get(), piece.data(), piece.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return fail("cannot write " + temporary_, n < 0 ? errno : EIO);
+    piece.remove_prefix(static_cast<size_t>(n));
+    bytes_ += static_cast<uint64_t>(n);
+  }
+  return true;
+}
+
+bool AtomicFileWriter::commit(mode_t mode) {
+  if (!ok()) return false;
+  if (::fchmod(file_.get(), mode) != 0) return fail("cannot set the mode of " + temporary_, errno);
+  if (::fsync(file_.get()) != 0) return fail("cannot sync " + temporary_, errno);
+  if (const int error = file_.reset(); error != 0) return fail("cannot write " + temporary_, error);
+  if (::rename(temporary_.c_str(), path_.c_str()) != 0)
+    return fail("cannot rename " + temporary_ + " to " + path_, errno);
+  committed_ = true;
+  // The rename itself is durable once the directory is synced.
+  FileDescriptor directory(::open(directory_of(path_).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (directory) ::fsync(directory.get());
+  return true;
+}
+
+void write_file_atomically(const std::string &path, std::string_view contents, mode_t mode) {
+  AtomicFileWriter writer(path);
+  if (!writer.write(contents) || !writer.commit(mode)) throw std::runtime_error(writer.error());
+}
+
+PrivateFile open_private_file(const std::string &path, const std::vector<uid_t> &owners) {
+  PrivateFile out;
+  out.file = FileDescriptor(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY));
+  if (!out.file) {
+    const int error = errno;
+    out.missing = error == ENOENT;
+    out.error = error == ELOOP ? "a symbolic link, not the file itself"
+                               : std::string("cannot open: ") + std::strerror(error);
+    return out;
+  }
+  if (::fstat(out.file.get(), &out.info) != 0) {
+    out.error = std::string("cannot stat: ") + std::strerror(errno);
+  } else if (!S_ISREG(out.info.st_mode)) {
+    out.error = "not a regular file";
+  } else if (out.info.st_mode & (S_IWGRP | S_IWOTH)) {
+    char mode[8];
+    std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(out.info.st_mode & 07777));
+    out.error = std::string("writable by its group or others (mode ") + mode +
+                "): anyone of them could have written it";
+  } else {
+    bool known = false;
+    for (uid_t uid : owners) known = known || out.info.st_uid == uid;
+    if (!known)
+      out.error = "owned by uid " + std::to_string(out.info.st_uid) + ", not by " + owners_text(owners) +
+                  ": someone else could have written it";
+  }
+  if (!out.error.empty()) {
+    out.file.reset();
+    return out;
+  }
+  // Reads block from here on, as for any file.
+  ::fcntl(out.file.get(), F_SETFL, ::fcntl(out.file.get(), F_GETFL) & ~O_NONBLOCK);
+  return out;
+}
+
+}  // namespace rsv

@@ -1,0 +1,106 @@
+// Files the daemon writes for itself and reads back at its next start (the RFC 5011
+// trust anchor state, the cache snapshot): written so that nobody can redirect the
+// write and a crash leaves the old contents or the new, never a mix; read only when
+// nobody but the daemon (or root) could have written them.
+//
+// Writing, AtomicFileWriter: the contents go to a temporary file beside the target,
+// made by mkstemp (a fresh random name opened with O_CREAT | O_EXCL: a symlink or file
+// planted beside the target is never opened, so a daemon running as root cannot be
+// made to write through one); commit() sets the mode, fsyncs, renames it over the
+// target (rename replaces a symlink at the target, it does not follow it) and fsyncs
+// the directory so that the rename is durable. Given up (destroyed without commit),
+// the temporary file is removed. Errors are values: what failed, on which file, why.
+//
+// Reading, open_private_file: the file is opened without following a symlink
+// (O_NOFOLLOW) and without blocking on a FIFO (O_NONBLOCK), and is refused unless it
+// is a regular file, not writable by its group or others, and owned by one of the
+// owners given (the daemon's effective user, root, and the user it runs as once its
+// privileges are dropped).
+#pragma once
+
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace rsv {
+
+// An open file descriptor, closed when this goes.
+class FileDescriptor {
+public:
+  FileDescriptor() = default;
+  explicit FileDescriptor(int fd) : fd_(fd) {}
+  ~FileDescriptor() { reset(); }
+  FileDescriptor(FileDescriptor &&other) noexcept : fd_(other.release()) {}
+  FileDescriptor &operator=(FileDescriptor &&other) noexcept {
+    if (this != &other) {
+      reset();
+      fd_ = other.release();
+    }
+    return *this;
+  }
+  FileDescriptor(const FileDescriptor &) = delete;
+  FileDescriptor &operator=(const FileDescriptor &) = delete;
+
+  int get() const { return fd_; }
+  explicit operator bool() const { return fd_ >= 0; }
+  int release() {
+    const int fd = fd_;
+    fd_ = -1;
+    return fd;
+  }
+  // Closes now; the close's own error (errno), or 0.
+  int reset();
+
+private:
+  int fd_ = -1;
+};
+
+class AtomicFileWriter {
+public:
+  // Creates the temporary file beside `path`; see ok() and error().
+  explicit AtomicFileWriter(std::string path);
+  ~AtomicFileWriter();  // removes the temporary file unless committed
+  AtomicFileWriter(const AtomicFileWriter &) = delete;
+  AtomicFileWriter &operator=(const AtomicFileWriter &) = delete;
+
+  // Appends to the temporary file; false (and error()) when it cannot.
+  bool write(std::string_view piece);
+  // mode, fsync, rename over the target, fsync of the directory; false (and error())
+  // when any of it fails, and then the target is as it was.
+  bool commit(mode_t mode);
+
+  bool ok() const { return error_.empty(); }
+  // "cannot create a temporary file beside /var/lib/resolverd/cache.db: Permission denied"
+  const std::string &error() const { return error_; }
+  const std::string &temporary_path() const { return temporary_; }
+  uint64_t bytes_written() const { return bytes_; }
+
+private:
+  bool fail(const std::string &what, int error);
+
+  std::string path_, temporary_, error_;
+  FileDescriptor file_;
+  uint64_t bytes_ = 0;
+  bool committed_ = false;
+};
+
+// Replaces `path` with `contents` through an AtomicFileWriter. Throws
+// std::runtime_error with its error text.
+void write_file_atomically(const std::string &path, std::string_view contents, mode_t mode);
+
+struct PrivateFile {
+  FileDescriptor file;
+  struct stat info {};
+  bool missing = false;  // there is no such file (ENOENT)
+  std::string error;     // why it was not opened or is refused; empty when it is usable
+};
+
+// Opens `path` for reading when it is a file only one of `owners` could have written
+// (see the header): else `error` says why ("a symbolic link", "not a regular file",
+// "writable by its group or others (mode 0620)", "owned by uid 4242, not by ...").
+PrivateFile open_private_file(const std::string &path, const std::vector<uid_t> &owners);
+
+}  // namespace rsv

@@ -1,0 +1,151 @@
+// Files the daemon writes for itself and reads back (resolver/base/private_file.h):
+// the atomic writer never writes through anything planted beside its target and
+// leaves nothing behind when given up; the reader refuses what someone else could
+// have written.
+#include "resolver/base/private_file.h"
+
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include <gtest/gtest.h>
+
+namespace rsv {
+namespace {
+
+class PrivateFileTest : public ::testing::Test {
+protected:
+  void SetUp() override {
+    dir_ = ::testing::TempDir() + "private_file_XXXXXX";
+    ASSERT_NE(mkdtemp(dir_.data()), nullptr);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  static std::string read(const std::string &path) {
+    std::ifstream in(path, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  }
+  size_t files_in_dir() const {
+    size_t n = 0;
+    for (const auto &entry : std::filesystem::directory_iterator(dir_)) n += !entry.is_directory();
+    return n;
+  }
+  std::string dir_;
+};
+
+TEST_F(PrivateFileTest, ACommittedWriteReplacesTheTargetWithTheModeAsked) {
+  const std::string path = dir_ + "/state";
+  AtomicFileWriter writer(path);
+  ASSERT_TRUE(writer.ok()) << writer.error();
+  EXPECT_EQ(writer.temporary_path().rfind(path + ".tmp.", 0), 0u) << writer.temporary_path();
+  ASSERT_TRUE(writer.write("part one, "));
+  ASSERT_TRUE(writer.write("part two"));
+  EXPECT_FALSE(std::filesystem::exists(path)) << "nothing at the target before the commit";
+  ASSERT_TRUE(writer.commit(0640)) << writer.error();
+  EXPECT_EQ(writer.bytes_written(), 18u);
+  EXPECT_EQ(read(path), "part one, part two");
+  struct stat info {};
+  ASSERT_EQ(::stat(path.c_str(), &info), 0);
+  EXPECT_EQ(info.st_mode & 0777, 0640u);
+  EXPECT_EQ(files_in_dir(), 1u) << "the temporary file became the target";
+}
+
+TEST_F(PrivateFileTest, AWriteGivenUpLeavesTheOldFileAndNoTemporary) {
+  const std::string path = dir_ + "/state";
+  write_file_atomically(path, "old", 0600);
+  {
+    AtomicFileWriter writer(path);
+    ASSERT_TRUE(writer.write("new, never committed"));
+  }
+  EXPECT_EQ(read(path), "old");
+  EXPECT_EQ(files_in_dir(), 1u);
+}
+
+TEST_F(PrivateFileTest, AFailedWriteSaysWhyAndLeavesTheOldFile) {
+  const std::string path = dir_ + "/state";
+  write_file_atomically(path, "old", 0600);
+  // The file size limit makes write() fail with EFBIG (for root too) once the
+  // temporary file is 16 octets long.
+  rlimit saved{};
+  ASSERT_EQ(::getrlimit(RLIMIT_FSIZE, &saved), 0);
+  auto *previous = std::signal(SIGXFSZ, SIG_IGN);
+  rlimit small = saved;
+  small.rlim_cur = 16;
+  ASSERT_EQ(::setrlimit(RLIMIT_FSIZE, &small), 0);
+  bool wrote = false;
+  std::string error;
+  {
+    AtomicFileWriter writer(path);
+    wrote = writer.write(std::string(64, 'x')) && writer.commit(0600);
+    error = writer.error();
+  }
+  ::setrlimit(RLIMIT_FSIZE, &saved);
+  std::signal(SIGXFSZ, previous);
+  EXPECT_FALSE(wrote);
+  EXPECT_NE(error.find("cannot write " + path + ".tmp."), std::string::npos) << error;
+  EXPECT_EQ(read(path), "old");
+  EXPECT_EQ(files_in_dir(), 1u) << "the temporary file is removed";
+  EXPECT_THROW(write_file_atomically(dir_ + "/missing/state", "x", 0600), std::runtime_error);
+  AtomicFileWriter nowhere(dir_ + "/missing/state");
+  EXPECT_FALSE(nowhere.ok());
+  EXPECT_EQ(nowhere.error().rfind("cannot create a temporary file beside " + dir_ + "/missing/state: ", 0),
+            0u)
+      << nowhere.error();
+  EXPECT_FALSE(nowhere.write("x"));
+  EXPECT_FALSE(nowhere.commit(0600));
+}
+
+TEST_F(PrivateFileTest, NothingPlantedBesideOrAtTheTargetIsWrittenThrough) {
+  const std::string path = dir_ + "/state", victim = dir_ + "/victim";
+  std::ofstream(victim) << "precious";
+  std::filesystem::create_symlink(victim, path + ".tmp");  // a fixed temporary name
+  std::filesystem::create_symlink(victim, path);           // the target itself
+  write_file_atomically(path, "ours", 0600);
+  EXPECT_EQ(read(victim), "precious");
+  EXPECT_TRUE(std::filesystem::is_regular_file(std::filesystem::symlink_status(path)));
+  EXPECT_EQ(read(path), "ours");
+}
+
+TEST_F(PrivateFileTest, OnlyAFileOfTheGivenOwnersNotWritableByOthersIsOpened) {
+  const std::string path = dir_ + "/state";
+  write_file_atomically(path, "contents", 0600);
+  const uid_t me = ::geteuid();
+  PrivateFile ok = open_private_file(path, {me});
+  ASSERT_TRUE(ok.error.empty()) << ok.error;
+  ASSERT_TRUE(ok.file);
+  char buffer[16];
+  EXPECT_EQ(::read(ok.file.get(), buffer, sizeof buffer), 8) << "reads as any file";
+  EXPECT_EQ(ok.info.st_size, 8);
+
+  PrivateFile someone_else = open_private_file(path, {me + 1});
+  EXPECT_FALSE(someone_else.file);
+  EXPECT_EQ(someone_else.error, "owned by uid " + std::to_string(me) + ", not by uid " +
+                                    std::to_string(me + 1) + ": someone else could have written it");
+  EXPECT_NE(open_private_file(path, {}).error.find("not by nobody"), std::string::npos);
+
+  ASSERT_EQ(::chmod(path.c_str(), 0660), 0);
+  EXPECT_EQ(open_private_file(path, {me}).error,
+            "writable by its group or others (mode 0660): anyone of them could have written it");
+  ASSERT_EQ(::chmod(path.c_str(), 0644), 0);
+  EXPECT_TRUE(open_private_file(path, {me}).error.empty())
+      << "readable by others is their business, not ours";
+
+  PrivateFile missing = open_private_file(dir_ + "/none", {me});
+  EXPECT_TRUE(missing.missing);
+  EXPECT_FALSE(missing.error.empty());
+  std::filesystem::create_symlink(path, dir_ + "/link");
+  PrivateFile link = open_private_file(dir_ + "/link", {me});
+  EXPECT_FALSE(link.missing);
+  EXPECT_EQ(link.error, "a symbolic link, not the file itself");
+  EXPECT_EQ(open_private_file(dir_, {me}).error, "not a regular file");
+  ASSERT_EQ(::mkfifo((dir_ + "/fifo").c_str(), 0600), 0);
+  EXPECT_EQ(open_private_file(dir_ + "/fifo", {me}).error, "not a regular file")
+      << "and no wait for a writer";
+}
+
+}  // namespace
+}  // namespace rsv
