@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <cctype>
 
-#include "resolver/net/upstream.h"
 #include "resolver/wire/record_walk.h"
+#include "resolver/wire/response_match.h"
 
 namespace rsv {
 

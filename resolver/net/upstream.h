@@ -38,6 +38,7 @@
 #include "resolver/config/config.h"
 #include "resolver/engine/transport.h"
 #include "resolver/net/event_loop.h"
+#include "resolver/wire/response_match.h"
 
 namespace rsv {
 
@@ -51,10 +52,6 @@ struct UpstreamStats {
   Counter port_collisions;     // random source port in use, redrawn
 };
 
-// True if `wire` is a response to the query with `id` and `question` (RFC 5452 9.1):
-// QR set, the same ID, exactly one question equal to ours (name compared
-// case-insensitively; the engine checks 0x20 case itself), same type and class.
-bool response_matches_query(std::string_view wire, uint16_t id, const Question &question);
 
 class UpstreamExchange;
 
