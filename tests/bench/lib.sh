@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# Shell functions shared by bench.sh and speed.sh (sourced, not run). They start
+# Shell functions shared by bench.sh, speed.sh and scale_out_bench.sh (sourced, not run). They start
 # authoritative servers (nsd) and resolvers (resolverd, unbound) on loopback port 53,
 # measure with dnsperf, and stop every process they started, by PID, on exit.
 #
@@ -34,7 +34,8 @@ log() { echo "$BENCH_PREFIX: $*" >&2; }
 stop_pid() {
   local pid=$1
   kill -TERM "$pid" 2>/dev/null || return 0
-  for _ in $(seq 50); do
+  # Up to 10 s: a script started here (scripts/scale_out.sh) stops its own processes first.
+  for _ in $(seq 100); do
     kill -0 "$pid" 2>/dev/null || return 0
     sleep 0.1
   done

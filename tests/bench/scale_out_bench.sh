@@ -24,41 +24,15 @@ BENCH_AUTH=127.78.0.54
 FRONTEND=127.78.0.1
 BACKENDS=(127.78.0.11 127.78.0.12)
 
-for tool in nsd dnsdist dnsperf; do
-  command -v "$tool" >/dev/null || { echo "scale_out_bench: $tool is not installed" >&2; exit 2; }
-done
+# shellcheck source=tests/bench/lib.sh
+source "$ROOT_DIR/tests/bench/lib.sh"
+require_tools nsd dnsdist dnsperf
 for binary in resolverd resolverctl; do
   [[ -x $BUILD_DIR/$binary ]] || { echo "scale_out_bench: $BUILD_DIR/$binary not built" >&2; exit 2; }
 done
-
-WORK=$(mktemp -d /tmp/rsv-scale-bench.XXXXXX)
-declare -a STARTED_PIDS=()
-
-stop_pid() {
-  local pid=$1
-  kill -TERM "$pid" 2>/dev/null || return 0
-  for _ in $(seq 100); do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  kill -KILL "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
-}
-
-cleanup() {
-  local status=$?
-  for ((i = ${#STARTED_PIDS[@]} - 1; i >= 0; i--)); do stop_pid "${STARTED_PIDS[i]}"; done
-  if [[ ${SCALE_KEEP:-0} == 1 || $status -ne 0 ]]; then
-    echo "scale_out_bench: files kept in $WORK" >&2
-  else
-    rm -rf "$WORK"
-  fi
-  exit "$status"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-log() { echo "scale_out_bench: $*" >&2; }
+# Files kept with BENCH_KEEP=1 (or SCALE_KEEP=1) after a success, always after a failure.
+BENCH_KEEP=${BENCH_KEEP:-${SCALE_KEEP:-0}}
+bench_init scale-bench
 
 # --- the authoritative side ---------------------------------------------------------
 
@@ -87,36 +61,8 @@ awk -v n="$NAME_COUNT" -v k="$ASKED_TIMES" 'BEGIN { srand(10); for (i = 1; i <= 
   sort -n | cut -d' ' -f2- >"$WORK/workload.queries"
 awk -v n="$NAME_COUNT" 'BEGIN { for (i = 1; i <= n; i++) printf "n%d.bench. A\n", i }' >"$WORK/hot.queries"
 
-start_nsd() {  # name address zone-name zone-file
-  local name=$1 address=$2 zone=$3 file=$4
-  mkdir -p "$WORK/$name"
-  cat >"$WORK/$name/nsd.conf" <<EOF
-server:
-  ip-address: $address
-  port: 53
-  server-count: 1
-  username: ""
-  database: ""
-  zonesdir: "$WORK"
-  pidfile: "$WORK/$name/nsd.pid"
-  xfrdfile: "$WORK/$name/xfrd.state"
-  zonelistfile: "$WORK/$name/zone.list"
-  logfile: "$WORK/$name/nsd.log"
-  verbosity: 0
-  # Response rate limiting would be what gets measured (tests/bench/README.md).
-  rrl-ratelimit: 0
-remote-control:
-  control-enable: no
-zone:
-  name: "$zone"
-  zonefile: "$file"
-EOF
-  nsd -d -c "$WORK/$name/nsd.conf" >"$WORK/$name/stdout" 2>&1 &
-  STARTED_PIDS+=("$!")
-}
-
-start_nsd root-auth "$ROOT_AUTH" . "$WORK/root.zone"
-start_nsd bench-auth "$BENCH_AUTH" bench. "$WORK/bench.zone"
+start_nsd root-auth "$ROOT_AUTH" . root.zone
+start_nsd bench-auth "$BENCH_AUTH" bench. bench.zone
 
 # --- one setup: scripts/scale_out.sh with fresh backends ------------------------------
 
@@ -192,10 +138,7 @@ run_setup() {  # label policy backend-count
   echo "$label $policy $count $before $after $(dnsperf_summary "$WORK/$label.workload.log") $(dnsperf_summary "$WORK/$label.rate.log") $dnsdist_cpu $backends_cpu $split" \
     >>"$WORK/results"
   # scale_out.sh stops its dnsdist and backends on SIGTERM.
-  stop_pid "$script_pid"
-  local kept=()
-  for pid in "${STARTED_PIDS[@]}"; do [[ $pid == "$script_pid" ]] || kept+=("$pid"); done
-  STARTED_PIDS=("${kept[@]}")
+  stop_started "$script_pid"
 }
 
 # SCALE_SETUPS picks and orders the setups (default: all three).
