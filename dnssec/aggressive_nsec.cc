@@ -3,9 +3,9 @@
 #include <algorithm>
 
 #include "dnssec/crypto.h"
-#include "dnssec/verification_cache.h"
 #include "dnssec/nsec.h"
 #include "dnssec/nsec3.h"
+#include "dnssec/verification_cache.h"
 
 namespace rsv {
 
@@ -198,7 +198,8 @@ std::optional<Resolution> AggressiveNsecCache::from_nsec3(const Zone &zone, cons
   if (!qname_hash) return std::nullopt;
   if (const Entry *match = matching(*qname_hash)) {
     // RFC 5155 8.5: NODATA from the NSEC3 matching the name.
-    if (!prove_nodata_nsec3(question.name, question.qtype, records_of({match}), zone_name, proof_budget, nsec3_hash)
+    if (!prove_nodata_nsec3(question.name, question.qtype, records_of({match}), zone_name, proof_budget,
+                            nsec3_hash_cached)
              .is_secure())
       return std::nullopt;
     return answer(zone, rcode::NOERROR, {match}, now);
@@ -220,7 +221,8 @@ std::optional<Resolution> AggressiveNsecCache::from_nsec3(const Zone &zone, cons
       std::vector<const Entry *> proof{match, next_closer_cover};
       if (wildcard_cover != next_closer_cover && wildcard_cover != match) proof.push_back(wildcard_cover);
       // An Opt-Out span proves nothing secure (RFC 5155 9.2): the proof says insecure then.
-      if (!prove_nxdomain_nsec3(question.name, records_of(proof), zone_name, proof_budget, nsec3_hash).is_secure())
+      if (!prove_nxdomain_nsec3(question.name, records_of(proof), zone_name, proof_budget, nsec3_hash_cached)
+               .is_secure())
         return std::nullopt;
       return answer(zone, rcode::NXDOMAIN, proof, now);
     }

@@ -3,10 +3,10 @@
 #include <algorithm>
 
 #include "dnssec/crypto.h"
-#include "dnssec/verification_cache.h"
 #include "dnssec/nsec.h"
 #include "dnssec/nsec3.h"
 #include "dnssec/rrsig.h"
+#include "dnssec/verification_cache.h"
 #include "resolver/base/log.h"
 
 namespace rsv {

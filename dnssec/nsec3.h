@@ -47,7 +47,8 @@ namespace rsv {
 
 // Computes the RFC 5155 5 hash of a name in canonical (lower-case) wire form and
 // returns the raw digest (20 octets for SHA-1). In the daemon this is
-// dnssec/crypto.h's nsec3_hash; tests supply their own.
+// dnssec/verification_cache.h's nsec3_hash_cached (crypto.h's nsec3_hash through a
+// per-thread table); tests supply their own.
 using Nsec3HashFunction = std::function<std::string(std::string_view name_canonical_wire,
                                                     std::string_view salt, uint16_t iterations)>;
 

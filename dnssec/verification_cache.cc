@@ -101,9 +101,7 @@ size_t VerifiedSignatures::slot_of(const Digest &digest) {
 
 bool VerifiedSignatures::contains(const Digest &digest) const {
   if (digest == Digest{}) return false;  // a digest that could not be made matches nothing
-  const bool hit = slots_[slot_of(digest)] == digest;
-  if (hit) ++hits_;
-  return hit;
+  return slots_[slot_of(digest)] == digest;
 }
 
 void VerifiedSignatures::insert(const Digest &digest) {
@@ -113,18 +111,6 @@ void VerifiedSignatures::insert(const Digest &digest) {
 
 void VerifiedSignatures::clear() {
   for (size_t i = 0; i < kSlots; ++i) slots_[i] = Digest{};
-}
-
-bool verify_signature_cached(uint8_t algorithm, std::string_view public_key, std::string_view signed_data,
-                             std::string_view signature) {
-  VerifiedSignatures &table = VerifiedSignatures::of_this_thread();
-  const auto digest = VerifiedSignatures::digest(algorithm, public_key, signed_data, signature);
-  if (table.contains(digest)) return true;
-  // Failures are not remembered: a forger's signature costs its verification each time,
-  // and the validation budget bounds how many are tried per question.
-  if (!verify_signature(algorithm, public_key, signed_data, signature)) return false;
-  table.insert(digest);
-  return true;
 }
 
 std::string nsec3_hash_cached(std::string_view name_canonical_wire, std::string_view salt, uint16_t iterations) {

@@ -44,19 +44,11 @@ public:
   void insert(const Digest &digest);
   void clear();
 
-  uint64_t hits() const { return hits_; }
-
 private:
   VerifiedSignatures();
   static size_t slot_of(const Digest &digest);
   std::unique_ptr<Digest[]> slots_;
-  mutable uint64_t hits_ = 0;
 };
-
-// Verifies as dnssec/crypto.h's verify_signature does, consulting and filling the
-// calling thread's VerifiedSignatures.
-bool verify_signature_cached(uint8_t algorithm, std::string_view public_key, std::string_view signed_data,
-                             std::string_view signature);
 
 // dnssec/crypto.h's nsec3_hash, through the calling thread's table of recent hashes
 // (4096 entries). Usable as an Nsec3HashFunction.

@@ -16,6 +16,13 @@ const SignedHierarchy &standard() {
   return kStandard;
 }
 
+// Signatures and NSEC3 hashes this thread worked out for earlier tests would cost
+// nothing now (dnssec/verification_cache.h), and the limits below count the work.
+class ValidationBudget : public ::testing::Test {
+protected:
+  void SetUp() override { clear_verification_caches_of_this_thread(); }
+};
+
 void expect_budget_failure(const Resolution &r, const std::string &reason_part) {
   EXPECT_EQ(r.rcode, rcode::SERVFAIL);
   EXPECT_EQ(r.security, Security::bogus);
@@ -23,7 +30,7 @@ void expect_budget_failure(const Resolution &r, const std::string &reason_part) 
   EXPECT_NE(r.error->extra_text.find(reason_part), std::string::npos) << r.error->extra_text;
 }
 
-TEST(ValidationBudget, RrsigsPerRrset) {
+TEST_F(ValidationBudget, RrsigsPerRrset) {
   // Nine RRSIGs that claim the zone's key but do not verify: eight are tried.
   SignedNetwork h(standard());
   const SignedZone &zone = standard().records(*Name::from_text("nsec.test."));
@@ -46,19 +53,19 @@ TEST(ValidationBudget, RrsigsPerRrset) {
   expect_budget_failure(h.resolve("www.nsec.test.", rrtype::A), "max-rrsigs-per-rrset");
 }
 
-TEST(ValidationBudget, KeysPerTag) {
+TEST_F(ValidationBudget, KeysPerTag) {
   SignedNetwork h(standard());
   h.config.dnssec.max_keys_per_tag = 0;
   expect_budget_failure(h.resolve("www.nsec.test.", rrtype::A), "max-keys-per-tag");
 }
 
-TEST(ValidationBudget, DsPerZone) {
+TEST_F(ValidationBudget, DsPerZone) {
   SignedNetwork h(standard());
   h.config.dnssec.max_ds_per_zone = 0;
   expect_budget_failure(h.resolve("www.nsec.test.", rrtype::A), "max-ds-per-zone");
 }
 
-TEST(ValidationBudget, VerificationsPerResponse) {
+TEST_F(ValidationBudget, VerificationsPerResponse) {
   // A CNAME and its target in one response need two verifications.
   SignedNetwork h(standard());
   ASSERT_EQ(h.resolve("www.nsec.test.", rrtype::AAAA).security, Security::secure);  // keys now cached
@@ -66,29 +73,27 @@ TEST(ValidationBudget, VerificationsPerResponse) {
   expect_budget_failure(h.resolve("alias.nsec.test.", rrtype::A), "validation budget exhausted");
 }
 
-TEST(ValidationBudget, VerificationsPerQuery) {
+TEST_F(ValidationBudget, VerificationsPerQuery) {
   // A cold cache: root, test. and nsec.test. keys and DS, then the answer.
-  // Signatures this thread verified for earlier tests cost nothing now (a cache hit).
-  clear_verification_caches_of_this_thread();
   SignedNetwork h(standard());
   h.config.dnssec.max_verifications_per_query = 3;
   expect_budget_failure(h.resolve("www.nsec.test.", rrtype::A), "validation budget exhausted");
 }
 
-TEST(ValidationBudget, Nsec3RecordsPerResponse) {
+TEST_F(ValidationBudget, Nsec3RecordsPerResponse) {
   // An NXDOMAIN closest encloser proof holds two or three NSEC3 records.
   SignedNetwork h(standard());
   h.config.dnssec.max_nsec3_per_response = 1;
   expect_budget_failure(h.resolve("missing.nsec3.test.", rrtype::A), "NSEC3 records in one response");
 }
 
-TEST(ValidationBudget, Nsec3HashesPerQuery) {
+TEST_F(ValidationBudget, Nsec3HashesPerQuery) {
   SignedNetwork h(standard());
   h.config.dnssec.max_nsec3_hashes_per_query = 1;
   expect_budget_failure(h.resolve("missing.nsec3.test.", rrtype::A), "NSEC3 hashes");
 }
 
-TEST(ValidationBudget, Nsec3IterationsMakeTheDenialInsecure) {
+TEST_F(ValidationBudget, Nsec3IterationsMakeTheDenialInsecure) {
   // RFC 9276 3.2: more iterations than the limit -> insecure with EDE 27, not bogus.
   std::vector<ZoneSpec> specs = SignedHierarchy::standard_specs();
   for (auto &spec : specs)
