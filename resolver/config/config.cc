@@ -141,7 +141,17 @@ private:
 
   std::string scalar(const Item &item) const {
     if (!item.node.IsScalar()) fail(item, std::string("expected a single value, got ") + describe(item.node));
-    return item.node.Scalar();
+    // The file's text holds no raw control character (first_control_character_line),
+    // but a double-quoted scalar can still spell one as an escape ("\0", "\x01", "\e"),
+    // which yaml-cpp decodes: the value in force is checked too. Tab and line feed
+    // (a block scalar's lines) are text.
+    const std::string &value = item.node.Scalar();
+    for (const char ch : value) {
+      const auto c = static_cast<unsigned char>(ch);
+      if ((c < 0x20 && c != '\t' && c != '\n') || c == 0x7F)
+        fail(item, "a control character in the value (an escape such as \\0 or \\x01 in a quoted string)");
+    }
+    return value;
   }
 
   bool read_bool(const Item &item) const {

@@ -5,6 +5,7 @@
 // target: bad input is a ConfigError naming a line of the input, never another
 // exception or a crash, and an accepted configuration survives dump_config and
 // parse_config_text unchanged. The same seed gives the same inputs on every machine.
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <fstream>
@@ -250,13 +251,6 @@ TEST(ConfigFuzzCorpus, TextThatIsNotUtf8IsRejectedWithItsLine) {
   EXPECT_NO_THROW(parse_config_text("chroot: \"/srv/r\xC3\xA9solveur\"\n", "t.yaml"));
 }
 
-// Found by tests/fuzz/config_fuzz.cc in its 1-hour run (reproducer
-// tests/fuzz/corpus/config_fuzz/regress-overlong-utf8: "chroot: " then E0 83 9A):
-// the UTF-8 check looked at lead octets only, so an overlong form was accepted, and
-// yaml-cpp's emitter wrote it back as another character (the dumped configuration
-// no longer parsed to the same one). The same held for UTF-16 surrogates and code
-// points past U+10FFFF (RFC 3629 4), and for the Unicode noncharacters, which are
-// valid UTF-8 but which yaml-cpp's emitter also replaces (with U+FFFD).
 // Found by tests/fuzz/config_fuzz.cc in its second 1-hour run (reproducer
 // tests/fuzz/corpus/config_fuzz/regress-nul-in-scalar: "chroot: 0esope..." with NUL
 // and U+001C octets in the value): yaml-cpp read the control characters into the
@@ -276,14 +270,40 @@ TEST(ConfigFuzzCorpus, ControlCharactersAreRejectedWithTheirLine) {
   }
   // Tab, line feed and carriage return are YAML's own.
   EXPECT_NO_THROW(parse_config_text("threads: 1\r\nchroot:\t/srv/r\r\n", "t.yaml"));
-  for (const auto &seed : testing::fuzz_corpus("config_fuzz"))
-    if (seed.name == "regress-nul-in-scalar") {
-      const std::vector<uint8_t> bytes(seed.bytes.begin(), seed.bytes.end());
-      EXPECT_EQ(fuzz::check_config_text(bytes.data(), bytes.size()), "");
-      EXPECT_THROW(parse_config_text(seed.bytes, "t.yaml"), ConfigError);
-    }
+  const auto corpus = testing::fuzz_corpus("config_fuzz");
+  const auto seed = std::find_if(corpus.begin(), corpus.end(),
+                                 [](const auto &s) { return s.name == "regress-nul-in-scalar"; });
+  ASSERT_NE(seed, corpus.end());
+  const std::vector<uint8_t> bytes(seed->bytes.begin(), seed->bytes.end());
+  EXPECT_EQ(fuzz::check_config_text(bytes.data(), bytes.size()), "");
+  EXPECT_THROW(parse_config_text(seed->bytes, "t.yaml"), ConfigError);
 }
 
+// Found in review: the check above reads the file's text, and a double-quoted scalar
+// spells a control character as an escape, which yaml-cpp decodes into the value (a
+// NUL in the chroot path after all). The decoded value is checked too.
+TEST(ConfigFuzzCorpus, ControlCharactersSpelledAsEscapesAreRejected) {
+  for (const char *escape : {"\\0", "\\x01", "\\e", "\\x7f", "\\a"}) {
+    const std::string text = std::string("threads: 1\nchroot: \"/srv/a") + escape + "b\"\n";
+    try {
+      parse_config_text(text, "t.yaml");
+      ADD_FAILURE() << "accepted " << text;
+    } catch (const ConfigError &e) {
+      EXPECT_NE(std::string(e.what()).find("t.yaml:2"), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find("control character"), std::string::npos) << e.what();
+    }
+  }
+  // A tab spelled as an escape, and a block scalar's line feeds, are text.
+  EXPECT_NO_THROW(parse_config_text("chroot: \"/srv/a\\tb\"\n", "t.yaml"));
+}
+
+// Found by tests/fuzz/config_fuzz.cc in its 1-hour run (reproducer
+// tests/fuzz/corpus/config_fuzz/regress-overlong-utf8: "chroot: " then E0 83 9A):
+// the UTF-8 check looked at lead octets only, so an overlong form was accepted, and
+// yaml-cpp's emitter wrote it back as another character (the dumped configuration
+// no longer parsed to the same one). The same held for UTF-16 surrogates and code
+// points past U+10FFFF (RFC 3629 4), and for the Unicode noncharacters, which are
+// valid UTF-8 but which yaml-cpp's emitter also replaces (with U+FFFD).
 TEST(ConfigFuzzCorpus, Utf8ThatYamlCppWouldRewriteIsRejected) {
   const char *refused[] = {
       "\xE0\x83\x9A",      // U+00DA in three octets (overlong): the fuzzer's find
