@@ -3,6 +3,7 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <stdexcept>
@@ -202,7 +203,7 @@ void UdpListener::flush_replies() {
   };
   // Replies already queued go first (order per client), and the test hook sees each send.
   int fd = -1;
-  if (pretend_full_sends_ > 0 || uv_udp_get_send_queue_count(&box_->handle) > 0 ||
+  if (uv_udp_get_send_queue_count(&box_->handle) > 0 ||
       uv_fileno(reinterpret_cast<const uv_handle_t *>(&box_->handle), &fd) != 0) {
     for (size_t i = 0; i < count; ++i) send_to(box_->clients[i], reply(i));
     return;
@@ -220,7 +221,14 @@ void UdpListener::flush_replies() {
   size_t sent = 0;
   while (sent < count) {
     // The socket is non-blocking (libuv's).
-    int rc = ::sendmmsg(fd, messages + sent, static_cast<unsigned>(count - sent), 0);
+    size_t room = count - sent;
+    if (pretend_full_sends_ > 0) room = std::min<size_t>(room, pretend_sent_first_);
+    int rc = -1;
+    if (room == 0)
+      errno = EAGAIN;  // tests: pretend_socket_full_for_testing
+    else
+      rc = ::sendmmsg(fd, messages + sent, static_cast<unsigned>(room), 0);
+    if (rc > 0 && pretend_full_sends_ > 0) pretend_sent_first_ -= static_cast<unsigned>(rc);
     if (rc > 0) {
       ++stats_.send_batches;
       stats_.replies_sent += static_cast<uint64_t>(rc);
@@ -295,6 +303,8 @@ void UdpListener::send_to(const SocketAddress &client, std::string_view wire) {
 
 void UdpListener::close() {
   if (box_ == nullptr) return;
+  // Replies a batch already holds (a handler may close the listener midway) still go.
+  flush_replies();
   uv_udp_recv_stop(&box_->handle);
   box_->owner = nullptr;
   uvbox::close_box(box_);

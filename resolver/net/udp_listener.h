@@ -84,7 +84,8 @@ public:
   UdpListener(const UdpListener &) = delete;
   UdpListener &operator=(const UdpListener &) = delete;
 
-  // Stops receiving and closes the socket; later ReplyChannel sends are dropped.
+  // Sends the replies of the batch so far, stops receiving and closes the socket;
+  // later ReplyChannel sends are dropped.
   void close();
   bool is_open() const { return box_ != nullptr; }
 
@@ -109,7 +110,12 @@ public:
   // Tests only: the next `sends` sends find the socket buffer full (EAGAIN), which a
   // loopback socket never does (the kernel frees a loopback datagram's buffer space
   // as it is sent), so the queue and its bound can be tested.
-  void pretend_socket_full_for_testing(unsigned sends) { pretend_full_sends_ = sends; }
+  // With `sent_first`, a batch's sendmmsg first sends that many replies for real and
+  // then finds the socket full, as a burst that fills the buffer midway does.
+  void pretend_socket_full_for_testing(unsigned sends, unsigned sent_first = 0) {
+    pretend_full_sends_ = sends;
+    pretend_sent_first_ = sent_first;
+  }
 
 private:
   struct PassKey {};
@@ -130,6 +136,7 @@ private:
   UdpSocketBuffers granted_;
   UdpListenerStats stats_;
   unsigned pretend_full_sends_ = 0;
+  unsigned pretend_sent_first_ = 0;
 
   friend struct UdpListenerBox;
   friend class UdpQueryContext;

@@ -399,6 +399,48 @@ TEST(UdpListener, RepliesBeyondTheQueuedCountAreDroppedAndCounted) {
   EXPECT_EQ(listener->stats().send_errors, 0u);
 }
 
+// A batch whose sendmmsg fills the socket midway: what it sent is sent, the rest is
+// queued in order, and every reply reaches the client in the order asked.
+TEST(UdpListener, ABatchThatFillsTheSocketMidwayQueuesTheRestInOrder) {
+  EventLoop loop;
+  TestHandler handler;
+  auto listener = UdpListener::create(loop, loopback(), handler);
+  UdpClient client;
+  constexpr uint16_t kQueries = UdpListener::kBatch;
+  listener->pretend_socket_full_for_testing(kQueries, 5);
+  for (uint16_t id = 1; id <= kQueries; ++id) client.send_to(listener->local_address(), make_query(id));
+  ASSERT_TRUE(loop.run_until([&] { return listener->stats().replies_sent == kQueries; }, kWaitMs));
+  EXPECT_EQ(listener->stats().send_batches, 1u);
+  EXPECT_EQ(listener->stats().replies_queued, kQueries - 5u);
+  for (uint16_t id = 1; id <= kQueries; ++id) EXPECT_EQ(client.receive(), reply_for(make_query(id))) << id;
+}
+
+// A handler that closes the listener in the middle of a batch: the replies the batch
+// already holds still go out, the rest of the batch is not handled, nothing crashes.
+TEST(UdpListener, ClosingInTheMiddleOfABatchSendsWhatItHolds) {
+  EventLoop loop;
+  class Closing : public TestHandler {
+  public:
+    UdpListener *listener = nullptr;
+    Disposition handle(QueryContext &context) override {
+      Disposition d = TestHandler::handle(context);
+      if (calls == 5) listener->close();
+      return d;
+    }
+  } handler;
+  auto listener = UdpListener::create(loop, loopback(), handler);
+  handler.listener = listener.get();
+  UdpClient client;
+  for (uint16_t id = 1; id <= 10; ++id) client.send_to(listener->local_address(), make_query(id));
+  loop.run_until([&] { return handler.calls >= 5; }, kWaitMs);
+  loop.run_until([] { return false; }, 30);
+  EXPECT_EQ(handler.calls, 5);
+  EXPECT_FALSE(listener->is_open());
+  EXPECT_EQ(listener->stats().replies_sent, 4u);
+  for (uint16_t id = 1; id <= 4; ++id) EXPECT_EQ(client.receive(), reply_for(make_query(id))) << id;
+  EXPECT_FALSE(client.readable()) << "the fifth reply was written after the close";
+}
+
 TEST(UdpListener, RepliesBeyondTheQueuedBytesAreDroppedAndCounted) {
   EventLoop loop;
   TestHandler handler;
