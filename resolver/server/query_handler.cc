@@ -195,7 +195,7 @@ void ClientQueryHandler::start_prefetch(const PrefetchCandidate &candidate) {
           messages_.release_prefetch(key, qtype, qclass, flags);
           return;
         }
-        build_reply(query, result, true, true);
+        store_reply(query, result, true);
       },
       ResolveOptions{.refresh = true, .background = true});
 }
@@ -376,7 +376,12 @@ Disposition ClientQueryHandler::slow_path(QueryContext &context, bool may_snoop)
     reply_security_ = immediate.security;
     answer_now = true;
   }
-  if (answer_now) return reply_now(context, build_reply(*query, immediate, context.tcp, false));
+  if (answer_now) {
+    bool cloaked = false;
+    const std::string wire = build_reply(*query, immediate, context.tcp, false, &cloaked);
+    if (cloaked) reply_security_.reset();
+    return reply_now(context, wire);
+  }
 
   if (auto cached = bogus_answer(question, query->cd)) {
     // RFC 4035 4.7: a bogus answer is remembered briefly instead of validated again.
@@ -464,19 +469,23 @@ void ClientQueryHandler::on_resolved(PendingClient &pending, const Resolution &r
   if (result.dropped) return;  // given up to make room: no reply
   if (pending.answered) {
     // The client had its stale answer already; the fresh one still refreshes the cache.
-    build_reply(pending.query, result, pending.tcp, true);
+    store_reply(pending.query, result, pending.tcp);
     return;
   }
   pending.answered = true;
   if (too_late(pending)) {
     ++stats_.discarded_late;
-    build_reply(pending.query, result, pending.tcp, true);  // still worth caching
+    store_reply(pending.query, result, pending.tcp);  // still worth caching
     return;
   }
-  const std::string wire = build_reply(pending.query, result, pending.tcp, true);
-  metrics_.record_outcome(result.security, result.error.has_value(), result.error ? result.error->info_code : 0);
+  bool cloaked = false;
+  const std::string wire = build_reply(pending.query, result, pending.tcp, true, &cloaked);
+  if (!cloaked)
+    metrics_.record_outcome(result.security, result.error.has_value(),
+                            result.error ? result.error->info_code : 0);
   note_reply(pending.client, pending.tcp, reinterpret_cast<const uint8_t *>(wire.data()), wire.size(),
-             (clock_.now_monotonic_ms() - pending.arrived_ms) * 1000, false, &result.security);
+             (clock_.now_monotonic_ms() - pending.arrived_ms) * 1000, false,
+             cloaked ? nullptr : &result.security);
   pending.channel->send(wire);
 }
 
@@ -497,9 +506,11 @@ void ClientQueryHandler::send_stale(PendingClient &pending, StaleReason reason) 
     return;
   }
   count_stale(reason, *pending.stale);
-  const std::string wire = build_reply(pending.query, *pending.stale, pending.tcp, false);
+  bool cloaked = false;
+  const std::string wire = build_reply(pending.query, *pending.stale, pending.tcp, false, &cloaked);
   note_reply(pending.client, pending.tcp, reinterpret_cast<const uint8_t *>(wire.data()), wire.size(),
-             (clock_.now_monotonic_ms() - pending.arrived_ms) * 1000, false, &pending.stale->security);
+             (clock_.now_monotonic_ms() - pending.arrived_ms) * 1000, false,
+             cloaked ? nullptr : &pending.stale->security);
   pending.channel->send(wire);
   if (pending.waiting && reason == StaleReason::client_timeout) {
     // Answered: it no longer counts toward its address's wait-limit.
@@ -511,8 +522,13 @@ void ClientQueryHandler::send_stale(PendingClient &pending, StaleReason reason) 
 Disposition ClientQueryHandler::reply_stale(QueryContext &context, const Message &query, const Resolution &stale,
                                             StaleReason reason) {
   count_stale(reason, stale);
-  reply_security_ = stale.security;
-  return reply_now(context, build_reply(query, stale, context.tcp, false));
+  bool cloaked = false;
+  const std::string wire = build_reply(query, stale, context.tcp, false, &cloaked);
+  if (cloaked)
+    reply_security_.reset();
+  else
+    reply_security_ = stale.security;
+  return reply_now(context, wire);
 }
 
 void ClientQueryHandler::stop_waiting(const std::string &client_key) {
@@ -618,7 +634,13 @@ Resolution ClientQueryHandler::answer_from_cache_only(const Question &question) 
   return result;
 }
 
-std::string ClientQueryHandler::build_reply(const Message &query, const Resolution &resolved, bool tcp, bool store) {
+void ClientQueryHandler::store_reply(const Message &query, const Resolution &resolved, bool tcp) {
+  if (policy_ && policy_->blocked_names() != 0 && cloaking_block(resolved)) return;
+  build_reply(query, resolved, tcp, true);
+}
+
+std::string ClientQueryHandler::build_reply(const Message &query, const Resolution &resolved, bool tcp,
+                                            bool store, bool *cloaked_out) {
   const Question &question = query.questions[0];
   // CNAME cloaking: an answer whose CNAME/DNAME chain reaches a blocked name is
   // blocked too, whatever it came from (the engine, a stale copy, the RRset cache),
@@ -629,6 +651,7 @@ std::string ClientQueryHandler::build_reply(const Message &query, const Resoluti
       cloaked = blocked_resolution(question, block->first, &block->second);
       store = false;
     }
+  if (cloaked_out) *cloaked_out = cloaked.has_value();
   const Resolution &result = cloaked ? *cloaked : resolved;
   bool dnssec_ok = query.edns && query.edns->dnssec_ok;
   Message reply;

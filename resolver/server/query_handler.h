@@ -163,8 +163,16 @@ private:
   Disposition slow_path(QueryContext &context, bool may_snoop);
   AclAction access_for(const SocketAddress &client) const;
   size_t udp_limit(const Message &query, bool tcp) const;
-  // Builds the reply to `query` from a Resolution, and caches it when allowed.
-  std::string build_reply(const Message &query, const Resolution &result, bool tcp, bool store);
+  // Builds the reply to `query` from a Resolution, and caches it when allowed. An
+  // answer whose CNAME/DNAME chain is cloaked gets the policy's block instead (counted
+  // for its list), and `*cloaked`, when given, says so: the reply then says nothing
+  // of `result`'s security.
+  std::string build_reply(const Message &query, const Resolution &result, bool tcp, bool store,
+                          bool *cloaked = nullptr);
+  // Caches the reply to `query` without sending it (a prefetch, a refresh after a
+  // stale answer, an answer too late to send): a cloaked one is neither stored nor
+  // counted as blocked, since no client gets it.
+  void store_reply(const Message &query, const Resolution &result, bool tcp);
   Resolution answer_from_cache_only(const Question &question) const;
   Disposition reply_now(QueryContext &context, const std::string &wire);
   // minimal_error_reply, with an OPT record when `query` (parsed) had one.

@@ -839,6 +839,34 @@ TEST(QueryHandlerPolicy, ACnameToABlockedNameIsBlockedAndNeverCached) {
   EXPECT_EQ(h.net.sent.size(), sent);
 }
 
+// Found in review: a refresh that no client gets (here the fresh answer after a stale
+// one was sent) went through the same reply building, so a cloaked refresh counted as
+// a block although nothing was blocked for anyone. It is simply not stored.
+TEST(QueryHandlerPolicy, ARefreshNoClientGetsIsNeitherStoredNorCountedWhenCloaked) {
+  StaleHarness h;
+  ASSERT_EQ(parse(h.ask(query_wire("stale.example.", rrtype::A))).answer.size(), 1u);
+  h.clock.advance_seconds(61);
+  // The name has become a CNAME to a tracker since, and the tracker list is in force.
+  auto &zone = h.net.server("127.1.0.1").zones[0].records;
+  std::erase_if(zone,
+                [](const ResourceRecord &rr) { return rr.owner == *Name::from_text("stale.example."); });
+  auto cname = testing::zone_records("stale.example. 60 CNAME www.tracker.example.\n", ".");
+  zone.insert(zone.end(), cname.begin(), cname.end());
+  h.policy = tracker_policy();
+  h.rebuild();
+  TestContext client(query_wire("stale.example.", rrtype::A, 5), "127.0.0.1@9", false);
+  ASSERT_EQ(h.handler->handle(client), Disposition::deferred);
+  EXPECT_EQ(h.scheduler.fire_all(), 1u);  // the stale answer goes out first
+  h.net.run();                            // then the cloaked refresh arrives
+  ASSERT_EQ(client.channel->replies.size(), 1u);
+  EXPECT_EQ(only_ede(parse(client.channel->replies[0])).info_code, ede::STALE_ANSWER);
+  EXPECT_TRUE(h.blocked.read().empty() || h.blocked.read()[0].second == 0)
+      << "nothing was blocked for anyone";
+  // Nor stored: the next client's question is resolved, and blocked then.
+  EXPECT_TRUE(blocked_by_trackers(parse(h.ask(query_wire("stale.example.", rrtype::A, 6)))));
+  EXPECT_EQ(h.blocked.read(), (std::vector<std::pair<std::string, uint64_t>>{{"trackers", 1}}));
+}
+
 // The cloaking check is on every reply that is built, not only on the engine's: an
 // answer put together from the RRset cache (RD=0 for an allow-snoop client) carries
 // the same CNAME and is blocked the same way.
