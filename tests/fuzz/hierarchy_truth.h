@@ -143,26 +143,54 @@ private:
   }
 
   // "" when an insecure verdict is possible: something it covers (an answer RRset, or
-  // the name the rcode speaks of) lies in a zone that a chain of trust does not reach
-  // or that opts out, or the input took part of it on trust from the cache.
+  // the name the rcode speaks of) lies where no chain of trust reaches, or where an
+  // opt-out span may hide an unsigned delegation, or the input took it on trust from
+  // the cache as insecure. Whatever is excused, an answer RRset of a zone that a
+  // chain of trust does reach must be that zone's data: one record from an unsigned
+  // zone does not excuse a forged one beside it.
   std::string check_insecure(const Question &question, const Resolution &input, const Resolution &result,
                              const std::vector<Name> &untrusted) const {
     if (unmodelled(question.qtype)) return "";
-    if (std::any_of(input.sources.begin(), input.sources.end(),
-                    [](const AnswerSource &s) { return s.security != Security::unchecked; }))
-      return "";
     auto downgrade_possible = [&](const Name &owner, uint16_t type) {
       const Zone &zone = holder(owner, type);
-      return !trusted(zone, untrusted) || zone.opt_out;
+      return !trusted(zone, untrusted) || in_opt_out_span(zone, owner);
     };
-    for (const auto &set : group_rrsets(result.answer))
-      if (set.type != rrtype::RRSIG && set.type != rrtype::NSEC && set.type != rrtype::NSEC3 &&
-          downgrade_possible(set.owner, set.type))
-        return "";
+    bool excused = false;
+    const auto sets = group_rrsets(result.answer);
+    for (const auto &set : sets) {
+      if (set.type == rrtype::RRSIG || set.type == rrtype::NSEC || set.type == rrtype::NSEC3 ||
+          synthesized_cname(set, sets))
+        continue;
+      if (const AnswerSource *source = input.source_of(set.owner, set.type);
+          source && source->security != Security::unchecked) {
+        excused = excused || source->security == Security::insecure;
+        continue;
+      }
+      if (downgrade_possible(set.owner, set.type)) {
+        excused = true;
+        continue;
+      }
+      if (std::string lie = judge_rrset(holder(set.owner, set.type), set, untrusted); !lie.empty())
+        return "insecure answer with forged data: " + lie;
+    }
+    if (excused) return "";
     const Name final_name = last_name(question, result);
     if (downgrade_possible(final_name, question.qtype)) return "";
     return "insecure " + rcode_to_text(result.rcode) + " for " + question.name.to_text() + " " +
            type_to_text(question.qtype) + ", all of it in zones with a chain of trust (a downgrade)";
+  }
+
+  // RFC 5155 6: an opt-out NSEC3 chain leaves out unsigned delegations, so below a
+  // name it does not cover (one that holds no records of its own in the zone, or a
+  // delegation without DS) an attacker can invent an unsigned delegation that no
+  // proof rules out. A name of the zone's own, like www, has its NSEC3 and no such span.
+  static bool in_opt_out_span(const Zone &zone, const Name &name) {
+    if (!zone.opt_out) return false;
+    for (Name at = name; at != zone.origin && at.is_subdomain_of(zone.origin); at = at.parent()) {
+      if (!exists_exactly(zone, at)) return true;
+      if (!rdatas(zone, at, rrtype::NS).empty() && rdatas(zone, at, rrtype::DS).empty()) return true;
+    }
+    return false;
   }
 
   // "" when `zone` is trusted and holds exactly `set`, at its name or by wildcard expansion.

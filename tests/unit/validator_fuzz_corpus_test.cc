@@ -146,10 +146,12 @@ TEST(ValidatorFuzzOracle, AcceptsWhatTheHierarchyHolds) {
   EXPECT_EQ(judge("www.insecure.test.", rrtype::A,
                   claim(rcode::NOERROR, "www.insecure.test. A 192.0.2.99", Security::insecure)), "");
   EXPECT_EQ(judge("nx.island.nsec3.test.", rrtype::A, claim(rcode::NXDOMAIN, "", Security::insecure)), "");
-  // A CNAME from a signed zone into an unsigned one: the answer is as weak as its weakest link.
+  // A true CNAME of a signed zone to a name no chain of trust reaches (here under a
+  // negative trust anchor): the answer is as weak as its weakest link.
   EXPECT_EQ(judge("out.nsec.test.", rrtype::A,
-                  claim(rcode::NOERROR, "out.nsec.test. CNAME www.insecure.test.\nwww.insecure.test. A 192.0.2.20\n",
-                        Security::insecure)),
+                  claim(rcode::NOERROR, "out.nsec.test. CNAME www.nsec3.test.\nwww.nsec3.test. A 192.0.2.1\n",
+                        Security::insecure),
+                  {}, {*Name::from_text("nsec3.test.")}),
             "");
   // An opt-out span may hide an unsigned delegation that nothing proves (RFC 5155 6).
   EXPECT_EQ(judge("www.invented.optout.test.", rrtype::A,
@@ -200,6 +202,24 @@ TEST(ValidatorFuzzOracle, CatchesDowngradesToInsecure) {
   EXPECT_NE(judge("alias.nsec.test.", rrtype::A,
                   claim(rcode::NOERROR, "alias.nsec.test. CNAME www.nsec.test.\nwww.nsec.test. A 192.0.2.1\n",
                         Security::insecure)),
+            "");
+  // Found in review: one record from an unsigned zone excused everything beside it,
+  // and out.nsec.test. holds another CNAME (to www.nsec3.test.).
+  EXPECT_NE(judge("out.nsec.test.", rrtype::A,
+                  claim(rcode::NOERROR,
+                        "out.nsec.test. CNAME www.insecure.test.\nwww.insecure.test. A 192.0.2.20\n",
+                        Security::insecure)),
+            "");
+  // The opt-out zone's own names have their NSEC3: no span hides a delegation there.
+  EXPECT_NE(judge("www.optout.test.", rrtype::A,
+                  claim(rcode::NOERROR, "www.optout.test. A 192.0.2.1", Security::insecure)),
+            "");
+  // A cache source that says secure does not excuse an insecure verdict.
+  Resolution from_cache = claim(rcode::NOERROR, "www.nsec.test. A 192.0.2.1", Security::unchecked);
+  from_cache.sources.push_back(
+      {*Name::from_text("www.nsec.test."), rrtype::A, Name::root(), Trust::answer, Security::secure});
+  EXPECT_NE(judge("www.nsec.test.", rrtype::A,
+                  claim(rcode::NOERROR, "www.nsec.test. A 192.0.2.1", Security::insecure), from_cache),
             "");
   // A name under a signed zone that is not the opt-out one.
   EXPECT_NE(judge("www.invented.nsec3.test.", rrtype::A,
