@@ -187,9 +187,12 @@ private:
       // RFC 9110 5.3: a repeated field is one list, joined by commas; content-type is
       // a single media type, so two fields never name application/dns-message. Trailer
       // fields (a block without :status) do not describe the body (RFC 9110 6.5.1).
+      // Kept short whatever a hostile server repeats (HPACK makes each repeat one octet).
       std::string &type = stream.response.content_type;
-      if (!type.empty()) type += ", ";
-      if (type.size() < 256) type.append(text.substr(0, 256));
+      if (type.size() < 256) {
+        if (!type.empty()) type += ", ";
+        type.append(text.substr(0, 256));
+      }
     }
     return 0;
   }

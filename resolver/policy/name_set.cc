@@ -130,7 +130,7 @@ std::optional<NameSet::Hit> NameSet::match(std::string_view wire) const {
         const bool exact = offsets[i] == 0;
         if (slot & (exact ? kSelf : kBelow))
           return Hit{static_cast<uint8_t>((slot >> 2) & (kMaxLists - 1)),
-                     static_cast<uint8_t>((slot >> 8) & 3), exact, offsets[i]};
+                     static_cast<uint8_t>((slot >> 8) & 3), offsets[i]};
       }
     }
   }

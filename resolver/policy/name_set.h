@@ -71,9 +71,9 @@ public:
   struct Hit {
     uint8_t list = 0;    // the index given to add()
     uint8_t action = 0;  // the action given to add()
-    bool exact = false;  // the name itself is listed (not only an ancestor)
-    // Where the listed name begins in the looked-up name's wire form: of two hits on
-    // the same name, the one with the larger offset is the closer (the longer name).
+    // Where the listed name begins in the looked-up name's wire form: 0 when the name
+    // itself is listed. Of two hits on the same name, the one with the smaller offset
+    // is the closer (the longer listed name).
     size_t offset = 0;
   };
 

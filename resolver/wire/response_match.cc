@@ -1,6 +1,7 @@
 #include "resolver/wire/response_match.h"
 
 #include "resolver/wire/name.h"
+#include "resolver/wire/record_walk.h"
 
 namespace rsv {
 
@@ -8,17 +9,15 @@ namespace {
 
 constexpr size_t kDnsHeaderSize = 12;
 
-uint16_t read_u16(const uint8_t *p) { return static_cast<uint16_t>((p[0] << 8) | p[1]); }
-
 }  // namespace
 
 bool response_matches_query(std::string_view wire, uint16_t id, const Question &question) {
   const auto *data = reinterpret_cast<const uint8_t *>(wire.data());
   const size_t size = wire.size();
   if (size < kDnsHeaderSize) return false;
-  if (read_u16(data) != id) return false;
+  if (read_be16(data) != id) return false;
   if ((data[2] & 0x80) == 0) return false;    // QR: a query is not an answer
-  const uint16_t qdcount = read_u16(data + 4);
+  const uint16_t qdcount = read_be16(data + 4);
   // RFC 6891 7: servers that do not know EDNS may answer FORMERR (or NOTIMP) without
   // repeating the question; the ID and the connected socket still vouch for it, and
   // the iterator needs it to fall back to plain DNS quickly.
@@ -38,8 +37,7 @@ bool response_matches_query(std::string_view wire, uint16_t id, const Question &
       return false;
   }
   const uint8_t *type_and_class = data + kDnsHeaderSize + name_length;
-  return read_u16(type_and_class) == question.qtype &&
-         read_u16(type_and_class + 2) == question.qclass;
+  return read_be16(type_and_class) == question.qtype && read_be16(type_and_class + 2) == question.qclass;
 }
 
 }  // namespace rsv

@@ -10,7 +10,6 @@ import os
 import shutil
 import socket
 import subprocess
-import time
 
 import dns.edns
 import dns.flags
@@ -222,8 +221,17 @@ def h2_unfinished_request(ca, addr):
     conn.send_headers(conn.get_next_available_stream_id(),
                       [(":method", "POST"), (":scheme", "https"), (":authority", SERVER_NAME),
                        (":path", "/dns-query"), ("content-type", "application/dns-message")])
+    # The server handles frames in order: its PING ACK proves it has read the HEADERS.
+    conn.ping(b"unfinish")
     client.sock.sendall(conn.data_to_send())
-    return client
+    import h2.events
+    for _ in range(50):
+        data = client.sock.recv(65536)
+        assert data, "the server closed the connection before answering the PING"
+        if any(isinstance(e, h2.events.PingAckReceived) for e in conn.receive_data(data)):
+            return client
+        client.sock.sendall(conn.data_to_send())
+    raise AssertionError("no PING ACK")
 
 
 def test_doh_unfinished_request_is_evicted_at_the_connection_limit(build_dir, signed_hierarchy, workdir, test_ca):
@@ -237,7 +245,6 @@ def test_doh_unfinished_request_is_evicted_at_the_connection_limit(build_dir, si
     holders = []
     try:
         holders = [h2_unfinished_request(test_ca, EVICT_ADDR) for _ in range(2)]
-        time.sleep(0.3)  # both requests have reached the server
         with doh_client(test_ca) as client:
             reply = client.post(f"https://{EVICT_ADDR}/dns-query", content=dnssec_query(SECURE_NAME).to_wire(),
                                 headers={"content-type": "application/dns-message"})
@@ -266,10 +273,8 @@ def test_dot_idle_connection_is_closed(build_dir, signed_hierarchy, workdir, tes
         c.close()
         # Found in review: over HTTP/2, a request stream that is opened and never
         # finished kept the idle timer off, and the connection open, forever.
-        started = time.monotonic()
         unfinished = h2_unfinished_request(test_ca, IDLE_ADDR)
-        assert unfinished.closed_by_peer()
-        assert time.monotonic() - started < 5
+        assert unfinished.closed_by_peer()  # within the client's 10 s timeout, not never
         unfinished.close()
     finally:
         r.stop()
