@@ -295,18 +295,19 @@ private:
 
   // RFC 4034 2.1.1, 2.1.2 and RFC 5011 2.1: a zone key, protocol 3, not revoked.
   bool usable_zone_key(const RrsigFields &sig, const DnskeyFields &key) {
-    const std::string which = describe(sig) + ": DNSKEY " + key_id(key.key_tag, key.algorithm);
+    // The text is built only for a key that is refused: this runs for every key tried.
+    auto which = [&] { return describe(sig) + ": DNSKEY " + key_id(key.key_tag, key.algorithm); };
     if (!(key.flags & dnskey_flag::ZONE)) {
-      failures_.note(Stage::unusable_key, ede::NO_ZONE_KEY_BIT, which + " has no zone key bit");
+      failures_.note(Stage::unusable_key, ede::NO_ZONE_KEY_BIT, which() + " has no zone key bit");
       return false;
     }
     if (key.protocol != kDnskeyProtocol) {
       failures_.note(Stage::unusable_key, ede::DNSSEC_BOGUS,
-                     which + " has protocol " + std::to_string(key.protocol));
+                     which() + " has protocol " + std::to_string(key.protocol));
       return false;
     }
     if (key.flags & dnskey_flag::REVOKE) {
-      failures_.note(Stage::unusable_key, ede::DNSSEC_BOGUS, which + " is revoked");
+      failures_.note(Stage::unusable_key, ede::DNSSEC_BOGUS, which() + " is revoked");
       return false;
     }
     return true;

@@ -159,6 +159,35 @@ TEST_P(CryptoSignatureTest, MalformedInputFailsCleanly) {
   EXPECT_FALSE(verify_signature(253, public_key_, signed_data_, signature_));
 }
 
+// Each thread keeps the public keys it imported (dnssec/crypto.cc): a key imported
+// before, evicted, or imported under another algorithm number never changes a verdict.
+TEST_P(CryptoSignatureTest, KeysImportedBeforeNeverChangeAVerdict) {
+  ASSERT_TRUE(verify_signature(algorithm(), public_key_, signed_data_, signature_));
+  EXPECT_FALSE(verify_signature(algorithm(), other_key_, signed_data_, signature_));
+  EXPECT_TRUE(verify_signature(algorithm(), public_key_, signed_data_, signature_));
+  std::string changed_key = public_key_;
+  changed_key.back() = static_cast<char>(changed_key.back() ^ 0x01);
+  EXPECT_FALSE(verify_signature(algorithm(), changed_key, signed_data_, signature_));
+  // The same key octets under every other algorithm number: none verifies the signature
+  // (but 5 and 7, both RSA/SHA-1 (RFC 5155 2): the validator matches the RRSIG's and the
+  // DNSKEY's algorithm numbers before it gets here).
+  const auto same_computation = [](int a, int b) { return a == b || (a == 5 && b == 7) || (a == 7 && b == 5); };
+  for (int other : {5, 7, 8, 10, 13, 14, 15, 16}) {
+    if (same_computation(other, GetParam())) continue;
+    EXPECT_FALSE(verify_signature(static_cast<uint8_t>(other), public_key_, signed_data_, signature_))
+        << other;
+  }
+  EXPECT_TRUE(verify_signature(algorithm(), public_key_, signed_data_, signature_));
+  // Enough other keys (those that import at all) to evict every kept key.
+  for (int variant = 0; variant < 500; ++variant) {
+    std::string key = public_key_;
+    key[key.size() - 1 - static_cast<size_t>(variant % 2)] ^= static_cast<char>(1 + variant / 2);
+    EXPECT_FALSE(verify_signature(algorithm(), key, signed_data_, signature_)) << variant;
+  }
+  EXPECT_TRUE(verify_signature(algorithm(), public_key_, signed_data_, signature_));
+  EXPECT_FALSE(verify_signature(algorithm(), other_key_, signed_data_, signature_));
+}
+
 INSTANTIATE_TEST_SUITE_P(Algorithms, CryptoSignatureTest, testing::Values(5, 7, 8, 10, 13, 14, 15, 16),
                          [](const testing::TestParamInfo<int> &info) {
                            return "alg" + std::to_string(info.param);
