@@ -132,6 +132,9 @@ bool evp_verify(EVP_PKEY *key, const char *digest_name, std::string_view data, c
   if (!key) return false;
   EvpMdCtx ctx(EVP_MD_CTX_new());
   if (!ctx) return false;
+  // The context is used once: without this flag OpenSSL finalises a copy of it (and of
+  // the key context inside) so that more data could still be added (EVP_MD_CTX_set_flags(3)).
+  EVP_MD_CTX_set_flags(ctx.get(), EVP_MD_CTX_FLAG_FINALISE);
   if (EVP_DigestVerifyInit_ex(ctx.get(), nullptr, digest_name, nullptr, nullptr, key, nullptr) != 1)
     return false;
   return EVP_DigestVerify(ctx.get(), signature, signature_length, bytes(data), data.size()) == 1;
