@@ -168,7 +168,7 @@ bool RRsetCache::store(const RRset &rrset, Trust trust, Security security) {
 bool RRsetCache::insert(const RRset &rrset, int64_t expires_at, Trust trust, Security security) {
   const int64_t now = clock_.now_seconds();
   Entry entry;
-  entry.expires_at = expires_at;
+  entry.set_expires_at(expires_at);
   entry.trust = trust;
   entry.security = security;
   entry.type = rrset.type;
@@ -178,7 +178,7 @@ bool RRsetCache::insert(const RRset &rrset, int64_t expires_at, Trust trust, Sec
   // RFC 2181 5.4.1 and RFC 4035 4.7 (may_replace): rank and validation status decide;
   // an expired entry has no rank left.
   auto keep_existing = [&](const Entry &old) {
-    return old.expires_at > now && !may_replace(old.trust, old.security, trust, security);
+    return old.expires_at() > now && !may_replace(old.trust, old.security, trust, security);
   };
   return entries_.store(key.view(), entry, pack(rrset), keep_existing);
 }
@@ -188,13 +188,13 @@ std::optional<CachedRRset> RRsetCache::lookup(const Name &owner, uint16_t type, 
   const int64_t now = clock_.now_seconds();
   std::optional<CachedRRset> result;
   entries_.find(key.view(), [&](const Entry &entry, std::string_view packed) {
-    if (entry.expires_at <= now) return;
+    if (entry.expires_at() <= now) return;
     // If the wall clock stepped back, never report more than the cache could have kept.
     const auto remaining = static_cast<uint32_t>(
-        std::min<int64_t>(entry.expires_at - now, std::max(min_ttl_.load(std::memory_order_relaxed),
+        std::min<int64_t>(entry.expires_at() - now, std::max(min_ttl_.load(std::memory_order_relaxed),
                                                            max_ttl_.load(std::memory_order_relaxed))));
     result.emplace(CachedRRset{unpack(packed, entry.type, entry.rclass, remaining, owner), entry.trust,
-                               entry.security, entry.expires_at});
+                               entry.security, entry.expires_at()});
   });
   return result;
 }
@@ -205,10 +205,10 @@ std::optional<CachedRRset> RRsetCache::lookup_stale(const Name &owner, uint16_t 
   const int64_t now = clock_.now_seconds();
   std::optional<CachedRRset> result;
   entries_.find(key.view(), [&](const Entry &entry, std::string_view packed) {
-    if (entry.expires_at > now || now - entry.expires_at >= int64_t{max_stale}) return;
+    if (entry.expires_at() > now || now - entry.expires_at() >= int64_t{max_stale}) return;
     if (entry.security == Security::bogus) return;  // RFC 4035 4.7
     result.emplace(CachedRRset{unpack(packed, entry.type, entry.rclass, 0, owner), entry.trust, entry.security,
-                               entry.expires_at});
+                               entry.expires_at()});
   });
   // Secure only while every signature is current (RFC 4034 3.1.5); checked outside the lock.
   if (result && result->security == Security::secure && !signatures_current(result->rrset.signatures, now))
@@ -247,7 +247,7 @@ void RRsetCache::export_shard(size_t shard, const std::function<void(const RRset
     // The key: the owner's lower-cased wire form, then type and class (cache_key.h).
     auto owner = Name::from_wire(std::string_view(copy.key).substr(0, copy.key.size() - 4));
     if (!owner) continue;
-    visit(RRsetRecord{unpack(copy.packed, copy.entry.type, copy.entry.rclass, 0, *owner), copy.entry.expires_at,
+    visit(RRsetRecord{unpack(copy.packed, copy.entry.type, copy.entry.rclass, 0, *owner), copy.entry.expires_at(),
                       copy.entry.trust, copy.entry.security});
   }
 }

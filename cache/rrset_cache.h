@@ -110,12 +110,20 @@ private:
   // Each entry's fixed part; the set itself, packed (owner, rdatas and signatures, see
   // rrset_cache.cc), is the entry's tail, in the same allocation (ShardedLru::store).
   struct Entry {
-    int64_t expires_at = 0;
+    // Wall-clock seconds in 32 bits (until 2106; earlier times read as 0), as in the
+    // message cache: 12 bytes in all, which makes the node 8 bytes smaller.
+    uint32_t expires_at_s = 0;
     Trust trust = Trust::additional;
     Security security = Security::unchecked;
     uint16_t type = 0;
     uint16_t rclass = 0;
+
+    int64_t expires_at() const { return expires_at_s; }
+    void set_expires_at(int64_t t) {
+      expires_at_s = t <= 0 ? 0 : t >= int64_t{UINT32_MAX} ? UINT32_MAX : static_cast<uint32_t>(t);
+    }
   };
+  static_assert(sizeof(Entry) == 12);
 
   bool insert(const RRset &rrset, int64_t expires_at, Trust trust, Security security);
 

@@ -11,7 +11,7 @@
 // Memory per entry is what a cache of a million names is made of, so an entry is one
 // allocation: a node holding the recency links, the hash, the value and the key's
 // bytes after it. A shard finds its nodes through an open-addressing table of node
-// pointers (linear probing, at most three quarters full). Compared with a
+// pointers (linear probing, at most four fifths full). Compared with a
 // std::unordered_map<std::string, ...>, that saves the map node's own links and
 // cached hash, the std::string object and, for keys over 15 bytes, its separate heap
 // buffer: about 60 bytes an entry.
@@ -55,6 +55,12 @@ template <typename Value>
 class ShardedLru {
 public:
   static constexpr size_t kDefaultShards = 16;
+  // Longest key and tail an entry may have (a key is a name with a few bytes more; a
+  // tail is at most an encoded 64 KiB message with its TTL offsets). Longer ones are
+  // refused, like an entry over a shard's budget.
+  static constexpr unsigned kKeySizeBits = 12;
+  static constexpr size_t kMaxKeyBytes = (size_t{1} << kKeySizeBits) - 1;
+  static constexpr size_t kMaxTailBytes = (size_t{1} << (32 - kKeySizeBits)) - 1;
 
   // `shard_count` is rounded up to a power of two (at least 1).
   explicit ShardedLru(uint64_t max_bytes, size_t shard_count = kDefaultShards)
@@ -99,7 +105,7 @@ public:
   template <typename KeepExisting>
   bool store(std::string_view key, Value value, std::string_view tail, KeepExisting &&keep_existing) {
     const size_t charge = entry_bytes(key, 0, tail.size());
-    if (charge > shard_budget_ || key.size() > UINT16_MAX || tail.size() > UINT32_MAX) return false;
+    if (charge > shard_budget_ || key.size() > kMaxKeyBytes || tail.size() > kMaxTailBytes) return false;
     const size_t hash = hash_key(key);
     auto shard = shard_for(hash).lock();
     const size_t slot = find_slot(*shard, key, hash);
@@ -128,7 +134,7 @@ public:
   bool insert_unless(std::string_view key, Value value, size_t value_heap_bytes,
                      KeepExisting &&keep_existing) {
     const size_t charge = entry_bytes(key, value_heap_bytes);
-    if (charge > shard_budget_ || key.size() > UINT16_MAX) return false;
+    if (charge > shard_budget_ || key.size() > kMaxKeyBytes) return false;
     const size_t hash = hash_key(key);
     auto shard = shard_for(hash).lock();
     Node *node = locate(*shard, key, hash);
@@ -155,7 +161,7 @@ public:
   template <typename Update>
   bool upsert(std::string_view key, size_t value_heap_bytes, Update &&update) {
     const size_t charge = entry_bytes(key, value_heap_bytes);
-    if (charge > shard_budget_ || key.size() > UINT16_MAX) return false;
+    if (charge > shard_budget_ || key.size() > kMaxKeyBytes) return false;
     const size_t hash = hash_key(key);
     auto shard = shard_for(hash).lock();
     Node *node = locate(*shard, key, hash);
@@ -261,15 +267,19 @@ private:
     Node *older = nullptr;
     uint32_t hash = 0;  // the low half of the key's hash: the table's slots use no more
     uint32_t charge = 0;
-    uint32_t tail_size = 0;
-    uint16_t key_size = 0;
+    // The key's size in the low kKeySizeBits, the tail's above: with the links, 28
+    // bytes, so a value of 4-byte alignment (an RRset entry's 12 bytes) makes a
+    // 40-byte node where separate fields made 48.
+    uint32_t sizes = 0;
     Value value;
 
     explicit Node(Value v) : value(std::move(v)) {}
+    size_t key_size() const { return sizes & kMaxKeyBytes; }
+    size_t tail_size() const { return sizes >> kKeySizeBits; }
     char *bytes() { return reinterpret_cast<char *>(this) + sizeof(Node); }
     const char *bytes() const { return reinterpret_cast<const char *>(this) + sizeof(Node); }
-    std::string_view key() const { return {bytes(), key_size}; }
-    std::string_view tail() const { return {bytes() + key_size, tail_size}; }
+    std::string_view key() const { return {bytes(), key_size()}; }
+    std::string_view tail() const { return {bytes() + key_size(), tail_size()}; }
   };
   static_assert(alignof(Node) <= alignof(std::max_align_t));
 
@@ -290,9 +300,10 @@ private:
 
   static constexpr size_t kInitialSlots = 16;
   static constexpr size_t kNotFound = ~size_t{0};
-  // The table grows by doubling once it is three quarters full, so it holds at least
-  // three entries for every eight pointers: at most 8 * 8 / 3 bytes an entry.
-  static constexpr size_t kTableBytesPerEntry = (8 * sizeof(void *) + 2) / 3;
+  // The table grows by doubling once it is four fifths full (linear probing then looks
+  // at 3 slots on average for a hit), so it holds at least two entries for every five
+  // pointers: at most 5 * 8 / 2 bytes an entry.
+  static constexpr size_t kTableBytesPerEntry = (5 * sizeof(void *) + 1) / 2;
 
   static size_t round_up_to_power_of_two(size_t n) {
     size_t p = 1;
@@ -306,7 +317,7 @@ private:
   }
 
   static size_t find_slot(const Shard &shard, std::string_view key, size_t hash) {
-    if (shard.capacity == 0 || key.size() > UINT16_MAX) return kNotFound;
+    if (shard.capacity == 0 || key.size() > kMaxKeyBytes) return kNotFound;
     const size_t mask = shard.capacity - 1;
     for (size_t slot = hash & mask;; slot = (slot + 1) & mask) {
       const Node *node = shard.table[slot];
@@ -328,7 +339,7 @@ private:
   }
 
   static void grow_if_needed(Shard &shard) {
-    if (shard.capacity != 0 && (shard.count + 1) * 4 <= shard.capacity * 3) return;
+    if (shard.capacity != 0 && (shard.count + 1) * 5 <= shard.capacity * 4) return;
     const size_t capacity = shard.capacity == 0 ? kInitialSlots : shard.capacity * 2;
     auto old_table = std::move(shard.table);
     const size_t old_capacity = shard.capacity;
@@ -345,8 +356,7 @@ private:
     Node *node = new (memory) Node(std::move(value));
     node->hash = static_cast<uint32_t>(hash);
     node->charge = static_cast<uint32_t>(charge);
-    node->key_size = static_cast<uint16_t>(key.size());
-    node->tail_size = static_cast<uint32_t>(tail.size());
+    node->sizes = static_cast<uint32_t>(key.size() | (tail.size() << kKeySizeBits));
     if (!key.empty()) std::memcpy(node->bytes(), key.data(), key.size());
     if (!tail.empty()) std::memcpy(node->bytes() + key.size(), tail.data(), tail.size());
     return node;

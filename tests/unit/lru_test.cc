@@ -201,7 +201,7 @@ TEST(ShardedLru, EntriesStayReachableThroughGrowthAndRemoval) {
 // inside, and a share of the table.
 TEST(ShardedLru, ChargesOneAllocationPerEntryWithTheKeyInside) {
   const std::string key(17, 'k');  // "n1234.bench." with type and class
-  EXPECT_LE(ShardedLru<int>::entry_bytes(key, 0), 104u);  // 80 for the node, 22 for the table; was 160
+  EXPECT_LE(ShardedLru<int>::entry_bytes(key, 0), 100u);  // 80 for the node, 20 for the table; was 160
   EXPECT_EQ(ShardedLru<int>::entry_bytes(key, 100) - ShardedLru<int>::entry_bytes(key, 0), 100u);
 }
 
@@ -234,6 +234,31 @@ TEST(ShardedLru, KeepsATailInTheEntry) {
     EXPECT_EQ(tail, longer);
   }));
   EXPECT_FALSE(ShardedLru<int>(1024, 1).store("big", 0, std::string(2000, 'y'), never)) << "over a shard's budget";
+}
+
+// Key and tail sizes share one 32-bit field of the node: the largest of each is kept
+// whole, one more is refused (never stored cut short).
+TEST(ShardedLru, KeepsTheLongestKeyAndTailWholeAndRefusesLonger) {
+  using Lru = ShardedLru<int>;
+  Lru lru(64u << 20, 1);
+  auto never = [](const int &) { return false; };
+  const std::string key(Lru::kMaxKeyBytes, 'k');
+  const std::string tail(Lru::kMaxTailBytes, 't');
+  ASSERT_TRUE(lru.store(key, 7, tail, never));
+  EXPECT_TRUE(lru.find(key, [&](int &v, std::string_view found) {
+    EXPECT_EQ(v, 7);
+    EXPECT_EQ(found.size(), tail.size());
+  }));
+  lru.for_each([&](std::string_view k, const int &, std::string_view t) {
+    EXPECT_EQ(k, key);
+    EXPECT_EQ(t.size(), tail.size());
+  });
+  EXPECT_FALSE(lru.store(key + "k", 8, "x", never));
+  EXPECT_FALSE(lru.store("short", 9, tail + "t", never));
+  EXPECT_FALSE(lru.insert_unless(key + "k", 10, 0, never));
+  EXPECT_FALSE(lru.find(key + "k", [](int &) {}));
+  EXPECT_FALSE(lru.find("short", [](int &) {}));
+  EXPECT_EQ(lru.size(), 1u);
 }
 
 TEST(ShardedLru, ForEachVisitsEveryEntryFromOldestToNewestWithoutTouchingRecency) {
