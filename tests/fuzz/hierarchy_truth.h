@@ -158,18 +158,20 @@ private:
     bool excused = false;
     const auto sets = group_rrsets(result.answer);
     for (const auto &set : sets) {
-      if (set.type == rrtype::RRSIG || set.type == rrtype::NSEC || set.type == rrtype::NSEC3 ||
-          synthesized_cname(set, sets))
-        continue;
+      if (set.type == rrtype::RRSIG || synthesized_cname(set, sets)) continue;
       if (const AnswerSource *source = input.source_of(set.owner, set.type);
           source && source->security != Security::unchecked) {
         excused = excused || source->security == Security::insecure;
         continue;
       }
+      // Any RRset of a zone without a chain of trust (below a negative trust anchor, say)
+      // makes the answer insecure as a whole, an NSEC or NSEC3 one as much as any.
       if (downgrade_possible(set.owner, set.type)) {
         excused = true;
         continue;
       }
+      // Denial records prove something only with the rest of the answer: judged below.
+      if (set.type == rrtype::NSEC || set.type == rrtype::NSEC3) continue;
       if (std::string lie = judge_rrset(holder(set.owner, set.type), set, untrusted); !lie.empty())
         return "insecure answer with forged data: " + lie;
     }
