@@ -45,7 +45,9 @@ stop_pid() {
 bench_cleanup() {
   local status=$?
   for pid in "${STARTED_PIDS[@]}"; do stop_pid "$pid"; done
-  if [[ ${BENCH_KEEP:-0} == 1 || $status -ne 0 ]]; then
+  if [[ -z $(ls -A "$WORK") ]]; then
+    rmdir "$WORK"  # nothing written yet (a tool missing): nothing to keep
+  elif [[ ${BENCH_KEEP:-0} == 1 || $status -ne 0 ]]; then
     echo "$BENCH_PREFIX: files kept in $WORK" >&2
   else
     rm -rf "$WORK"
@@ -108,6 +110,16 @@ EOF
   # -d keeps nsd under this PID; stopping it stops the server processes it forked.
   nsd -d -c "$WORK/$name/nsd.conf" >"$WORK/$name/stdout" 2>&1 &
   STARTED_PIDS+=("$!")
+  echo "$!" >"$WORK/$name/started.pid"
+}
+
+# Waits until the nsd NAME answers QUERY with NOERROR; if it does not (it exited:
+# port 53 needs root; or it is slow), shows its output and exits.
+wait_for_nsd() {  # name address query
+  if ! wait_until_answering "$2" "$3" "nsd $1" "$(cat "$WORK/$1/started.pid")"; then
+    tail -n 20 "$WORK/$1/stdout" "$WORK/$1/nsd.log" >&2 2>/dev/null || true
+    exit 1
+  fi
 }
 
 # Queries the nsd NAME has received since it started (nsd-control stats_noreset:

@@ -26,13 +26,14 @@ BACKENDS=(127.78.0.11 127.78.0.12)
 
 # shellcheck source=tests/bench/lib.sh
 source "$ROOT_DIR/tests/bench/lib.sh"
-require_tools nsd dnsdist dnsperf
-for binary in resolverd resolverctl; do
-  [[ -x $BUILD_DIR/$binary ]] || { echo "scale_out_bench: $BUILD_DIR/$binary not built" >&2; exit 2; }
-done
 # Files kept with BENCH_KEEP=1 (or SCALE_KEEP=1) after a success, always after a failure.
 BENCH_KEEP=${BENCH_KEEP:-${SCALE_KEEP:-0}}
+# First: log (and so require_tools) needs the prefix it sets.
 bench_init scale-bench
+require_tools nsd dnsdist dnsperf
+for binary in resolverd resolverctl; do
+  [[ -x $BUILD_DIR/$binary ]] || { log "$BUILD_DIR/$binary not built"; exit 2; }
+done
 
 # --- the authoritative side ---------------------------------------------------------
 
@@ -61,8 +62,12 @@ awk -v n="$NAME_COUNT" -v k="$ASKED_TIMES" 'BEGIN { srand(10); for (i = 1; i <= 
   sort -n | cut -d' ' -f2- >"$WORK/workload.queries"
 awk -v n="$NAME_COUNT" 'BEGIN { for (i = 1; i <= n; i++) printf "n%d.bench. A\n", i }' >"$WORK/hot.queries"
 
+# Both must answer before anything is measured: without them (no root for port 53,
+# or a slow start) every answer would be a SERVFAIL.
 start_nsd root-auth "$ROOT_AUTH" . root.zone
 start_nsd bench-auth "$BENCH_AUTH" bench. bench.zone
+wait_for_nsd root-auth "$ROOT_AUTH" ". SOA"
+wait_for_nsd bench-auth "$BENCH_AUTH" "n$NAME_COUNT.bench. A"
 
 # --- one setup: scripts/scale_out.sh with fresh backends ------------------------------
 
@@ -98,6 +103,19 @@ dnsperf_summary() {  # log -> "qps sent completed"
        END { printf "%s %s %s\n", q + 0, s + 0, c + 0 }' "$1"
 }
 
+# Every answer of a phase must be NOERROR (each name exists), and there must be
+# answers: a table of SERVFAILs (an authority down, a backend failing) would look
+# like figures.
+require_noerror() {  # label phase log
+  local completed noerror
+  completed=$(awk '/Queries completed:/ { print $3 }' "$3")
+  noerror=$(awk '/Response codes:/ { for (i = 3; i < NF; i++) if ($i == "NOERROR") print $(i + 1) }' "$3")
+  if [[ ${completed:-0} -eq 0 || ${noerror:-0} -ne ${completed:-0} ]]; then
+    log "$1: $2: ${noerror:-0} of ${completed:-0} answers NOERROR ($(grep -m1 'Response codes:' "$3" | sed 's/^ *//' || echo 'no answers')); see $3"
+    exit 1
+  fi
+}
+
 run_setup() {  # label policy backend-count
   local label=$1 policy=$2 count=$3 dir="$WORK/$1" backends="" script_pid
   for ((n = 0; n < count; n++)); do backends+="${backends:+,}${BACKENDS[n]}:53"; done
@@ -119,6 +137,7 @@ run_setup() {  # label policy backend-count
   log "$label: hit-ratio workload, $NAME_COUNT names x $ASKED_TIMES"
   dnsperf -s "$FRONTEND" -p 53 -d "$WORK/workload.queries" -n 1 -q "$OUTSTANDING" >"$WORK/$label.workload.log" 2>&1 || true
   after=$(cache_totals "$dir" "$count")
+  require_noerror "$label" "hit-ratio workload" "$WORK/$label.workload.log"
   local dnsdist_pid backend_pids dnsdist_cpu backends_cpu
   dnsdist_pid=$(awk '$1 == "dnsdist" { gsub(/[^0-9]/, "", $4); print $4 }' "$WORK/$label.script.log")
   backend_pids=$(awk '$1 ~ /^resolverd-/ { gsub(/[^0-9]/, "", $4); print $4 }' "$WORK/$label.script.log")
@@ -130,6 +149,7 @@ run_setup() {  # label policy backend-count
   split_before=$(backend_hits "$dir" "$count")
   dnsperf -s "$FRONTEND" -p 53 -d "$WORK/hot.queries" -l "$SECONDS_PER_RATE" -q "$OUTSTANDING" >"$WORK/$label.rate.log" 2>&1 || true
   split_after=$(backend_hits "$dir" "$count")
+  require_noerror "$label" "cached answers" "$WORK/$label.rate.log"
   split=$(paste <(tr ' ' '\n' <<<"$split_before") <(tr ' ' '\n' <<<"$split_after") |
     awk '{ d[NR] = $2 - $1; t += d[NR] } END { for (i = 1; i <= NR; i++) printf "%s%.0f", (i > 1 ? "/" : ""), t ? 100 * d[i] / t : 0 }')
   dnsdist_cpu=$(($(cpu_ticks "$dnsdist_pid") - dnsdist_cpu))
