@@ -1,14 +1,16 @@
 # shellcheck shell=bash
 # Shell functions shared by bench.sh, speed.sh and scale_out_bench.sh (sourced, not run). They start
-# authoritative servers (nsd) and resolvers (resolverd, unbound) on loopback port 53,
-# measure with dnsperf, and stop every process they started, by PID, on exit.
+# authoritative servers (nsd; plain_hierarchy: a root and one unsigned zone) and
+# resolvers (resolverd, unbound, kresd) on loopback port 53, measure with dnsperf, and
+# stop every process they started, by PID, on exit.
 #
 # The sourcing script calls bench_init PREFIX once (it makes $WORK and sets the exit
 # trap) and may set these before starting resolvers; each is read when a
 # configuration is written, so one run can change them between sides:
 #   CACHE_MB          cache budget of both resolvers, MiB (unbound: msg 1/3, rrset 2/3)
 #   RESOLVER_THREADS  threads of both resolvers (default 1)
-#   ROOT_HINTS        root hints file both resolvers use (default $WORK/root.hints)
+#   ROOT_HINTS        root hints file both resolvers use (default $WORK/root.hints;
+#                     plain_hierarchy SUBDIR writes $WORK/SUBDIR/root.hints)
 #   TRUST_ANCHOR      a DS/DNSKEY file: both validate from it; empty: validation off
 #   OURS_CMD          command line for "ours" ({config}, {listen}); the word "unbound"
 #                     runs a second unbound in our place
@@ -127,6 +129,45 @@ wait_for_nsd() {  # name address query
 # resolver.
 nsd_queries() {  # name
   nsd-control -c "$WORK/$1/nsd.conf" stats_noreset 2>/dev/null | awk -F= '$1 == "num.queries" { print $2 }'
+}
+
+root_hints_for() {  # file address: one root server, a.root-servers.net. at ADDRESS
+  printf '.                    3600000 NS a.root-servers.net.\na.root-servers.net.  3600000 A  %s\n' "$2" >"$1"
+}
+
+# An unsigned zone NAME. served from ADDRESS: names n1..nN and warm (A, TTL 1 day).
+write_plain_zone() {  # file zone address count
+  {
+    echo "\$ORIGIN $2."
+    echo "\$TTL 86400"
+    echo "@    IN SOA ns1 hostmaster 1 1800 900 604800 3600"
+    echo "@    IN NS  ns1"
+    echo "ns1  IN A   $3"
+    echo "warm IN A   10.255.255.255"
+    awk -v n="$4" 'BEGIN { for (i = 1; i <= n; i++) printf "n%d IN A 10.%d.%d.%d\n", i, int(i / 65536) % 256, int(i / 256) % 256, i % 256 }'
+  } >"$1"
+}
+
+# An unsigned hierarchy: a root zone served from ROOT_ADDRESS that delegates TLD. to
+# AUTH_ADDRESS, so each first lookup follows a real referral, and TLD. with COUNT
+# names (write_plain_zone). Writes $WORK/SUBDIR/root.zone, TLD.zone and root.hints
+# (for ROOT_HINTS), starts the nsd SUBDIR-root and SUBDIR-auth (for nsd_queries) and
+# returns once both answer. The caller writes its own query files.
+plain_hierarchy() {  # subdir tld root-address auth-address count
+  local dir=$1 tld=$2 root=$3 auth=$4 count=$5 last=warm
+  mkdir -p "$WORK/$dir"
+  {
+    echo "\$TTL 86400"
+    printf '%-20s IN %-4s %s\n' . SOA "a.root-servers.net. hostmaster.root. 1 1800 900 604800 86400" \
+      . NS a.root-servers.net. a.root-servers.net. A "$root" "$tld." NS "ns1.$tld." "ns1.$tld." A "$auth"
+  } >"$WORK/$dir/root.zone"
+  write_plain_zone "$WORK/$dir/$tld.zone" "$tld" "$auth" "$count"
+  root_hints_for "$WORK/$dir/root.hints" "$root"
+  start_nsd "$dir-root" "$root" . "$dir/root.zone"
+  start_nsd "$dir-auth" "$auth" "$tld." "$dir/$tld.zone"
+  if ((count > 0)); then last=n$count; fi  # the last name: the whole zone is loaded
+  wait_for_nsd "$dir-root" "$root" ". SOA"
+  wait_for_nsd "$dir-auth" "$auth" "$last.$tld. A"
 }
 
 # ---------------------------------------------------------------------------------

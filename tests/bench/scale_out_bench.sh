@@ -37,37 +37,11 @@ done
 
 # --- the authoritative side ---------------------------------------------------------
 
-cat >"$WORK/root.zone" <<EOF
-\$TTL 86400
-.                    IN SOA a.root-servers.net. hostmaster.root. 1 1800 900 604800 86400
-.                    IN NS  a.root-servers.net.
-a.root-servers.net.  IN A   $ROOT_AUTH
-bench.               IN NS  ns1.bench.
-ns1.bench.           IN A   $BENCH_AUTH
-EOF
-{
-  echo "\$ORIGIN bench."
-  echo "\$TTL 86400"
-  echo "@    IN SOA ns1.bench. hostmaster.bench. 1 1800 900 604800 3600"
-  echo "@    IN NS  ns1.bench."
-  echo "ns1  IN A   $BENCH_AUTH"
-  awk -v n="$NAME_COUNT" 'BEGIN { for (i = 1; i <= n; i++) printf "n%d IN A 10.%d.%d.%d\n", i, int(i / 65536) % 256, int(i / 256) % 256, i % 256 }'
-} >"$WORK/bench.zone"
-cat >"$WORK/root.hints" <<EOF
-.                    3600000 NS a.root-servers.net.
-a.root-servers.net.  3600000 A  $ROOT_AUTH
-EOF
+plain_hierarchy zones bench "$ROOT_AUTH" "$BENCH_AUTH" "$NAME_COUNT"
 # The hit-ratio workload: each name ASKED_TIMES times, in a fixed shuffled order.
 awk -v n="$NAME_COUNT" -v k="$ASKED_TIMES" 'BEGIN { srand(10); for (i = 1; i <= n; i++) for (j = 0; j < k; j++) printf "%.9f n%d.bench. A\n", rand(), i }' |
   sort -n | cut -d' ' -f2- >"$WORK/workload.queries"
 awk -v n="$NAME_COUNT" 'BEGIN { for (i = 1; i <= n; i++) printf "n%d.bench. A\n", i }' >"$WORK/hot.queries"
-
-# Both must answer before anything is measured: without them (no root for port 53,
-# or a slow start) every answer would be a SERVFAIL.
-start_nsd root-auth "$ROOT_AUTH" . root.zone
-start_nsd bench-auth "$BENCH_AUTH" bench. bench.zone
-wait_for_nsd root-auth "$ROOT_AUTH" ". SOA"
-wait_for_nsd bench-auth "$BENCH_AUTH" "n$NAME_COUNT.bench. A"
 
 # --- one setup: scripts/scale_out.sh with fresh backends ------------------------------
 
@@ -120,7 +94,7 @@ run_setup() {  # label policy backend-count
   local label=$1 policy=$2 count=$3 dir="$WORK/$1" backends="" script_pid
   for ((n = 0; n < count; n++)); do backends+="${backends:+,}${BACKENDS[n]}:53"; done
   log "$label: starting dnsdist ($policy) and $count backend(s)"
-  bash "$ROOT_DIR/scripts/scale_out.sh" --build-dir "$BUILD_DIR" --root-hints "$WORK/root.hints" --dir "$dir" \
+  bash "$ROOT_DIR/scripts/scale_out.sh" --build-dir "$BUILD_DIR" --root-hints "$WORK/zones/root.hints" --dir "$dir" \
     --listen "$FRONTEND:53" --backends "$backends" --policy "$policy" --webserver "$FRONTEND:8083" \
     >"$WORK/$label.script.log" 2>&1 &
   script_pid=$!
