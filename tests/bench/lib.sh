@@ -290,9 +290,13 @@ start_resolver() {  # side address [dir]
   echo "$!"
 }
 
-cpu_ticks() {  # pid -> user + system CPU time of all its threads, in clock ticks
+cpu_ticks() {  # pid -> user + system CPU time of all its threads, in clock ticks (0: gone)
+  local stat=""
+  # A PID only: an empty one would read /proc/stat, the whole system's.
+  if [[ $1 =~ ^[0-9]+$ ]]; then stat=$(cat "/proc/$1/stat" 2>/dev/null || true); fi
+  [[ -n $stat ]] || { echo 0; return; }
   # Fields after the command name, which is in parentheses and may hold spaces.
-  sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null | awk '{ print $12 + $13 }' || echo 0
+  awk '{ print $12 + $13 }' <<<"${stat##*) }"
 }
 
 rss_kb() {  # pid [field] -> resident set size (or RssFile, RssAnon...) in KiB

@@ -64,11 +64,9 @@ cache_totals() {  # dir backend-count -> "hits misses" summed over the backends
   echo "$hits $misses"
 }
 
-cpu_ticks() {  # pids... -> their user + system CPU time in clock ticks, summed
+cpu_ticks_sum() {  # pid... -> lib.sh's cpu_ticks of each, summed (0 for none)
   local total=0 pid
-  for pid in "$@"; do
-    total=$((total + $(awk '{ print $14 + $15 }' "/proc/$pid/stat" 2>/dev/null || echo 0)))
-  done
+  for pid in "$@"; do total=$((total + $(cpu_ticks "$pid"))); done
   echo "$total"
 }
 
@@ -116,9 +114,9 @@ run_setup() {  # label policy backend-count
   dnsdist_pid=$(awk '$1 == "dnsdist" { gsub(/[^0-9]/, "", $4); print $4 }' "$WORK/$label.script.log")
   backend_pids=$(awk '$1 ~ /^resolverd-/ { gsub(/[^0-9]/, "", $4); print $4 }' "$WORK/$label.script.log")
   log "$label: cached answers for ${SECONDS_PER_RATE}s"
-  dnsdist_cpu=$(cpu_ticks "$dnsdist_pid")
+  dnsdist_cpu=$(cpu_ticks_sum "$dnsdist_pid")
   # shellcheck disable=SC2086 # one PID per word
-  backends_cpu=$(cpu_ticks $backend_pids)
+  backends_cpu=$(cpu_ticks_sum $backend_pids)
   local split_before split_after split=""
   split_before=$(backend_hits "$dir" "$count")
   dnsperf -s "$FRONTEND" -p 53 -d "$WORK/hot.queries" -l "$SECONDS_PER_RATE" -q "$OUTSTANDING" >"$WORK/$label.rate.log" 2>&1 || true
@@ -126,9 +124,9 @@ run_setup() {  # label policy backend-count
   require_noerror "$label" "cached answers" "$WORK/$label.rate.log"
   split=$(paste <(tr ' ' '\n' <<<"$split_before") <(tr ' ' '\n' <<<"$split_after") |
     awk '{ d[NR] = $2 - $1; t += d[NR] } END { for (i = 1; i <= NR; i++) printf "%s%.0f", (i > 1 ? "/" : ""), t ? 100 * d[i] / t : 0 }')
-  dnsdist_cpu=$(($(cpu_ticks "$dnsdist_pid") - dnsdist_cpu))
+  dnsdist_cpu=$(($(cpu_ticks_sum "$dnsdist_pid") - dnsdist_cpu))
   # shellcheck disable=SC2086
-  backends_cpu=$(($(cpu_ticks $backend_pids) - backends_cpu))
+  backends_cpu=$(($(cpu_ticks_sum $backend_pids) - backends_cpu))
   echo "$label $policy $count $before $after $(dnsperf_summary "$WORK/$label.workload.log") $(dnsperf_summary "$WORK/$label.rate.log") $dnsdist_cpu $backends_cpu $split" \
     >>"$WORK/results"
   # scale_out.sh stops its dnsdist and backends on SIGTERM.
