@@ -42,30 +42,11 @@ bench_init bench
 require_tools nsd nsd-control unbound dnsperf
 
 # ---------------------------------------------------------------------------------
-# The authoritative side: a root zone delegating bench. to a second server, so each
-# first lookup follows a real referral, and "bench." holds the names to resolve.
+# The authoritative side is lib.sh's plain_hierarchy: a root zone delegating bench. to a
+# second server, so each first lookup follows a real referral, and "bench." holds the
+# names to resolve.
 
-write_zones() {
-  cat >"$WORK/root.zone" <<EOF
-\$TTL 86400
-.                    IN SOA a.root-servers.net. hostmaster.root. 1 1800 900 604800 86400
-.                    IN NS  a.root-servers.net.
-a.root-servers.net.  IN A   $ROOT_AUTH
-bench.               IN NS  ns1.bench.
-ns1.bench.           IN A   $BENCH_AUTH
-EOF
-  {
-    echo "\$ORIGIN bench."
-    echo "\$TTL 86400"
-    echo "@    IN SOA ns1.bench. hostmaster.bench. 1 1800 900 604800 3600"
-    echo "@    IN NS  ns1.bench."
-    echo "ns1  IN A   $BENCH_AUTH"
-    awk -v n="$NAME_COUNT" 'BEGIN { for (i = 1; i <= n; i++) printf "n%d IN A 10.%d.%d.%d\n", i, int(i / 65536) % 256, int(i / 256) % 256, i % 256 }'
-  } >"$WORK/bench.zone"
-  cat >"$WORK/root.hints" <<EOF
-.                    3600000 NS a.root-servers.net.
-a.root-servers.net.  3600000 A  $ROOT_AUTH
-EOF
+write_queries() {
   awk -v n="$HOT_COUNT" 'BEGIN { for (i = 1; i <= n; i++) printf "n%d.bench. A\n", i }' >"$WORK/hot.queries"
   awk -v from="$((HOT_COUNT + 1))" -v to="$NAME_COUNT" \
     'BEGIN { for (i = from; i <= to; i++) printf "n%d.bench. A\n", i }' >"$WORK/miss.queries"
@@ -158,11 +139,9 @@ print_table() {
 
 started=$(date +%s)
 log "working in $WORK"
-write_zones
-start_nsd root-auth "$ROOT_AUTH" . root.zone
-start_nsd bench-auth "$BENCH_AUTH" bench. bench.zone
-wait_until_answering "$ROOT_AUTH" ". SOA" "root nsd"
-wait_until_answering "$BENCH_AUTH" "n$NAME_COUNT.bench. A" "bench nsd"
+plain_hierarchy zones bench "$ROOT_AUTH" "$BENCH_AUTH" "$NAME_COUNT"
+ROOT_HINTS=$WORK/zones/root.hints
+write_queries
 
 run_side ours "$OURS_ADDR"
 run_side unbound "$UNBOUND_ADDR"

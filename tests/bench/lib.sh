@@ -1,14 +1,16 @@
 # shellcheck shell=bash
 # Shell functions shared by bench.sh, speed.sh and scale_out_bench.sh (sourced, not run). They start
-# authoritative servers (nsd) and resolvers (resolverd, unbound) on loopback port 53,
-# measure with dnsperf, and stop every process they started, by PID, on exit.
+# authoritative servers (nsd; plain_hierarchy: a root and one unsigned zone) and
+# resolvers (resolverd, unbound, kresd) on loopback port 53, measure with dnsperf, and
+# stop every process they started, by PID, on exit.
 #
 # The sourcing script calls bench_init PREFIX once (it makes $WORK and sets the exit
 # trap) and may set these before starting resolvers; each is read when a
 # configuration is written, so one run can change them between sides:
 #   CACHE_MB          cache budget of both resolvers, MiB (unbound: msg 1/3, rrset 2/3)
 #   RESOLVER_THREADS  threads of both resolvers (default 1)
-#   ROOT_HINTS        root hints file both resolvers use (default $WORK/root.hints)
+#   ROOT_HINTS        root hints file both resolvers use (default $WORK/root.hints;
+#                     plain_hierarchy SUBDIR writes $WORK/SUBDIR/root.hints)
 #   TRUST_ANCHOR      a DS/DNSKEY file: both validate from it; empty: validation off
 #   OURS_CMD          command line for "ours" ({config}, {listen}); the word "unbound"
 #                     runs a second unbound in our place
@@ -45,7 +47,9 @@ stop_pid() {
 bench_cleanup() {
   local status=$?
   for pid in "${STARTED_PIDS[@]}"; do stop_pid "$pid"; done
-  if [[ ${BENCH_KEEP:-0} == 1 || $status -ne 0 ]]; then
+  if [[ -z $(ls -A "$WORK") ]]; then
+    rmdir "$WORK"  # nothing written yet (a tool missing): nothing to keep
+  elif [[ ${BENCH_KEEP:-0} == 1 || $status -ne 0 ]]; then
     echo "$BENCH_PREFIX: files kept in $WORK" >&2
   else
     rm -rf "$WORK"
@@ -108,6 +112,16 @@ EOF
   # -d keeps nsd under this PID; stopping it stops the server processes it forked.
   nsd -d -c "$WORK/$name/nsd.conf" >"$WORK/$name/stdout" 2>&1 &
   STARTED_PIDS+=("$!")
+  echo "$!" >"$WORK/$name/started.pid"
+}
+
+# Waits until the nsd NAME answers QUERY with NOERROR; if it does not (it exited:
+# port 53 needs root; or it is slow), shows its output and exits.
+wait_for_nsd() {  # name address query
+  if ! wait_until_answering "$2" "$3" "nsd $1" "$(cat "$WORK/$1/started.pid")"; then
+    tail -n 20 "$WORK/$1/stdout" "$WORK/$1/nsd.log" >&2 2>/dev/null || true
+    exit 1
+  fi
 }
 
 # Queries the nsd NAME has received since it started (nsd-control stats_noreset:
@@ -115,6 +129,45 @@ EOF
 # resolver.
 nsd_queries() {  # name
   nsd-control -c "$WORK/$1/nsd.conf" stats_noreset 2>/dev/null | awk -F= '$1 == "num.queries" { print $2 }'
+}
+
+root_hints_for() {  # file address: one root server, a.root-servers.net. at ADDRESS
+  printf '.                    3600000 NS a.root-servers.net.\na.root-servers.net.  3600000 A  %s\n' "$2" >"$1"
+}
+
+# An unsigned zone NAME. served from ADDRESS: names n1..nN and warm (A, TTL 1 day).
+write_plain_zone() {  # file zone address count
+  {
+    echo "\$ORIGIN $2."
+    echo "\$TTL 86400"
+    echo "@    IN SOA ns1 hostmaster 1 1800 900 604800 3600"
+    echo "@    IN NS  ns1"
+    echo "ns1  IN A   $3"
+    echo "warm IN A   10.255.255.255"
+    awk -v n="$4" 'BEGIN { for (i = 1; i <= n; i++) printf "n%d IN A 10.%d.%d.%d\n", i, int(i / 65536) % 256, int(i / 256) % 256, i % 256 }'
+  } >"$1"
+}
+
+# An unsigned hierarchy: a root zone served from ROOT_ADDRESS that delegates TLD. to
+# AUTH_ADDRESS, so each first lookup follows a real referral, and TLD. with COUNT
+# names (write_plain_zone). Writes $WORK/SUBDIR/root.zone, TLD.zone and root.hints
+# (for ROOT_HINTS), starts the nsd SUBDIR-root and SUBDIR-auth (for nsd_queries) and
+# returns once both answer. The caller writes its own query files.
+plain_hierarchy() {  # subdir tld root-address auth-address count
+  local dir=$1 tld=$2 root=$3 auth=$4 count=$5 last=warm
+  mkdir -p "$WORK/$dir"
+  {
+    echo "\$TTL 86400"
+    printf '%-20s IN %-4s %s\n' . SOA "a.root-servers.net. hostmaster.root. 1 1800 900 604800 86400" \
+      . NS a.root-servers.net. a.root-servers.net. A "$root" "$tld." NS "ns1.$tld." "ns1.$tld." A "$auth"
+  } >"$WORK/$dir/root.zone"
+  write_plain_zone "$WORK/$dir/$tld.zone" "$tld" "$auth" "$count"
+  root_hints_for "$WORK/$dir/root.hints" "$root"
+  start_nsd "$dir-root" "$root" . "$dir/root.zone"
+  start_nsd "$dir-auth" "$auth" "$tld." "$dir/$tld.zone"
+  if ((count > 0)); then last=n$count; fi  # the last name: the whole zone is loaded
+  wait_for_nsd "$dir-root" "$root" ". SOA"
+  wait_for_nsd "$dir-auth" "$auth" "$last.$tld. A"
 }
 
 # ---------------------------------------------------------------------------------
@@ -237,9 +290,13 @@ start_resolver() {  # side address [dir]
   echo "$!"
 }
 
-cpu_ticks() {  # pid -> user + system CPU time of all its threads, in clock ticks
+cpu_ticks() {  # pid -> user + system CPU time of all its threads, in clock ticks (0: gone)
+  local stat=""
+  # A PID only: an empty one would read /proc/stat, the whole system's.
+  if [[ $1 =~ ^[0-9]+$ ]]; then stat=$(cat "/proc/$1/stat" 2>/dev/null || true); fi
+  [[ -n $stat ]] || { echo 0; return; }
   # Fields after the command name, which is in parentheses and may hold spaces.
-  sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null | awk '{ print $12 + $13 }' || echo 0
+  awk '{ print $12 + $13 }' <<<"${stat##*) }"
 }
 
 rss_kb() {  # pid [field] -> resident set size (or RssFile, RssAnon...) in KiB

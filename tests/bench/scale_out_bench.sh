@@ -26,43 +26,22 @@ BACKENDS=(127.78.0.11 127.78.0.12)
 
 # shellcheck source=tests/bench/lib.sh
 source "$ROOT_DIR/tests/bench/lib.sh"
-require_tools nsd dnsdist dnsperf
-for binary in resolverd resolverctl; do
-  [[ -x $BUILD_DIR/$binary ]] || { echo "scale_out_bench: $BUILD_DIR/$binary not built" >&2; exit 2; }
-done
 # Files kept with BENCH_KEEP=1 (or SCALE_KEEP=1) after a success, always after a failure.
 BENCH_KEEP=${BENCH_KEEP:-${SCALE_KEEP:-0}}
+# First: log (and so require_tools) needs the prefix it sets.
 bench_init scale-bench
+require_tools nsd dnsdist dnsperf
+for binary in resolverd resolverctl; do
+  [[ -x $BUILD_DIR/$binary ]] || { log "$BUILD_DIR/$binary not built"; exit 2; }
+done
 
 # --- the authoritative side ---------------------------------------------------------
 
-cat >"$WORK/root.zone" <<EOF
-\$TTL 86400
-.                    IN SOA a.root-servers.net. hostmaster.root. 1 1800 900 604800 86400
-.                    IN NS  a.root-servers.net.
-a.root-servers.net.  IN A   $ROOT_AUTH
-bench.               IN NS  ns1.bench.
-ns1.bench.           IN A   $BENCH_AUTH
-EOF
-{
-  echo "\$ORIGIN bench."
-  echo "\$TTL 86400"
-  echo "@    IN SOA ns1.bench. hostmaster.bench. 1 1800 900 604800 3600"
-  echo "@    IN NS  ns1.bench."
-  echo "ns1  IN A   $BENCH_AUTH"
-  awk -v n="$NAME_COUNT" 'BEGIN { for (i = 1; i <= n; i++) printf "n%d IN A 10.%d.%d.%d\n", i, int(i / 65536) % 256, int(i / 256) % 256, i % 256 }'
-} >"$WORK/bench.zone"
-cat >"$WORK/root.hints" <<EOF
-.                    3600000 NS a.root-servers.net.
-a.root-servers.net.  3600000 A  $ROOT_AUTH
-EOF
+plain_hierarchy zones bench "$ROOT_AUTH" "$BENCH_AUTH" "$NAME_COUNT"
 # The hit-ratio workload: each name ASKED_TIMES times, in a fixed shuffled order.
 awk -v n="$NAME_COUNT" -v k="$ASKED_TIMES" 'BEGIN { srand(10); for (i = 1; i <= n; i++) for (j = 0; j < k; j++) printf "%.9f n%d.bench. A\n", rand(), i }' |
   sort -n | cut -d' ' -f2- >"$WORK/workload.queries"
 awk -v n="$NAME_COUNT" 'BEGIN { for (i = 1; i <= n; i++) printf "n%d.bench. A\n", i }' >"$WORK/hot.queries"
-
-start_nsd root-auth "$ROOT_AUTH" . root.zone
-start_nsd bench-auth "$BENCH_AUTH" bench. bench.zone
 
 # --- one setup: scripts/scale_out.sh with fresh backends ------------------------------
 
@@ -85,11 +64,9 @@ cache_totals() {  # dir backend-count -> "hits misses" summed over the backends
   echo "$hits $misses"
 }
 
-cpu_ticks() {  # pids... -> their user + system CPU time in clock ticks, summed
+cpu_ticks_sum() {  # pid... -> lib.sh's cpu_ticks of each, summed (0 for none)
   local total=0 pid
-  for pid in "$@"; do
-    total=$((total + $(awk '{ print $14 + $15 }' "/proc/$pid/stat" 2>/dev/null || echo 0)))
-  done
+  for pid in "$@"; do total=$((total + $(cpu_ticks "$pid"))); done
   echo "$total"
 }
 
@@ -98,11 +75,24 @@ dnsperf_summary() {  # log -> "qps sent completed"
        END { printf "%s %s %s\n", q + 0, s + 0, c + 0 }' "$1"
 }
 
+# Every answer of a phase must be NOERROR (each name exists), and there must be
+# answers: a table of SERVFAILs (an authority down, a backend failing) would look
+# like figures.
+require_noerror() {  # label phase log
+  local completed noerror
+  completed=$(awk '/Queries completed:/ { print $3 }' "$3")
+  noerror=$(awk '/Response codes:/ { for (i = 3; i < NF; i++) if ($i == "NOERROR") print $(i + 1) }' "$3")
+  if [[ ${completed:-0} -eq 0 || ${noerror:-0} -ne ${completed:-0} ]]; then
+    log "$1: $2: ${noerror:-0} of ${completed:-0} answers NOERROR ($(grep -m1 'Response codes:' "$3" | sed 's/^ *//' || echo 'no answers')); see $3"
+    exit 1
+  fi
+}
+
 run_setup() {  # label policy backend-count
   local label=$1 policy=$2 count=$3 dir="$WORK/$1" backends="" script_pid
   for ((n = 0; n < count; n++)); do backends+="${backends:+,}${BACKENDS[n]}:53"; done
   log "$label: starting dnsdist ($policy) and $count backend(s)"
-  bash "$ROOT_DIR/scripts/scale_out.sh" --build-dir "$BUILD_DIR" --root-hints "$WORK/root.hints" --dir "$dir" \
+  bash "$ROOT_DIR/scripts/scale_out.sh" --build-dir "$BUILD_DIR" --root-hints "$WORK/zones/root.hints" --dir "$dir" \
     --listen "$FRONTEND:53" --backends "$backends" --policy "$policy" --webserver "$FRONTEND:8083" \
     >"$WORK/$label.script.log" 2>&1 &
   script_pid=$!
@@ -119,22 +109,24 @@ run_setup() {  # label policy backend-count
   log "$label: hit-ratio workload, $NAME_COUNT names x $ASKED_TIMES"
   dnsperf -s "$FRONTEND" -p 53 -d "$WORK/workload.queries" -n 1 -q "$OUTSTANDING" >"$WORK/$label.workload.log" 2>&1 || true
   after=$(cache_totals "$dir" "$count")
+  require_noerror "$label" "hit-ratio workload" "$WORK/$label.workload.log"
   local dnsdist_pid backend_pids dnsdist_cpu backends_cpu
   dnsdist_pid=$(awk '$1 == "dnsdist" { gsub(/[^0-9]/, "", $4); print $4 }' "$WORK/$label.script.log")
   backend_pids=$(awk '$1 ~ /^resolverd-/ { gsub(/[^0-9]/, "", $4); print $4 }' "$WORK/$label.script.log")
   log "$label: cached answers for ${SECONDS_PER_RATE}s"
-  dnsdist_cpu=$(cpu_ticks "$dnsdist_pid")
+  dnsdist_cpu=$(cpu_ticks_sum "$dnsdist_pid")
   # shellcheck disable=SC2086 # one PID per word
-  backends_cpu=$(cpu_ticks $backend_pids)
+  backends_cpu=$(cpu_ticks_sum $backend_pids)
   local split_before split_after split=""
   split_before=$(backend_hits "$dir" "$count")
   dnsperf -s "$FRONTEND" -p 53 -d "$WORK/hot.queries" -l "$SECONDS_PER_RATE" -q "$OUTSTANDING" >"$WORK/$label.rate.log" 2>&1 || true
   split_after=$(backend_hits "$dir" "$count")
+  require_noerror "$label" "cached answers" "$WORK/$label.rate.log"
   split=$(paste <(tr ' ' '\n' <<<"$split_before") <(tr ' ' '\n' <<<"$split_after") |
     awk '{ d[NR] = $2 - $1; t += d[NR] } END { for (i = 1; i <= NR; i++) printf "%s%.0f", (i > 1 ? "/" : ""), t ? 100 * d[i] / t : 0 }')
-  dnsdist_cpu=$(($(cpu_ticks "$dnsdist_pid") - dnsdist_cpu))
+  dnsdist_cpu=$(($(cpu_ticks_sum "$dnsdist_pid") - dnsdist_cpu))
   # shellcheck disable=SC2086
-  backends_cpu=$(($(cpu_ticks $backend_pids) - backends_cpu))
+  backends_cpu=$(($(cpu_ticks_sum $backend_pids) - backends_cpu))
   echo "$label $policy $count $before $after $(dnsperf_summary "$WORK/$label.workload.log") $(dnsperf_summary "$WORK/$label.rate.log") $dnsdist_cpu $backends_cpu $split" \
     >>"$WORK/results"
   # scale_out.sh stops its dnsdist and backends on SIGTERM.

@@ -127,23 +127,6 @@ lost_text() {  # lost sent -> "N (P %)"
   awk -v l="$1" -v s="$2" 'BEGIN { printf "%d (%.3f %%)", l, (s > 0 ? 100 * l / s : 0) }'
 }
 
-root_hints_for() {  # file address
-  printf '.                    3600000 NS a.root-servers.net.\na.root-servers.net.  3600000 A  %s\n' "$2" >"$1"
-}
-
-# An unsigned zone NAME. with names n1..nN (A records), served from ADDRESS.
-write_plain_zone() {  # file zone address count
-  {
-    echo "\$ORIGIN $2."
-    echo "\$TTL 86400"
-    echo "@    IN SOA ns1 hostmaster 1 1800 900 604800 3600"
-    echo "@    IN NS  ns1"
-    echo "ns1  IN A   $3"
-    echo "warm IN A   10.255.255.255"
-    awk -v n="$4" 'BEGIN { for (i = 1; i <= n; i++) printf "n%d IN A 10.%d.%d.%d\n", i, int(i / 65536) % 256, int(i / 256) % 256, i % 256 }'
-  } >"$1"
-}
-
 # Starts a resolver side with the settings in force and waits for its first answer
 # (QUERY, which also primes the root). Sets STARTED_PID.
 start_side() {  # side address dir query
@@ -214,22 +197,8 @@ cached_side() {  # threads side address
 cached_part() {
   local first_pid=${#STARTED_PIDS[@]}
   [[ -x $ECHO_SERVER ]] || { log "no $ECHO_SERVER: make echo_server (a build with tests)"; exit 2; }
-  mkdir -p "$WORK/cached"
-  cat >"$WORK/cached/root.zone" <<EOF
-\$TTL 86400
-.                    IN SOA a.root-servers.net. hostmaster.root. 1 1800 900 604800 86400
-.                    IN NS  a.root-servers.net.
-a.root-servers.net.  IN A   $CACHED_ROOT
-bench.               IN NS  ns1.bench.
-ns1.bench.           IN A   $CACHED_AUTH
-EOF
-  write_plain_zone "$WORK/cached/bench.zone" bench "$CACHED_AUTH" "$HOT_COUNT"
-  root_hints_for "$WORK/cached/root.hints" "$CACHED_ROOT"
+  plain_hierarchy cached bench "$CACHED_ROOT" "$CACHED_AUTH" "$HOT_COUNT"
   awk -v n="$HOT_COUNT" 'BEGIN { for (i = 1; i <= n; i++) printf "n%d.bench. A\n", i }' >"$WORK/cached/hot.queries"
-  start_nsd cached-root "$CACHED_ROOT" . cached/root.zone
-  start_nsd cached-bench "$CACHED_AUTH" bench. cached/bench.zone
-  wait_until_answering "$CACHED_ROOT" ". SOA" "root nsd" || exit 1
-  wait_until_answering "$CACHED_AUTH" "n1.bench. A" "bench nsd" || exit 1
 
   : >"$WORK/cached/results"
   local threads side address
@@ -431,8 +400,8 @@ cold_part() {
   cold_zones
   start_nsd cold-root "$COLD_ROOT" . cold/root.signed
   start_nsd cold-zones "$COLD_AUTH" exist. cold/exist.signed wild. cold/wild.signed
-  wait_until_answering "$COLD_ROOT" ". SOA" "root nsd" || exit 1
-  wait_until_answering "$COLD_AUTH" "warm.exist. A" "exist. nsd" || exit 1
+  wait_for_nsd cold-root "$COLD_ROOT" ". SOA"
+  wait_for_nsd cold-zones "$COLD_AUTH" "warm.exist. A"
   [[ -n $(nsd_queries cold-root) ]] || { log "cold: nsd-control stats_noreset gives no num.queries"; exit 1; }
   : >"$WORK/cold/results"
   local zone
@@ -553,22 +522,8 @@ memory_run() {  # side address
 
 memory_part() {
   local first_pid=${#STARTED_PIDS[@]}
-  mkdir -p "$WORK/memory"
-  cat >"$WORK/memory/root.zone" <<EOF
-\$TTL 86400
-.                    IN SOA a.root-servers.net. hostmaster.root. 1 1800 900 604800 86400
-.                    IN NS  a.root-servers.net.
-a.root-servers.net.  IN A   $MEMORY_ROOT
-mem.                 IN NS  ns1.mem.
-ns1.mem.             IN A   $MEMORY_AUTH
-EOF
-  write_plain_zone "$WORK/memory/mem.zone" mem "$MEMORY_AUTH" "$MEMORY_NAMES"
-  root_hints_for "$WORK/memory/root.hints" "$MEMORY_ROOT"
+  plain_hierarchy memory mem "$MEMORY_ROOT" "$MEMORY_AUTH" "$MEMORY_NAMES"
   awk -v n="$MEMORY_NAMES" 'BEGIN { for (i = 1; i <= n; i++) printf "n%d.mem. A\n", i }' >"$WORK/memory/names.queries"
-  start_nsd memory-root "$MEMORY_ROOT" . memory/root.zone
-  start_nsd memory-auth "$MEMORY_AUTH" mem. memory/mem.zone
-  wait_until_answering "$MEMORY_ROOT" ". SOA" "root nsd" || exit 1
-  wait_until_answering "$MEMORY_AUTH" "n1.mem. A" "mem. nsd" || exit 1
   : >"$WORK/memory/results"
   memory_run unbound "$MEMORY_UNBOUND"
   memory_run ours "$MEMORY_OURS"

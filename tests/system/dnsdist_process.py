@@ -12,7 +12,6 @@ import os
 import re
 import subprocess
 import tempfile
-import time
 import urllib.request
 
 import procs
@@ -79,20 +78,12 @@ class DnsdistProcess:
         with open(self.log, "w") as out:
             self.proc = procs.start([DNSDIST, "--supervised", "--disable-syslog", "-C", self.conf],
                                     self.description, stdout=out, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + timeout
-        while True:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"{self.description} exited early: {self.logs()}")
-            try:
-                if ready():
-                    return self
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                log = self.logs()
-                self.stop()
-                raise RuntimeError(f"{self.description} not ready within {timeout}s: {log}")
-            time.sleep(0.05)
+        try:
+            procs.wait_ready(self.proc, ready, timeout, self.description, self.logs)
+        except RuntimeError:
+            self.proc = None  # wait_ready stopped it
+            raise
+        return self
 
     def stop(self):
         procs.stop(self.proc)

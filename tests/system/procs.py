@@ -91,3 +91,36 @@ def wait_for(predicate, timeout, interval=0.05, what="condition"):
         if time.monotonic() >= deadline:
             raise TimeoutError(f"timed out after {timeout}s waiting for {what}")
         time.sleep(interval)
+
+
+LOG_TAIL = 20000  # characters of a process's log shown when it fails to start
+
+
+def wait_ready(proc, ready, timeout, what, logs):
+    """Wait until ready() is true for a process just started (procs.start).
+
+    ready() may raise while the process is still starting (connection refused, a DNS
+    timeout): that counts as not yet. If the process exits first, raise RuntimeError
+    with its exit code and the tail of logs(); on timeout, stop it by PID and raise,
+    naming the last error ready() gave. Either way the process is stopped and reaped.
+    Returns ready()'s value."""
+    deadline = time.monotonic() + timeout
+    last_error = None
+    while True:
+        code = proc.poll()
+        if code is not None:
+            log = logs()[-LOG_TAIL:]
+            stop(proc)
+            raise RuntimeError(f"{what} exited before it was ready (exit code {code}); log:\n{log}")
+        try:
+            value = ready()
+            if value:
+                return value
+        except Exception as error:  # any failure of the probe means: not ready yet
+            last_error = error
+        if time.monotonic() >= deadline:
+            log = logs()[-LOG_TAIL:]
+            stop(proc)
+            detail = f" (last probe: {type(last_error).__name__}: {last_error})" if last_error else ""
+            raise RuntimeError(f"{what} not ready within {timeout}s{detail}; log:\n{log}")
+        time.sleep(0.05)

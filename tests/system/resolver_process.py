@@ -128,24 +128,18 @@ class ResolverProcess:
         self.proc = procs.start(argv, f"{self.kind} on {self.addr}", stdout=err,
                                 stderr=subprocess.STDOUT, cwd=self.workdir)
         err.close()
-        deadline = time.monotonic() + timeout
         probe = dns.message.make_query("id.server", "TXT", "CH")
-        while True:
-            if self.proc.poll() is not None:
-                rc = self.proc.returncode
-                log = self.logs()
-                self.proc = None
-                raise RuntimeError(f"{self.kind} exited early (rc={rc}); log:\n{log}")
-            try:
-                dns.query.udp(probe, self.addr, port=self.port, timeout=0.2)
-                return self
-            except Exception:
-                pass
-            if time.monotonic() > deadline:
-                log = self.logs()
-                self.stop()
-                raise RuntimeError(f"{self.kind} did not answer within {timeout}s; log:\n{log}")
-            time.sleep(0.05)
+
+        def answers():  # any reply will do: the resolver reads its socket
+            dns.query.udp(probe, self.addr, port=self.port, timeout=0.2)
+            return True
+
+        try:
+            procs.wait_ready(self.proc, answers, timeout, f"{self.kind} on {self.addr}", self.logs)
+        except RuntimeError:
+            self.proc = None  # wait_ready stopped it
+            raise
+        return self
 
     def stop(self):
         procs.stop(self.proc)

@@ -290,10 +290,13 @@ def test_scale_out_script_runs_and_stops_what_it_started(build_dir, hierarchy, w
         os.kill(script.pid, signal.SIGINT)  # as Ctrl-C
         script.wait(timeout=30)
         assert script.returncode == 0, text()
-        gone = procs.wait_for(lambda: all(map(_pid_gone, pids)), timeout=10, what="the script's processes to end")
-        assert gone
+        # Raises TimeoutError (the failure) unless every one has ended.
+        procs.wait_for(lambda: all(map(_pid_gone, pids)), timeout=10, what="the script's processes to end")
     finally:
         procs.stop(script)
         for pid in pids:  # left behind by a failed clean-up: stopped by PID all the same
             if not _pid_gone(pid):
-                os.kill(pid, signal.SIGKILL)
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:  # it ended meanwhile; the test's own failure, if any, stands
+                    pass
