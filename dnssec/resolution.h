@@ -58,6 +58,10 @@ struct Resolution {
   // The question was given up to make room for others (load shedding): its clients
   // get no reply at all.
   bool dropped = false;
+  // Validated results: the negative trust anchors' change count when validation
+  // began. A cache that stores the result after the anchors changed (and the daemon
+  // flushed what was judged under them) drops it again (resolver/server/query_handler.cc).
+  std::optional<uint64_t> negative_anchor_changes;
 
   std::vector<AnswerSource> sources;     // one per answer RRset (RRSIGs go with their set)
   Name zone;                             // the zone of the final reply (authority section)

@@ -73,7 +73,8 @@ Validator::Validator(ValidatorEnv &env, Question question, Resolution resolution
       question_(std::move(question)),
       resolution_(std::move(resolution)),
       budget_(budget),
-      chain_(env, budget) {
+      chain_(env, budget),
+      anchor_changes_at_start_(env.negative_anchors ? env.negative_anchors->changes() : 0) {
   result_ = resolution_;
   chain_.add_delegations(resolution_.delegations);
 }
@@ -426,18 +427,34 @@ std::optional<ValidationOutcome> Validator::root_key_sentinel() const {
                                                   (trusted ? " is" : " is not") + " a root trust anchor");
 }
 
+bool Validator::anchors_changed() const {
+  return env_.negative_anchors && env_.negative_anchors->changes() != anchor_changes_at_start_;
+}
+
 void Validator::write_back(const ValidationOutcome &outcome) {
+  // RFC 7646: answers judged while a negative trust anchor was in force are flushed
+  // when it goes (and answers judged without it when it comes). One that changed
+  // while this validation ran may already have flushed: nothing judged here is kept.
+  // The check after storing catches a change (and its flush) that came in between:
+  // the daemon counts a change before it flushes.
+  if (anchors_changed()) return;
   if (env_.rrsets) {
+    std::vector<const RRset *> stored;
     for (const auto &item : items_) {
       if (!item.verdict || item.source.security != Security::unchecked) continue;
       const Security security = item.verdict->security;
       if (security != Security::secure && security != Security::insecure) continue;
       RRset set = item.set;
       if (security == Security::secure) set.ttl = std::min(set.ttl, item.validated_ttl);
-      env_.rrsets->store(set, item.source.trust, security);
+      if (env_.rrsets->store(set, item.source.trust, security)) stored.push_back(&item.set);
     }
     if (outcome.is_secure())
-      for (const auto &set : proven_denial_) env_.rrsets->store(set, Trust::authority, Security::secure);
+      for (const auto &set : proven_denial_)
+        if (env_.rrsets->store(set, Trust::authority, Security::secure)) stored.push_back(&set);
+    if (anchors_changed()) {
+      for (const RRset *set : stored) env_.rrsets->erase(set->owner, set->type, set->rclass);
+      return;
+    }
   }
   if (outcome.is_secure() && env_.aggressive) {
     // RFC 8198 4: only records that proved a denial, under the zone that signed them.
@@ -452,6 +469,7 @@ void Validator::write_back(const ValidationOutcome &outcome) {
 }
 
 void Validator::commit_failures() {
+  if (anchors_changed()) return;  // as in write_back
   chain_.commit_failures();
   if (!env_.rrsets) return;
   for (const auto &item : items_) {
@@ -515,6 +533,10 @@ void Validator::finish(ValidationOutcome outcome) {
       result_.security = Security::bogus;
       break;
     }
+  }
+  if (env_.negative_anchors) {
+    result_.negative_anchor_changes = anchor_changes_at_start_;
+    if (anchors_changed()) result_.cacheable = false;
   }
   transition(ValidatorState::done, to_string(outcome.security));
 }

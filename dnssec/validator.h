@@ -101,6 +101,9 @@ private:
   const ZoneKeys *holding_zone(std::vector<Name> claims, const Name &top, const Name &floor, Name &zone);
   void finish(ValidationOutcome outcome);
   void write_back(const ValidationOutcome &outcome);
+  // True once a negative trust anchor was added, removed or taken since this
+  // validation began: what it judged may be what the daemon just flushed.
+  bool anchors_changed() const;
   void cap_ttls();
   std::optional<ValidationOutcome> root_key_sentinel() const;
   void transition(ValidatorState next, const char *why);
@@ -124,6 +127,7 @@ private:
   Name denial_zone_;
   std::optional<Name> judging_zone_;  // the zone of the part being judged
   std::optional<Name> blamed_zone_;
+  uint64_t anchor_changes_at_start_ = 0;
 
   Resolution result_;
 };

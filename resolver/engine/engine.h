@@ -94,6 +94,12 @@ public:
   size_t clients_waiting_on(const Question &question, bool checking_disabled) const;
   bool is_in_flight(const Question &question, bool checking_disabled) const;
   const EngineStats &stats() const { return stats_; }
+  // The negative trust anchors' change count now (0 when validation is off or only
+  // configured anchors exist): compared with Resolution::negative_anchor_changes.
+  uint64_t negative_anchor_changes() const {
+    return env_.validator && env_.validator->negative_anchors ? env_.validator->negative_anchors->changes()
+                                                              : 0;
+  }
 
 private:
   struct Frame;

@@ -672,6 +672,14 @@ std::string ClientQueryHandler::build_reply(const Message &query, const Resoluti
     strip_dnssec(reply.authority, question.qtype);
   }
 
+  // A negative trust anchor that changed since this answer was judged has had its
+  // names flushed, perhaps before the store: the answer is not kept, nor a bogus
+  // verdict remembered (as in Validator::write_back; the daemon counts a change
+  // before it flushes, so checking again after storing closes the gap).
+  auto anchors_changed = [&] {
+    return result.negative_anchor_changes &&
+           engine_.negative_anchor_changes() != *result.negative_anchor_changes;
+  };
   if (store && result.cacheable && result.cache_ttl > 0 &&
       (result.rcode == rcode::NOERROR || result.rcode == rcode::NXDOMAIN)) {
     // The cached copy carries no OPT record: the fast path appends the client's own.
@@ -696,12 +704,17 @@ std::string ClientQueryHandler::build_reply(const Message &query, const Resoluti
           authority != 0 && (signatures_expire_at == 0 || authority < signatures_expire_at))
         signatures_expire_at = authority;
     }
-    messages_.store(question.name, question.qtype, question.qclass, message_cache_flags(dnssec_ok, query.cd),
-                    std::move(encoded.wire), std::move(encoded.ttl_offsets), ttl, result.security, result.rcode,
-                    signatures_expire_at);
+    const uint8_t flags = message_cache_flags(dnssec_ok, query.cd);
+    if (!anchors_changed()) {
+      messages_.store(question.name, question.qtype, question.qclass, flags, std::move(encoded.wire),
+                      std::move(encoded.ttl_offsets), ttl, result.security, result.rcode,
+                      signatures_expire_at);
+      if (anchors_changed()) messages_.erase(question.name, question.qtype, question.qclass, flags);
+    }
   }
 
-  if (store && result.security == Security::bogus && !query.cd && result.error) remember_bogus(question, *result.error);
+  if (store && result.security == Security::bogus && !query.cd && result.error && !anchors_changed())
+    remember_bogus(question, *result.error);
   if (query.edns) {
     Edns edns;
     edns.udp_size = config_.network.edns_buffer_size;

@@ -3,11 +3,13 @@
 // alg13.ds) at a pinned time.
 #include "dnssec/validator.h"
 
-#include <gtest/gtest.h>
-
 #include <fstream>
 #include <sstream>
 
+#include <gtest/gtest.h>
+
+#include "cache/rrset_cache.h"
+#include "dnssec/negative_trust_anchors.h"
 #include "tests/unit/test_records.h"
 
 namespace rsv {
@@ -350,6 +352,60 @@ TEST_F(ValidatorTest, FailuresAreNotValidated) {
   auto result = run(Question{n("www.example."), rrtype::A, rrclass::IN}, Resolution::failure(ede::OTHER, "x"));
   EXPECT_EQ(result.rcode, rcode::SERVFAIL);
   EXPECT_TRUE(asked.empty());
+}
+
+// RFC 7646: the daemon flushes a name's cached data when a negative trust anchor for
+// it is added or removed, having counted the change first. A validation that was
+// under way across the change must not write what it judged after that flush: here
+// the anchor comes while the validator waits for the zone's DNSKEY set.
+struct ValidatorAnchorChangeTest : ValidatorTest {
+  RRsetCache rrsets{clock, 1u << 20, TtlPolicy{}};
+  NegativeTrustAnchors negative_anchors;
+  ValidatorEnv env_with_caches{keys, anchors, config, clock, nullptr, &rrsets, &negative_anchors};
+
+  Resolution validate(bool anchor_added_meanwhile) {
+    ValidationBudget budget(config);
+    Resolution answered = positive("www.example.", rrtype::A);
+    answered.cacheable = true;  // as the iterator says of an authoritative answer
+    Validator validator(env_with_caches, Question{n("www.example."), rrtype::A, rrclass::IN},
+                        std::move(answered), budget);
+    for (int step = 0; step < 50; ++step) {
+      auto action = validator.next();
+      if (action.kind == ValidatorAction::Kind::done) {
+        validator.commit_failures();
+        return validator.result();
+      }
+      if (anchor_added_meanwhile) negative_anchors.add(n("example."), clock.now_seconds() + 3600);
+      Resolution answer;
+      answer.rcode = rcode::NOERROR;
+      answer.answer = rrset(action.question.name.to_text().c_str(), action.question.qtype);
+      validator.on_subquery_result(answer);
+    }
+    ADD_FAILURE() << "validator did not finish";
+    return validator.result();
+  }
+};
+
+TEST_F(ValidatorAnchorChangeTest, WithoutAChangeTheValidatedAnswerIsKept) {
+  const Resolution result = validate(false);
+  EXPECT_EQ(result.security, Security::secure);
+  EXPECT_TRUE(result.cacheable);
+  ASSERT_TRUE(result.negative_anchor_changes);
+  EXPECT_EQ(*result.negative_anchor_changes, negative_anchors.changes());
+  auto cached = rrsets.lookup(n("www.example."), rrtype::A);
+  ASSERT_TRUE(cached);
+  EXPECT_EQ(cached->security, Security::secure);
+}
+
+TEST_F(ValidatorAnchorChangeTest, AnAnchorAddedWhileValidatingKeepsItsVerdictOutOfTheCaches) {
+  const Resolution result = validate(true);
+  // The client that asked still gets the verdict of when its answer was judged...
+  EXPECT_EQ(result.security, Security::secure);
+  // ...but neither the RRset cache nor (through cacheable) the message cache keeps it.
+  EXPECT_FALSE(result.cacheable);
+  EXPECT_FALSE(rrsets.lookup(n("www.example."), rrtype::A));
+  ASSERT_TRUE(result.negative_anchor_changes);
+  EXPECT_NE(*result.negative_anchor_changes, negative_anchors.changes());
 }
 
 }  // namespace
