@@ -29,6 +29,10 @@
 //    SERVFAIL says why (an Extended DNS Error);
 //  - each answer RRset has its AnswerSource, and each source's zone is at or above the
 //    owner (data from outside the zone asked was scrubbed);
+//  - each source's zone is the zone of a send whose reply really held that RRset (or,
+//    for a CNAME, the DNAME it was synthesized from): the label the validator trusts
+//    (it chooses the signer by it) was given when the query went out, and is not
+//    taken from the iterator's own account of the reply afterwards;
 //  - each Delegation's child lies strictly below its parent;
 //  - once done, the iterator stays done: more events change nothing.
 #pragma once
@@ -162,6 +166,7 @@ public:
           UpstreamReplies::Reply reply = upstream.reply(action);
           if (reply.kind == UpstreamReplies::Kind::end) return run;
           deliver(top, action, reply);
+          record_delivered(action, reply);
           break;
         }
         case IteratorAction::Kind::subquery: {
@@ -180,6 +185,7 @@ public:
         case IteratorAction::Kind::done: {
           Resolution result = top.result();
           run.broken = check_resolution(top.question(), result);
+          if (run.broken.empty()) run.broken = check_sources_were_sent(top.question(), result);
           if (run.broken.empty()) run.broken = check_stays_done(top, result);
           if (!run.broken.empty()) break;
           stack.pop_back();
@@ -220,7 +226,50 @@ public:
     return "";
   }
 
+  // Every source of the result names the zone of a send whose reply held the RRset:
+  // the zone the send was addressed to when it went out (IteratorAction::zone), and
+  // the reply as the harness delivered it, so the iterator cannot relabel data after
+  // the fact (a parent's records as its child's, one zone's as another's). Sources the
+  // cache gave with a validation status are not the iterator's to label.
+  std::string check_sources_were_sent(const Question &question, const Resolution &r) const {
+    const std::string what = " (" + question.name.to_text() + " " + type_to_text(question.qtype) + ")";
+    for (const auto &source : r.sources) {
+      if (source.security != Security::unchecked) continue;
+      const bool sent = std::any_of(delivered_.begin(), delivered_.end(), [&](const Delivered &d) {
+        return d.zone == source.zone && holds(d.message, source.owner, source.type);
+      });
+      if (!sent)
+        return "the source of " + source.owner.to_text() + " " + type_to_text(source.type) + " is the zone " +
+               source.zone.to_text() + ", but no reply to a query sent to that zone held it" + what;
+    }
+    return "";
+  }
+
 private:
+  struct Delivered {
+    Name zone;
+    Message message;
+  };
+
+  // The RRset owner/type is in the message, or (a CNAME) a DNAME above the owner that
+  // the iterator may have synthesized it from (RFC 6672 2.2).
+  static bool holds(const Message &message, const Name &owner, uint16_t type) {
+    for (const auto *section : {&message.answer, &message.authority, &message.additional})
+      for (const auto &rr : *section) {
+        if (rr.type == type && rr.owner == owner) return true;
+        if (type == rrtype::CNAME && rr.type == rrtype::DNAME && owner != rr.owner && owner.is_subdomain_of(rr.owner))
+          return true;
+      }
+    return false;
+  }
+
+  void record_delivered(const IteratorAction &action, const UpstreamReplies::Reply &reply) {
+    if (reply.kind != UpstreamReplies::Kind::reply) return;
+    ParseError error = ParseError::none;
+    auto message = parse_message(reinterpret_cast<const uint8_t *>(reply.wire.data()), reply.wire.size(), &error);
+    if (message) delivered_.push_back(Delivered{action.zone, std::move(*message)});
+  }
+
   static Config make_config(const IteratorOptions &options) {
     Config c = default_config();
     c.resolver.qname_minimisation = options.qname_minimisation;
@@ -287,6 +336,7 @@ private:
   Config config_;
   DelegationPoint root_hints_;
   std::vector<ForwardZone> forward_zones_;
+  std::vector<Delivered> delivered_;  // every reply of the harness's life, both questions
   RRsetCache rrsets_{clock_, 2u << 20, TtlPolicy{}, 2};
   InfraCache infra_{clock_, 1000, 2};
   IteratorEnv env_{rrsets_,
