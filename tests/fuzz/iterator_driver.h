@@ -32,7 +32,9 @@
 //  - each source's zone is the zone of a send whose reply really held that RRset (or,
 //    for a CNAME, the DNAME it was synthesized from): the label the validator trusts
 //    (it chooses the signer by it) was given when the query went out, and is not
-//    taken from the iterator's own account of the reply afterwards;
+//    taken from the iterator's own account of the reply afterwards. Only replies the
+//    iterator was given count (DeliveredReplies): one the engine drops (unparsable,
+//    QR clear) vouches for nothing;
 //  - each Delegation's child lies strictly below its parent;
 //  - once done, the iterator stays done: more events change nothing.
 #pragma once
@@ -122,6 +124,54 @@ public:
   virtual Reply reply(const IteratorAction &action) = 0;
 };
 
+// The replies the iterator was given, each with the zone its send was addressed to
+// when it went out (IteratorAction::zone): what an answer source's label is checked
+// against. The validator chooses the signer by that label, so it must come from the
+// send, never from the iterator's own account of the reply afterwards.
+class DeliveredReplies {
+public:
+  void record(const Name &zone, const Message &reply) { replies_.push_back(Delivered{zone, reply}); }
+
+  // "" when every source of `r` names the zone of a send whose reply held the RRset
+  // (so the iterator did not relabel a parent's records as its child's, or one zone's
+  // as another's); else which source has no such reply. Sources the cache gave with a
+  // validation status are not the iterator's to label.
+  std::string check_sources(const Question &question, const Resolution &r) const {
+    const std::string what = " (" + question.name.to_text() + " " + type_to_text(question.qtype) + ")";
+    for (const auto &source : r.sources) {
+      if (source.security != Security::unchecked) continue;
+      const bool sent = std::any_of(replies_.begin(), replies_.end(), [&](const Delivered &d) {
+        return d.zone == source.zone && holds(d.message, source.owner, source.type);
+      });
+      if (!sent)
+        return "the source of " + source.owner.to_text() + " " + type_to_text(source.type) + " is the zone " +
+               source.zone.to_text() + ", but no reply to a query sent to that zone held it" + what;
+    }
+    return "";
+  }
+
+private:
+  struct Delivered {
+    Name zone;
+    Message message;
+  };
+
+  // The RRset owner/type is in the message, or (a CNAME) a DNAME above the owner that
+  // the iterator may have synthesized it from (RFC 6672 2.2).
+  static bool holds(const Message &message, const Name &owner, uint16_t type) {
+    for (const auto *section : {&message.answer, &message.authority, &message.additional})
+      for (const auto &rr : *section) {
+        if (rr.type == type && rr.owner == owner) return true;
+        if (type == rrtype::CNAME && rr.type == rrtype::DNAME && owner != rr.owner &&
+            owner.is_subdomain_of(rr.owner))
+          return true;
+      }
+    return false;
+  }
+
+  std::vector<Delivered> replies_;  // every reply of the harness's life, both questions
+};
+
 struct IteratorRun {
   bool finished = false;  // the client question's iterator reached done
   Resolution result;
@@ -166,7 +216,6 @@ public:
           UpstreamReplies::Reply reply = upstream.reply(action);
           if (reply.kind == UpstreamReplies::Kind::end) return run;
           deliver(top, action, reply);
-          record_delivered(action, reply);
           break;
         }
         case IteratorAction::Kind::subquery: {
@@ -184,8 +233,7 @@ public:
         }
         case IteratorAction::Kind::done: {
           Resolution result = top.result();
-          run.broken = check_resolution(top.question(), result);
-          if (run.broken.empty()) run.broken = check_sources_were_sent(top.question(), result);
+          run.broken = check_result(top.question(), result);
           if (run.broken.empty()) run.broken = check_stays_done(top, result);
           if (!run.broken.empty()) break;
           stack.pop_back();
@@ -226,50 +274,14 @@ public:
     return "";
   }
 
-  // Every source of the result names the zone of a send whose reply held the RRset:
-  // the zone the send was addressed to when it went out (IteratorAction::zone), and
-  // the reply as the harness delivered it, so the iterator cannot relabel data after
-  // the fact (a parent's records as its child's, one zone's as another's). Sources the
-  // cache gave with a validation status are not the iterator's to label.
-  std::string check_sources_were_sent(const Question &question, const Resolution &r) const {
-    const std::string what = " (" + question.name.to_text() + " " + type_to_text(question.qtype) + ")";
-    for (const auto &source : r.sources) {
-      if (source.security != Security::unchecked) continue;
-      const bool sent = std::any_of(delivered_.begin(), delivered_.end(), [&](const Delivered &d) {
-        return d.zone == source.zone && holds(d.message, source.owner, source.type);
-      });
-      if (!sent)
-        return "the source of " + source.owner.to_text() + " " + type_to_text(source.type) + " is the zone " +
-               source.zone.to_text() + ", but no reply to a query sent to that zone held it" + what;
-    }
-    return "";
+  // Every property of a Resolution this harness's replies produced: check_resolution's,
+  // and each source's label tied to a reply the iterator was given. "" when they hold.
+  std::string check_result(const Question &question, const Resolution &r) const {
+    if (std::string broken = check_resolution(question, r); !broken.empty()) return broken;
+    return delivered_.check_sources(question, r);
   }
 
 private:
-  struct Delivered {
-    Name zone;
-    Message message;
-  };
-
-  // The RRset owner/type is in the message, or (a CNAME) a DNAME above the owner that
-  // the iterator may have synthesized it from (RFC 6672 2.2).
-  static bool holds(const Message &message, const Name &owner, uint16_t type) {
-    for (const auto *section : {&message.answer, &message.authority, &message.additional})
-      for (const auto &rr : *section) {
-        if (rr.type == type && rr.owner == owner) return true;
-        if (type == rrtype::CNAME && rr.type == rrtype::DNAME && owner != rr.owner && owner.is_subdomain_of(rr.owner))
-          return true;
-      }
-    return false;
-  }
-
-  void record_delivered(const IteratorAction &action, const UpstreamReplies::Reply &reply) {
-    if (reply.kind != UpstreamReplies::Kind::reply) return;
-    ParseError error = ParseError::none;
-    auto message = parse_message(reinterpret_cast<const uint8_t *>(reply.wire.data()), reply.wire.size(), &error);
-    if (message) delivered_.push_back(Delivered{action.zone, std::move(*message)});
-  }
-
   static Config make_config(const IteratorOptions &options) {
     Config c = default_config();
     c.resolver.qname_minimisation = options.qname_minimisation;
@@ -315,6 +327,8 @@ private:
                                     (message->rcode == rcode::FORMERR || message->rcode == rcode::NOTIMP);
     if (!questionless_error) message->questions = {action.question};
     infra_.record_rtt(action.server, kReplyRttMs);
+    // Only what reaches on_reply can be the source of an answer.
+    delivered_.record(action.zone, *message);
     top.on_reply(*message);
   }
 
@@ -336,7 +350,7 @@ private:
   Config config_;
   DelegationPoint root_hints_;
   std::vector<ForwardZone> forward_zones_;
-  std::vector<Delivered> delivered_;  // every reply of the harness's life, both questions
+  DeliveredReplies delivered_;
   RRsetCache rrsets_{clock_, 2u << 20, TtlPolicy{}, 2};
   InfraCache infra_{clock_, 1000, 2};
   IteratorEnv env_{rrsets_,
