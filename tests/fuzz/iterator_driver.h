@@ -32,9 +32,10 @@
 //  - each source's zone is the zone of a send whose reply really held that RRset (or,
 //    for a CNAME, the DNAME it was synthesized from): the label the validator trusts
 //    (it chooses the signer by it) was given when the query went out, and is not
-//    taken from the iterator's own account of the reply afterwards. Only replies the
-//    iterator was given count (DeliveredReplies): one the engine drops (unparsable,
-//    QR clear) vouches for nothing;
+//    taken from the iterator's own account of the reply afterwards; the RRset is the
+//    one that reply held, record for record. Only replies the iterator was given
+//    count (DeliveredReplies): one the engine drops (unparsable, QR clear) vouches
+//    for nothing;
 //  - each Delegation's child lies strictly below its parent;
 //  - once done, the iterator stays done: more events change nothing.
 #pragma once
@@ -132,16 +133,17 @@ class DeliveredReplies {
 public:
   void record(const Name &zone, const Message &reply) { replies_.push_back(Delivered{zone, reply}); }
 
-  // "" when every source of `r` names the zone of a send whose reply held the RRset
-  // (so the iterator did not relabel a parent's records as its child's, or one zone's
-  // as another's); else which source has no such reply. Sources the cache gave with a
-  // validation status are not the iterator's to label.
+  // "" when every source of `r` names the zone of a send whose reply held the RRset,
+  // every record of it (so the iterator did not relabel a parent's records as its
+  // child's, or one zone's as another's, not even where the other zone's reply had an
+  // RRset of the same name and type); else which source has no such reply. Sources the
+  // cache gave with a validation status are not the iterator's to label.
   std::string check_sources(const Question &question, const Resolution &r) const {
     const std::string what = " (" + question.name.to_text() + " " + type_to_text(question.qtype) + ")";
     for (const auto &source : r.sources) {
       if (source.security != Security::unchecked) continue;
       const bool sent = std::any_of(replies_.begin(), replies_.end(), [&](const Delivered &d) {
-        return d.zone == source.zone && holds(d.message, source.owner, source.type);
+        return d.zone == source.zone && holds(d.message, source, r.answer);
       });
       if (!sent)
         return "the source of " + source.owner.to_text() + " " + type_to_text(source.type) + " is the zone " +
@@ -156,17 +158,35 @@ private:
     Message message;
   };
 
-  // The RRset owner/type is in the message, or (a CNAME) a DNAME above the owner that
-  // the iterator may have synthesized it from (RFC 6672 2.2).
-  static bool holds(const Message &message, const Name &owner, uint16_t type) {
-    for (const auto *section : {&message.answer, &message.authority, &message.additional})
-      for (const auto &rr : *section) {
-        if (rr.type == type && rr.owner == owner) return true;
-        if (type == rrtype::CNAME && rr.type == rrtype::DNAME && owner != rr.owner &&
-            owner.is_subdomain_of(rr.owner))
-          return true;
-      }
-    return false;
+  // The message held the RRset `source` vouches for: each of its records in `answer`,
+  // rdata and all (the TTL may since have been capped); or, for a CNAME, a DNAME above
+  // the owner that the iterator may have synthesized it from (RFC 6672 2.2). A source
+  // with no records in the answer needs its owner and type in the message.
+  static bool holds(const Message &message, const AnswerSource &source,
+                    const std::vector<ResourceRecord> &answer) {
+    auto in_message = [&](const auto &matches) {
+      for (const auto *section : {&message.answer, &message.authority, &message.additional})
+        if (std::any_of(section->begin(), section->end(), matches)) return true;
+      return false;
+    };
+    if (source.type == rrtype::CNAME && in_message([&](const ResourceRecord &rr) {
+          return rr.type == rrtype::DNAME && source.owner != rr.owner &&
+                 source.owner.is_subdomain_of(rr.owner);
+        }))
+      return true;
+    bool in_answer = false;
+    for (const auto &want : answer) {
+      if (want.type != source.type || want.owner != source.owner) continue;
+      in_answer = true;
+      if (!in_message([&](const ResourceRecord &rr) {
+            return rr.type == want.type && rr.owner == want.owner && rr.rclass == want.rclass &&
+                   rr.rdata == want.rdata;
+          }))
+        return false;
+    }
+    return in_answer || in_message([&](const ResourceRecord &rr) {
+             return rr.type == source.type && rr.owner == source.owner;
+           });
   }
 
   std::vector<Delivered> replies_;  // every reply of the harness's life, both questions

@@ -173,6 +173,8 @@ TEST(UpstreamReplyFuzzOracle, AcceptsSourcesTiedToTheReplyThatHeldThem) {
                                          "x.dname.nsec.test. CNAME x.nsec3.test.\n",
                                          "nsec.test.")),
             "");
+  // Record for record, but the TTL may since have been capped.
+  EXPECT_EQ(delivered.check_sources(kWwwA, labelled("www.nsec.test. 60 A 192.0.2.1", "nsec.test.")), "");
   // What the cache gave with a validation status is not the iterator's label.
   Resolution cached = labelled("www.nsec.test. A 192.0.2.1", "nsec.test.");
   cached.sources[0].security = Security::secure;
@@ -193,6 +195,16 @@ TEST(UpstreamReplyFuzzOracle, CatchesASourceRelabelledToAnotherZone) {
   const auto child_carried = descent(referral_to_nsec_test(), authoritative("www.nsec.test. A 192.0.2.1"));
   EXPECT_NE(child_carried.check_sources(kWwwA, labelled("www.nsec.test. A 192.0.2.1", "test.")), "");
   EXPECT_NE(child_carried.check_sources(kWwwA, labelled("www.nsec.test. A 192.0.2.1", ".")), "");
+  // Both zones sent an RRset of that name and type, but the one in the answer is the
+  // parent's, whole or in part: under the child's label it is still a relabel.
+  const auto both_carried = descent(
+      referral("nsec.test. NS ns.nsec.test.", "ns.nsec.test. A 198.51.100.3\nwww.nsec.test. A 192.0.2.66"),
+      authoritative("www.nsec.test. A 192.0.2.1"));
+  EXPECT_EQ(both_carried.check_sources(kWwwA, labelled("www.nsec.test. A 192.0.2.1", "nsec.test.")), "");
+  EXPECT_NE(both_carried.check_sources(kWwwA, forged), "");
+  EXPECT_NE(both_carried.check_sources(
+                kWwwA, labelled("www.nsec.test. A 192.0.2.1\nwww.nsec.test. A 192.0.2.66", "nsec.test.")),
+            "");
   // No reply held it at all; or one held the name with another type only.
   EXPECT_NE(descent(referral_to_nsec_test(), authoritative("www.nsec.test. AAAA 2001:db8::1"))
                 .check_sources(kWwwA, labelled("www.nsec.test. A 192.0.2.1", "nsec.test.")),
@@ -251,6 +263,28 @@ TEST(UpstreamReplyFuzzOracle, HarnessCatchesARelabelOfWhatTheParentSent) {
   // Labelled with the zone that did send it, the label is honest (whether the record is
   // true is the validator's question, in that zone).
   EXPECT_EQ(harness.check_result(kWwwA, labelled("www.nsec.test. A 192.0.2.66", "test.")), "");
+}
+
+// As above, but the child answers too: the iterator's answer is the child's RRset, and
+// the parent's RRset of the same name and type under the child's label is caught.
+TEST(UpstreamReplyFuzzOracle, HarnessCatchesTheParentsRRsetUnderTheChildsLabel) {
+  fuzz::IteratorHarness harness(plain_descent());
+  ScriptedReplies upstream(
+      {referral("test. NS ns.test.", "ns.test. A 198.51.100.2"),
+       referral("nsec.test. NS ns.nsec.test.", "ns.nsec.test. A 198.51.100.3\nwww.nsec.test. A 192.0.2.66"),
+       authoritative("www.nsec.test. A 192.0.2.1")});
+  QuietLog quiet;
+  const fuzz::IteratorRun run = harness.resolve(kWwwA, upstream);
+  ASSERT_EQ(run.broken, "");
+  ASSERT_TRUE(run.finished);
+  EXPECT_EQ(upstream.zones, (std::vector<std::string>{".", "test.", "nsec.test."}));
+  ASSERT_EQ(run.result.answer.size(), 1u);
+  EXPECT_EQ(run.result.answer[0].rdata, testing::records("www.nsec.test. A 192.0.2.1")[0].rdata);
+  EXPECT_EQ(harness.check_result(kWwwA, run.result), "");
+  Resolution forged = run.result;
+  forged.answer = testing::records("www.nsec.test. A 192.0.2.66");
+  ASSERT_EQ(fuzz::IteratorHarness::check_resolution(kWwwA, forged), "");
+  EXPECT_NE(harness.check_result(kWwwA, forged), "");
 }
 
 // A real conversation from the corpus: the iterator's labels pass; moved to a zone
