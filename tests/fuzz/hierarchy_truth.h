@@ -50,6 +50,29 @@ public:
   bool empty() const { return zones_.empty(); }
   const std::vector<Zone> &zones() const { return zones_; }
 
+  // True when every RRset of `answer` that a source vouches for as judged already (a
+  // security from the resolver's own caches) deserves it: secure only as the zone's
+  // real data under a chain of trust, insecure only where a downgrade is possible.
+  // The caches hold nothing else, so an answer to a sub-question whose claim is false
+  // puts the validator in a state the resolver cannot reach, and nothing it concludes
+  // from there is judged against the truth.
+  bool cache_claims_hold(const Resolution &answer, const std::vector<Name> &untrusted) const {
+    if (zones_.empty()) return true;
+    const auto sets = group_rrsets(answer.answer);
+    for (const auto &source : answer.sources) {
+      if (source.security != Security::secure && source.security != Security::insecure) continue;
+      for (const auto &set : sets) {
+        if (set.owner != source.owner || set.type != source.type) continue;
+        const Zone &zone = holder(set.owner, set.type);
+        const bool holds = source.security == Security::secure
+                               ? judge_rrset(zone, set, untrusted).empty()
+                               : !trusted(zone, untrusted) || in_opt_out_span(zone, set.owner);
+        if (!holds) return false;
+      }
+    }
+    return true;
+  }
+
   // "" when every claim of a secure `result` holds; else the first one that does not.
   // `input` is what the validator was given (for the sources it took on trust), and
   // `untrusted` names zones under a negative trust anchor.

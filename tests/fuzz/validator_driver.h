@@ -90,6 +90,11 @@ public:
 struct ValidatorRun {
   Resolution result;
   size_t subqueries = 0;
+  // A sub-answer of this run or an earlier one on the same caches claimed cache
+  // verdicts the truth does not support (HierarchyTruth::cache_claims_hold): the
+  // caches may hold what the resolver's never could, and the verdict is not held
+  // against the truth.
+  bool impossible_cache_claim = false;
   std::string broken;  // the first property that did not hold; empty if none
 };
 
@@ -116,9 +121,13 @@ public:
         run.broken = "the validator asked more than " + std::to_string(kMaxSubqueries) + " sub-questions";
         return run;
       }
-      validator.on_subquery_result(answers.answer(action.question));
+      Resolution answer = answers.answer(action.question);
+      if (truth_ && !truth_->cache_claims_hold(answer, config_.negative_trust_anchors))
+        impossible_cache_claim_ = true;
+      validator.on_subquery_result(answer);
     }
     run.result = validator.result();
+    run.impossible_cache_claim = impossible_cache_claim_;
     run.broken = check(question, input, run, budget);
     return run;
   }
@@ -157,13 +166,14 @@ private:
             return "validation raised the TTL of " + r.answer[i].owner.to_text() + what;
         break;
     }
-    if (truth_) {
+    if (truth_ && !run.impossible_cache_claim) {
       std::string lie = truth_->check(question, input, r, config_.negative_trust_anchors);
       if (!lie.empty()) return "validator soundness: " + lie + what;
     }
     return "";
   }
 
+  bool impossible_cache_claim_ = false;
   ValidatorOptions options_;
   std::vector<TrustAnchor> anchors_;
   const HierarchyTruth *truth_;
