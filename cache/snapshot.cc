@@ -4,7 +4,6 @@
 #include <zlib.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <cstring>
 #include <functional>
 #include <optional>
@@ -35,8 +34,6 @@ constexpr int64_t kLatestTime = int64_t{1} << 40;
 bool sane_time(int64_t t) { return t >= 0 && t < kLatestTime; }
 // The writer's buffer is handed to the file when it grows past this.
 constexpr size_t kFlushBytes = 1u << 20;
-
-std::string errno_text(int error) { return std::strerror(error); }
 
 class ByteWriter {
 public:
@@ -573,44 +570,18 @@ SnapshotLoadResult load_snapshot_file(const std::string &path, MessageCache &mes
   // Only a file the daemon (or root) could have written: its statuses are trusted.
   std::vector<uid_t> owners = options.owners;
   if (owners.empty()) owners = {::geteuid(), 0};
-  PrivateFile opened = open_private_file(path, owners);
-  if (!opened.error.empty()) {
-    result.missing = opened.missing;
-    result.error = opened.error;
-    return result;
-  }
-  const auto size = static_cast<uint64_t>(opened.info.st_size);
-  if (size > options.max_file_bytes) {
-    result.error = std::to_string(size) + " octets, more than a cache of this size can fill (" +
+  PrivateFileContents read = read_private_file(path, owners, options.max_file_bytes);
+  if (read.too_large) {
+    result.error = std::to_string(read.size) + " octets, more than a cache of this size can fill (" +
                    std::to_string(options.max_file_bytes) + ")";
     return result;
   }
-  std::string bytes(static_cast<size_t>(size), '\0');
-  size_t done = 0;
-  for (;;) {
-    // One octet more than fstat said, to see a file that grew meanwhile.
-    char probe = 0;
-    char *into = done < bytes.size() ? bytes.data() + done : &probe;
-    const size_t room = done < bytes.size() ? bytes.size() - done : 1;
-    const ssize_t n = ::read(opened.file.get(), into, room);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      result.error = "cannot read: " + errno_text(errno);
-      return result;
-    }
-    if (n == 0) break;
-    if (done == bytes.size()) {
-      result.error = "changed while it was read";
-      return result;
-    }
-    done += static_cast<size_t>(n);
-  }
-  if (done != bytes.size()) {
-    result.error = "changed while it was read";
+  if (!read.error.empty()) {
+    result.missing = read.missing;
+    result.error = read.error;
     return result;
   }
-  opened.file.reset();
-  return load_snapshot(bytes, messages, rrsets, options);
+  return load_snapshot(read.contents, messages, rrsets, options);
 }
 
 }  // namespace rsv

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -23,6 +24,12 @@ std::string owners_text(const std::vector<uid_t> &owners) {
   std::string text;
   for (uid_t uid : owners) text += (text.empty() ? "uid " : " or uid ") + std::to_string(uid);
   return text.empty() ? "nobody" : text;
+}
+
+PrivateFileContents unread(PrivateFileContents out, std::string why) {
+  out.contents.clear();
+  out.error = std::move(why);
+  return out;
 }
 
 }  // namespace
@@ -123,6 +130,48 @@ PrivateFile open_private_file(const std::string &path, const std::vector<uid_t> 
   }
   // Reads block from here on, as for any file.
   ::fcntl(out.file.get(), F_SETFL, ::fcntl(out.file.get(), F_GETFL) & ~O_NONBLOCK);
+  return out;
+}
+
+PrivateFileContents read_private_file(const std::string &path, const std::vector<uid_t> &owners,
+                                      uint64_t max_bytes) {
+  PrivateFileContents out;
+  PrivateFile opened = open_private_file(path, owners);
+  if (!opened.error.empty()) {
+    out.missing = opened.missing;
+    out.error = std::move(opened.error);
+    return out;
+  }
+  // The limit is checked before anything is read, and nothing beyond what fstat said
+  // is ever held: a file that differs from it was being written meanwhile (our own
+  // writes replace the file whole, by rename), so it is refused, not read in part.
+  const auto stated = static_cast<uint64_t>(std::max<off_t>(opened.info.st_size, 0));
+  if (stated > max_bytes || stated >= std::string().max_size()) {
+    out.too_large = true;
+    out.size = stated;
+    out.error = std::to_string(stated) + " octets, more than the " + std::to_string(max_bytes) + " allowed";
+    return out;
+  }
+  out.contents.resize(static_cast<size_t>(stated));
+  size_t done = 0;
+  for (;;) {
+    // Once fstat's size is in, one octet more: there should be none.
+    char probe = 0;
+    char *into = done < out.contents.size() ? out.contents.data() + done : &probe;
+    const size_t room = done < out.contents.size() ? out.contents.size() - done : 1;
+    const ssize_t n = ::read(opened.file.get(), into, room);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      const int error = errno;
+      return unread(std::move(out), std::string("cannot read: ") + std::strerror(error));
+    }
+    if (n == 0) break;
+    if (into == &probe) return unread(std::move(out), "changed while it was read (longer than its size)");
+    done += static_cast<size_t>(n);
+  }
+  if (done != out.contents.size())
+    return unread(std::move(out), "changed while it was read (shorter than its size)");
+  out.size = done;
   return out;
 }
 

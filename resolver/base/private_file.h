@@ -15,7 +15,11 @@
 // (O_NOFOLLOW) and without blocking on a FIFO (O_NONBLOCK), and is refused unless it
 // is a regular file, not writable by its group or others, and owned by one of the
 // owners given (the daemon's effective user, root, and the user it runs as once its
-// privileges are dropped).
+// privileges are dropped). read_private_file reads such a file whole: refused unread
+// when fstat says it is larger than the caller's limit, and refused when what is read
+// differs from what fstat said (someone was writing it in place; our own writes
+// replace it by rename), so that memory never exceeds the limit. Both readers of these
+// files, the snapshot and the RFC 5011 state, go through it.
 #pragma once
 
 #include <sys/stat.h>
@@ -102,5 +106,19 @@ struct PrivateFile {
 // (see the header): else `error` says why ("a symbolic link", "not a regular file",
 // "writable by its group or others (mode 0620)", "owned by uid 4242, not by ...").
 PrivateFile open_private_file(const std::string &path, const std::vector<uid_t> &owners);
+
+struct PrivateFileContents {
+  std::string contents;
+  bool missing = false;    // there is no such file (ENOENT)
+  bool too_large = false;  // fstat says it holds more than the limit: `size` octets
+  uint64_t size = 0;       // what was read, or fstat's size when too_large
+  std::string error;       // why it was not read; empty when `contents` is the file
+};
+
+// open_private_file, then every octet to the end of the file, at most `max_bytes`:
+// more is an error ("3000 octets, more than the 2048 allowed"), as are a failed read
+// and a file whose length is not what fstat said ("changed while it was read ...").
+PrivateFileContents read_private_file(const std::string &path, const std::vector<uid_t> &owners,
+                                      uint64_t max_bytes);
 
 }  // namespace rsv

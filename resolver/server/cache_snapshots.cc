@@ -12,6 +12,7 @@
 
 #include "cache/snapshot.h"
 #include "resolver/base/log.h"
+#include "resolver/server/state_files.h"
 
 namespace rsv {
 
@@ -106,10 +107,7 @@ uint64_t snapshot_file_limit(const CacheConfig &cache) {
 
 std::vector<uid_t> snapshot_owners(const Config &config) {
   // The daemon reads the file at start, usually as root, and writes it as `username`.
-  std::vector<uid_t> owners = {::geteuid(), 0};
-  if (!config.username.empty())
-    if (const passwd *user = ::getpwnam(config.username.c_str())) owners.push_back(user->pw_uid);
-  return owners;
+  return state_file_owners(config.username);
 }
 
 CacheSnapshots::CacheSnapshots(Caches &caches, EventLoop &control_loop) : caches_(caches), loop_(control_loop) {}

@@ -121,7 +121,8 @@ Daemon::Daemon(ConfigSource source, std::shared_ptr<Generation> first, std::uniq
   if (generation_->config.dnssec.validation &&
       (generation_->config.dnssec.rfc5011 || generation_->config.dnssec.trust_anchor_signaling)) {
     maintainer_ = std::make_unique<TrustAnchorMaintainer>(
-        loop_, *caches_, generation_->config.dnssec, [this] { return generation(); },
+        loop_, *caches_, generation_->config.dnssec, state_file_owners(generation_->config.username),
+        [this] { return generation(); },
         [this](std::vector<TrustAnchor> anchors, const std::string &why) {
           adopt_trust_anchors(std::move(anchors), why);
         });

@@ -1,6 +1,6 @@
 #include "resolver/server/state_files.h"
 
-#include <fcntl.h>
+#include <pwd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -76,24 +76,11 @@ void prepare_state_directory(const std::string &file_path, const std::optional<F
     throw std::runtime_error("cannot give " + file_path + " to the daemon's user: " + errno_text());
 }
 
-std::optional<std::string> read_small_file(const std::string &path, size_t max_bytes) {
-  FileDescriptor file(open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!file) {
-    if (errno == ENOENT) return std::nullopt;
-    throw std::runtime_error(path + ": cannot read: " + errno_text());
-  }
-  std::string contents;
-  char buffer[16384];
-  for (;;) {
-    const ssize_t n = ::read(file.get(), buffer, sizeof buffer);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) throw std::runtime_error(path + ": cannot read: " + errno_text());
-    if (n == 0) break;
-    contents.append(buffer, static_cast<size_t>(n));
-    if (contents.size() > max_bytes)
-      throw std::runtime_error(path + ": larger than " + std::to_string(max_bytes) + " bytes");
-  }
-  return contents;
+std::vector<uid_t> state_file_owners(const std::string &username) {
+  std::vector<uid_t> owners = {::geteuid(), 0};
+  if (!username.empty())
+    if (const passwd *user = ::getpwnam(username.c_str())) owners.push_back(user->pw_uid);
+  return owners;
 }
 
 std::string path_inside_chroot(const std::string &path, const std::string &root) {

@@ -7,13 +7,16 @@
 // write_file_atomically() (resolver/base/private_file.h, shared with the cache
 // snapshot) replaces a file so that a crash or power cut leaves either the old or the
 // new contents, never a mix: a temporary file beside it made by mkstemp, written,
-// fsync'ed, renamed over the old one, and the directory fsync'ed.
+// fsync'ed, renamed over the old one, and the directory fsync'ed. read_private_file()
+// (the same header) reads one back only when nobody but state_file_owners() could
+// have written it: not through a symlink, not a FIFO, not writable by others.
 #pragma once
 
 #include <sys/types.h>
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "resolver/base/private_file.h"
 
@@ -30,9 +33,11 @@ struct FileOwner {
 // state file is meant to have a directory of its own. Throws std::runtime_error.
 void prepare_state_directory(const std::string &file_path, const std::optional<FileOwner> &owner);
 
-// Reads a whole file of at most `max_bytes`; nullopt when it does not exist. Throws
-// std::runtime_error when it exists but cannot be read, or is larger.
-std::optional<std::string> read_small_file(const std::string &path, size_t max_bytes);
+// Who may own a file the daemon keeps between runs (the RFC 5011 state, the cache
+// snapshot), for read_private_file: the effective user (who reads it at start, as a
+// rule root), root, and `username` (who writes it once privileges are dropped) when
+// it names a user.
+std::vector<uid_t> state_file_owners(const std::string &username);
 
 // The path a file has after chroot(`root`): `path` without the `root` prefix when it
 // lies inside it, else unchanged (and then unreachable after the chroot).

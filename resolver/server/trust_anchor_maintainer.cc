@@ -28,13 +28,15 @@ std::string tags_text(const std::vector<uint16_t> &tags) {
 }  // namespace
 
 TrustAnchorMaintainer::TrustAnchorMaintainer(EventLoop &loop, Caches &caches, const DnssecConfig &config,
-                                             CurrentGeneration current, AdoptAnchors adopt)
+                                             std::vector<uid_t> state_owners, CurrentGeneration current,
+                                             AdoptAnchors adopt)
     : loop_(loop),
       caches_(caches),
       rfc5011_(config.rfc5011),
       signaling_(config.trust_anchor_signaling),
       configured_state_path_(config.trust_anchor_state),
       state_path_(config.trust_anchor_state),
+      state_owners_(std::move(state_owners)),
       timers_(Rfc5011Timers::from(config)),
       limits_(config),
       current_(std::move(current)),
@@ -47,20 +49,22 @@ TrustAnchorMaintainer::~TrustAnchorMaintainer() = default;
 
 void TrustAnchorMaintainer::load_state() {
   state_read_ = true;
-  std::optional<std::string> text;
-  try {
-    text = read_small_file(state_path_, kMaxTrustPointStateBytes);
-  } catch (const std::exception &e) {
-    RSV_LOG(error, "RFC 5011: %s; the configured trust anchors are used", e.what());
-    return;
-  }
-  if (!text) {
+  // What the file says is trusted as much as the configured anchors: only a file the
+  // daemon (or root) alone could have written is read.
+  PrivateFileContents read = read_private_file(state_path_, state_owners_, kMaxTrustPointStateBytes);
+  if (read.missing) {
     RSV_LOG(info, "RFC 5011: no state at %s yet: starting from the configured trust anchors",
             state_path_.c_str());
     return;
   }
+  if (!read.error.empty()) {
+    RSV_LOG(error, "RFC 5011: the state file %s is not read: %s; the configured trust anchors are used",
+            state_path_.c_str(), read.error.c_str());
+    return;
+  }
+  const std::string &text = read.contents;
   try {
-    stored_ = parse_trust_point_state(*text);
+    stored_ = parse_trust_point_state(text);
   } catch (const std::exception &e) {
     // Kept for the operator to look at; the next refresh writes a new file.
     const std::string aside = state_path_ + ".corrupt";

@@ -2,7 +2,9 @@
 // and RFC 8145 key tag signalling (dnssec.trust-anchor-signaling).
 //
 // At start-up the daemon hands over the configured anchors (anchors_for): with RFC
-// 5011 on, the state file (dnssec.trust-anchor-state) is read, and for every
+// 5011 on, the state file (dnssec.trust-anchor-state) is read (only when one of
+// `state_owners` could alone have written it: resolver/base/private_file.h; anything
+// else is reported and the configured anchors are used), and for every
 // configured zone it covers, what it learned replaces the configured anchor (as
 // Unbound's auto-trust-anchor-file does); a corrupt file is reported, set aside as
 // FILE.corrupt, and the configured anchors are used. A reload does the same with the
@@ -21,6 +23,8 @@
 // after each refresh, and daily when RFC 5011 is off, with the key tags of the
 // anchors in force. The edns-key-tag option (RFC 8145 4) is the engine's (dispatch()).
 #pragma once
+
+#include <sys/types.h>
 
 #include <functional>
 #include <map>
@@ -43,8 +47,9 @@ public:
   // The anchors to validate with from now on, and why (for the log).
   using AdoptAnchors = std::function<void(std::vector<TrustAnchor>, const std::string &why)>;
 
+  // `state_owners`: who may own the state file (state_file_owners in state_files.h).
   TrustAnchorMaintainer(EventLoop &loop, Caches &caches, const DnssecConfig &config,
-                        CurrentGeneration current, AdoptAnchors adopt);
+                        std::vector<uid_t> state_owners, CurrentGeneration current, AdoptAnchors adopt);
   ~TrustAnchorMaintainer();
   TrustAnchorMaintainer(const TrustAnchorMaintainer &) = delete;
   TrustAnchorMaintainer &operator=(const TrustAnchorMaintainer &) = delete;
@@ -79,6 +84,7 @@ private:
   const bool signaling_;
   const std::string configured_state_path_;
   std::string state_path_;  // where it is written now (inside a chroot, once entered)
+  const std::vector<uid_t> state_owners_;
   const Rfc5011Timers timers_;
   const DnssecConfig limits_;
   CurrentGeneration current_;

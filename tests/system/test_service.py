@@ -355,6 +355,9 @@ def test_daemon_user_owns_its_state_and_its_group_uses_the_control_socket(resolv
         daemon.start()
         assert f"cache snapshot {snapshot}, written" in daemon.log(), daemon.log()
         assert f"cache snapshot {snapshot} ignored" not in daemon.log(), daemon.log()
+        # So is the RFC 5011 state, which nobody wrote.
+        assert f"the state in {state} takes precedence" in daemon.log(), daemon.log()
+        assert "is not read" not in daemon.log(), daemon.log()
     finally:
         daemon.stop()
 

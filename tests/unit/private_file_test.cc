@@ -147,5 +147,57 @@ TEST_F(PrivateFileTest, OnlyAFileOfTheGivenOwnersNotWritableByOthersIsOpened) {
       << "and no wait for a writer";
 }
 
+TEST_F(PrivateFileTest, AFileIsReadWholeUpToTheLimit) {
+  const uid_t me = ::geteuid();
+  const std::string path = dir_ + "/state";
+  write_file_atomically(path, "0123456789", 0600);
+  PrivateFileContents exact = read_private_file(path, {me}, 10);
+  EXPECT_TRUE(exact.error.empty()) << exact.error;
+  EXPECT_FALSE(exact.too_large);
+  EXPECT_EQ(exact.contents, "0123456789");
+  EXPECT_EQ(exact.size, 10u);
+  PrivateFileContents over = read_private_file(path, {me}, 9);
+  EXPECT_TRUE(over.too_large);
+  EXPECT_TRUE(over.contents.empty());
+  EXPECT_EQ(over.error, "10 octets, more than the 9 allowed");
+  // Longer than any one read, and empty.
+  const std::string big(300000, 'x');
+  write_file_atomically(path, big, 0600);
+  EXPECT_EQ(read_private_file(path, {me}, big.size()).contents, big);
+  write_file_atomically(path, "", 0600);
+  PrivateFileContents empty = read_private_file(path, {me}, 10);
+  EXPECT_TRUE(empty.error.empty()) << empty.error;
+  EXPECT_TRUE(empty.contents.empty());
+}
+
+TEST_F(PrivateFileTest, AFileLongerThanFstatSaidIsRefusedNotReadOn) {
+  // /proc's files say they are empty and are not, as a file written in place while it
+  // is read would: nothing beyond fstat's size (here none) is held, and it is refused.
+  PrivateFileContents status = read_private_file("/proc/self/status", {::geteuid()}, 1 << 20);
+  EXPECT_FALSE(status.too_large);
+  EXPECT_TRUE(status.contents.empty());
+  EXPECT_EQ(status.error, "changed while it was read (longer than its size)");
+}
+
+TEST_F(PrivateFileTest, ReadingRefusesWhatOpeningRefuses) {
+  const uid_t me = ::geteuid();
+  const std::string path = dir_ + "/state";
+  write_file_atomically(path, "contents", 0600);
+  PrivateFileContents missing = read_private_file(dir_ + "/none", {me}, 100);
+  EXPECT_TRUE(missing.missing);
+  EXPECT_FALSE(missing.error.empty());
+  std::filesystem::create_symlink(path, dir_ + "/link");
+  EXPECT_EQ(read_private_file(dir_ + "/link", {me}, 100).error, "a symbolic link, not the file itself");
+  ASSERT_EQ(::mkfifo((dir_ + "/fifo").c_str(), 0600), 0);
+  EXPECT_EQ(read_private_file(dir_ + "/fifo", {me}, 100).error, "not a regular file");
+  EXPECT_EQ(read_private_file(dir_, {me}, 100).error, "not a regular file");
+  EXPECT_NE(read_private_file(path, {me + 1}, 100).error.find("owned by uid"), std::string::npos);
+  ASSERT_EQ(::chmod(path.c_str(), 0620), 0);
+  PrivateFileContents shared = read_private_file(path, {me}, 100);
+  EXPECT_FALSE(shared.missing);
+  EXPECT_TRUE(shared.contents.empty());
+  EXPECT_NE(shared.error.find("writable by its group or others"), std::string::npos) << shared.error;
+}
+
 }  // namespace
 }  // namespace rsv

@@ -47,12 +47,10 @@ TEST_F(StateFiles, AnAtomicWriteReplacesTheFileWholeWithTheModeAsked) {
   EXPECT_THROW(write_file_atomically(dir_ + "/missing/state", "x", 0644), std::runtime_error);
 }
 
-TEST_F(StateFiles, ReadingASmallFile) {
-  EXPECT_EQ(read_small_file(dir_ + "/absent", 10), std::nullopt);
-  write_file_atomically(dir_ + "/f", "0123456789", 0644);
-  EXPECT_EQ(read_small_file(dir_ + "/f", 10), "0123456789");
-  EXPECT_THROW(read_small_file(dir_ + "/f", 9), std::runtime_error);
-  EXPECT_THROW(read_small_file(dir_, 10), std::runtime_error);  // a directory
+TEST(StateFileOwners, TheEffectiveUserRootAndTheDaemonsUser) {
+  EXPECT_EQ(state_file_owners(""), (std::vector<uid_t>{::geteuid(), 0}));
+  EXPECT_EQ(state_file_owners("root"), (std::vector<uid_t>{::geteuid(), 0, 0}));  // a user every system has
+  EXPECT_EQ(state_file_owners("no-such-user-here"), (std::vector<uid_t>{::geteuid(), 0}));
 }
 
 TEST_F(StateFiles, TheStateDirectoryIsCreatedAndHandedToTheUser) {
@@ -91,7 +89,7 @@ protected:
   std::unique_ptr<TrustAnchorMaintainer> maintainer(bool rfc5011) {
     config.rfc5011 = rfc5011;
     return std::make_unique<TrustAnchorMaintainer>(
-        loop, caches, config, [] { return std::shared_ptr<Generation>(); },
+        loop, caches, config, std::vector<uid_t>{::geteuid()}, [] { return std::shared_ptr<Generation>(); },
         [](std::vector<TrustAnchor>, const std::string &) {});
   }
 
@@ -159,6 +157,55 @@ TEST_F(MaintainerState, ACorruptStateFileIsSetAsideAndTheConfiguredAnchorsAreUse
   EXPECT_EQ(anchors[0].ds.size(), 1u);
   EXPECT_FALSE(std::filesystem::exists(dir_ + "/trust-anchors.state"));
   EXPECT_TRUE(std::filesystem::exists(dir_ + "/trust-anchors.state.corrupt"));
+}
+
+TEST_F(MaintainerState, AStateFileSomeoneElseCouldHaveWrittenIsNotRead) {
+  // What the file says replaces the configured anchors: a link to a file elsewhere, a
+  // file others may write, or a FIFO (which would hold the start up until someone
+  // writes to it) is reported and left unread.
+  const std::string &path = config.trust_anchor_state;
+  auto configured_anchors_are_used = [&](const std::string &why) {
+    ::testing::internal::CaptureStderr();
+    auto m = maintainer(true);
+    std::vector<TrustAnchor> anchors = m->anchors_for(configured());
+    const std::string log = ::testing::internal::GetCapturedStderr();
+    ASSERT_EQ(anchors.size(), 1u) << why;
+    EXPECT_EQ(anchors[0].ds.size(), 1u) << why << ": the configured DS, not the state's key";
+    EXPECT_TRUE(anchors[0].dnskey.empty()) << why;
+    EXPECT_NE(log.find("RFC 5011: the state file " + path + " is not read: " + why), std::string::npos)
+        << log;
+    EXPECT_NE(log.find("the configured trust anchors are used"), std::string::npos) << log;
+  };
+  write_state();
+  const std::string elsewhere = dir_ + "/elsewhere.state";
+  std::filesystem::rename(path, elsewhere);
+  std::filesystem::create_symlink(elsewhere, path);
+  configured_anchors_are_used("a symbolic link, not the file itself");
+  std::filesystem::remove(path);
+  write_state();
+  ASSERT_EQ(::chmod(path.c_str(), 0664), 0);
+  configured_anchors_are_used("writable by its group or others (mode 0664)");
+  std::filesystem::remove(path);
+  ASSERT_EQ(::mkfifo(path.c_str(), 0600), 0);
+  configured_anchors_are_used("not a regular file");
+  // Its own, as written: read.
+  std::filesystem::remove(path);
+  write_state();
+  EXPECT_TRUE(maintainer(true)->anchors_for(configured())[0].ds.empty()) << "the state's key replaces the DS";
+}
+
+TEST_F(MaintainerState, AStateFileOfAnotherOwnerIsNotRead) {
+  write_state();
+  config.rfc5011 = true;
+  TrustAnchorMaintainer m(
+      loop, caches, config, std::vector<uid_t>{::geteuid() + 1}, [] { return std::shared_ptr<Generation>(); },
+      [](std::vector<TrustAnchor>, const std::string &) {});
+  ::testing::internal::CaptureStderr();
+  std::vector<TrustAnchor> anchors = m.anchors_for(configured());
+  const std::string log = ::testing::internal::GetCapturedStderr();
+  ASSERT_EQ(anchors.size(), 1u);
+  EXPECT_EQ(anchors[0].ds.size(), 1u);
+  EXPECT_NE(log.find("owned by uid " + std::to_string(::geteuid())), std::string::npos) << log;
 }
 
 TEST_F(MaintainerState, WithRfc5011OffTheStateFileIsNotRead) {
