@@ -439,8 +439,8 @@ std::optional<std::string> check_header(std::string_view bytes, const SnapshotLo
   return std::nullopt;
 }
 
-// Decodes the records one at a time, handing each to `visit` (when given) before the
-// next is decoded, up to the end marker, whose count and place it checks. The first
+// Decodes the records one at a time, handing each to `visit` before the next is
+// decoded, up to the end marker, whose count and place it checks. The first
 // record that is not one the writer could have written ends the walk with its error.
 std::optional<std::string> for_each_record(std::string_view records, int64_t written_at,
                                            const SnapshotLoadOptions &options,
@@ -470,7 +470,7 @@ std::optional<std::string> for_each_record(std::string_view records, int64_t wri
     else
       bad = "unknown record kind " + std::to_string(kind);
     if (bad) return "record " + std::to_string(index) + ": " + *bad;
-    if (visit) visit(entry);
+    visit(entry);
   }
 }
 
@@ -549,18 +549,24 @@ SnapshotLoadResult load_snapshot(std::string_view bytes, MessageCache &messages,
     result.error = *bad;
     return result;
   }
-  // Two walks over the same octets: the first checks every record and keeps nothing,
-  // so that a file is restored whole or not at all; the second decodes them again and
-  // restores each before decoding the next. Memory beyond the file's own octets stays
-  // at one decoded entry, whatever the file holds (a hostile file of N octets cannot
-  // make the daemon hold N octets many times over in decoded form).
-  if (auto bad = for_each_record(records, result.written_at, options, nullptr)) {
-    result.error = *bad;
-    return result;
+  // One walk: each record is decoded and restored before the next is decoded, so that
+  // memory beyond the file's own octets stays at one decoded entry, whatever the file
+  // holds (a hostile file of N octets cannot make the daemon hold N octets many times
+  // over in decoded form). A record found wrong part-way, or an end marker that does
+  // not count what came before, makes the whole file wrong: the caches, which held
+  // nothing before (the daemon loads at start), are flushed, so that no part of it
+  // stays.
+  const std::optional<std::string> bad = for_each_record(
+      records, result.written_at, options, [&](Decoded &entry) { restore(entry, messages, rrsets, result); });
+  if (bad) {
+    messages.flush(Name::root(), true);
+    rrsets.flush(Name::root(), true);
+    SnapshotLoadResult failed;
+    failed.written_at = result.written_at;
+    failed.error = *bad;
+    return failed;
   }
   result.ok = true;
-  for_each_record(records, result.written_at, options,
-                  [&](Decoded &entry) { restore(entry, messages, rrsets, result); });
   return result;
 }
 

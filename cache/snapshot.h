@@ -15,11 +15,12 @@
 // daemon's user or root (anything else is refused unread: its statuses would be
 // trusted). Its octets are read (at most max_file_bytes, a bound the daemon ties to
 // the cache's size) and checked first (magic, format version, writer, length,
-// checksum, the validation context), then walked twice: once to check every record's
-// structure, keeping nothing, so that a file that fails any of this is ignored
-// entirely, with the reason, and nothing of it enters the cache; then again, each
-// record decoded and restored before the next, so that memory beyond the file's own
-// octets stays at one entry. Each entry is judged by time: one past expiry + max-stale
+// checksum, the validation context), then walked once, each record decoded, checked
+// and restored before the next, so that memory beyond the file's own octets stays at
+// one entry. A file that fails any of this is ignored entirely, with the reason: one
+// found wrong part-way (a record no writer makes, an end marker that miscounts) has
+// the caches flushed, so nothing of it stays (the daemon loads into empty caches, at
+// start). Each entry is judged by time: one past expiry + max-stale
 // is dropped, one past its expiry is kept (serve-stale may use it), TTLs count from
 // the stored times (the file's time at the latest) so they come back aged by the time
 // the daemon was down, and none says more than the entry has left. Security status
@@ -122,8 +123,9 @@ std::string encode_snapshot(const MessageCache &messages, const RRsetCache &rrse
 SnapshotWriteResult write_snapshot_file(const std::string &path, const MessageCache &messages,
                                         const RRsetCache &rrsets, const SnapshotWriteOptions &options);
 
-// Checks `bytes` whole, then restores what is still usable into the caches, one
-// entry at a time.
+// Checks the header and checksum of `bytes`, then restores what is still usable into
+// the caches, one entry at a time. The caches are meant to hold nothing else: when a
+// record turns out wrong part-way, they are flushed whole and `error` says why.
 SnapshotLoadResult load_snapshot(std::string_view bytes, MessageCache &messages, RRsetCache &rrsets,
                                  const SnapshotLoadOptions &options);
 // The same from a file, refused unread unless it is one the daemon could have written

@@ -405,6 +405,28 @@ TEST_F(SnapshotTest, AbsurdLengthsAndCountsAreRejectedWithAValidChecksum) {
   EXPECT_TRUE(restored.empty());
 }
 
+TEST_F(SnapshotTest, ARecordWrongPartWayLeavesNothingOfTheFileInTheCaches) {
+  // The file is read in one pass: the records before the wrong one are restored by the
+  // time it is found, and then flushed again.
+  fill();
+  const std::string bytes = encode();
+  size_t record = first_record(bytes);
+  for (int skipped = 0; skipped < 6; ++skipped) record += 5 + read_u32(bytes, record + 1);
+  ASSERT_EQ(bytes[record], 2) << "the last of the 7 records, an RRset";
+  std::string damaged = bytes;
+  damaged[record] = 9;
+  fix_crc(damaged);
+  Caches restored(clock);
+  const SnapshotLoadResult result = load(damaged, restored);
+  EXPECT_FALSE(result.ok);
+  EXPECT_EQ(result.error, "record 6: unknown record kind 9");
+  EXPECT_TRUE(restored.empty()) << "the six good records before it are gone again";
+  EXPECT_EQ(result.messages + result.rrsets + result.stale, 0u) << "and not counted as restored";
+  EXPECT_EQ(answer(restored, "www.example."), 0u);
+  EXPECT_TRUE(load(bytes, restored).ok) << "the file as written";
+  EXPECT_EQ(restored.messages.entry_count(), 5u);
+}
+
 TEST_F(SnapshotTest, RecordsNoWriterMakesAreRejected) {
   EncodeResult reply = reply_for("www.example.", 300);
   source.messages.store(name("www.example."), rrtype::A, rrclass::IN, 0, reply.wire, reply.ttl_offsets, 300,
