@@ -1,5 +1,6 @@
 #include "cache/message_cache.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "cache/cache_key.h"
@@ -37,13 +38,17 @@ void MessageCache::copy_counted_down(const Entry &entry, std::string_view tail, 
   std::memcpy(out, tail.data(), entry.wire_size);
   // A wall clock that stepped back must not make TTLs grow.
   const int64_t elapsed = now > entry.stored_at() ? now - entry.stored_at() : 0;
+  // Nor may a record outlive its entry: a client keeps what it is told for as long as
+  // the TTL says, and the entry may be shorter-lived than a record in it (a negative
+  // answer's SOA under max-negative-ttl, RFC 2308 5; an entry restored from a snapshot
+  // that counts from the file's time).
+  const int64_t left = entry.expires_at() > now ? entry.expires_at() - now : 0;
   const size_t count = entry.ttl_count(tail);
   for (size_t i = 0; i < count; ++i) {
     const uint16_t offset = entry.ttl_offset(tail, i);
-    const uint32_t original = read_u32_be(tail.data() + offset);
-    const uint32_t remaining =
-        static_cast<int64_t>(original) > elapsed ? static_cast<uint32_t>(original - elapsed) : 0;
-    write_u32_be(out + offset, remaining);
+    const int64_t original = read_u32_be(tail.data() + offset);
+    const int64_t remaining = std::clamp<int64_t>(original - elapsed, 0, left);
+    write_u32_be(out + offset, static_cast<uint32_t>(remaining));
   }
 }
 

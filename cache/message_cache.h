@@ -83,7 +83,8 @@ public:
 
   // THE HOT PATH. `lowered_qname_wire` is the question name in wire form already
   // lower-cased. On a live hit, copies the cached reply into `out`, rewrites every TTL
-  // at ttl_offsets to max(0, original - (now - stored_at)) and returns its size;
+  // at ttl_offsets to max(0, original - (now - stored_at)), and at most the entry's
+  // own time left (expires_at - now: no record outlives its entry), and returns its size;
   // returns 0 on a miss, an expired entry, or when it does not fit in `capacity`.
   // No heap allocation, no parsing, one shard lock. On a hit, `security` (when given)
   // gets the DNSSEC status the reply was stored with, and `prefetch_due` (when given)

@@ -306,12 +306,10 @@ std::optional<std::string> decode_message(std::string_view payload, int64_t writ
   if (status != Security::secure) message->ad = false;
   // A restored TTL says no more than the file did less the time since: the entry counts
   // from when the file was written at the latest (one stored while it was being written
-  // loses those seconds), and no record in it outlives the entry (a negative answer's
-  // SOA may have been stored with a longer TTL than max-negative-ttl let it live).
+  // loses those seconds). That no record in it outlives the entry (a negative answer's
+  // SOA may have been stored with a longer TTL than max-negative-ttl let it live) is
+  // the message cache's rule for every entry, restored or not (copy_counted_down).
   stored_at = std::min(stored_at, written_at);
-  const auto lifetime = static_cast<uint32_t>(std::min<int64_t>(expires_at - stored_at, kMaxLifetime));
-  for (auto *section : {&message->answer, &message->authority, &message->additional})
-    for (auto &rr : *section) rr.ttl = std::min(rr.ttl, lifetime);
   EncodeResult encoded = encode_message(*message, 65535);
   if (encoded.truncated) return "message record whose reply does not fit a message";
   RestoredMessage restored;

@@ -51,7 +51,8 @@ std::string lowered_wire(const char *text) {
 
 class MessageCacheTest : public ::testing::Test {
 protected:
-  void store_example(uint8_t flags = 0, uint32_t ttl_seconds = 300) {
+  // The entry lives as long as the reply's longest TTL unless told otherwise.
+  void store_example(uint8_t flags = 0, uint32_t ttl_seconds = 3600) {
     EncodeResult reply = example_reply();
     cache.store(name("www.example.com"), rrtype::A, rrclass::IN, flags, reply.wire, reply.ttl_offsets,
                 ttl_seconds, Security::insecure, rcode::NOERROR);
@@ -87,6 +88,24 @@ TEST_F(MessageCacheTest, TtlsCountDownWithAFloorOfZeroWithoutCompounding) {
   clock.advance_seconds(70);
   size = answer();
   EXPECT_EQ(ttls_of(buffer, size), (std::vector<uint32_t>{0, 200, 3500}));
+}
+
+TEST_F(MessageCacheTest, NoTtlOutlivesItsEntry) {
+  // An entry that lives 100 s (max-negative-ttl, say) holding records of 300 and 3600:
+  // a client must not be told it may keep them longer than the cache itself does.
+  store_example(0, 100);
+  size_t size = answer();
+  EXPECT_EQ(ttls_of(buffer, size), (std::vector<uint32_t>{50, 100, 100}));
+  clock.advance_seconds(30);
+  size = answer();
+  EXPECT_EQ(ttls_of(buffer, size), (std::vector<uint32_t>{20, 70, 70}));
+  auto hit = cache.lookup(name("www.example.com"), rrtype::A, rrclass::IN, 0);
+  ASSERT_TRUE(hit);
+  EXPECT_EQ(ttls_of(reinterpret_cast<const uint8_t *>(hit->wire.data()), hit->wire.size()),
+            (std::vector<uint32_t>{20, 70, 70}));
+  clock.advance_seconds(69);
+  size = answer();
+  EXPECT_EQ(ttls_of(buffer, size), (std::vector<uint32_t>{0, 1, 1}));
 }
 
 TEST_F(MessageCacheTest, EntryExpiresAfterItsTtl) {
@@ -146,7 +165,7 @@ TEST_F(MessageCacheTest, LookupReturnsACopyWithTtlsCountedDown) {
   ASSERT_TRUE(hit);
   EXPECT_EQ(hit->ttl_offsets, reply.ttl_offsets);
   EXPECT_EQ(hit->stored_at, stored_at);
-  EXPECT_EQ(hit->expires_at, stored_at + 300);
+  EXPECT_EQ(hit->expires_at, stored_at + 3600);
   EXPECT_EQ(hit->security, Security::insecure);
   EXPECT_EQ(hit->rcode, rcode::NOERROR);
   EXPECT_EQ(ttls_of(reinterpret_cast<const uint8_t *>(hit->wire.data()), hit->wire.size()),
@@ -348,7 +367,7 @@ TEST_F(MessageCacheTest, ShortLivedEntriesAreNeverPrefetched) {
 
 TEST_F(MessageCacheTest, ExportGivesEveryEntryAndRestorePutsItBack) {
   store_example(0, 60);
-  store_example(message_flags::DO | message_flags::CD, 300);
+  store_example(message_flags::DO | message_flags::CD, 3600);
   const int64_t stored_at = clock.now_seconds();
   std::vector<MessageRecord> records;
   for (size_t shard = 0; shard < cache.shard_count(); ++shard)
