@@ -5,7 +5,7 @@
 //
 // How a snapshot is written: one shard of each cache at a time is copied out under its
 // lock (the workers wait for one shard at most), encoded, and appended to a temporary
-// file beside the target, made by mkstemp (resolver/base/private_file.h: nothing
+// file beside the target, made by mkostemp (resolver/base/private_file.h: nothing
 // planted there is followed); the file is fsynced and renamed over the target, so a
 // reader sees the old snapshot or the new one, never half of one. A writer may be told
 // that what it wrote no longer holds (SnapshotWriteOptions::still_valid): the old
@@ -117,7 +117,7 @@ struct SnapshotLoadResult {
 std::string encode_snapshot(const MessageCache &messages, const RRsetCache &rrsets,
                             const SnapshotWriteOptions &options, size_t *message_count = nullptr,
                             size_t *rrset_count = nullptr);
-// Writes the snapshot to `path` atomically: PATH.tmp.XXXXXX (mkstemp), fsync, rename,
+// Writes the snapshot to `path` atomically: PATH.tmp.XXXXXX (mkostemp), fsync, rename,
 // fsync of the directory. Shard by shard, so memory beyond the caches stays at one
 // shard's worth.
 SnapshotWriteResult write_snapshot_file(const std::string &path, const MessageCache &messages,

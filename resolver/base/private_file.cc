@@ -1,12 +1,15 @@
 #include "resolver/base/private_file.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <memory>
 #include <stdexcept>
 
 namespace rsv {
@@ -26,6 +29,23 @@ std::string owners_text(const std::vector<uid_t> &owners) {
   return text.empty() ? "nobody" : text;
 }
 
+std::string base_name_of(const std::string &path) {
+  const size_t slash = path.rfind('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+// The name mkostemp gives a temporary file of `base`: `base`.tmp. and six letters or
+// digits in place of its XXXXXX.
+bool is_temporary_name_of(std::string_view name, std::string_view base) {
+  const std::string_view suffix = AtomicFileWriter::kTemporarySuffix;
+  if (name.size() != base.size() + suffix.size() + 6 || name.substr(0, base.size()) != base ||
+      name.substr(base.size(), suffix.size()) != suffix)
+    return false;
+  for (char c : name.substr(base.size() + suffix.size()))
+    if (!std::isalnum(static_cast<unsigned char>(c))) return false;
+  return true;
+}
+
 PrivateFileContents unread(PrivateFileContents out, std::string why) {
   out.contents.clear();
   out.error = std::move(why);
@@ -42,9 +62,10 @@ int FileDescriptor::reset() {
 }
 
 AtomicFileWriter::AtomicFileWriter(std::string path) : path_(std::move(path)) {
-  // mkstemp opens O_RDWR | O_CREAT | O_EXCL, mode 0600, on a name nobody could guess.
-  temporary_ = path_ + ".tmp.XXXXXX";
-  const int fd = ::mkstemp(temporary_.data());
+  // mkostemp opens O_RDWR | O_CREAT | O_EXCL, mode 0600, on a name nobody could guess,
+  // and O_CLOEXEC at once: nothing the daemon starts meanwhile inherits it.
+  temporary_ = path_ + kTemporarySuffix + "XXXXXX";
+  const int fd = ::mkostemp(temporary_.data(), O_CLOEXEC);
   if (fd < 0) {
     const int error = errno;
     temporary_.clear();
@@ -52,8 +73,6 @@ AtomicFileWriter::AtomicFileWriter(std::string path) : path_(std::move(path)) {
     return;
   }
   file_ = FileDescriptor(fd);
-  // Not inherited by anything the daemon starts (mkostemp's O_CLOEXEC, portably).
-  ::fcntl(fd, F_SETFD, FD_CLOEXEC);
 }
 
 AtomicFileWriter::~AtomicFileWriter() {
@@ -172,6 +191,34 @@ PrivateFileContents read_private_file(const std::string &path, const std::vector
   if (done != out.contents.size())
     return unread(std::move(out), "changed while it was read (shorter than its size)");
   out.size = done;
+  return out;
+}
+
+LeftoverTemporaries remove_leftover_temporaries(const std::string &path) {
+  LeftoverTemporaries out;
+  const std::string directory = directory_of(path), base = base_name_of(path);
+  std::unique_ptr<DIR, int (*)(DIR *)> listing(::opendir(directory.c_str()), ::closedir);
+  if (!listing) {
+    // No directory yet (the first start): nothing was ever written there.
+    if (errno != ENOENT) out.error = "cannot list " + directory + ": " + std::strerror(errno);
+    return out;
+  }
+  const int directory_fd = ::dirfd(listing.get());
+  while (const dirent *entry = ::readdir(listing.get())) {
+    if (!is_temporary_name_of(entry->d_name, base)) continue;
+    // A regular file only, as the writer makes: anything else of that name is not
+    // its leftover (and a symlink's target is never touched either way).
+    struct stat info {};
+    if (::fstatat(directory_fd, entry->d_name, &info, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(info.st_mode))
+      continue;
+    const std::string leftover = directory + "/" + entry->d_name;
+    if (::unlinkat(directory_fd, entry->d_name, 0) != 0) {
+      if (out.error.empty()) out.error = "cannot remove " + leftover + ": " + std::strerror(errno);
+      continue;
+    }
+    out.removed.push_back(leftover);
+  }
+  std::sort(out.removed.begin(), out.removed.end());
   return out;
 }
 

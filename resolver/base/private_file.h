@@ -4,12 +4,14 @@
 // nobody but the daemon (or root) could have written them.
 //
 // Writing, AtomicFileWriter: the contents go to a temporary file beside the target,
-// made by mkstemp (a fresh random name opened with O_CREAT | O_EXCL: a symlink or file
-// planted beside the target is never opened, so a daemon running as root cannot be
-// made to write through one); commit() sets the mode, fsyncs, renames it over the
-// target (rename replaces a symlink at the target, it does not follow it) and fsyncs
-// the directory so that the rename is durable. Given up (destroyed without commit),
-// the temporary file is removed. Errors are values: what failed, on which file, why.
+// TARGET.tmp.XXXXXX made by mkostemp (a fresh random name opened with O_CREAT | O_EXCL
+// | O_CLOEXEC: a symlink or file planted beside the target is never opened, so a
+// daemon running as root cannot be made to write through one, and nothing it starts
+// inherits the file); commit() sets the mode, fsyncs, renames it over the target
+// (rename replaces a symlink at the target, it does not follow it) and fsyncs the
+// directory so that the rename is durable. Given up (destroyed without commit), the
+// temporary file is removed; a crash leaves it, and remove_leftover_temporaries()
+// removes it at the next start. Errors are values: what failed, on which file, why.
 //
 // Reading, open_private_file: the file is opened without following a symlink
 // (O_NOFOLLOW) and without blocking on a FIFO (O_NONBLOCK), and is refused unless it
@@ -64,6 +66,9 @@ private:
 
 class AtomicFileWriter {
 public:
+  // The temporary file is the target's name, this, and mkostemp's six characters.
+  static constexpr const char *kTemporarySuffix = ".tmp.";
+
   // Creates the temporary file beside `path`; see ok() and error().
   explicit AtomicFileWriter(std::string path);
   ~AtomicFileWriter();  // removes the temporary file unless committed
@@ -94,6 +99,17 @@ private:
 // Replaces `path` with `contents` through an AtomicFileWriter. Throws
 // std::runtime_error with its error text.
 void write_file_atomically(const std::string &path, std::string_view contents, mode_t mode);
+
+struct LeftoverTemporaries {
+  std::vector<std::string> removed;  // their paths, sorted
+  std::string error;                 // the first thing that failed, or empty
+};
+
+// At start, before anything writes `path`: removes the temporary files a write of it
+// that never finished (a crash, a power cut) left beside it. Only regular files named
+// as AtomicFileWriter names them (`path`.tmp. and six letters or digits) are removed;
+// nothing else in the directory is touched.
+LeftoverTemporaries remove_leftover_temporaries(const std::string &path);
 
 struct PrivateFile {
   FileDescriptor file;

@@ -127,6 +127,8 @@ void CacheSnapshots::load_at_start(const Generation &generation) {
     usable_ = false;
     return;
   }
+  // Before the first write: what a write cut short by a crash left beside the file.
+  remove_leftover_writes(path);
   SnapshotLoadOptions options;
   // A restart has no run-time negative trust anchors: a file written under one differs.
   const std::string context = validation_context(generation, {});

@@ -2,12 +2,13 @@
 //
 // At start, before any worker runs and before privileges are dropped, the daemon
 // creates the snapshot's directory if it is missing (owned by `username` when one is
-// set, so that the daemon can still write there afterwards) and restores what the
-// file holds; a missing file is the first start, a bad one is reported (file and
-// reason) and ignored. While the daemon runs, a helper thread writes the snapshot
-// every cache.snapshot-interval seconds, one cache shard at a time so the workers are
-// never held up for long; at shutdown, once the workers have stopped, it is written
-// one last time on the main thread.
+// set, so that the daemon can still write there afterwards), removes what a write cut
+// short by a crash left beside the file (remove_leftover_writes, state_files.h) and
+// restores what the file holds; a missing file is the first start, a bad one is
+// reported (file and reason) and ignored. While the daemon runs, a helper thread
+// writes the snapshot every cache.snapshot-interval seconds, one cache shard at a
+// time so the workers are never held up for long; at shutdown, once the workers have
+// stopped, it is written one last time on the main thread.
 //
 // What the security statuses in the file were judged under is written with it as its
 // validation context: validation_settings (generation.h, the same text a reload

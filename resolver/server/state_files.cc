@@ -83,6 +83,14 @@ std::vector<uid_t> state_file_owners(const std::string &username) {
   return owners;
 }
 
+void remove_leftover_writes(const std::string &path) {
+  const LeftoverTemporaries leftovers = remove_leftover_temporaries(path);
+  for (const std::string &removed : leftovers.removed)
+    RSV_LOG(info, "removed %s, left by a write of %s that did not finish", removed.c_str(), path.c_str());
+  if (!leftovers.error.empty())
+    RSV_LOG(warning, "%s: unfinished writes not cleaned up: %s", path.c_str(), leftovers.error.c_str());
+}
+
 std::string path_inside_chroot(const std::string &path, const std::string &root) {
   if (root.empty()) return path;
   std::string prefix = root;

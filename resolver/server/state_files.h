@@ -6,8 +6,9 @@
 // (`username`), so that after dropping privileges it can replace its files there.
 // write_file_atomically() (resolver/base/private_file.h, shared with the cache
 // snapshot) replaces a file so that a crash or power cut leaves either the old or the
-// new contents, never a mix: a temporary file beside it made by mkstemp, written,
-// fsync'ed, renamed over the old one, and the directory fsync'ed. read_private_file()
+// new contents, never a mix: a temporary file beside it made by mkostemp, written,
+// fsync'ed, renamed over the old one, and the directory fsync'ed; what a crash left of
+// one is removed at the next start (remove_leftover_writes). read_private_file()
 // (the same header) reads one back only when nobody but state_file_owners() could
 // have written it: not through a symlink, not a FIFO, not writable by others.
 #pragma once
@@ -38,6 +39,10 @@ void prepare_state_directory(const std::string &file_path, const std::optional<F
 // rule root), root, and `username` (who writes it once privileges are dropped) when
 // it names a user.
 std::vector<uid_t> state_file_owners(const std::string &username);
+
+// At start, before the daemon writes `path`: remove_leftover_temporaries(path), with
+// every file removed, and any failure, in the log.
+void remove_leftover_writes(const std::string &path);
 
 // The path a file has after chroot(`root`): `path` without the `root` prefix when it
 // lies inside it, else unchanged (and then unreachable after the chroot).

@@ -49,6 +49,8 @@ TrustAnchorMaintainer::~TrustAnchorMaintainer() = default;
 
 void TrustAnchorMaintainer::load_state() {
   state_read_ = true;
+  // Once, at start, before the first write: what a write cut short by a crash left.
+  remove_leftover_writes(state_path_);
   // What the file says is trusted as much as the configured anchors: only a file the
   // daemon (or root) alone could have written is read.
   PrivateFileContents read = read_private_file(state_path_, state_owners_, kMaxTrustPointStateBytes);

@@ -7,7 +7,9 @@
 // else is reported and the configured anchors are used), and for every
 // configured zone it covers, what it learned replaces the configured anchor (as
 // Unbound's auto-trust-anchor-file does); a corrupt file is reported, set aside as
-// FILE.corrupt, and the configured anchors are used. A reload does the same with the
+// FILE.corrupt, and the configured anchors are used; before that, temporary files a
+// write cut short by a crash left beside it are removed (remove_leftover_writes in
+// state_files.h). A reload does the same with the
 // newly configured anchors: zones added are tracked from their configuration, zones
 // removed are dropped.
 //

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
 #include <memory>
 
 #include <gtest/gtest.h>
@@ -179,6 +180,20 @@ TEST_F(SnapshotAcrossARestart, AnAnchorThatLapsedButWasNotFlushedYetKeepsTheFile
   caches.messages.store(testing::n("www.example."), rrtype::A, rrclass::IN, 0, other.wire, other.ttl_offsets,
                         300, Security::insecure, rcode::NOERROR);
   EXPECT_EQ(restored_after_restart(caches), 1u) << "only what was judged outside any run-time anchor";
+}
+
+TEST_F(SnapshotAcrossARestart, AStartRemovesWhatACrashedWriteLeftBesideTheFile) {
+  const std::string leftover = config_.cache.snapshot + ".tmp.x0Y1z2";
+  const std::string not_ours = dir_ + "/other.db.tmp.x0Y1z2";
+  std::ofstream(leftover) << "RSVDSNAP, cut short";
+  std::ofstream(not_ours) << "someone's";
+  Caches caches{CacheConfig{}};
+  EventLoop loop;
+  Generation generation(config_, RootHints{}, {}, caches, 1);
+  CacheSnapshots snapshots(caches, loop);
+  snapshots.load_at_start(generation);
+  EXPECT_FALSE(std::filesystem::exists(leftover));
+  EXPECT_TRUE(std::filesystem::exists(not_ours)) << "a temporary file of another target";
 }
 
 TEST(SnapshotPath, WithAndWithoutChroot) {

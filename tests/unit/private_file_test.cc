@@ -4,14 +4,18 @@
 // have written.
 #include "resolver/base/private_file.h"
 
+#include <fcntl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -97,6 +101,69 @@ TEST_F(PrivateFileTest, AFailedWriteSaysWhyAndLeavesTheOldFile) {
       << nowhere.error();
   EXPECT_FALSE(nowhere.write("x"));
   EXPECT_FALSE(nowhere.commit(0600));
+}
+
+TEST_F(PrivateFileTest, TheTemporaryFileIsNotInheritedByAnythingStarted) {
+  const std::string path = dir_ + "/state";
+  AtomicFileWriter writer(path);
+  ASSERT_TRUE(writer.ok()) << writer.error();
+  // The writer's descriptor, found by what it is open on.
+  int found = -1;
+  for (const auto &entry : std::filesystem::directory_iterator("/proc/self/fd")) {
+    std::error_code error;
+    if (std::filesystem::read_symlink(entry.path(), error) == writer.temporary_path())
+      found = std::stoi(entry.path().filename().string());
+  }
+  ASSERT_GE(found, 0) << "no descriptor open on " << writer.temporary_path();
+  const int flags = ::fcntl(found, F_GETFD);
+  ASSERT_GE(flags, 0);
+  EXPECT_TRUE(flags & FD_CLOEXEC) << "opened with O_CLOEXEC";
+}
+
+TEST_F(PrivateFileTest, WhatACrashedWriteLeftIsRemovedAndNothingElse) {
+  const std::string path = dir_ + "/state";
+  write_file_atomically(path, "old", 0600);
+  // A write that never finished: the process ended between mkostemp and rename.
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    AtomicFileWriter writer(path);
+    _exit(writer.write("half of it") ? 0 : 1);  // no destructor runs: the file stays
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  std::string crashed;
+  for (const auto &entry : std::filesystem::directory_iterator(dir_))
+    if (entry.path().filename().string().rfind("state.tmp.", 0) == 0) crashed = entry.path().string();
+  ASSERT_FALSE(crashed.empty()) << "the crashed write left its temporary file";
+  // Names that are not what the writer makes, or not a file: left alone.
+  const std::vector<std::string> others = {"state.tmp.AbC12",   "state.tmp.AbC1234", "state.tmp.Ab-123",
+                                           "state.tmp.",        "other.tmp.AbC123",  "state.AbC123",
+                                           "xstate.tmp.AbC123", "state.tmp.AbC123.1"};
+  for (const std::string &name : others) std::ofstream(dir_ + "/" + name) << "someone's";
+  ASSERT_TRUE(std::filesystem::create_directory(dir_ + "/state.tmp.Dir123"));
+  std::filesystem::create_symlink(path, dir_ + "/state.tmp.Lnk123");
+  const std::string also_ours = dir_ + "/state.tmp.Zz9aA0";
+  std::ofstream(also_ours) << "another unfinished write";
+
+  const LeftoverTemporaries cleaned = remove_leftover_temporaries(path);
+  EXPECT_TRUE(cleaned.error.empty()) << cleaned.error;
+  std::vector<std::string> expected = {crashed, also_ours};
+  std::sort(expected.begin(), expected.end());
+  EXPECT_EQ(cleaned.removed, expected);
+  EXPECT_FALSE(std::filesystem::exists(crashed));
+  EXPECT_FALSE(std::filesystem::exists(also_ours));
+  EXPECT_EQ(read(path), "old") << "the file itself stays";
+  for (const std::string &name : others) EXPECT_TRUE(std::filesystem::exists(dir_ + "/" + name)) << name;
+  EXPECT_TRUE(std::filesystem::is_directory(dir_ + "/state.tmp.Dir123"));
+  EXPECT_TRUE(std::filesystem::is_symlink(dir_ + "/state.tmp.Lnk123"));
+  EXPECT_EQ(read(path), "old") << "and nothing was followed to it";
+
+  EXPECT_TRUE(remove_leftover_temporaries(path).removed.empty()) << "nothing more the second time";
+  const LeftoverTemporaries no_directory = remove_leftover_temporaries(dir_ + "/missing/state");
+  EXPECT_TRUE(no_directory.removed.empty());
+  EXPECT_TRUE(no_directory.error.empty()) << "no directory yet, nothing ever written: " << no_directory.error;
 }
 
 TEST_F(PrivateFileTest, NothingPlantedBesideOrAtTheTargetIsWrittenThrough) {

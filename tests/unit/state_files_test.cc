@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 
 #include "dnssec/rfc5011_state.h"
+#include "resolver/base/log.h"
 #include "resolver/server/trust_anchor_maintainer.h"
 #include "tests/support/zone_signer.h"
 
@@ -157,6 +158,33 @@ TEST_F(MaintainerState, ACorruptStateFileIsSetAsideAndTheConfiguredAnchorsAreUse
   EXPECT_EQ(anchors[0].ds.size(), 1u);
   EXPECT_FALSE(std::filesystem::exists(dir_ + "/trust-anchors.state"));
   EXPECT_TRUE(std::filesystem::exists(dir_ + "/trust-anchors.state.corrupt"));
+}
+
+TEST_F(MaintainerState, AtStartWhatACrashedWriteLeftIsRemoved) {
+  write_state();
+  const std::string leftover = config.trust_anchor_state + ".tmp.q7Rz0K";
+  const std::string not_ours = config.trust_anchor_state + ".tmp.notours";
+  std::ofstream(leftover) << "{\"format\": \"resolverd-trust-an";
+  std::ofstream(not_ours) << "someone's";
+  const LogSeverity severity = log_severity();  // the removal is an info line
+  set_log_severity(LogSeverity::info);
+  ::testing::internal::CaptureStderr();
+  auto m = maintainer(true);
+  std::vector<TrustAnchor> anchors = m->anchors_for(configured());
+  const std::string log = ::testing::internal::GetCapturedStderr();
+  set_log_severity(severity);
+  EXPECT_FALSE(std::filesystem::exists(leftover));
+  EXPECT_NE(log.find("removed " + leftover + ", left by a write of " + config.trust_anchor_state +
+                     " that did not finish"),
+            std::string::npos)
+      << log;
+  EXPECT_TRUE(std::filesystem::exists(not_ours)) << "not a name the writer makes";
+  ASSERT_EQ(anchors.size(), 1u);
+  EXPECT_TRUE(anchors[0].ds.empty()) << "the state file itself is read as before";
+  // Without RFC 5011 the daemon never writes the file: nothing there is touched.
+  std::ofstream(leftover) << "x";
+  maintainer(false)->anchors_for(configured());
+  EXPECT_TRUE(std::filesystem::exists(leftover));
 }
 
 TEST_F(MaintainerState, AStateFileSomeoneElseCouldHaveWrittenIsNotRead) {
