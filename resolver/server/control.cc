@@ -1,12 +1,12 @@
 #include "resolver/server/control.h"
 
-#include <cctype>
 #include <cinttypes>
 #include <cstdio>
 #include <ctime>
 
 #include "dnssec/trust_anchor_signal.h"
 #include "resolver/base/log.h"
+#include "resolver/config/config.h"
 #include "resolver/server/daemon.h"
 #include "resolver/server/explain_text.h"
 #include "resolver/server/trust_anchor_maintainer.h"
@@ -68,30 +68,19 @@ nlohmann::json control_error(const std::string &error) {
   return {{"ok", false}, {"error", error}, {"text", error}};
 }
 
-std::optional<uint64_t> parse_duration(const std::string &text, std::string *why) {
-  auto refuse = [&](std::string reason) -> std::optional<uint64_t> {
-    if (why) *why = std::move(reason);
-    return std::nullopt;
-  };
-  if (text.empty()) return refuse("empty");
-  uint64_t unit = 1;
-  std::string digits = text;
-  if (!std::isdigit(static_cast<unsigned char>(text.back()))) {
-    switch (text.back()) {
-      case 's': unit = 1; break;
-      case 'm': unit = 60; break;
-      case 'h': unit = 3600; break;
-      case 'd': unit = 86400; break;
-      case 'w': unit = 7 * 86400; break;
-      default: return refuse(std::string("unknown unit '") + text.back() + "' (s, m, h, d or w)");
-    }
-    digits.pop_back();
-  }
-  if (digits.empty()) return refuse("no number before the unit");
-  for (char c : digits)
-    if (!std::isdigit(static_cast<unsigned char>(c))) return refuse("not a whole number followed by a unit");
-  if (digits.size() > 9) return refuse("too long");
-  return std::stoull(digits) * unit;
+NtaDuration nta_duration(std::string_view text) {
+  NtaDuration out;
+  // The configuration's reader: what a duration there may be written as, it may be here.
+  const std::optional<uint64_t> seconds = parse_seconds(text);
+  if (!seconds)
+    out.error = "nta add: '" + std::string(text) + "' is not a duration (e.g. 3600, 90s, 30m, 12h, 2d, 1w)";
+  else if (*seconds == 0)
+    out.error = "nta add: a negative trust anchor for no time at all: give a duration of 1s or more";
+  else if (*seconds > kMaxNtaSeconds)
+    out.error = "nta add: at most one week (RFC 7646 2: a negative trust anchor is temporary)";
+  else
+    out.seconds = *seconds;
+  return out;
 }
 
 ControlService::ControlService(Daemon &daemon) : daemon_(daemon), explainer_(daemon.loop(), daemon.caches()) {}
@@ -333,17 +322,12 @@ void ControlService::nta(const std::vector<std::string> &args, std::function<voi
     }
     uint64_t seconds = kDefaultNtaSeconds;
     if (args.size() == 5 && args[3] == "--for") {
-      std::string why = "zero";
-      auto parsed = parse_duration(args[4], &why);
-      if (!parsed || *parsed == 0)
-        return reply(
-            control_error("nta add: '" + args[4] + "' is not a duration: " + why + " (e.g. 3600, 12h, 2d)"));
-      seconds = *parsed;
+      const NtaDuration duration = nta_duration(args[4]);
+      if (!duration.error.empty()) return reply(control_error(duration.error));
+      seconds = duration.seconds;
     } else if (args.size() != 3) {
       return reply(control_error("usage: nta add NAME [--for DURATION]"));
     }
-    if (seconds > kMaxNtaSeconds)
-      return reply(control_error("nta add: at most one week (RFC 7646 2: a negative trust anchor is temporary)"));
     if (name->is_root()) return reply(control_error("nta add: not for the root: that would switch validation off"));
     const int64_t expires_at = now + static_cast<int64_t>(seconds);
     anchors.add(*name, expires_at);

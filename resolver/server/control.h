@@ -22,6 +22,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -61,9 +62,15 @@ private:
 nlohmann::json control_ok(std::string text, nlohmann::json data = nlohmann::json::object());
 nlohmann::json control_error(const std::string &error);
 
-// "1w", "1d", "12h", "30m", "90s" or plain seconds (at most 9 digits); nullopt when
-// not that, with `why` (when given) saying what is wrong ("unknown unit 'x' (s, m, h,
-// d or w)"): a typo is an error, never a duration of another length.
-std::optional<uint64_t> parse_duration(const std::string &text, std::string *why = nullptr);
+// `nta add NAME --for TEXT`: TEXT is read as the configuration reads a duration
+// (parse_seconds, resolver/config/config.h: "3600", "90s", "30m", "12h", "2d", "1w";
+// a typo is an error, never a duration of another length), and must be more than
+// zero and at most a week (RFC 7646 2: a negative trust anchor is temporary). Either
+// `seconds`, or `error`, the reply's text.
+struct NtaDuration {
+  uint64_t seconds = 0;
+  std::string error;
+};
+NtaDuration nta_duration(std::string_view text);
 
 }  // namespace rsv
