@@ -85,12 +85,15 @@ public:
   // Shutdown: waits for a periodic write under way, then writes on this thread.
   void write_final();
 
+  // A check, for the writer's thread, that nothing changed the context since it was
+  // made: no generation applied with another validation context, no run-time negative
+  // trust anchor added, removed or taken as lapsed. (Public for its tests.)
+  std::function<bool()> unchanged_since_now() const;
+
 private:
   void arm();
   // The context of what the caches hold now (the generation's and the run-time anchors').
   std::string current_context() const;
-  // A check, for the writer's thread, that nothing changed the context since it was made.
-  std::function<bool()> unchanged_since_now() const;
   void write_in_background();
   void finish_background_write();
 

@@ -8,6 +8,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <memory>
 
 #include <gtest/gtest.h>
@@ -194,6 +195,47 @@ TEST_F(SnapshotAcrossARestart, AStartRemovesWhatACrashedWriteLeftBesideTheFile) 
   snapshots.load_at_start(generation);
   EXPECT_FALSE(std::filesystem::exists(leftover));
   EXPECT_TRUE(std::filesystem::exists(not_ours)) << "a temporary file of another target";
+}
+
+TEST(SnapshotWriterCheck, AChangeOfTheValidationContextOrOfTheRunTimeAnchorsIsSeen) {
+  // What a periodic write asks before its file replaces the old one: did anything the
+  // statuses depend on change since it began reading the caches?
+  Caches caches{CacheConfig{}};
+  EventLoop loop;
+  Config config = default_config();
+  config.cache.snapshot.clear();  // no timer: the writes are not what is tested here
+  CacheSnapshots snapshots(caches, loop);
+  snapshots.start(std::make_shared<Generation>(config, RootHints{}, std::vector<TrustAnchor>{}, caches, 1));
+  const int64_t now = caches.clock.now_seconds();
+
+  std::function<bool()> unchanged = snapshots.unchanged_since_now();
+  EXPECT_TRUE(unchanged()) << "nothing happened yet";
+  Config other_cache = config;
+  other_cache.cache.max_stale = 60;
+  other_cache.threads = config.threads + 1;
+  snapshots.apply(
+      std::make_shared<Generation>(other_cache, RootHints{}, std::vector<TrustAnchor>{}, caches, 2));
+  EXPECT_TRUE(unchanged()) << "a reload of settings no status depends on";
+
+  caches.negative_anchors.add(testing::n("broken.example."), now + 3600);
+  EXPECT_FALSE(unchanged()) << "a negative trust anchor added (resolverctl nta add)";
+
+  unchanged = snapshots.unchanged_since_now();
+  EXPECT_TRUE(unchanged());
+  caches.negative_anchors.remove(testing::n("broken.example."));
+  EXPECT_FALSE(unchanged()) << "and removed";
+
+  unchanged = snapshots.unchanged_since_now();
+  Config stricter = other_cache;
+  stricter.dnssec.max_nsec3_iterations = 10;
+  snapshots.apply(std::make_shared<Generation>(stricter, RootHints{}, std::vector<TrustAnchor>{}, caches, 3));
+  EXPECT_FALSE(unchanged()) << "a reload that changes the validation context";
+
+  unchanged = snapshots.unchanged_since_now();
+  Config anchored = stricter;
+  anchored.dnssec.negative_trust_anchors = {testing::n("broken.example.")};
+  snapshots.apply(std::make_shared<Generation>(anchored, RootHints{}, std::vector<TrustAnchor>{}, caches, 4));
+  EXPECT_FALSE(unchanged()) << "a configured negative trust anchor is part of the context too";
 }
 
 TEST(SnapshotPath, WithAndWithoutChroot) {
