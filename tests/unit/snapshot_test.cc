@@ -487,7 +487,12 @@ TEST_F(SnapshotFileTest, WritesAtomicallyAndReadsBack) {
   EXPECT_EQ(written.messages, 5u);
   EXPECT_EQ(written.rrsets, 2u);
   EXPECT_EQ(written.bytes, std::filesystem::file_size(path));
-  EXPECT_FALSE(std::filesystem::exists(path + ".tmp")) << "renamed into place";
+  // The temporary file (cache.db.tmp. and six random characters) became cache.db:
+  // nothing else is in the directory.
+  std::vector<std::string> files;
+  for (const auto &entry : std::filesystem::directory_iterator(dir))
+    files.push_back(entry.path().filename().string());
+  EXPECT_EQ(files, std::vector<std::string>{"cache.db"}) << "renamed into place, no temporary file left";
   struct stat info {};
   ASSERT_EQ(::stat(path.c_str(), &info), 0);
   EXPECT_EQ(info.st_mode & 0777, 0600u) << "what clients asked is private";
@@ -631,7 +636,10 @@ TEST_F(SnapshotFileTest, AFileSomeoneElseCouldHaveWrittenIsRefused) {
   ASSERT_EQ(::chmod(path.c_str(), 0602), 0);
   refused(path, "writable by its group or others");
   ASSERT_EQ(::chmod(path.c_str(), 0600), 0);
-  if (::geteuid() == 0) {  // only root can give a file away; the owner check itself is below
+  // The default owners (the effective user and root) refuse a file of another user;
+  // only root can give a file to one. (Whoever runs the tests, OnlyTheOwnersGivenAreTrusted
+  // above checks the refusal of an owner not given, through SnapshotLoadOptions::owners.)
+  if (::geteuid() == 0) {
     ASSERT_EQ(::chown(path.c_str(), 4242, 4242), 0);
     refused(path, "owned by uid 4242");
     ASSERT_EQ(::chown(path.c_str(), 0, 0), 0);
