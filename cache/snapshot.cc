@@ -1,6 +1,5 @@
 #include "cache/snapshot.h"
 
-#include <unistd.h>
 #include <zlib.h>
 
 #include <algorithm>
@@ -383,6 +382,13 @@ std::optional<std::string> decode_rrset(std::string_view payload, int64_t writte
   return std::nullopt;
 }
 
+// A snapshot larger than the cache it is for could fill is not one it wrote.
+std::optional<std::string> check_size(uint64_t size, const SnapshotLoadOptions &options) {
+  if (size <= options.max_file_bytes) return std::nullopt;
+  return std::to_string(size) + " octets, more than a cache of this size can fill (" +
+         std::to_string(options.max_file_bytes) + ")";
+}
+
 // The header and the checksum: what the records are, and that they are whole.
 // `records` gets the octets from the first record to the checksum.
 std::optional<std::string> check_header(std::string_view bytes, const SnapshotLoadOptions &options,
@@ -390,9 +396,7 @@ std::optional<std::string> check_header(std::string_view bytes, const SnapshotLo
   constexpr size_t kSmallest = sizeof kMagic + 2 + 1 + 8 + 4 + 1 + 4 + 4;
   if (bytes.size() < sizeof kMagic || std::memcmp(bytes.data(), kMagic, sizeof kMagic) != 0)
     return "not a resolverd cache snapshot (no RSVDSNAP magic)";
-  if (bytes.size() > options.max_file_bytes)
-    return std::to_string(bytes.size()) + " octets, more than a cache of this size can fill (" +
-           std::to_string(options.max_file_bytes) + ")";
+  if (auto too_large = check_size(bytes.size(), options)) return too_large;
   ByteReader r(bytes);
   std::string_view skip;
   r.bytes(sizeof kMagic, skip);
@@ -572,17 +576,13 @@ SnapshotLoadResult load_snapshot_file(const std::string &path, MessageCache &mes
                                       const SnapshotLoadOptions &options) {
   SnapshotLoadResult result;
   // Only a file the daemon (or root) could have written: its statuses are trusted.
-  std::vector<uid_t> owners = options.owners;
-  if (owners.empty()) owners = {::geteuid(), 0};
+  const std::vector<uid_t> owners = options.owners.empty() ? daemon_file_owners({}) : options.owners;
+  // The size is checked before anything is read (read_private_file), in the words the
+  // check of the octets in memory uses.
   PrivateFileContents read = read_private_file(path, owners, options.max_file_bytes);
-  if (read.too_large) {
-    result.error = std::to_string(read.size) + " octets, more than a cache of this size can fill (" +
-                   std::to_string(options.max_file_bytes) + ")";
-    return result;
-  }
   if (!read.error.empty()) {
     result.missing = read.missing;
-    result.error = read.error;
+    result.error = read.too_large ? *check_size(read.size, options) : read.error;
     return result;
   }
   return load_snapshot(read.contents, messages, rrsets, options);

@@ -96,7 +96,8 @@ struct SnapshotLoadOptions {
   uint32_t max_stale = 0;    // entries more than this past their expiry are dropped
   uint32_t max_ttl = 86400;  // entries with longer to live are dropped (max-ttl was lowered)
   uint64_t max_file_bytes = 1ull << 32;  // a bigger file is refused unread
-  // Who may own the file (load_snapshot_file); empty: the effective user and root.
+  // Who may own the file (load_snapshot_file); empty: daemon_file_owners("") (the
+  // effective user and root, resolver/base/private_file.h).
   std::vector<uid_t> owners;
 };
 

@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <pwd.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -115,6 +116,13 @@ bool AtomicFileWriter::commit(mode_t mode) {
 void write_file_atomically(const std::string &path, std::string_view contents, mode_t mode) {
   AtomicFileWriter writer(path);
   if (!writer.write(contents) || !writer.commit(mode)) throw std::runtime_error(writer.error());
+}
+
+std::vector<uid_t> daemon_file_owners(const std::string &username) {
+  std::vector<uid_t> owners = {::geteuid(), 0};
+  if (!username.empty())
+    if (const passwd *user = ::getpwnam(username.c_str())) owners.push_back(user->pw_uid);
+  return owners;
 }
 
 PrivateFile open_private_file(const std::string &path, const std::vector<uid_t> &owners) {

@@ -118,6 +118,12 @@ struct PrivateFile {
   std::string error;     // why it was not opened or is refused; empty when it is usable
 };
 
+// Who may own a file the daemon keeps between runs (the RFC 5011 state, the cache
+// snapshot): the effective user (who reads it at start, as a rule root), root, and
+// `username` (the user the daemon writes it as once privileges are dropped) when it
+// names a user.
+std::vector<uid_t> daemon_file_owners(const std::string &username);
+
 // Opens `path` for reading when it is a file only one of `owners` could have written
 // (see the header): else `error` says why ("a symbolic link", "not a regular file",
 // "writable by its group or others (mode 0620)", "owned by uid 4242, not by ...").

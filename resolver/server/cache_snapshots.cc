@@ -105,11 +105,6 @@ uint64_t snapshot_file_limit(const CacheConfig &cache) {
   return 2 * cache.size_bytes + (uint64_t{1} << 20);
 }
 
-std::vector<uid_t> snapshot_owners(const Config &config) {
-  // The daemon reads the file at start, usually as root, and writes it as `username`.
-  return state_file_owners(config.username);
-}
-
 CacheSnapshots::CacheSnapshots(Caches &caches, EventLoop &control_loop) : caches_(caches), loop_(control_loop) {}
 
 CacheSnapshots::~CacheSnapshots() {
@@ -137,7 +132,8 @@ void CacheSnapshots::load_at_start(const Generation &generation) {
   options.max_stale = config.cache.serve_stale ? config.cache.max_stale : 0;
   options.max_ttl = std::max(config.cache.min_ttl, config.cache.max_ttl);
   options.max_file_bytes = snapshot_file_limit(config.cache);
-  options.owners = snapshot_owners(config);
+  // The daemon reads the file at start, usually as root, and writes it as `username`.
+  options.owners = daemon_file_owners(config.username);
   const SnapshotLoadResult result = load_snapshot_file(path, caches_.messages, caches_.rrsets, options);
   if (result.missing) {
     RSV_LOG(info, "cache snapshot %s: none yet (written at shutdown%s)", path.c_str(),

@@ -61,8 +61,6 @@ std::string validation_context(const Generation &generation,
                                const std::vector<Name> &runtime_negative_anchors);
 // The largest snapshot file a cache of this size is read from.
 uint64_t snapshot_file_limit(const CacheConfig &cache);
-// Who may own the file: the effective user, root, and `username` when there is one.
-std::vector<uid_t> snapshot_owners(const Config &config);
 // cache.snapshot at start (before the chroot is entered: CHROOT/PATH) and once
 // running (inside it), for a PATH given either way.
 std::string snapshot_path_at_start(const Config &config);

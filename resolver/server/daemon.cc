@@ -121,7 +121,7 @@ Daemon::Daemon(ConfigSource source, std::shared_ptr<Generation> first, std::uniq
   if (generation_->config.dnssec.validation &&
       (generation_->config.dnssec.rfc5011 || generation_->config.dnssec.trust_anchor_signaling)) {
     maintainer_ = std::make_unique<TrustAnchorMaintainer>(
-        loop_, *caches_, generation_->config.dnssec, state_file_owners(generation_->config.username),
+        loop_, *caches_, generation_->config.dnssec, daemon_file_owners(generation_->config.username),
         [this] { return generation(); },
         [this](std::vector<TrustAnchor> anchors, const std::string &why) {
           adopt_trust_anchors(std::move(anchors), why);
@@ -255,11 +255,9 @@ int Daemon::run() {
   for (auto &t : threads_) t.join();
   threads_.clear();
   // Everything the workers learnt is in the caches now; what an anchor that lapsed
-  // since the last look judged goes before it could be written.
-  for (const Name &name : caches_->negative_anchors.take_lapsed(caches_->clock.now_seconds())) {
-    caches_->flush(name, true);
-    RSV_LOG(info, "negative trust anchor for %s lapsed; its cached data was flushed", name.to_text().c_str());
-  }
+  // since the last look judged goes before it could be written. (The workers have
+  // stopped: their bogus lists go with them, and no lapse timer is set again.)
+  end_lapsed_negative_anchors();
   snapshots_->write_final();
   return 0;
 }

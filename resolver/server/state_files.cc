@@ -1,6 +1,5 @@
 #include "resolver/server/state_files.h"
 
-#include <pwd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -74,13 +73,6 @@ void prepare_state_directory(const std::string &file_path, const std::optional<F
       (info.st_uid != owner->uid || info.st_gid != owner->gid) &&
       chown(file_path.c_str(), owner->uid, owner->gid) != 0)
     throw std::runtime_error("cannot give " + file_path + " to the daemon's user: " + errno_text());
-}
-
-std::vector<uid_t> state_file_owners(const std::string &username) {
-  std::vector<uid_t> owners = {::geteuid(), 0};
-  if (!username.empty())
-    if (const passwd *user = ::getpwnam(username.c_str())) owners.push_back(user->pw_uid);
-  return owners;
 }
 
 void remove_leftover_writes(const std::string &path) {

@@ -9,7 +9,7 @@
 // new contents, never a mix: a temporary file beside it made by mkostemp, written,
 // fsync'ed, renamed over the old one, and the directory fsync'ed; what a crash left of
 // one is removed at the next start (remove_leftover_writes). read_private_file()
-// (the same header) reads one back only when nobody but state_file_owners() could
+// (the same header) reads one back only when nobody but daemon_file_owners() could
 // have written it: not through a symlink, not a FIFO, not writable by others.
 #pragma once
 
@@ -17,7 +17,6 @@
 
 #include <optional>
 #include <string>
-#include <vector>
 
 #include "resolver/base/private_file.h"
 
@@ -33,12 +32,6 @@ struct FileOwner {
 // directories (/, /etc, /var, /var/lib, /run, /tmp, ...) are never given away: a
 // state file is meant to have a directory of its own. Throws std::runtime_error.
 void prepare_state_directory(const std::string &file_path, const std::optional<FileOwner> &owner);
-
-// Who may own a file the daemon keeps between runs (the RFC 5011 state, the cache
-// snapshot), for read_private_file: the effective user (who reads it at start, as a
-// rule root), root, and `username` (who writes it once privileges are dropped) when
-// it names a user.
-std::vector<uid_t> state_file_owners(const std::string &username);
 
 // At start, before the daemon writes `path`: remove_leftover_temporaries(path), with
 // every file removed, and any failure, in the log.

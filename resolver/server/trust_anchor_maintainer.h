@@ -49,7 +49,7 @@ public:
   // The anchors to validate with from now on, and why (for the log).
   using AdoptAnchors = std::function<void(std::vector<TrustAnchor>, const std::string &why)>;
 
-  // `state_owners`: who may own the state file (state_file_owners in state_files.h).
+  // `state_owners`: who may own the state file (daemon_file_owners, private_file.h).
   TrustAnchorMaintainer(EventLoop &loop, Caches &caches, const DnssecConfig &config,
                         std::vector<uid_t> state_owners, CurrentGeneration current, AdoptAnchors adopt);
   ~TrustAnchorMaintainer();

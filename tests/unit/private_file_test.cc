@@ -214,6 +214,12 @@ TEST_F(PrivateFileTest, OnlyAFileOfTheGivenOwnersNotWritableByOthersIsOpened) {
       << "and no wait for a writer";
 }
 
+TEST(DaemonFileOwners, TheEffectiveUserRootAndTheDaemonsUser) {
+  EXPECT_EQ(daemon_file_owners(""), (std::vector<uid_t>{::geteuid(), 0}));
+  EXPECT_EQ(daemon_file_owners("root"), (std::vector<uid_t>{::geteuid(), 0, 0}));  // a user every system has
+  EXPECT_EQ(daemon_file_owners("no-such-user-here"), (std::vector<uid_t>{::geteuid(), 0}));
+}
+
 TEST_F(PrivateFileTest, AFileIsReadWholeUpToTheLimit) {
   const uid_t me = ::geteuid();
   const std::string path = dir_ + "/state";

@@ -48,12 +48,6 @@ TEST_F(StateFiles, AnAtomicWriteReplacesTheFileWholeWithTheModeAsked) {
   EXPECT_THROW(write_file_atomically(dir_ + "/missing/state", "x", 0644), std::runtime_error);
 }
 
-TEST(StateFileOwners, TheEffectiveUserRootAndTheDaemonsUser) {
-  EXPECT_EQ(state_file_owners(""), (std::vector<uid_t>{::geteuid(), 0}));
-  EXPECT_EQ(state_file_owners("root"), (std::vector<uid_t>{::geteuid(), 0, 0}));  // a user every system has
-  EXPECT_EQ(state_file_owners("no-such-user-here"), (std::vector<uid_t>{::geteuid(), 0}));
-}
-
 TEST_F(StateFiles, TheStateDirectoryIsCreatedAndHandedToTheUser) {
   const std::string path = dir_ + "/var/lib/resolverd/trust-anchors.state";
   prepare_state_directory(path, std::nullopt);
