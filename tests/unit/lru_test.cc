@@ -249,10 +249,13 @@ TEST(ShardedLru, KeepsTheLongestKeyAndTailWholeAndRefusesLonger) {
     EXPECT_EQ(v, 7);
     EXPECT_EQ(found.size(), tail.size());
   }));
+  size_t visited = 0;
   lru.for_each([&](std::string_view k, const int &, std::string_view t) {
+    ++visited;
     EXPECT_EQ(k, key);
     EXPECT_EQ(t.size(), tail.size());
   });
+  EXPECT_EQ(visited, 1u);
   EXPECT_FALSE(lru.store(key + "k", 8, "x", never));
   EXPECT_FALSE(lru.store("short", 9, tail + "t", never));
   EXPECT_FALSE(lru.insert_unless(key + "k", 10, 0, never));

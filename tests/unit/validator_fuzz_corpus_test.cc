@@ -227,5 +227,44 @@ TEST(ValidatorFuzzOracle, CatchesDowngradesToInsecure) {
             "");
 }
 
+// What the harness takes for the resolver's own caches: a sub-answer may say an RRset
+// came from them, judged already. Only a claim the caches could hold is believed, so
+// that the exemption (no soundness check after a false claim) stays narrow.
+TEST(ValidatorFuzzOracle, BelievesOnlyCacheClaimsTheCachesCouldHold) {
+  const auto &truth = fuzz::ValidatorWorld::get().truth;
+  auto from_cache = [](const std::string &text, const char *owner, uint16_t type, Security security) {
+    Resolution r = claim(rcode::NOERROR, text);
+    r.sources.push_back(AnswerSource{*Name::from_text(owner), type, *Name::from_text("test."),
+                                     Trust::authoritative, security});
+    return r;
+  };
+  const std::string real_ds = [&] {
+    std::string text;
+    for (const auto &zone : truth.zones())
+      if (zone.origin == *Name::from_text("test."))
+        for (const auto &rr : zone.records)
+          if (rr.owner == *Name::from_text("nsec3.test.") && rr.type == rrtype::DS)
+            text += rr.to_text() + "\n";
+    return text;
+  }();
+  ASSERT_FALSE(real_ds.empty());
+  EXPECT_TRUE(truth.cache_claims_hold(from_cache(real_ds, "nsec3.test.", rrtype::DS, Security::secure), {}));
+  // The same set claimed unchecked is the validator's to check: no claim at all.
+  EXPECT_TRUE(truth.cache_claims_hold(
+      from_cache("nsec3.test. DS 1 77 2 00", "nsec3.test.", rrtype::DS, Security::unchecked), {}));
+  // A DS set the zone does not hold, said to be secure from the cache.
+  EXPECT_FALSE(truth.cache_claims_hold(
+      from_cache("nsec3.test. DS 1 77 2 00", "nsec3.test.", rrtype::DS, Security::secure), {}));
+  // The real DS set said to be insecure, where a chain of trust reaches it...
+  EXPECT_FALSE(
+      truth.cache_claims_hold(from_cache(real_ds, "nsec3.test.", rrtype::DS, Security::insecure), {}));
+  // ...and data of an unsigned zone said to be secure.
+  EXPECT_FALSE(truth.cache_claims_hold(
+      from_cache("www.insecure.test. A 192.0.2.20", "www.insecure.test.", rrtype::A, Security::secure), {}));
+  EXPECT_TRUE(truth.cache_claims_hold(
+      from_cache("www.insecure.test. A 192.0.2.20", "www.insecure.test.", rrtype::A, Security::insecure),
+      {}));
+}
+
 }  // namespace
 }  // namespace rsv
