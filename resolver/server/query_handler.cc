@@ -635,19 +635,20 @@ Resolution ClientQueryHandler::answer_from_cache_only(const Question &question) 
 }
 
 void ClientQueryHandler::store_reply(const Message &query, const Resolution &resolved, bool tcp) {
-  if (policy_ && policy_->blocked_names() != 0 && cloaking_block(resolved)) return;
-  build_reply(query, resolved, tcp, true);
+  build_reply(query, resolved, tcp, true, nullptr, Recipient::cache_only);
 }
 
 std::string ClientQueryHandler::build_reply(const Message &query, const Resolution &resolved, bool tcp,
-                                            bool store, bool *cloaked_out) {
+                                            bool store, bool *cloaked_out, Recipient recipient) {
   const Question &question = query.questions[0];
   // CNAME cloaking: an answer whose CNAME/DNAME chain reaches a blocked name is
   // blocked too, whatever it came from (the engine, a stale copy, the RRset cache),
   // and is not cached: the fast path would serve it without asking the policy again.
+  // With no client to get it, nothing is blocked for anyone: nothing is counted.
   std::optional<Resolution> cloaked;
   if (policy_ && policy_->blocked_names() != 0)
     if (auto block = cloaking_block(resolved)) {
+      if (recipient == Recipient::cache_only) return {};
       cloaked = blocked_resolution(question, block->first, &block->second);
       store = false;
     }
@@ -715,6 +716,7 @@ std::string ClientQueryHandler::build_reply(const Message &query, const Resoluti
 
   if (store && result.security == Security::bogus && !query.cd && result.error && !anchors_changed())
     remember_bogus(question, *result.error);
+  if (recipient == Recipient::cache_only) return {};  // no client: no reply to encode
   if (query.edns) {
     Edns edns;
     edns.udp_size = config_.network.edns_buffer_size;

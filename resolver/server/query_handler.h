@@ -167,8 +167,10 @@ private:
   // answer whose CNAME/DNAME chain is cloaked gets the policy's block instead (counted
   // for its list), and `*cloaked`, when given, says so: the reply then says nothing
   // of `result`'s security.
+  // With Recipient::cache_only (store_reply) nothing is encoded for a client: "" comes back.
+  enum class Recipient { client, cache_only };
   std::string build_reply(const Message &query, const Resolution &result, bool tcp, bool store,
-                          bool *cloaked = nullptr);
+                          bool *cloaked = nullptr, Recipient recipient = Recipient::client);
   // Caches the reply to `query` without sending it (a prefetch, a refresh after a
   // stale answer, an answer too late to send): a cloaked one is neither stored nor
   // counted as blocked, since no client gets it.
