@@ -17,13 +17,6 @@ namespace rsv {
 
 namespace {
 
-std::string directory_of(const std::string &path) {
-  const size_t slash = path.rfind('/');
-  if (slash == std::string::npos) return ".";
-  if (slash == 0) return "/";
-  return path.substr(0, slash);
-}
-
 std::string owners_text(const std::vector<uid_t> &owners) {
   std::string text;
   for (uid_t uid : owners) text += (text.empty() ? "uid " : " or uid ") + std::to_string(uid);
@@ -54,6 +47,13 @@ PrivateFileContents unread(PrivateFileContents out, std::string why) {
 }
 
 }  // namespace
+
+std::string directory_of(const std::string &path) {
+  const size_t slash = path.rfind('/');
+  if (slash == std::string::npos) return ".";
+  if (slash == 0) return "/";
+  return path.substr(0, slash);
+}
 
 int FileDescriptor::reset() {
   if (fd_ < 0) return 0;

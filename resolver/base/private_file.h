@@ -100,6 +100,9 @@ private:
 // std::runtime_error with its error text.
 void write_file_atomically(const std::string &path, std::string_view contents, mode_t mode);
 
+// The directory `path` names a file in: "." for a bare name, "/" for a file at the root.
+std::string directory_of(const std::string &path);
+
 struct LeftoverTemporaries {
   std::vector<std::string> removed;  // their paths, sorted
   std::string error;                 // the first thing that failed, or empty

@@ -24,11 +24,6 @@ std::string chroot_root(const Config &config) {
   return root == "/" ? std::string() : root;
 }
 
-std::string directory_of(const std::string &path) {
-  const size_t slash = path.rfind('/');
-  return slash == std::string::npos || slash == 0 ? "/" : path.substr(0, slash);
-}
-
 // Creates `directory` and its missing parents; the last one is handed to `username`.
 // Returns why not, or "".
 std::string ensure_directory(const std::string &directory, const std::string &username) {

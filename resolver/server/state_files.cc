@@ -18,13 +18,6 @@ std::string errno_text() {
   return std::strerror(errno);
 }
 
-std::string directory_of(const std::string &path) {
-  const auto slash = path.rfind('/');
-  if (slash == std::string::npos) return ".";
-  if (slash == 0) return "/";
-  return path.substr(0, slash);
-}
-
 // Directories that other programs share: a state file's directory is given to the
 // daemon's user, and these must never be.
 bool shared_system_directory(const std::string &directory) {

@@ -272,5 +272,14 @@ TEST_F(PrivateFileTest, ReadingRefusesWhatOpeningRefuses) {
   EXPECT_NE(shared.error.find("writable by its group or others"), std::string::npos) << shared.error;
 }
 
+// One definition for every file the daemon keeps (the cache snapshot's copy said "/"
+// for a bare name, where the others said ".").
+TEST(DirectoryOf, NamesTheDirectoryOfAFile) {
+  EXPECT_EQ(directory_of("/var/lib/resolverd/cache.db"), "/var/lib/resolverd");
+  EXPECT_EQ(directory_of("/cache.db"), "/");
+  EXPECT_EQ(directory_of("cache.db"), ".");
+  EXPECT_EQ(directory_of("state/cache.db"), "state");
+}
+
 }  // namespace
 }  // namespace rsv
