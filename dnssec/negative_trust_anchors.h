@@ -19,6 +19,7 @@
 #pragma once
 
 #include <algorithm>
+#include <atomic>
 #include <cstdint>
 #include <iterator>
 #include <mutex>
@@ -108,17 +109,17 @@ public:
   }
 
   // How many times the run-time anchors have changed (added, removed, taken lapsed).
-  uint64_t changes() const {
-    std::lock_guard lock(mutex_);
-    return changes_;
-  }
+  // Read on every validation and every stored reply, so without the mutex: a change
+  // is counted (under it) before its caller flushes, and a sequentially consistent load
+  // after a store sees the count of any flush that could have missed that store.
+  uint64_t changes() const { return changes_.load(); }
 
 private:
   static bool in_force(const Entry &e, int64_t now) { return !e.expires_at || *e.expires_at > now; }
 
   mutable std::mutex mutex_;
   std::vector<Entry> entries_;
-  uint64_t changes_ = 0;
+  std::atomic<uint64_t> changes_{0};
 };
 
 }  // namespace rsv
