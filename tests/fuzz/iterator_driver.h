@@ -29,6 +29,13 @@
 //    SERVFAIL says why (an Extended DNS Error);
 //  - each answer RRset has its AnswerSource, and each source's zone is at or above the
 //    owner (data from outside the zone asked was scrubbed);
+//  - each source's zone is the zone of a send whose reply really held that RRset (or,
+//    for a CNAME, the DNAME it was synthesized from): the label the validator trusts
+//    (it chooses the signer by it) was given when the query went out, and is not
+//    taken from the iterator's own account of the reply afterwards; the RRset is the
+//    one that reply held, record for record. Only replies the iterator was given
+//    count (DeliveredReplies): one the engine drops (unparsable, QR clear) vouches
+//    for nothing;
 //  - each Delegation's child lies strictly below its parent;
 //  - once done, the iterator stays done: more events change nothing.
 #pragma once
@@ -118,6 +125,73 @@ public:
   virtual Reply reply(const IteratorAction &action) = 0;
 };
 
+// The replies the iterator was given, each with the zone its send was addressed to
+// when it went out (IteratorAction::zone): what an answer source's label is checked
+// against. The validator chooses the signer by that label, so it must come from the
+// send, never from the iterator's own account of the reply afterwards.
+class DeliveredReplies {
+public:
+  void record(const Name &zone, const Message &reply) { replies_.push_back(Delivered{zone, reply}); }
+
+  // "" when every source of `r` names the zone of a send whose reply held the RRset,
+  // every record of it (so the iterator did not relabel a parent's records as its
+  // child's, or one zone's as another's, not even where the other zone's reply had an
+  // RRset of the same name and type); else which source has no such reply. Sources the
+  // cache gave with a validation status are not the iterator's to label.
+  std::string check_sources(const Question &question, const Resolution &r) const {
+    const std::string what = " (" + question.name.to_text() + " " + type_to_text(question.qtype) + ")";
+    for (const auto &source : r.sources) {
+      if (source.security != Security::unchecked) continue;
+      const bool sent = std::any_of(replies_.begin(), replies_.end(), [&](const Delivered &d) {
+        return d.zone == source.zone && holds(d.message, source, r.answer);
+      });
+      if (!sent)
+        return "the source of " + source.owner.to_text() + " " + type_to_text(source.type) + " is the zone " +
+               source.zone.to_text() + ", but no reply to a query sent to that zone held it" + what;
+    }
+    return "";
+  }
+
+private:
+  struct Delivered {
+    Name zone;
+    Message message;
+  };
+
+  // The message held the RRset `source` vouches for: each of its records in `answer`,
+  // rdata and all (the TTL may since have been capped); or, for a CNAME, a DNAME above
+  // the owner that the iterator may have synthesized it from (RFC 6672 2.2). A source
+  // with no records in the answer needs its owner and type in the message.
+  static bool holds(const Message &message, const AnswerSource &source,
+                    const std::vector<ResourceRecord> &answer) {
+    auto in_message = [&](const auto &matches) {
+      for (const auto *section : {&message.answer, &message.authority, &message.additional})
+        if (std::any_of(section->begin(), section->end(), matches)) return true;
+      return false;
+    };
+    if (source.type == rrtype::CNAME && in_message([&](const ResourceRecord &rr) {
+          return rr.type == rrtype::DNAME && source.owner != rr.owner &&
+                 source.owner.is_subdomain_of(rr.owner);
+        }))
+      return true;
+    bool in_answer = false;
+    for (const auto &want : answer) {
+      if (want.type != source.type || want.owner != source.owner) continue;
+      in_answer = true;
+      if (!in_message([&](const ResourceRecord &rr) {
+            return rr.type == want.type && rr.owner == want.owner && rr.rclass == want.rclass &&
+                   rr.rdata == want.rdata;
+          }))
+        return false;
+    }
+    return in_answer || in_message([&](const ResourceRecord &rr) {
+             return rr.type == source.type && rr.owner == source.owner;
+           });
+  }
+
+  std::vector<Delivered> replies_;  // every reply of the harness's life, both questions
+};
+
 struct IteratorRun {
   bool finished = false;  // the client question's iterator reached done
   Resolution result;
@@ -179,7 +253,7 @@ public:
         }
         case IteratorAction::Kind::done: {
           Resolution result = top.result();
-          run.broken = check_resolution(top.question(), result);
+          run.broken = check_result(top.question(), result);
           if (run.broken.empty()) run.broken = check_stays_done(top, result);
           if (!run.broken.empty()) break;
           stack.pop_back();
@@ -218,6 +292,13 @@ public:
       if (d.child == d.parent || !d.child.is_subdomain_of(d.parent))
         return "a delegation from " + d.parent.to_text() + " to " + d.child.to_text() + what;
     return "";
+  }
+
+  // Every property of a Resolution this harness's replies produced: check_resolution's,
+  // and each source's label tied to a reply the iterator was given. "" when they hold.
+  std::string check_result(const Question &question, const Resolution &r) const {
+    if (std::string broken = check_resolution(question, r); !broken.empty()) return broken;
+    return delivered_.check_sources(question, r);
   }
 
 private:
@@ -266,6 +347,8 @@ private:
                                     (message->rcode == rcode::FORMERR || message->rcode == rcode::NOTIMP);
     if (!questionless_error) message->questions = {action.question};
     infra_.record_rtt(action.server, kReplyRttMs);
+    // Only what reaches on_reply can be the source of an answer.
+    delivered_.record(action.zone, *message);
     top.on_reply(*message);
   }
 
@@ -287,6 +370,7 @@ private:
   Config config_;
   DelegationPoint root_hints_;
   std::vector<ForwardZone> forward_zones_;
+  DeliveredReplies delivered_;
   RRsetCache rrsets_{clock_, 2u << 20, TtlPolicy{}, 2};
   InfraCache infra_{clock_, 1000, 2};
   IteratorEnv env_{rrsets_,
