@@ -6,7 +6,9 @@
 // same driver and properties as in the fuzz target. The oracle that ties each answer
 // source's zone label to a reply the iterator was given (DeliveredReplies in
 // tests/fuzz/iterator_driver.h) is checked on its own too: the real iterator never
-// relabels, so only forged Resolutions can show that the property can fail.
+// relabels, so only forged Resolutions can show that the property can fail. (A set
+// answered from the cache in a later question may carry a zone above its sender's,
+// once the cut's NS set has expired: the oracle allows that direction only.)
 #include <algorithm>
 #include <cstdio>
 #include <map>
@@ -220,6 +222,33 @@ TEST(UpstreamReplyFuzzOracle, CatchesASourceRelabelledToAnotherZone) {
   EXPECT_NE(dname.check_sources(kWwwA, labelled("x.dname.nsec.test. A 192.0.2.1", "nsec.test.")), "");
 }
 
+// A later question answered from the cache: the iterator labels the set with the cut
+// the cache still knows, above the sender's zone once that cut's NS set has expired.
+// The oracle lets the label rise above the zone of an earlier question's reply that
+// held the set, record for record; never within a question, never below that zone.
+TEST(UpstreamReplyFuzzOracle, AcceptsACachedSetLabelledAboveALapsedCut) {
+  auto child_carried = descent(referral_to_nsec_test(), authoritative("www.nsec.test. A 192.0.2.1"));
+  const Resolution at_root = labelled("www.nsec.test. A 192.0.2.1", ".");
+  const Resolution at_test = labelled("www.nsec.test. A 192.0.2.1", "test.");
+  ASSERT_NE(child_carried.check_sources(kWwwA, at_root), "");  // the same question: a relabel
+  child_carried.begin_question();
+  EXPECT_EQ(child_carried.check_sources(kWwwA, at_root), "");
+  EXPECT_EQ(child_carried.check_sources(kWwwA, at_test), "");
+  EXPECT_EQ(child_carried.check_sources(kWwwA, labelled("www.nsec.test. A 192.0.2.1", "nsec.test.")), "");
+  // A record no earlier reply held, under a zone above the one that sent the others.
+  EXPECT_NE(child_carried.check_sources(
+                kWwwA, labelled("www.nsec.test. A 192.0.2.1\nwww.nsec.test. A 192.0.2.66", ".")),
+            "");
+  // Only upwards: the parent's record under the child's label is still a relabel, in
+  // a later question too.
+  auto parent_carried = descent(
+      referral("nsec.test. NS ns.nsec.test.", "ns.nsec.test. A 198.51.100.3\nwww.nsec.test. A 192.0.2.66"),
+      authoritative("", kNsecTestSoa));
+  parent_carried.begin_question();
+  EXPECT_EQ(parent_carried.check_sources(kWwwA, labelled("www.nsec.test. A 192.0.2.66", ".")), "");
+  EXPECT_NE(parent_carried.check_sources(kWwwA, labelled("www.nsec.test. A 192.0.2.66", "nsec.test.")), "");
+}
+
 // Replies from a script, each query's zone kept so the test can check where it went.
 class ScriptedReplies final : public fuzz::UpstreamReplies {
 public:
@@ -342,6 +371,34 @@ TEST(UpstreamReplyFuzzOracle, OnlyRepliesTheIteratorWasGivenCount) {
     else
       EXPECT_NE(verdict, "");
   }
+}
+
+// The fuzzer's finding, with the real iterator: the answer's TTL outlives the NS sets
+// of the cuts, and ten minutes later the second question is answered from the cache
+// alone, labelled with the root (no cut is known any more). The harness accepts it,
+// and still catches a record the first question's replies did not hold.
+TEST(UpstreamReplyFuzzOracle, HarnessAcceptsACachedAnswerWhoseCutExpired) {
+  fuzz::IteratorHarness harness(plain_descent());
+  ScriptedReplies upstream({referral("test. NS ns.test.", "ns.test. A 198.51.100.2"), referral_to_nsec_test(),
+                            authoritative("www.nsec.test. 3600 A 192.0.2.1")});
+  QuietLog quiet;
+  const fuzz::IteratorRun first = harness.resolve(kWwwA, upstream);
+  ASSERT_EQ(first.broken, "");
+  ASSERT_TRUE(first.finished);
+  ASSERT_EQ(upstream.zones, (std::vector<std::string>{".", "test.", "nsec.test."}));
+  ASSERT_NE(first.result.source_of(kWwwA.name, rrtype::A), nullptr);
+  EXPECT_EQ(first.result.source_of(kWwwA.name, rrtype::A)->zone, n("nsec.test."));
+  harness.clock().advance_seconds(600);  // the referrals' NS sets (TTL 300) are gone
+  const fuzz::IteratorRun second = harness.resolve(kWwwA, upstream);
+  EXPECT_EQ(second.broken, "");
+  ASSERT_TRUE(second.finished);
+  EXPECT_EQ(upstream.zones.size(), 3u);  // nothing sent: from the cache
+  ASSERT_NE(second.result.source_of(kWwwA.name, rrtype::A), nullptr);
+  EXPECT_EQ(second.result.source_of(kWwwA.name, rrtype::A)->zone, Name::root());
+  Resolution forged = second.result;
+  forged.answer = testing::records("www.nsec.test. A 192.0.2.66");
+  ASSERT_EQ(fuzz::IteratorHarness::check_resolution(kWwwA, forged), "");
+  EXPECT_NE(harness.check_result(kWwwA, forged), "");
 }
 
 }  // namespace
