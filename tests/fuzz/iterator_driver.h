@@ -40,8 +40,13 @@
 //    set the cache still holds (the root when none), and a cut's NS set may expire
 //    before the data, so the label may be a zone above the one the reply came from
 //    (AnswerSource: "the root when it is not known"). That direction only widens what
-//    the validator searches (the label is its floor, dnssec/validator.cc); a label
-//    below the sender's zone is never excused;
+//    the validator searches (the label is its floor, dnssec/validator.cc). The label
+//    may also lie below the sender's zone, when a parent's server answered for a name
+//    below its own cut (the iterator asks the parent again when every server of the
+//    child failed) and the cache now knows the cut: then the label must be a cut a
+//    delivered NS set named, and the set must have been in that reply's answer
+//    section (what the cache keeps at answer trust). The validator proves such a
+//    floor through its parent's DS before trusting it;
 //  - each Delegation's child lies strictly below its parent;
 //  - once done, the iterator stays done: more events change nothing.
 #pragma once
@@ -148,23 +153,30 @@ public:
   // child's, or one zone's as another's, not even where the other zone's reply had an
   // RRset of the same name and type); else which source has no such reply. Sources the
   // cache gave with a validation status are not the iterator's to label. A set an
-  // earlier question's reply held may carry a zone above that reply's: the iterator
-  // labels a cached set with the cut the cache still knows (the NS sets below may have
-  // expired first), which leaves the validator more to prove, never less.
+  // earlier question's reply held carries the cut the cache knows when it is read: a
+  // zone above that reply's (the NS sets below may have expired first), which leaves
+  // the validator more to prove, never less; or, for a set that reply held in its
+  // answer section, a cut below it that a delivered NS set named (a parent's server
+  // answered below its own cut, and the cache knows the cut).
   std::string check_sources(const Question &question, const Resolution &r) const {
     const std::string what = " (" + question.name.to_text() + " " + type_to_text(question.qtype) + ")";
+    const auto earlier_end = replies_.begin() + static_cast<std::ptrdiff_t>(earlier_questions_);
     for (const auto &source : r.sources) {
       if (source.security != Security::unchecked) continue;
       const bool sent = std::any_of(replies_.begin(), replies_.end(), [&](const Delivered &d) {
         return d.zone == source.zone && holds(d.message, source, r.answer);
       });
       const bool cached_under_a_lapsed_cut =
-          std::any_of(replies_.begin(), replies_.begin() + static_cast<std::ptrdiff_t>(earlier_questions_),
-                      [&](const Delivered &d) {
-                        return d.zone != source.zone && d.zone.is_subdomain_of(source.zone) &&
-                               holds(d.message, source, r.answer);
-                      });
-      if (!sent && !cached_under_a_lapsed_cut)
+          std::any_of(replies_.begin(), earlier_end, [&](const Delivered &d) {
+            return d.zone != source.zone && d.zone.is_subdomain_of(source.zone) &&
+                   holds(d.message, source, r.answer);
+          });
+      const bool cached_below_its_sender =
+          named_as_cut(source.zone) && std::any_of(replies_.begin(), earlier_end, [&](const Delivered &d) {
+            return d.zone != source.zone && source.zone.is_subdomain_of(d.zone) &&
+                   holds(d.message, source, r.answer, Sections::answer_only);
+          });
+      if (!sent && !cached_under_a_lapsed_cut && !cached_below_its_sender)
         return "the source of " + source.owner.to_text() + " " + type_to_text(source.type) + " is the zone " +
                source.zone.to_text() + ", but no reply to a query sent to that zone held it" + what;
     }
@@ -177,15 +189,30 @@ private:
     Message message;
   };
 
+  // Some delivered reply held an NS set owned by `zone` (a referral's or an answer's):
+  // a cut the iterator's cache may know.
+  bool named_as_cut(const Name &zone) const {
+    return std::any_of(replies_.begin(), replies_.end(), [&](const Delivered &d) {
+      for (const auto *section : {&d.message.answer, &d.message.authority})
+        for (const auto &rr : *section)
+          if (rr.type == rrtype::NS && rr.owner == zone) return true;
+      return false;
+    });
+  }
+
+  enum class Sections { all, answer_only };
+
   // The message held the RRset `source` vouches for: each of its records in `answer`,
   // rdata and all (the TTL may since have been capped); or, for a CNAME, a DNAME above
   // the owner that the iterator may have synthesized it from (RFC 6672 2.2). A source
   // with no records in the answer needs its owner and type in the message.
   static bool holds(const Message &message, const AnswerSource &source,
-                    const std::vector<ResourceRecord> &answer) {
+                    const std::vector<ResourceRecord> &answer, Sections where = Sections::all) {
     auto in_message = [&](const auto &matches) {
-      for (const auto *section : {&message.answer, &message.authority, &message.additional})
+      for (const auto *section : {&message.answer, &message.authority, &message.additional}) {
+        if (where == Sections::answer_only && section != &message.answer) continue;
         if (std::any_of(section->begin(), section->end(), matches)) return true;
+      }
       return false;
     };
     if (source.type == rrtype::CNAME && in_message([&](const ResourceRecord &rr) {

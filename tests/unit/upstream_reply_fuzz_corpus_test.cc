@@ -249,6 +249,35 @@ TEST(UpstreamReplyFuzzOracle, AcceptsACachedSetLabelledAboveALapsedCut) {
   EXPECT_NE(parent_carried.check_sources(kWwwA, labelled("www.nsec.test. A 192.0.2.66", "nsec.test.")), "");
 }
 
+// A parent's server answered for a name below its own cut (the iterator asks the
+// parent again when every server of the child failed); a later question reads the set
+// from the cache, labelled with the cut the cache knows, below the sender's zone. The
+// oracle accepts that label only for a cut a delivered NS set named, only for a set
+// the reply held in its answer section, and never within the question that fetched it.
+TEST(UpstreamReplyFuzzOracle, AcceptsACachedParentAnswerLabelledWithTheKnownCut) {
+  fuzz::DeliveredReplies root_answered;
+  root_answered.record(Name::root(), referral("test. NS ns.test.", "ns.test. A 198.51.100.2"));
+  root_answered.record(Name::root(), authoritative("www.nsec.test. A 192.0.2.1"));
+  const Resolution at_test = labelled("www.nsec.test. A 192.0.2.1", "test.");
+  ASSERT_NE(root_answered.check_sources(kWwwA, at_test), "");  // the same question: a relabel
+  root_answered.begin_question();
+  EXPECT_EQ(root_answered.check_sources(kWwwA, at_test), "");
+  EXPECT_EQ(root_answered.check_sources(kWwwA, labelled("www.nsec.test. A 192.0.2.1", ".")), "");
+  // No delivered NS set named nsec.test.: not a cut the cache could know.
+  EXPECT_NE(root_answered.check_sources(kWwwA, labelled("www.nsec.test. A 192.0.2.1", "nsec.test.")), "");
+  // A record the root's reply did not hold.
+  EXPECT_NE(root_answered.check_sources(
+                kWwwA, labelled("www.nsec.test. A 192.0.2.1\nwww.nsec.test. A 192.0.2.66", "test.")),
+            "");
+  // Held in the additional section only (glue, never served as an answer): not excused.
+  fuzz::DeliveredReplies root_carried;
+  root_carried.record(Name::root(),
+                      referral("test. NS ns.test.", "ns.test. A 198.51.100.2\nwww.nsec.test. A 192.0.2.66"));
+  root_carried.begin_question();
+  EXPECT_NE(root_carried.check_sources(kWwwA, labelled("www.nsec.test. A 192.0.2.66", "test.")), "");
+  EXPECT_EQ(root_carried.check_sources(kWwwA, labelled("www.nsec.test. A 192.0.2.66", ".")), "");
+}
+
 // Replies from a script, each query's zone kept so the test can check where it went.
 class ScriptedReplies final : public fuzz::UpstreamReplies {
 public:
