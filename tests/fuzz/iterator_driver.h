@@ -35,8 +35,9 @@
 //    taken from the iterator's own account of the reply afterwards; the RRset is the
 //    one that reply held, record for record. Only replies the iterator was given
 //    count (DeliveredReplies): one the engine drops (unparsable, QR clear) vouches
-//    for nothing. One exception, for what a question found in the cache from an
-//    earlier question: the iterator labels such a set with the deepest cut whose NS
+//    for nothing. One exception, for what an iterator found in the cache from another
+//    iterator's reply (an earlier question's, or a sub-question's: priming, a
+//    glueless name server's address): the iterator labels such a set with the deepest cut whose NS
 //    set the cache still holds (the root when none), and a cut's NS set may expire
 //    before the data, so the label may be a zone above the one the reply came from
 //    (AnswerSource: "the root when it is not known"). That direction only widens what
@@ -143,37 +144,40 @@ public:
 // send, never from the iterator's own account of the reply afterwards.
 class DeliveredReplies {
 public:
-  void record(const Name &zone, const Message &reply) { replies_.push_back(Delivered{zone, reply}); }
-  // A new client question begins: what was delivered so far can only reach its answer
-  // through the cache.
-  void begin_question() { earlier_questions_ = replies_.size(); }
+  void record(const Name &zone, const Message &reply) { replies_.push_back(Delivered{zone, reply, current_}); }
+  // A new iterator (a client question, or a sub-question the engine opens) begins; it
+  // receives what is recorded from now on, until another is begun or resumed. What
+  // other iterators were given can reach its answer only through the cache.
+  unsigned begin_iterator() { return current_ = ++iterators_; }
+  void resume_iterator(unsigned iterator) { current_ = iterator; }
+  void begin_question() { begin_iterator(); }
 
   // "" when every source of `r` names the zone of a send whose reply held the RRset,
   // every record of it (so the iterator did not relabel a parent's records as its
   // child's, or one zone's as another's, not even where the other zone's reply had an
   // RRset of the same name and type); else which source has no such reply. Sources the
-  // cache gave with a validation status are not the iterator's to label. A set an
-  // earlier question's reply held carries the cut the cache knows when it is read: a
+  // cache gave with a validation status are not the iterator's to label. A set another
+  // iterator's reply held carries the cut the cache knows when it is read: a
   // zone above that reply's (the NS sets below may have expired first), which leaves
   // the validator more to prove, never less; or, for a set that reply held in its
   // answer section, a cut below it that a delivered NS set named (a parent's server
   // answered below its own cut, and the cache knows the cut).
   std::string check_sources(const Question &question, const Resolution &r) const {
     const std::string what = " (" + question.name.to_text() + " " + type_to_text(question.qtype) + ")";
-    const auto earlier_end = replies_.begin() + static_cast<std::ptrdiff_t>(earlier_questions_);
+    auto by_another_iterator = [&](const Delivered &d) { return d.iterator != current_; };
     for (const auto &source : r.sources) {
       if (source.security != Security::unchecked) continue;
       const bool sent = std::any_of(replies_.begin(), replies_.end(), [&](const Delivered &d) {
         return d.zone == source.zone && holds(d.message, source, r.answer);
       });
       const bool cached_under_a_lapsed_cut =
-          std::any_of(replies_.begin(), earlier_end, [&](const Delivered &d) {
-            return d.zone != source.zone && d.zone.is_subdomain_of(source.zone) &&
+          std::any_of(replies_.begin(), replies_.end(), [&](const Delivered &d) {
+            return by_another_iterator(d) && d.zone != source.zone && d.zone.is_subdomain_of(source.zone) &&
                    holds(d.message, source, r.answer);
           });
       const bool cached_below_its_sender =
-          named_as_cut(source.zone) && std::any_of(replies_.begin(), earlier_end, [&](const Delivered &d) {
-            return d.zone != source.zone && source.zone.is_subdomain_of(d.zone) &&
+          named_as_cut(source.zone) && std::any_of(replies_.begin(), replies_.end(), [&](const Delivered &d) {
+            return by_another_iterator(d) && d.zone != source.zone && source.zone.is_subdomain_of(d.zone) &&
                    holds(d.message, source, r.answer, Sections::answer_only);
           });
       if (!sent && !cached_under_a_lapsed_cut && !cached_below_its_sender)
@@ -187,6 +191,7 @@ private:
   struct Delivered {
     Name zone;
     Message message;
+    unsigned iterator;  // the one it was given to
   };
 
   // Some delivered reply held an NS set owned by `zone` (a referral's or an answer's):
@@ -236,7 +241,8 @@ private:
   }
 
   std::vector<Delivered> replies_;  // every reply of the harness's life, both questions
-  size_t earlier_questions_ = 0;    // how many of them came before the current question
+  unsigned iterators_ = 0;          // how many iterators have begun
+  unsigned current_ = 0;            // the one being given replies, or checked
 };
 
 struct IteratorRun {
@@ -267,12 +273,14 @@ public:
   // Resolves one question, replies from `upstream`.
   IteratorRun resolve(const Question &question, UpstreamReplies &upstream) {
     IteratorRun run;
-    delivered_.begin_question();
     std::vector<std::unique_ptr<Iterator>> stack;
+    std::vector<unsigned> delivered_ids;  // each stacked iterator's in delivered_
     stack.push_back(std::make_unique<Iterator>(env_, question));
+    delivered_ids.push_back(delivered_.begin_iterator());
     while (run.broken.empty() && run.steps < kMaxSteps) {
       ++run.steps;
       Iterator &top = *stack.back();
+      delivered_.resume_iterator(delivered_ids.back());
       const IteratorAction action = top.next();
       switch (action.kind) {
         case IteratorAction::Kind::send: {
@@ -294,6 +302,7 @@ public:
           });
           if (options_.nested_subqueries && !loops && stack.size() <= config_.resolver.budgets.max_subquery_depth) {
             stack.push_back(std::make_unique<Iterator>(env_, action.question));
+            delivered_ids.push_back(delivered_.begin_iterator());
           } else {
             top.on_subquery_result(Resolution::failure(ede::OTHER, "sub-query refused by the fuzz driver"));
           }
@@ -305,6 +314,7 @@ public:
           if (run.broken.empty()) run.broken = check_stays_done(top, result);
           if (!run.broken.empty()) break;
           stack.pop_back();
+          delivered_ids.pop_back();
           if (stack.empty()) {
             run.finished = true;
             run.result = std::move(result);

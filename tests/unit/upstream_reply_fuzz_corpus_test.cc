@@ -224,8 +224,8 @@ TEST(UpstreamReplyFuzzOracle, CatchesASourceRelabelledToAnotherZone) {
 
 // A later question answered from the cache: the iterator labels the set with the cut
 // the cache still knows, above the sender's zone once that cut's NS set has expired.
-// The oracle lets the label rise above the zone of an earlier question's reply that
-// held the set, record for record; never within a question, never below that zone.
+// The oracle lets the label rise above the zone of another iterator's reply that held
+// the set, record for record; never for the iterator that was given the reply.
 TEST(UpstreamReplyFuzzOracle, AcceptsACachedSetLabelledAboveALapsedCut) {
   auto child_carried = descent(referral_to_nsec_test(), authoritative("www.nsec.test. A 192.0.2.1"));
   const Resolution at_root = labelled("www.nsec.test. A 192.0.2.1", ".");
@@ -239,8 +239,8 @@ TEST(UpstreamReplyFuzzOracle, AcceptsACachedSetLabelledAboveALapsedCut) {
   EXPECT_NE(child_carried.check_sources(
                 kWwwA, labelled("www.nsec.test. A 192.0.2.1\nwww.nsec.test. A 192.0.2.66", ".")),
             "");
-  // Only upwards: the parent's record under the child's label is still a relabel, in
-  // a later question too.
+  // The parent's record (a referral's additional section, never served as an answer)
+  // under the child's label is still a relabel, in a later question too.
   auto parent_carried = descent(
       referral("nsec.test. NS ns.nsec.test.", "ns.nsec.test. A 198.51.100.3\nwww.nsec.test. A 192.0.2.66"),
       authoritative("", kNsecTestSoa));
@@ -253,7 +253,7 @@ TEST(UpstreamReplyFuzzOracle, AcceptsACachedSetLabelledAboveALapsedCut) {
 // parent again when every server of the child failed); a later question reads the set
 // from the cache, labelled with the cut the cache knows, below the sender's zone. The
 // oracle accepts that label only for a cut a delivered NS set named, only for a set
-// the reply held in its answer section, and never within the question that fetched it.
+// the reply held in its answer section, and never for the iterator given the reply.
 TEST(UpstreamReplyFuzzOracle, AcceptsACachedParentAnswerLabelledWithTheKnownCut) {
   fuzz::DeliveredReplies root_answered;
   root_answered.record(Name::root(), referral("test. NS ns.test.", "ns.test. A 198.51.100.2"));
@@ -276,6 +276,22 @@ TEST(UpstreamReplyFuzzOracle, AcceptsACachedParentAnswerLabelledWithTheKnownCut)
   root_carried.begin_question();
   EXPECT_NE(root_carried.check_sources(kWwwA, labelled("www.nsec.test. A 192.0.2.66", "test.")), "");
   EXPECT_EQ(root_carried.check_sources(kWwwA, labelled("www.nsec.test. A 192.0.2.66", ".")), "");
+}
+
+// The same within one client question: a sub-question (priming, a glueless name
+// server's address) was given the root's answer, and the question's own iterator reads
+// it from the cache afterwards. The fuzzer's second case: priming met a CNAME chain.
+TEST(UpstreamReplyFuzzOracle, AcceptsASubQuestionsAnswerReadFromTheCache) {
+  fuzz::DeliveredReplies delivered;
+  const unsigned question = delivered.begin_iterator();
+  delivered.record(Name::root(), referral("test. NS ns.test.", "ns.test. A 198.51.100.2"));
+  delivered.begin_iterator();  // the sub-question
+  delivered.record(Name::root(), authoritative("www.nsec.test. A 192.0.2.1"));
+  const Resolution at_test = labelled("www.nsec.test. A 192.0.2.1", "test.");
+  EXPECT_NE(delivered.check_sources(kWwwA, at_test), "");  // its own reply: a relabel
+  delivered.resume_iterator(question);
+  EXPECT_EQ(delivered.check_sources(kWwwA, at_test), "");
+  EXPECT_NE(delivered.check_sources(kWwwA, labelled("www.nsec.test. A 192.0.2.1", "nsec.test.")), "");
 }
 
 // Replies from a script, each query's zone kept so the test can check where it went.
