@@ -9,6 +9,8 @@
 // change. All functions are pure and thread-safe.
 #pragma once
 
+#include <array>
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -54,5 +56,18 @@ std::string ds_digest(uint8_t digest_type, std::string_view owner_canonical_wire
 // returning the raw 20-octet IH(salt, name, iterations). The caller passes the name
 // in canonical (lower-cased) wire form and bounds `iterations` (RFC 9276).
 std::string nsec3_hash(std::string_view name_canonical_wire, std::string_view salt, uint16_t iterations);
+
+// Exposed for the tests, which compare it with OpenSSL's own encoder.
+namespace crypto_detail {
+inline constexpr size_t kMaxEcdsaCoordinateOctets = 48;  // P-384
+// SEQUENCE, two INTEGERs, each with a tag, a length and a possible leading zero.
+using EcdsaDer = std::array<unsigned char, 2 + 2 * (3 + kMaxEcdsaCoordinateOctets)>;
+
+// An RFC 6605 4 ECDSA signature (r | s, each `coordinate_octets` long) in the DER
+// form OpenSSL verifies, ECDSA-Sig-Value ::= SEQUENCE { r INTEGER, s INTEGER }
+// (RFC 5480 2.2 for the curves' signatures), written into `out`. Returns its length,
+// or 0 when the signature's length does not fit the curve.
+size_t ecdsa_signature_der(std::string_view signature, size_t coordinate_octets, EcdsaDer &out);
+}  // namespace crypto_detail
 
 }  // namespace rsv
