@@ -5,7 +5,7 @@ set -euo pipefail
 
 build_packages=(cmake g++ make pkg-config libldns-dev libuv1-dev libc-ares-dev libyaml-cpp-dev
                 libssl-dev libgtest-dev libgmock-dev dns-root-data nlohmann-json3-dev libsystemd-dev
-                zlib1g-dev libcpp-httplib-dev libxxhash-dev libnghttp2-dev)
+                zlib1g-dev libcpp-httplib-dev libxxhash-dev libnghttp2-dev libjemalloc-dev)
 # clang and libclang-rt-14-dev (libFuzzer and the sanitizer runtimes): the fuzz stage
 # of scripts/test.sh (tests/fuzz/).
 test_packages=(python3 python3-pytest python3-dnspython nsd unbound tcpdump dnsutils ldnsutils
