@@ -109,7 +109,10 @@ cleanup() {
   local status=$?
   trap - EXIT INT TERM
   # Newest first: dnsdist, then the backends, then the hierarchy they resolve through.
-  for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do stop_pid "${PIDS[i]}"; done
+  for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do
+    echo "scale_out: stopping ${NAMES[i]} (pid ${PIDS[i]}) at $(date +%T)" >&2
+    stop_pid "${PIDS[i]}"
+  done
   if ((KEEP_WORK)); then
     echo "scale_out: files kept in $WORK" >&2
   else

@@ -288,7 +288,10 @@ def test_scale_out_script_runs_and_stops_what_it_started(build_dir, hierarchy, w
             assert os.path.exists(os.path.join(d, f"backend-{i}", "control.sock")), text()
 
         os.kill(script.pid, signal.SIGINT)  # as Ctrl-C
-        script.wait(timeout=30)
+        try:
+            script.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            pytest.fail("scripts/scale_out.sh still running 30 s after Ctrl-C:\n" + text())
         assert script.returncode == 0, text()
         # Raises TimeoutError (the failure) unless every one has ended.
         procs.wait_for(lambda: all(map(_pid_gone, pids)), timeout=10, what="the script's processes to end")
