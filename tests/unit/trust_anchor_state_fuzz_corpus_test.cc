@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 
 #include "dnssec/rrsig.h"
+#include "tests/unit/fuzz_corpus_files.h"
 #include "tests/unit/split_mix.h"
 
 #define RSV_FUZZ_PROPERTY_ONLY
@@ -115,6 +116,23 @@ void mutate(std::string &text, SplitMix64 &rng) {
       const std::string line = text.substr(from, (end == std::string::npos ? text.size() : end + 1) - from);
       text.insert(from, line);
       break;
+    }
+  }
+}
+
+// The committed corpus (tests/fuzz/corpus/trust_anchor_state_fuzz/), replayed as the
+// corpus README promises for every target: the seeds are state files the daemon
+// wrote, so each is accepted; a regress-* reproducer need only keep the properties.
+TEST(TrustAnchorStateFuzzCorpus, CommittedCorpusKeepsTheProperties) {
+  const auto files = testing::fuzz_corpus("trust_anchor_state_fuzz");
+  EXPECT_FALSE(files.empty());
+  for (const auto &file : files) {
+    // An exact-size heap copy, so AddressSanitizer builds catch a read past the end.
+    const std::vector<uint8_t> bytes(file.bytes.begin(), file.bytes.end());
+    bool accepted = false;
+    EXPECT_EQ(fuzz::check_trust_anchor_state(bytes.data(), bytes.size(), &accepted), "") << file.name;
+    if (file.name.rfind("regress-", 0) != 0) {
+      EXPECT_TRUE(accepted) << file.name;
     }
   }
 }
