@@ -207,6 +207,31 @@ private:
 
   enum class Sections { all, answer_only };
 
+  // Each CNAME of `source` in `answer` (and there is one) is what a DNAME the message
+  // held synthesizes for its owner (RFC 6672 2.2): the owner with the DNAME's owner
+  // replaced by the DNAME's target. Any other target is not the DNAME's doing.
+  template <typename InMessage>
+  static bool synthesized_from_a_dname(const AnswerSource &source, const std::vector<ResourceRecord> &answer,
+                                       const InMessage &in_message) {
+    bool any = false;
+    for (const auto &cname : answer) {
+      if (cname.type != rrtype::CNAME || cname.owner != source.owner) continue;
+      any = true;
+      const auto target = cname.rdata_target();
+      if (!target || !in_message([&](const ResourceRecord &rr) {
+            if (rr.type != rrtype::DNAME || source.owner == rr.owner ||
+                !source.owner.is_subdomain_of(rr.owner))
+              return false;
+            const auto dname_target = rr.rdata_target();
+            if (!dname_target) return false;
+            const auto rewritten = source.owner.replace_suffix(rr.owner, *dname_target);
+            return rewritten && *rewritten == *target;
+          }))
+        return false;
+    }
+    return any;
+  }
+
   // The message held the RRset `source` vouches for: each of its records in `answer`,
   // rdata and all (the TTL may since have been capped); or, for a CNAME, a DNAME above
   // the owner that the iterator may have synthesized it from (RFC 6672 2.2). A source
@@ -220,11 +245,7 @@ private:
       }
       return false;
     };
-    if (source.type == rrtype::CNAME && in_message([&](const ResourceRecord &rr) {
-          return rr.type == rrtype::DNAME && source.owner != rr.owner &&
-                 source.owner.is_subdomain_of(rr.owner);
-        }))
-      return true;
+    if (source.type == rrtype::CNAME && synthesized_from_a_dname(source, answer, in_message)) return true;
     bool in_answer = false;
     for (const auto &want : answer) {
       if (want.type != source.type || want.owner != source.owner) continue;

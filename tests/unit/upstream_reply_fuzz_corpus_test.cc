@@ -220,6 +220,16 @@ TEST(UpstreamReplyFuzzOracle, CatchesASourceRelabelledToAnotherZone) {
                                 labelled("dname.nsec.test. CNAME nsec3.test.", "nsec.test.")),
             "");
   EXPECT_NE(dname.check_sources(kWwwA, labelled("x.dname.nsec.test. A 192.0.2.1", "nsec.test.")), "");
+  // A CNAME below the DNAME whose target is not the DNAME's rewrite (RFC 6672 2.2).
+  const Question x_a{n("x.dname.nsec.test."), rrtype::A, rrclass::IN};
+  EXPECT_NE(dname.check_sources(x_a, labelled("dname.nsec.test. DNAME nsec3.test.\n"
+                                              "x.dname.nsec.test. CNAME elsewhere.example.\n",
+                                              "nsec.test.")),
+            "");
+  EXPECT_NE(dname.check_sources(x_a, labelled("dname.nsec.test. DNAME nsec3.test.\n"
+                                              "x.dname.nsec.test. CNAME y.nsec3.test.\n",
+                                              "nsec.test.")),
+            "");
 }
 
 // A later question answered from the cache: the iterator labels the set with the cut
