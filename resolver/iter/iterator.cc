@@ -369,6 +369,15 @@ void Iterator::on_subquery_result(const Resolution &result) {
 void Iterator::on_failure() {
   if (state_ != IteratorState::wait_reply) return;
   timed_out_.push_back(last_server_);
+  // RFC 9156 3: some servers, and middleboxes in front of them, drop minimised queries
+  // (an A query for an empty non-terminal, say). The rest of this walk asks full names,
+  // so a zone whose servers only answer those still resolves; the next question
+  // minimises again.
+  if (minimise_ && (last_question_.name != current_ || last_question_.qtype != question_.qtype)) {
+    minimise_ = false;
+    transition(IteratorState::select_server, "no reply to a minimised query, asking the full name next");
+    return;
+  }
   transition(IteratorState::select_server, "no reply");
 }
 

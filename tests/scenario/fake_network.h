@@ -68,6 +68,9 @@ public:
   // When it returns a message, that message is sent as it is, in place of the
   // answer and after `behaviour`: forged or broken replies built by a test.
   std::function<std::optional<Message>(const Message &query)> forge;
+  // When it returns true for a query, the query is lost (a timeout), like a server or
+  // a middlebox that drops what it does not like.
+  std::function<bool(const Message &query)> drop;
 
   Message answer(const Message &query) const {
     if (responder) return responder(query);
@@ -192,9 +195,14 @@ private:
       return result;
     }
     const FakeServer &server = it->second;
-    clock_.advance_ms(server.rtt_ms);
     ParseError error;
     auto parsed = parse_message(reinterpret_cast<const uint8_t *>(query.wire.data()), query.wire.size(), &error);
+    if (server.drop && server.drop(*parsed)) {
+      clock_.advance_ms(query.timeout_ms);
+      result.status = TransportStatus::timeout;
+      return result;
+    }
+    clock_.advance_ms(server.rtt_ms);
     Message reply = server.answer(*parsed);
     switch (server.behaviour) {
       case ServerBehaviour::refused:

@@ -176,6 +176,53 @@ TEST(IteratorScenario, NamesKnownInsideTheZoneAreNotAskedAgain) {
   EXPECT_EQ(h.net.sent.back().question.name.to_text(), "x.b.c.deep.alpha.test.");
 }
 
+// RFC 9156 3: a server that answers a minimised query with an error is asked the
+// full name, which it answers. alpha.test.'s server refuses every name but the one
+// asked (it sees deep.alpha.test. first, an empty non-terminal).
+TEST(IteratorScenario, AnErrorToAMinimisedQueryIsFollowedByTheFullName) {
+  const Name full = *Name::from_text("a.b.c.deep.alpha.test.");
+  for (uint8_t error : {rcode::SERVFAIL, rcode::REFUSED, rcode::NOTIMP, rcode::FORMERR}) {
+    Harness h;
+    h.net.server("127.3.0.1").forge = [&](const Message &query) -> std::optional<Message> {
+      if (query.questions.at(0).name == full) return std::nullopt;
+      Message reply;
+      reply.id = query.id;
+      reply.qr = true;
+      reply.questions = query.questions;  // with the question: not an EDNS complaint alone
+      reply.rcode = error;
+      return reply;
+    };
+    auto r = h.resolve("a.b.c.deep.alpha.test.", rrtype::A);
+    EXPECT_EQ(r.rcode, rcode::NOERROR) << rcode_to_text(error);
+    EXPECT_TRUE(has_record(r, "a.b.c.deep.alpha.test.", rrtype::A)) << rcode_to_text(error);
+    ASSERT_FALSE(h.net.sent.empty());
+    EXPECT_EQ(h.net.sent.back().question.name, full) << rcode_to_text(error);
+  }
+}
+
+// RFC 9156 3: a server (or a middlebox before it) that drops minimised queries. After
+// the first one times out, the walk asks the full name; before, every server of the
+// zone timed out on the minimised name and the question failed.
+TEST(IteratorScenario, AMinimisedQueryThatTimesOutIsFollowedByTheFullName) {
+  const Name full = *Name::from_text("a.b.c.deep.alpha.test.");
+  Harness h;
+  h.net.server("127.3.0.1").drop = [&](const Message &query) { return query.questions.at(0).name != full; };
+  auto r = h.resolve("a.b.c.deep.alpha.test.", rrtype::A);
+  EXPECT_EQ(r.rcode, rcode::NOERROR);
+  EXPECT_TRUE(has_record(r, "a.b.c.deep.alpha.test.", rrtype::A));
+  EXPECT_EQ(h.net.sent.back().question.name, full);
+  EXPECT_EQ(h.net.queries_to("127.3.0.1"), 2u) << "one minimised query lost, then the full name";
+  // The next question minimises again: the fallback lasts one walk. test.'s server
+  // sees only beta.test. on the way to www.new.beta.test.
+  const size_t before = h.net.sent.size();
+  EXPECT_TRUE(has_record(h.resolve("www.new.beta.test.", rrtype::A), "www.new.beta.test.", rrtype::A));
+  std::vector<std::string> asked_of_test;
+  for (size_t i = before; i < h.net.sent.size(); ++i)
+    if (h.net.sent[i].server.to_string() == "127.2.0.1@53")
+      asked_of_test.push_back(h.net.sent[i].question.name.to_text());
+  EXPECT_EQ(asked_of_test, std::vector<std::string>{"beta.test."});
+}
+
 TEST(IteratorScenario, SendsFullNamesWhenMinimisationIsOff) {
   Harness h;
   h.config.resolver.qname_minimisation = false;
