@@ -321,6 +321,34 @@ TEST(IteratorScenario, WhenTheChildsAddressesFailTheParentsGlueIsTried) {
   EXPECT_GE(h.net.queries_to("127.9.9.9"), 1u);
 }
 
+// An in-zone name server whose address expired before the zone's NS set: the cached
+// cut cannot be used (no address, and a lookup of ns.short.test. would start at this
+// very cut), so the walk goes to the parent, whose referral brings the glue again.
+TEST(IteratorScenario, AnInZoneServerWhoseGlueExpiredIsReachedThroughTheParentAgain) {
+  Harness h;
+  for (auto &rr : zone_records("short.test. NS ns.short.test.\nns.short.test. 60 A 127.3.0.30\n", "test."))
+    h.net.server("127.2.0.1").zones.at(0).records.push_back(rr);
+  h.add_zone("127.3.0.30", "short.test.", R"(
+short.test. SOA ns.short.test. hostmaster.short.test. 1 3600 600 86400 30
+short.test. NS ns.short.test.
+ns.short.test. 60 A 127.3.0.30
+www.short.test. A 192.0.2.30
+mail.short.test. A 192.0.2.31
+)");
+  ASSERT_TRUE(has_record(h.resolve("www.short.test.", rrtype::A), "www.short.test.", rrtype::A));
+  ASSERT_TRUE(h.rrsets.lookup(*Name::from_text("ns.short.test."), rrtype::A));
+  h.clock.advance_ms(120 * 1000);  // the address is gone; the NS set (3600 s) is not
+  ASSERT_FALSE(h.rrsets.lookup(*Name::from_text("ns.short.test."), rrtype::A));
+  ASSERT_TRUE(h.rrsets.lookup(*Name::from_text("short.test."), rrtype::NS));
+  const size_t parent_before = h.net.queries_to("127.2.0.1");
+  const size_t child_before = h.net.queries_to("127.3.0.30");
+  auto r = h.resolve("mail.short.test.", rrtype::A);
+  EXPECT_EQ(r.rcode, rcode::NOERROR);
+  EXPECT_TRUE(has_record(r, "mail.short.test.", rrtype::A));
+  EXPECT_GT(h.net.queries_to("127.2.0.1"), parent_before) << "the parent is asked for the delegation again";
+  EXPECT_GT(h.net.queries_to("127.3.0.30"), child_before);
+}
+
 TEST(IteratorScenario, SkipsRefusingAndSilentServers) {
   Harness h;
   h.net.server("127.3.0.10").behaviour = ServerBehaviour::refused;
