@@ -152,8 +152,9 @@ class Connection:
             # Far enough ahead that the client cannot have opened it for another query
             # of the same question meanwhile (that would be a true answer to that one).
             other = stream_id + 100
-            self.sock.sendall(frame(0x1, 0x4, other, block) + frame(0x0, 0x1, other, body))
+            # Noted before the reply leaves: a test reads the log as soon as it has the answer.
             self.note(mode, qname)
+            self.sock.sendall(frame(0x1, 0x4, other, block) + frame(0x0, 0x1, other, body))
             return True
         if mode == "ctype-early":
             self.conn.send_headers(stream_id, [(":status", "103"), ("content-type", DNS_MESSAGE)])
@@ -164,9 +165,10 @@ class Connection:
             self.conn.send_headers(stream_id, [(":status", str(status))] + headers +
                                    [("content-length", str(len(body)))])
             self.outgoing[stream_id] = [body, trailers]
+        # Noted before the reply leaves: a test reads the log as soon as it has the answer.
+        self.note(mode, qname)
         self.send_bodies()
         self.flush()
-        self.note(mode, qname)
         return True
 
     def send_bodies(self):
