@@ -155,7 +155,6 @@ public:
     if (!verifier) return nullptr;
     slot.algorithm = algorithm;
     slot.octets.assign(key);
-    slot.key = std::move(imported);
     slot.verifier = std::move(verifier);
     return slot.verifier.get();
   }
@@ -170,8 +169,7 @@ private:
   struct Slot {
     uint8_t algorithm = 0;
     std::string octets;
-    EvpPkey key;
-    EvpMdCtx verifier;  // holds its own reference to `key`
+    EvpMdCtx verifier;  // holds its own reference to the imported key
   };
 
   static size_t slot_of(uint8_t algorithm, std::string_view key) {
