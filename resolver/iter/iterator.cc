@@ -373,7 +373,7 @@ void Iterator::on_failure() {
   // (an A query for an empty non-terminal, say). The rest of this walk asks full names,
   // so a zone whose servers only answer those still resolves; the next question
   // minimises again.
-  if (minimise_ && (last_question_.name != current_ || last_question_.qtype != question_.qtype)) {
+  if (minimise_ && last_query_minimised()) {
     minimise_ = false;
     transition(IteratorState::select_server, "no reply to a minimised query, asking the full name next");
     return;
@@ -435,7 +435,7 @@ void Iterator::handle_reply(Message reply) {
   questionless_errors_ = 0;
   if (reply.edns && last_edns_) env_.infra.set_edns(last_server_, EdnsSupport::supported);
 
-  const bool minimised = last_question_.name != current_ || last_question_.qtype != question_.qtype;
+  const bool minimised = last_query_minimised();
   // What the reply is, decided once, before scrubbing and before anything is believed.
   std::vector<Name> zone_servers;
   for (const auto &ns : dp_.servers) zone_servers.push_back(ns.name);

@@ -115,6 +115,10 @@ private:
   Question next_question() const;
   IteratorAction make_send(const SocketAddress &server, bool tcp, bool edns);
   void handle_lame(const Message &reply, const Classification &verdict, bool minimised);
+  // The last query sent hid part of the name or the type (RFC 9156).
+  bool last_query_minimised() const {
+    return last_question_.name != current_ || last_question_.qtype != question_.qtype;
+  }
   void follow_reply(const Message &reply, const Classification &verdict);
   void accept_referral(const Message &reply, const Name &child);
   void advance_minimisation();
