@@ -26,6 +26,16 @@ struct SignalBox {
   std::shared_ptr<std::function<void(int)>> callback;
 };
 
+struct TurnPrepareBox {
+  uv_prepare_t handle{};
+  EndOfTurn *owner = nullptr;
+};
+
+struct TurnCheckBox {
+  uv_check_t handle{};
+  EndOfTurn *owner = nullptr;
+};
+
 // ---------------------------------------------------------------------------------
 // EventLoop
 
@@ -151,6 +161,51 @@ void Timer::stop() {
 
 bool Timer::active() const {
   return uv_is_active(reinterpret_cast<const uv_handle_t *>(&box_->handle)) != 0;
+}
+
+// ---------------------------------------------------------------------------------
+// EndOfTurn
+
+EndOfTurn::EndOfTurn(EventLoop &loop, std::function<void()> callback) : callback_(std::move(callback)) {
+  // uv_prepare_init and uv_check_init cannot fail on a valid loop.
+  prepare_ = new TurnPrepareBox;
+  uv_prepare_init(loop.uv_loop(), &prepare_->handle);
+  prepare_->handle.data = prepare_;
+  prepare_->owner = this;
+  check_ = new TurnCheckBox;
+  uv_check_init(loop.uv_loop(), &check_->handle);
+  check_->handle.data = check_;
+  check_->owner = this;
+}
+
+EndOfTurn::~EndOfTurn() {
+  uv_prepare_stop(&prepare_->handle);
+  uv_check_stop(&check_->handle);
+  prepare_->owner = nullptr;
+  check_->owner = nullptr;
+  uvbox::close_box(prepare_);
+  uvbox::close_box(check_);
+}
+
+void EndOfTurn::arm() {
+  if (armed_) return;
+  armed_ = true;
+  uv_prepare_start(&prepare_->handle, [](uv_prepare_t *handle) {
+    auto *box = static_cast<TurnPrepareBox *>(handle->data);
+    if (box->owner != nullptr) box->owner->fire();
+  });
+  uv_check_start(&check_->handle, [](uv_check_t *handle) {
+    auto *box = static_cast<TurnCheckBox *>(handle->data);
+    if (box->owner != nullptr) box->owner->fire();
+  });
+}
+
+void EndOfTurn::fire() {
+  // Disarmed first: the callback may arm again for work it starts itself.
+  uv_prepare_stop(&prepare_->handle);
+  uv_check_stop(&check_->handle);
+  armed_ = false;
+  callback_();
 }
 
 // ---------------------------------------------------------------------------------

@@ -32,6 +32,8 @@ namespace rsv {
 struct LoopAsyncBox;
 struct TimerBox;
 struct SignalBox;
+struct TurnPrepareBox;
+struct TurnCheckBox;
 
 class EventLoop {
 public:
@@ -88,6 +90,37 @@ public:
 private:
   TimerBox *box_ = nullptr;
   friend struct TimerBox;
+};
+
+// Runs a callback once at the end of the loop's current turn, when armed: right after
+// this iteration's I/O callbacks (a uv_check handle) or, when armed outside them (from
+// a timer or a posted task), before the loop next waits for I/O (a uv_prepare handle),
+// so armed work never waits for the next event. Work that costs a system call per item
+// when done at once (a datagram per upstream query, a reply per answered question) is
+// gathered during the turn and done together here: one burst of sends wakes the
+// receiving process once, where sends spread over the turn wake it each time.
+// Unarmed, it costs the loop nothing.
+class EndOfTurn {
+public:
+  EndOfTurn(EventLoop &loop, std::function<void()> callback);
+  ~EndOfTurn();
+  EndOfTurn(const EndOfTurn &) = delete;
+  EndOfTurn &operator=(const EndOfTurn &) = delete;
+
+  // Idempotent. The callback runs once per arming; it may arm again (it then runs
+  // before the next wait for I/O) but must not destroy this object.
+  void arm();
+  bool armed() const { return armed_; }
+
+private:
+  void fire();
+
+  std::function<void()> callback_;
+  TurnPrepareBox *prepare_ = nullptr;
+  TurnCheckBox *check_ = nullptr;
+  bool armed_ = false;
+  friend struct TurnPrepareBox;
+  friend struct TurnCheckBox;
 };
 
 // Watches process signals (SIGTERM and SIGINT for the daemon's shutdown) on one loop.

@@ -47,7 +47,7 @@ public:
       : listener_(std::move(listener)), client_(client) {}
 
   void send(std::string_view wire) override {
-    if (auto listener = listener_.lock()) listener->send_to(client_, wire);
+    if (auto listener = listener_.lock()) listener->send_at_end_of_turn(client_, wire);
   }
 
 private:
@@ -103,6 +103,7 @@ void UdpListener::open(EventLoop &loop, const SocketAddress &address, UdpSocketB
   box->owner = this;
   box->handle.data = box;
   box_ = box;
+  deferred_flush_ = std::make_unique<EndOfTurn>(loop, [this] { flush_deferred_replies(); });
 
   auto *handle = reinterpret_cast<uv_handle_t *>(&box->handle);
   if (auto error = uvbox::enable_reuse_port(handle); !error.empty()) fail("cannot share the port", error);
@@ -198,23 +199,50 @@ void UdpListener::flush_replies() {
   if (box_ == nullptr || box_->pending == 0) return;
   const size_t count = box_->pending;
   box_->pending = 0;
-  auto reply = [&](size_t i) {
-    return std::string_view(reinterpret_cast<const char *>(box_->reply_buffers[i]), box_->reply_sizes[i]);
-  };
+  send_replies(
+      count,
+      [&](size_t i) {
+        return std::string_view(reinterpret_cast<const char *>(box_->reply_buffers[i]), box_->reply_sizes[i]);
+      },
+      [&](size_t i) -> const SocketAddress & { return box_->clients[i]; });
+}
+
+void UdpListener::send_at_end_of_turn(const SocketAddress &client, std::string_view wire) {
+  if (box_ == nullptr) return;
+  if (deferred_count_ == kBatch) flush_deferred_replies();
+  if (deferred_count_ == deferred_.size()) deferred_.emplace_back();
+  DeferredReply &slot = deferred_[deferred_count_++];
+  slot.client = client;
+  slot.wire.assign(wire);
+  deferred_flush_->arm();
+}
+
+void UdpListener::flush_deferred_replies() {
+  if (box_ == nullptr || deferred_count_ == 0) return;
+  const size_t count = deferred_count_;
+  deferred_count_ = 0;
+  send_replies(
+      count, [&](size_t i) { return std::string_view(deferred_[i].wire); },
+      [&](size_t i) -> const SocketAddress & { return deferred_[i].client; });
+}
+
+template <typename ReplyAt, typename ClientAt>
+void UdpListener::send_replies(size_t count, ReplyAt reply_at, ClientAt client_at) {
   // Replies already queued go first (order per client), and the test hook sees each send.
   int fd = -1;
   if (uv_udp_get_send_queue_count(&box_->handle) > 0 ||
       uv_fileno(reinterpret_cast<const uv_handle_t *>(&box_->handle), &fd) != 0) {
-    for (size_t i = 0; i < count; ++i) send_to(box_->clients[i], reply(i));
+    for (size_t i = 0; i < count; ++i) send_to(client_at(i), reply_at(i));
     return;
   }
   mmsghdr messages[kBatch]{};
   iovec parts[kBatch];
   for (size_t i = 0; i < count; ++i) {
-    parts[i].iov_base = box_->reply_buffers[i];
-    parts[i].iov_len = box_->reply_sizes[i];
-    messages[i].msg_hdr.msg_name = const_cast<sockaddr *>(box_->clients[i].sockaddr_ptr());
-    messages[i].msg_hdr.msg_namelen = box_->clients[i].length();
+    std::string_view reply = reply_at(i);
+    parts[i].iov_base = const_cast<char *>(reply.data());
+    parts[i].iov_len = reply.size();
+    messages[i].msg_hdr.msg_name = const_cast<sockaddr *>(client_at(i).sockaddr_ptr());
+    messages[i].msg_hdr.msg_namelen = client_at(i).length();
     messages[i].msg_hdr.msg_iov = &parts[i];
     messages[i].msg_hdr.msg_iovlen = 1;
   }
@@ -238,7 +266,7 @@ void UdpListener::flush_replies() {
     if (rc < 0 && errno == EINTR) continue;
     if (rc < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
       // The socket buffer is full: the rest is queued (bounded) by the one-at-a-time path.
-      for (size_t i = sent; i < count; ++i) send_to(box_->clients[i], reply(i));
+      for (size_t i = sent; i < count; ++i) send_to(client_at(i), reply_at(i));
       return;
     }
     // Any other error is the first unsent message's own (an unreachable address, say).
@@ -305,6 +333,7 @@ void UdpListener::close() {
   if (box_ == nullptr) return;
   // Replies a batch already holds (a handler may close the listener midway) still go.
   flush_replies();
+  flush_deferred_replies();
   uv_udp_recv_stop(&box_->handle);
   box_->owner = nullptr;
   uvbox::close_box(box_);

@@ -7,7 +7,10 @@
 // QueryHandler::handle runs. A reply written at once joins the batch's replies, which
 // leave together in one sendmmsg when the batch has been handled (or when kBatch are
 // waiting): a cache hit costs no heap allocation, no copy and a fraction of two system
-// calls. A handler that deferred holds a ReplyChannel that sends later, alone. A reply
+// calls. A handler that deferred holds a ReplyChannel whose reply is copied and leaves
+// at the end of the loop's turn (EndOfTurn) with the other deferred replies of that
+// turn, again in one sendmmsg: answers that complete together (an authority's replies
+// read in one epoll round) wake the client's process once. A reply
 // that finds the socket buffer full (EAGAIN) is copied and queued; the queue is bounded
 // (UdpLimits): beyond it, replies are dropped and counted, as the network would drop
 // them anyway and the client will retry.
@@ -26,11 +29,13 @@
 // destroyed does nothing.
 #pragma once
 
-#include "resolver/base/counter.h"
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <string_view>
+#include <vector>
 
+#include "resolver/base/counter.h"
 #include "resolver/net/event_loop.h"
 #include "resolver/net/listener.h"
 #include "resolver/wire/address.h"
@@ -104,8 +109,11 @@ public:
   // because the receive buffer was full (SO_MEMINFO's SK_MEMINFO_DROPS; 0 once closed).
   uint64_t kernel_drops() const;
 
-  // Sends one datagram to `client` (used by the deferred path).
+  // Sends one datagram to `client` now, or queues a copy when the socket is full.
   void send_to(const SocketAddress &client, std::string_view wire);
+  // The deferred path: copies the reply, which leaves at the end of the loop's turn
+  // (or when kBatch are waiting) with the turn's other deferred replies.
+  void send_at_end_of_turn(const SocketAddress &client, std::string_view wire);
 
   // Tests only: the next `sends` sends find the socket buffer full (EAGAIN), which a
   // loopback socket never does (the kernel frees a loopback datagram's buffer space
@@ -128,6 +136,12 @@ private:
   void on_datagram(const uint8_t *data, size_t size, const void *client_sockaddr);
   // Sends the replies of the batch so far, in one sendmmsg when nothing is queued.
   void flush_replies();
+  void flush_deferred_replies();
+  // Sends replies 0 .. count-1 (reply_at(i), client_at(i)) in sendmmsg calls; what the
+  // socket cannot take, and everything while earlier replies are queued, goes through
+  // send_to's bounded queue.
+  template <typename ReplyAt, typename ClientAt>
+  void send_replies(size_t count, ReplyAt reply_at, ClientAt client_at);
 
   QueryHandler &handler_;
   UdpLimits limits_;
@@ -137,6 +151,15 @@ private:
   UdpListenerStats stats_;
   unsigned pretend_full_sends_ = 0;
   unsigned pretend_sent_first_ = 0;
+  // Deferred replies waiting for the end of the turn: [0, deferred_count_) of
+  // deferred_; the strings keep their capacity from turn to turn.
+  struct DeferredReply {
+    SocketAddress client;
+    std::string wire;
+  };
+  std::vector<DeferredReply> deferred_;
+  size_t deferred_count_ = 0;
+  std::unique_ptr<EndOfTurn> deferred_flush_;
 
   friend struct UdpListenerBox;
   friend class UdpQueryContext;

@@ -50,15 +50,19 @@ public:
 
   void start();
   void close_sockets();
+  // Sends the query over the socket start_udp() opened; false on failure.
+  bool send_datagram();
+  void fail_soon();
 
   std::list<std::unique_ptr<UpstreamExchange>>::iterator position;
   std::function<void(TransportResult)> done;
   const uint64_t started_ms;
+  // In the upstream's queued_datagrams_, waiting for the end of the turn.
+  bool datagram_queued_ = false;
 
 private:
   bool start_udp();
   bool start_tcp();
-  void fail_soon();
   void on_network_error() { upstream_.finish(*this, TransportStatus::network_error); }
   void on_candidate(const uint8_t *data, size_t size);
   void on_tcp_connected();
@@ -90,6 +94,12 @@ void UpstreamExchange::fail_soon() {
 }
 
 void UpstreamExchange::close_sockets() {
+  if (datagram_queued_) {
+    // Rare (an exchange ends in the turn it began): the queue holds one turn's sends.
+    datagram_queued_ = false;
+    auto &queue = upstream_.queued_datagrams_;
+    std::replace(queue.begin(), queue.end(), this, static_cast<UpstreamExchange *>(nullptr));
+  }
   if (udp_ != nullptr) {
     uv_udp_recv_stop(&udp_->handle);
     udp_->owner = nullptr;
@@ -175,8 +185,17 @@ bool UpstreamExchange::start_udp() {
       });
   if (rc != 0) return false;
 
+  datagram_queued_ = true;
+  upstream_.queued_datagrams_.push_back(this);
+  upstream_.send_at_end_of_turn_.arm();
+  return true;
+}
+
+bool UpstreamExchange::send_datagram() {
+  UdpSocketBox *box = udp_;
+  if (box == nullptr) return false;
   uv_buf_t packet = uv_buf_init(box->wire.data(), static_cast<unsigned>(box->wire.size()));
-  rc = uv_udp_try_send(&box->handle, &packet, 1, nullptr);
+  int rc = uv_udp_try_send(&box->handle, &packet, 1, nullptr);
   if (rc >= 0) return true;
   if (rc != UV_EAGAIN) return false;
   rc = uv_udp_send(&box->send_request, &box->handle, &packet, 1, nullptr,
@@ -282,7 +301,20 @@ UdpTcpUpstream::UdpTcpUpstream(EventLoop &loop, RandomSource &random, Clock &clo
       clock_(clock),
       network_(network),
       receive_buffer_(std::make_unique<uint8_t[]>(kReceiveBufferSize)),
-      stats_(stats ? *stats : own_stats_) {}
+      stats_(stats ? *stats : own_stats_),
+      send_at_end_of_turn_(loop, [this] { send_queued_datagrams(); }) {}
+
+void UdpTcpUpstream::send_queued_datagrams() {
+  // No callback runs from here (a failure is reported from a zero-delay timer), so
+  // the queue changes only by the nulling of an entry whose exchange fails here.
+  for (size_t i = 0; i < queued_datagrams_.size(); ++i) {
+    UpstreamExchange *exchange = queued_datagrams_[i];
+    if (exchange == nullptr) continue;
+    exchange->datagram_queued_ = false;
+    if (!exchange->send_datagram()) exchange->fail_soon();
+  }
+  queued_datagrams_.clear();
+}
 
 UdpTcpUpstream::~UdpTcpUpstream() {
   // Abandon what is in flight: callbacks are destroyed, never called (see header).

@@ -3,7 +3,9 @@
 // One query's path over UDP: send() opens a fresh socket, binds it to an outgoing
 // interface (or the wildcard) on a source port drawn from the RandomSource, connects
 // it to the server so the kernel discards datagrams from any other address or port,
-// sends the packet and starts a timer of query.timeout_ms. Each datagram that arrives
+// sends the packet and starts a timer of query.timeout_ms. The packet leaves at the end
+// of the loop's turn (EndOfTurn), with the others of that turn: a burst of queries
+// wakes a sleeping authority once instead of once per query. Each datagram that arrives
 // is checked (RFC 5452 9.1: ID, and the question: name case-insensitively, type,
 // class; QR set); one that fails is counted and ignored while we keep waiting, so a
 // spoofed packet cannot end the exchange early. The first acceptable datagram, the
@@ -25,16 +27,17 @@
 // upstream or call send() again.
 #pragma once
 
-#include "resolver/base/counter.h"
 #include <cstdint>
 #include <functional>
 #include <list>
 #include <memory>
 #include <optional>
 #include <string_view>
+#include <vector>
 
 #include "cache/clock.h"
 #include "cache/random.h"
+#include "resolver/base/counter.h"
 #include "resolver/config/config.h"
 #include "resolver/engine/transport.h"
 #include "resolver/net/event_loop.h"
@@ -79,6 +82,8 @@ private:
   std::optional<SocketAddress> source_for(const SocketAddress &server);
   uint16_t random_source_port();
   void finish(UpstreamExchange &exchange, TransportStatus status, std::string wire = {});
+  // Sends the datagrams of the turn's new UDP exchanges (see send_at_end_of_turn_).
+  void send_queued_datagrams();
 
   EventLoop &loop_;
   RandomSource &random_;
@@ -90,6 +95,10 @@ private:
   std::unique_ptr<uint8_t[]> receive_buffer_;
   UpstreamStats own_stats_;
   UpstreamStats &stats_;
+  // UDP exchanges opened this turn whose query has not left yet, in order; an entry is
+  // nulled when its exchange ends first.
+  std::vector<UpstreamExchange *> queued_datagrams_;
+  EndOfTurn send_at_end_of_turn_;
 
   friend class UpstreamExchange;
 };

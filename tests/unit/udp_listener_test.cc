@@ -210,6 +210,52 @@ TEST(EventLoop, TimerMayDestroyItselfInItsCallback) {
   EXPECT_EQ(timer, nullptr);
 }
 
+// Armed outside the I/O callbacks (here from a timer), the end of the turn comes
+// before the loop waits for I/O: the loop's clock, updated only around that wait, has
+// not moved. Without the prepare handle it would run after the wait (10 ms here).
+TEST(EventLoop, EndOfTurnArmedFromATimerRunsBeforeTheLoopWaits) {
+  EventLoop loop;
+  uint64_t armed_at = 0, ran_at = 0;
+  int runs = 0;
+  EndOfTurn end_of_turn(loop, [&] {
+    ++runs;
+    ran_at = loop.now_ms();
+  });
+  Timer timer(loop);
+  timer.start(0, [&] {
+    armed_at = loop.now_ms();
+    end_of_turn.arm();
+    EXPECT_TRUE(end_of_turn.armed());
+  });
+  ASSERT_TRUE(loop.run_until([&] { return runs > 0; }, kWaitMs));
+  EXPECT_EQ(ran_at, armed_at);
+  EXPECT_FALSE(end_of_turn.armed());
+}
+
+TEST(EventLoop, EndOfTurnRunsOncePerArmingAndMayArmAgain) {
+  EventLoop loop;
+  int runs = 0;
+  std::unique_ptr<EndOfTurn> end_of_turn;
+  end_of_turn = std::make_unique<EndOfTurn>(loop, [&] {
+    if (++runs == 1) end_of_turn->arm();
+  });
+  end_of_turn->arm();
+  end_of_turn->arm();
+  ASSERT_TRUE(loop.run_until([&] { return runs >= 2; }, kWaitMs));
+  loop.run_until([] { return false; }, 30);
+  EXPECT_EQ(runs, 2);
+}
+
+TEST(EventLoop, EndOfTurnDestroyedWhileArmedNeverRuns) {
+  EventLoop loop;
+  int runs = 0;
+  auto end_of_turn = std::make_unique<EndOfTurn>(loop, [&] { ++runs; });
+  end_of_turn->arm();
+  end_of_turn.reset();
+  loop.run_until([] { return false; }, 30);
+  EXPECT_EQ(runs, 0);
+}
+
 TEST(EventLoop, SignalWatcherSeesSigterm) {
   EventLoop loop;
   int seen = 0;
@@ -368,6 +414,10 @@ void answer_burst_into_a_full_socket(EventLoop &loop, UdpListener &listener, Tes
   ASSERT_TRUE(loop.run_until([&] { return handler.deferred.size() == count; }, kWaitMs));
   listener.pretend_socket_full_for_testing(1);
   for (auto &[channel, reply] : handler.deferred) channel->send(reply);
+  // They leave at the end of the turn; every one is then sent, queued or dropped.
+  ASSERT_TRUE(loop.run_until(
+      [&] { return listener.stats().replies_queued + listener.stats().queue_full_dropped == count; },
+      kWaitMs));
 }
 
 size_t receive_all(EventLoop &loop, UdpClient &client, size_t expected) {
@@ -381,6 +431,42 @@ size_t receive_all(EventLoop &loop, UdpClient &client, size_t expected) {
   loop.run_until([&] { return false; }, 30);  // and nothing more comes
   while (client.readable() && !client.receive().empty()) ++received;
   return received;
+}
+
+// Deferred replies given in one turn leave together at its end, in one sendmmsg and
+// in the order given, not one system call (and one wake-up of the client) each.
+TEST(UdpListener, DeferredRepliesOfOneTurnLeaveInOneSendmmsg) {
+  EventLoop loop;
+  TestHandler handler;
+  handler.mode = TestHandler::Mode::defer;
+  auto listener = UdpListener::create(loop, loopback(), handler);
+  UdpClient client;
+  constexpr uint16_t kQueries = 5;
+  for (uint16_t id = 1; id <= kQueries; ++id) client.send_to(listener->local_address(), make_query(id));
+  ASSERT_TRUE(loop.run_until([&] { return handler.deferred.size() == kQueries; }, kWaitMs));
+  for (auto &[channel, reply] : handler.deferred) channel->send(reply);
+  EXPECT_EQ(listener->stats().replies_sent, 0u) << "nothing leaves before the end of the turn";
+  ASSERT_TRUE(loop.run_until([&] { return listener->stats().replies_sent == kQueries; }, kWaitMs));
+  EXPECT_EQ(listener->stats().send_batches, 1u);
+  for (uint16_t id = 1; id <= kQueries; ++id) EXPECT_EQ(client.receive(), reply_for(make_query(id))) << id;
+}
+
+// More deferred replies in one turn than a batch holds: a full batch leaves at once,
+// the rest at the end of the turn, all in order.
+TEST(UdpListener, DeferredRepliesBeyondABatchLeaveInOrder) {
+  EventLoop loop;
+  TestHandler handler;
+  handler.mode = TestHandler::Mode::defer;
+  auto listener = UdpListener::create(loop, loopback(), handler);
+  UdpClient client;
+  constexpr uint16_t kQueries = UdpListener::kBatch + 3;
+  for (uint16_t id = 1; id <= kQueries; ++id) client.send_to(listener->local_address(), make_query(id));
+  ASSERT_TRUE(loop.run_until([&] { return handler.deferred.size() == kQueries; }, kWaitMs));
+  for (auto &[channel, reply] : handler.deferred) channel->send(reply);
+  EXPECT_EQ(listener->stats().replies_sent, UdpListener::kBatch);
+  ASSERT_TRUE(loop.run_until([&] { return listener->stats().replies_sent == kQueries; }, kWaitMs));
+  EXPECT_EQ(listener->stats().send_batches, 2u);
+  for (uint16_t id = 1; id <= kQueries; ++id) EXPECT_EQ(client.receive(), reply_for(make_query(id))) << id;
 }
 
 TEST(UdpListener, RepliesBeyondTheQueuedCountAreDroppedAndCounted) {

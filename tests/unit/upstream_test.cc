@@ -12,6 +12,7 @@
 #include <cerrno>
 #include <cstring>
 #include <optional>
+#include <set>
 
 #include <gtest/gtest.h>
 
@@ -93,6 +94,7 @@ public:
               static_cast<ssize_t>(wire.size()));
   }
   const SocketAddress &client() const { return client_; }
+  bool nothing_waiting() const { return !readable(fd_); }
 
 private:
   int fd_ = -1;
@@ -162,6 +164,31 @@ TEST_F(UpstreamTest, AcceptsTheAuthoritysReply) {
   EXPECT_EQ(upstream.stats().udp_queries, 1u);
   EXPECT_EQ(upstream.stats().replies, 1u);
   EXPECT_EQ(upstream.in_flight(), 0u);
+}
+
+// The queries of one turn leave together at its end (EndOfTurn), so a burst wakes a
+// sleeping authority once; each still has its own socket and random port.
+TEST_F(UpstreamTest, QueriesOfOneTurnLeaveTogetherAtItsEnd) {
+  UdpTcpUpstream upstream(loop, random, clock, network);
+  UdpAuthority authority;
+  Outcome outcomes[3];
+  std::set<uint16_t> ports;
+  for (uint16_t i = 0; i < 3; ++i)
+    upstream.send(make_query(authority.address(), static_cast<uint16_t>(0x100 + i)), outcomes[i].callback());
+  EXPECT_TRUE(authority.nothing_waiting()) << "nothing leaves inside send()";
+  for (uint16_t i = 0; i < 3; ++i) {
+    std::string received = authority.receive(loop);
+    ASSERT_FALSE(received.empty()) << i;
+    EXPECT_EQ(
+        static_cast<uint16_t>((static_cast<uint8_t>(received[0]) << 8) | static_cast<uint8_t>(received[1])),
+        0x100 + i);
+    ports.insert(authority.client().port());
+    authority.reply(answer(received));
+  }
+  EXPECT_EQ(ports.size(), 3u);
+  ASSERT_TRUE(loop.run_until([&] { return outcomes[0].calls + outcomes[1].calls + outcomes[2].calls == 3; },
+                             kWaitMs));
+  for (auto &outcome : outcomes) EXPECT_EQ(outcome.result->status, TransportStatus::reply);
 }
 
 TEST_F(UpstreamTest, IgnoresAWrongIdThenAcceptsTheRightOne) {
@@ -309,6 +336,7 @@ TEST_F(UpstreamTest, DestroyingTheUpstreamAbandonsQueriesInFlight) {
   upstream->send(tcp_query, outcome.callback());
   upstream.reset();
   EXPECT_FALSE(loop.run_until([&] { return outcome.calls > 0; }, 100));
+  EXPECT_TRUE(authority.nothing_waiting()) << "an abandoned query's datagram stays unsent";
 }
 
 TEST_F(UpstreamTest, DoneMaySendAgain) {
