@@ -112,6 +112,10 @@ void EventLoop::post(std::function<void()> task) {
 
 uint64_t EventLoop::now_ms() const { return uv_now(loop_); }
 
+void EventLoop::update_clock() {
+  uv_update_time(loop_);
+}
+
 void EventLoop::on_wake_up() {
   // uv_async_send coalesces signals, so drain everything queued so far.
   std::vector<std::function<void()>> ready;

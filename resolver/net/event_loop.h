@@ -58,6 +58,10 @@ public:
 
   // Milliseconds of the loop's cached monotonic clock.
   uint64_t now_ms() const;
+  // Reads the clock again. The loop reads it once a turn, and timers count from that
+  // reading: one started late in a long turn would otherwise be short by the time the
+  // turn has taken so far.
+  void update_clock();
 
   uv_loop_s *uv_loop() const { return loop_; }
 

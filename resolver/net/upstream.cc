@@ -50,13 +50,16 @@ public:
 
   void start();
   void close_sockets();
-  // Sends the query over the socket start_udp() opened; false on failure.
+  // Sends the query over the socket start_udp() opened and starts the timer; false on
+  // failure.
   bool send_datagram();
+  void start_timer();
   void fail_soon();
 
   std::list<std::unique_ptr<UpstreamExchange>>::iterator position;
   std::function<void(TransportResult)> done;
-  const uint64_t started_ms;
+  // When the query left (UDP: at the end of the turn it was asked in), for the RTT.
+  uint64_t started_ms;
   // In the upstream's queued_datagrams_, waiting for the end of the turn.
   bool datagram_queued_ = false;
 
@@ -81,9 +84,14 @@ private:
 };
 
 void UpstreamExchange::start() {
-  timer_.start(query_.timeout_ms, [this] { upstream_.finish(*this, TransportStatus::timeout); });
+  // A UDP query's timer starts when its datagram leaves (send_datagram).
+  if (query_.tcp) start_timer();
   bool started = query_.tcp ? start_tcp() : start_udp();
   if (!started) fail_soon();
+}
+
+void UpstreamExchange::start_timer() {
+  timer_.start(query_.timeout_ms, [this] { upstream_.finish(*this, TransportStatus::timeout); });
 }
 
 // Transport promises never to call `done` from inside send(): an immediate failure is
@@ -187,13 +195,20 @@ bool UpstreamExchange::start_udp() {
 
   datagram_queued_ = true;
   upstream_.queued_datagrams_.push_back(this);
-  upstream_.send_at_end_of_turn_.arm();
+  // A long turn (a large batch of replies to validate) does not hold its first queries
+  // back for all of it.
+  if (upstream_.queued_datagrams_.size() >= UdpTcpUpstream::kDatagramsPerBurst)
+    upstream_.send_queued_datagrams();
+  else
+    upstream_.send_at_end_of_turn_.arm();
   return true;
 }
 
 bool UpstreamExchange::send_datagram() {
   UdpSocketBox *box = udp_;
   if (box == nullptr) return false;
+  started_ms = upstream_.clock_.now_monotonic_ms();
+  start_timer();
   uv_buf_t packet = uv_buf_init(box->wire.data(), static_cast<unsigned>(box->wire.size()));
   int rc = uv_udp_try_send(&box->handle, &packet, 1, nullptr);
   if (rc >= 0) return true;
@@ -305,6 +320,9 @@ UdpTcpUpstream::UdpTcpUpstream(EventLoop &loop, RandomSource &random, Clock &clo
       send_at_end_of_turn_(loop, [this] { send_queued_datagrams(); }) {}
 
 void UdpTcpUpstream::send_queued_datagrams() {
+  // The loop's clock was read when the turn began; the timers started here count from
+  // now, not from then.
+  loop_.update_clock();
   // No callback runs from here (a failure is reported from a zero-delay timer), so
   // the queue changes only by the nulling of an entry whose exchange fails here.
   for (size_t i = 0; i < queued_datagrams_.size(); ++i) {

@@ -5,7 +5,8 @@
 // it to the server so the kernel discards datagrams from any other address or port,
 // sends the packet and starts a timer of query.timeout_ms. The packet leaves at the end
 // of the loop's turn (EndOfTurn), with the others of that turn: a burst of queries
-// wakes a sleeping authority once instead of once per query. Each datagram that arrives
+// wakes a sleeping authority once instead of once per query (and kDatagramsPerBurst
+// queued leave at once). The timer and the RTT count from the send. Each datagram that arrives
 // is checked (RFC 5452 9.1: ID, and the question: name case-insensitively, type,
 // class; QR set); one that fails is counted and ignored while we keep waiting, so a
 // spoofed packet cannot end the exchange early. The first acceptable datagram, the
@@ -62,6 +63,8 @@ class UdpTcpUpstream final : public Transport {
 public:
   static constexpr uint16_t kLowestSourcePort = 1024;
   static constexpr int kPortAttempts = 10;
+  // Queued datagrams that leave at once, without waiting for the end of the turn.
+  static constexpr size_t kDatagramsPerBurst = 32;
 
   // `stats`: where to count (a worker's, kept across reloads); null: this object's own.
   UdpTcpUpstream(EventLoop &loop, RandomSource &random, Clock &clock, const NetworkConfig &network,

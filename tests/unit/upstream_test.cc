@@ -10,9 +10,12 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <optional>
 #include <set>
+#include <thread>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -189,6 +192,42 @@ TEST_F(UpstreamTest, QueriesOfOneTurnLeaveTogetherAtItsEnd) {
   ASSERT_TRUE(loop.run_until([&] { return outcomes[0].calls + outcomes[1].calls + outcomes[2].calls == 3; },
                              kWaitMs));
   for (auto &outcome : outcomes) EXPECT_EQ(outcome.result->status, TransportStatus::reply);
+}
+
+// A burst of kDatagramsPerBurst queued queries leaves at once, so the first queries
+// of a long turn are not held back for all of it.
+TEST_F(UpstreamTest, AFullBurstLeavesWithoutWaitingForTheEndOfTheTurn) {
+  UdpTcpUpstream upstream(loop, random, clock, network);
+  UdpAuthority authority;
+  std::vector<Outcome> outcomes(UdpTcpUpstream::kDatagramsPerBurst);
+  for (size_t i = 0; i + 1 < UdpTcpUpstream::kDatagramsPerBurst; ++i)
+    upstream.send(make_query(authority.address(), static_cast<uint16_t>(0x200 + i), "www.example.", 5000),
+                  outcomes[i].callback());
+  EXPECT_TRUE(authority.nothing_waiting());
+  upstream.send(make_query(authority.address(), 0x2FF, "www.example.", 5000), outcomes.back().callback());
+  EXPECT_FALSE(authority.nothing_waiting()) << "the burst is full: it leaves inside send()";
+  for (auto &outcome : outcomes)
+    EXPECT_EQ(outcome.calls, 0) << "but `done` is never called from inside send()";
+}
+
+// The timeout counts from when the datagram leaves, by the clock read then: a query
+// asked late in a long turn (here 60 ms of work) still gets its whole timeout, though
+// the loop's clock was read when the turn began.
+TEST_F(UpstreamTest, TheTimeoutCountsFromTheSendEvenLateInALongTurn) {
+  UdpTcpUpstream upstream(loop, random, clock, network);
+  UdpAuthority silent;
+  Outcome outcome;
+  std::chrono::steady_clock::time_point sent;
+  Timer long_turn(loop);
+  long_turn.start(0, [&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(60));
+    sent = std::chrono::steady_clock::now();
+    upstream.send(make_query(silent.address(), 0x300, "www.example.", 100), outcome.callback());
+  });
+  ASSERT_TRUE(loop.run_until([&] { return outcome.calls > 0; }, kWaitMs));
+  const auto waited = std::chrono::steady_clock::now() - sent;
+  EXPECT_EQ(outcome.result->status, TransportStatus::timeout);
+  EXPECT_GE(waited, std::chrono::milliseconds(100));
 }
 
 TEST_F(UpstreamTest, IgnoresAWrongIdThenAcceptsTheRightOne) {
