@@ -12,6 +12,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -68,6 +69,14 @@ using EcdsaDer = std::array<unsigned char, 2 + 2 * (3 + kMaxEcdsaCoordinateOctet
 // (RFC 5480 2.2 for the curves' signatures), written into `out`. Returns its length,
 // or 0 when the signature's length does not fit the curve.
 size_t ecdsa_signature_der(std::string_view signature, size_t coordinate_octets, EcdsaDer &out);
+
+// ECDSA P-256 verification (signed data, r | s) through a fixed-base table built for
+// `public_key` now (what verify_signature switches to for a hot key; the build takes
+// about 25 ms), so the tests can compare it with OpenSSL's verifier on any input. Null
+// when the key is not a point of the curve.
+std::function<bool(std::string_view, std::string_view)> p256_fixed_base_verifier(std::string_view public_key);
+// Verifications that went through a hot key's fixed-base table, in the process.
+uint64_t fixed_base_verifications();
 }  // namespace crypto_detail
 
 }  // namespace rsv

@@ -1,13 +1,19 @@
 #include "dnssec/crypto.h"
 
+#include <array>
+#include <chrono>
+#include <functional>
 #include <memory>
 #include <random>
+#include <thread>
 
 #include <gtest/gtest.h>
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
+#include <openssl/ec.h>
 #include <openssl/ecdsa.h>
 #include <openssl/evp.h>
+#include <openssl/obj_mac.h>
 
 #include "dnssec/rrsig.h"
 #include "resolver/wire/ldns_convert.h"
@@ -317,6 +323,211 @@ TEST(CryptoTest, FreshEcdsaSignaturesVerifyWhateverTheirLeadingOctets) {
     EXPECT_GE(leading_zero, 4) << curve.group;
     EXPECT_GT(high_bit, 0) << curve.group;
   }
+}
+
+// ---- ECDSA P-256 through a hot key's fixed-base table ------------------------------
+
+std::string from_hex_for_test(std::string_view text) {
+  std::string out;
+  for (size_t i = 0; i + 1 < text.size(); i += 2)
+    out.push_back(static_cast<char>(std::stoi(std::string(text.substr(i, 2)), nullptr, 16)));
+  return out;
+}
+
+struct BnFree {
+  void operator()(BIGNUM *p) const { BN_free(p); }
+  void operator()(BN_CTX *p) const { BN_CTX_free(p); }
+  void operator()(EC_POINT *p) const { EC_POINT_free(p); }
+  void operator()(EC_GROUP *p) const { EC_GROUP_free(p); }
+};
+using Bn = std::unique_ptr<BIGNUM, BnFree>;
+
+std::string bn_octets(const BIGNUM *value, int octets) {
+  std::string out(static_cast<size_t>(octets), '\0');
+  if (BN_bn2binpad(value, reinterpret_cast<unsigned char *>(out.data()), octets) != octets) return "";
+  return out;
+}
+
+// A P-256 key and one signature on `data`: signed by OpenSSL with a fresh key, or
+// (crafted) a key made to fit a chosen r and s, as an attacker who only needs some key
+// to accept some signature may: pick a point R and s, and solve R = u1 G + u2 Q for Q,
+// Q = r^-1 (s R - e G). That gives signatures with a tiny s, so that s + n still fits
+// in 32 octets: the value that passes when the range check of s is missing.
+struct P256Signed {
+  std::string key;        // x | y (RFC 6605 4)
+  std::string signature;  // r | s
+  std::string s_plus_n;   // r | s + n, empty when it does not fit
+  std::string minus_s;    // r | n - s, the other valid signature (ECDSA's malleability)
+};
+
+P256Signed crafted_p256(const std::string &data, unsigned long small_s) {
+  P256Signed out;
+  std::unique_ptr<EC_GROUP, BnFree> group(EC_GROUP_new_by_curve_name(NID_X9_62_prime256v1));
+  std::unique_ptr<BN_CTX, BnFree> ctx(BN_CTX_new());
+  const BIGNUM *n = EC_GROUP_get0_order(group.get());
+  Bn k(BN_new()), r(BN_new()), s(BN_new()), e(BN_new()), t(BN_new()), r_inverse(BN_new()), x(BN_new());
+  std::unique_ptr<EC_POINT, BnFree> point_r(EC_POINT_new(group.get())), q(EC_POINT_new(group.get())),
+      e_g(EC_POINT_new(group.get()));
+  unsigned char digest[32];
+  unsigned int digest_length = 0;
+  EXPECT_EQ(EVP_Digest(data.data(), data.size(), digest, &digest_length, EVP_sha256(), nullptr), 1);
+  BN_bin2bn(digest, 32, e.get());
+  BN_rand_range(k.get(), n);
+  EC_POINT_mul(group.get(), point_r.get(), k.get(), nullptr, nullptr, ctx.get());
+  EC_POINT_get_affine_coordinates(group.get(), point_r.get(), x.get(), nullptr, ctx.get());
+  BN_nnmod(r.get(), x.get(), n, ctx.get());
+  BN_set_word(s.get(), small_s);
+  // Q = r^-1 (s R - e G)
+  EC_POINT_mul(group.get(), q.get(), nullptr, point_r.get(), s.get(), ctx.get());
+  EC_POINT_mul(group.get(), e_g.get(), e.get(), nullptr, nullptr, ctx.get());
+  EC_POINT_invert(group.get(), e_g.get(), ctx.get());
+  EC_POINT_add(group.get(), q.get(), q.get(), e_g.get(), ctx.get());
+  BN_mod_inverse(r_inverse.get(), r.get(), n, ctx.get());
+  EC_POINT_mul(group.get(), q.get(), nullptr, q.get(), r_inverse.get(), ctx.get());
+  unsigned char point[65];
+  EXPECT_EQ(
+      EC_POINT_point2oct(group.get(), q.get(), POINT_CONVERSION_UNCOMPRESSED, point, sizeof point, ctx.get()),
+      sizeof point);
+  out.key.assign(reinterpret_cast<char *>(point) + 1, 64);
+  out.signature = bn_octets(r.get(), 32) + bn_octets(s.get(), 32);
+  BN_add(t.get(), s.get(), n);
+  if (BN_num_bytes(t.get()) <= 32) out.s_plus_n = bn_octets(r.get(), 32) + bn_octets(t.get(), 32);
+  BN_sub(t.get(), n, s.get());
+  out.minus_s = bn_octets(r.get(), 32) + bn_octets(t.get(), 32);
+  return out;
+}
+
+// OpenSSL's own verifier, on its own key object: the reference.
+bool openssl_p256_verify(const std::string &key, const std::string &data, const std::string &signature) {
+  std::string point = "\x04" + key;
+  std::array<OSSL_PARAM, 3> params = {
+      OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, const_cast<char *>("P-256"), 0),
+      OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, point.data(), point.size()),
+      OSSL_PARAM_construct_end(),
+  };
+  std::unique_ptr<EVP_PKEY_CTX, void (*)(EVP_PKEY_CTX *)> import(
+      EVP_PKEY_CTX_new_from_name(nullptr, "EC", nullptr), EVP_PKEY_CTX_free);
+  EVP_PKEY *raw = nullptr;
+  if (!import || EVP_PKEY_fromdata_init(import.get()) != 1 ||
+      EVP_PKEY_fromdata(import.get(), &raw, EVP_PKEY_PUBLIC_KEY, params.data()) != 1)
+    return false;
+  std::unique_ptr<EVP_PKEY, OpensslFree> pkey(raw);
+  std::string der = openssl_der(signature, 32);
+  if (signature.size() != 64 || der.empty()) return false;
+  std::unique_ptr<EVP_MD_CTX, OpensslFree> ctx(EVP_MD_CTX_new());
+  return EVP_DigestVerifyInit_ex(ctx.get(), nullptr, "SHA256", nullptr, nullptr, pkey.get(), nullptr) == 1 &&
+         EVP_DigestVerify(ctx.get(), reinterpret_cast<const unsigned char *>(der.data()), der.size(),
+                          reinterpret_cast<const unsigned char *>(data.data()), data.size()) == 1;
+}
+
+P256Signed openssl_signed_p256(EVP_PKEY *key, const std::string &data) {
+  P256Signed out;
+  unsigned char point[65];
+  size_t point_length = 0;
+  EXPECT_EQ(EVP_PKEY_get_octet_string_param(key, OSSL_PKEY_PARAM_PUB_KEY, point, sizeof point, &point_length),
+            1);
+  out.key.assign(reinterpret_cast<char *>(point) + 1, 64);
+  std::unique_ptr<EVP_MD_CTX, OpensslFree> ctx(EVP_MD_CTX_new());
+  unsigned char der[80];
+  size_t der_length = sizeof der;
+  EXPECT_EQ(EVP_DigestSignInit_ex(ctx.get(), nullptr, "SHA256", nullptr, nullptr, key, nullptr), 1);
+  EXPECT_EQ(EVP_DigestSign(ctx.get(), der, &der_length, reinterpret_cast<const unsigned char *>(data.data()),
+                           data.size()),
+            1);
+  const unsigned char *in = der;
+  std::unique_ptr<ECDSA_SIG, OpensslFree> sig(d2i_ECDSA_SIG(nullptr, &in, static_cast<long>(der_length)));
+  out.signature = bn_octets(ECDSA_SIG_get0_r(sig.get()), 32) + bn_octets(ECDSA_SIG_get0_s(sig.get()), 32);
+  return out;
+}
+
+// The fixed-base verifier must say what OpenSSL's says on every input: real
+// signatures, each with one bit flipped in r, in s and in the data, and r or s
+// replaced by 0, n, all ones; the crafted signatures with s and n - s (both valid) and
+// s + n (refused: SEC 1 4.1.4 step 1, which the equation alone would pass).
+TEST(CryptoTest, P256FixedBaseAgreesWithOpenSsl) {
+  std::mt19937 random(20261202);
+  const std::string order =
+      from_hex_for_test("ffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551");
+  int compared = 0, valid = 0;
+  auto compare = [&](const std::function<bool(std::string_view, std::string_view)> &fixed,
+                     const std::string &key, const std::string &data, const std::string &signature) {
+    const bool expected = openssl_p256_verify(key, data, signature);
+    EXPECT_EQ(fixed(data, signature), expected) << hex(key) << " " << hex(signature) << " " << data;
+    ++compared;
+    valid += expected;
+  };
+  for (int round = 0; round < 3; ++round) {
+    std::unique_ptr<EVP_PKEY, OpensslFree> key(EVP_EC_gen("P-256"));
+    ASSERT_TRUE(key);
+    const std::string public_key = openssl_signed_p256(key.get(), "").key;
+    auto fixed = crypto_detail::p256_fixed_base_verifier(public_key);
+    ASSERT_TRUE(fixed);
+    for (int i = 0; i < 20; ++i) {
+      const std::string data = "rrset " + std::to_string(round) + "." + std::to_string(i);
+      const std::string signature = openssl_signed_p256(key.get(), data).signature;
+      compare(fixed, public_key, data, signature);
+      for (size_t half : {size_t{0}, size_t{32}}) {
+        std::string flipped = signature;
+        flipped[half + random() % 32] ^= static_cast<char>(1 << (random() % 8));
+        compare(fixed, public_key, data, flipped);
+        for (const std::string &value : {std::string(32, '\0'), order, std::string(32, '\xff')}) {
+          std::string replaced = signature;
+          replaced.replace(half, 32, value);
+          compare(fixed, public_key, data, replaced);
+        }
+      }
+      std::string other = data;
+      other[random() % other.size()] ^= 1;
+      compare(fixed, public_key, other, signature);
+      compare(fixed, public_key, data, signature.substr(0, 63));
+    }
+  }
+  for (unsigned long small_s : {1ul, 2ul, 7ul, 65537ul}) {
+    const std::string data = "crafted " + std::to_string(small_s);
+    P256Signed crafted = crafted_p256(data, small_s);
+    auto fixed = crypto_detail::p256_fixed_base_verifier(crafted.key);
+    ASSERT_TRUE(fixed);
+    ASSERT_TRUE(openssl_p256_verify(crafted.key, data, crafted.signature)) << "the crafted key must fit";
+    compare(fixed, crafted.key, data, crafted.signature);
+    compare(fixed, crafted.key, data, crafted.minus_s);
+    ASSERT_FALSE(crafted.s_plus_n.empty());
+    EXPECT_FALSE(fixed(data, crafted.s_plus_n)) << "s + n is out of range";
+    compare(fixed, crafted.key, data, crafted.s_plus_n);
+  }
+  EXPECT_GT(compared, 500);
+  EXPECT_GE(valid, 3 * 20 + 4 * 2);
+  // A key that is not a point of the curve gets no table.
+  std::string off_curve(64, '\x01');
+  EXPECT_FALSE(crypto_detail::p256_fixed_base_verifier(off_curve));
+}
+
+// Through verify_signature: a key that keeps verifying gets its table (built in the
+// background), after which its verifications go through it and still refuse what
+// OpenSSL refuses, s + n among them.
+TEST(CryptoTest, AHotP256KeyIsVerifiedThroughItsTable) {
+  const std::string data = "hot rrset";
+  P256Signed crafted = crafted_p256(data, 3);
+  ASSERT_FALSE(crafted.s_plus_n.empty());
+  const uint64_t before = crypto_detail::fixed_base_verifications();
+  // The thread's count starts when the key is imported; a table comes at 1000.
+  for (int i = 0; i < 1000; ++i)
+    ASSERT_TRUE(verify_signature(dnssec_algorithm::ECDSAP256SHA256, crafted.key, data, crafted.signature));
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (crypto_detail::fixed_base_verifications() == before && std::chrono::steady_clock::now() < deadline) {
+    ASSERT_TRUE(verify_signature(dnssec_algorithm::ECDSAP256SHA256, crafted.key, data, crafted.signature));
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  ASSERT_GT(crypto_detail::fixed_base_verifications(), before) << "no table within 30 s";
+  const uint64_t through_table = crypto_detail::fixed_base_verifications();
+  EXPECT_TRUE(verify_signature(dnssec_algorithm::ECDSAP256SHA256, crafted.key, data, crafted.signature));
+  EXPECT_TRUE(verify_signature(dnssec_algorithm::ECDSAP256SHA256, crafted.key, data, crafted.minus_s));
+  EXPECT_FALSE(verify_signature(dnssec_algorithm::ECDSAP256SHA256, crafted.key, data, crafted.s_plus_n));
+  EXPECT_FALSE(
+      verify_signature(dnssec_algorithm::ECDSAP256SHA256, crafted.key, data + "x", crafted.signature));
+  EXPECT_FALSE(
+      verify_signature(dnssec_algorithm::ECDSAP256SHA256, crafted.key, data, crafted.signature.substr(1)));
+  EXPECT_EQ(crypto_detail::fixed_base_verifications(), through_table + 4)
+      << "the wrong length never gets that far";
 }
 
 TEST(CryptoTest, RsaKeyWithLongExponentForm) {
