@@ -13,6 +13,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <system_error>
 #include <thread>
 
 #include <openssl/bn.h>
@@ -290,13 +291,18 @@ public:
     std::string octets(key);
     if (auto found = jobs_.find(octets); found != jobs_.end()) return found->second.lock();
     if (alive >= kMaxFixedBaseTables) return nullptr;
+    if (!builder_started_) {
+      // Without a thread (the process is at its limit), keys simply stay as they are.
+      try {
+        std::thread([this] { build_forever(); }).detach();
+      } catch (const std::system_error &) {
+        return nullptr;
+      }
+      builder_started_ = true;
+    }
     auto job = std::make_shared<FixedBaseJob>();
     jobs_.emplace(octets, job);
     queue_.emplace_back(std::move(octets), job);
-    if (!builder_started_) {
-      builder_started_ = true;
-      std::thread([this] { build_forever(); }).detach();
-    }
     wake_.notify_one();
     return job;
   }
