@@ -433,40 +433,34 @@ size_t receive_all(EventLoop &loop, UdpClient &client, size_t expected) {
   return received;
 }
 
-// Deferred replies given in one turn leave together at its end, in one sendmmsg and
-// in the order given, not one system call (and one wake-up of the client) each.
-TEST(UdpListener, DeferredRepliesOfOneTurnLeaveInOneSendmmsg) {
+// Defers `queries` queries, then gives every reply in one turn: `sent_at_once` leave
+// inside the sends (full batches), the rest at the end of the turn, in `batches`
+// sendmmsg calls in all, every reply in the order given.
+void give_deferred_replies_in_one_turn(uint16_t queries, uint64_t sent_at_once, uint64_t batches) {
   EventLoop loop;
   TestHandler handler;
   handler.mode = TestHandler::Mode::defer;
   auto listener = UdpListener::create(loop, loopback(), handler);
   UdpClient client;
-  constexpr uint16_t kQueries = 5;
-  for (uint16_t id = 1; id <= kQueries; ++id) client.send_to(listener->local_address(), make_query(id));
-  ASSERT_TRUE(loop.run_until([&] { return handler.deferred.size() == kQueries; }, kWaitMs));
+  for (uint16_t id = 1; id <= queries; ++id) client.send_to(listener->local_address(), make_query(id));
+  ASSERT_TRUE(loop.run_until([&] { return handler.deferred.size() == queries; }, kWaitMs));
   for (auto &[channel, reply] : handler.deferred) channel->send(reply);
-  EXPECT_EQ(listener->stats().replies_sent, 0u) << "nothing leaves before the end of the turn";
-  ASSERT_TRUE(loop.run_until([&] { return listener->stats().replies_sent == kQueries; }, kWaitMs));
-  EXPECT_EQ(listener->stats().send_batches, 1u);
-  for (uint16_t id = 1; id <= kQueries; ++id) EXPECT_EQ(client.receive(), reply_for(make_query(id))) << id;
+  EXPECT_EQ(listener->stats().replies_sent, sent_at_once);
+  ASSERT_TRUE(loop.run_until([&] { return listener->stats().replies_sent == queries; }, kWaitMs));
+  EXPECT_EQ(listener->stats().send_batches, batches);
+  for (uint16_t id = 1; id <= queries; ++id) EXPECT_EQ(client.receive(), reply_for(make_query(id))) << id;
+}
+
+// Deferred replies given in one turn leave together at its end, in one sendmmsg and
+// in the order given, not one system call (and one wake-up of the client) each.
+TEST(UdpListener, DeferredRepliesOfOneTurnLeaveInOneSendmmsg) {
+  give_deferred_replies_in_one_turn(5, 0, 1);
 }
 
 // More deferred replies in one turn than a batch holds: a full batch leaves at once,
 // the rest at the end of the turn, all in order.
 TEST(UdpListener, DeferredRepliesBeyondABatchLeaveInOrder) {
-  EventLoop loop;
-  TestHandler handler;
-  handler.mode = TestHandler::Mode::defer;
-  auto listener = UdpListener::create(loop, loopback(), handler);
-  UdpClient client;
-  constexpr uint16_t kQueries = UdpListener::kBatch + 3;
-  for (uint16_t id = 1; id <= kQueries; ++id) client.send_to(listener->local_address(), make_query(id));
-  ASSERT_TRUE(loop.run_until([&] { return handler.deferred.size() == kQueries; }, kWaitMs));
-  for (auto &[channel, reply] : handler.deferred) channel->send(reply);
-  EXPECT_EQ(listener->stats().replies_sent, UdpListener::kBatch);
-  ASSERT_TRUE(loop.run_until([&] { return listener->stats().replies_sent == kQueries; }, kWaitMs));
-  EXPECT_EQ(listener->stats().send_batches, 2u);
-  for (uint16_t id = 1; id <= kQueries; ++id) EXPECT_EQ(client.receive(), reply_for(make_query(id))) << id;
+  give_deferred_replies_in_one_turn(UdpListener::kBatch + 3, UdpListener::kBatch, 2);
 }
 
 TEST(UdpListener, RepliesBeyondTheQueuedCountAreDroppedAndCounted) {
