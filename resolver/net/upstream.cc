@@ -1,5 +1,7 @@
 #include "resolver/net/upstream.h"
 
+#include <sys/socket.h>
+
 #include <algorithm>
 #include <string>
 #include <vector>
@@ -67,7 +69,11 @@ private:
   bool start_udp();
   bool start_tcp();
   void on_network_error() { upstream_.finish(*this, TransportStatus::network_error); }
-  void on_candidate(const uint8_t *data, size_t size);
+  // Finishes the exchange (and returns true: `this` is gone) when the datagram is the
+  // answer; otherwise counts and ignores it.
+  bool on_candidate(const uint8_t *data, size_t size);
+  void on_timeout();
+  bool read_waiting_reply();
   void on_tcp_connected();
   void on_tcp_read(ssize_t nread, const uv_buf_t *buffer);
   uv_buf_t receive_buffer() const {
@@ -91,7 +97,33 @@ void UpstreamExchange::start() {
 }
 
 void UpstreamExchange::start_timer() {
-  timer_.start(query_.timeout_ms, [this] { upstream_.finish(*this, TransportStatus::timeout); });
+  timer_.start(query_.timeout_ms, [this] { on_timeout(); });
+}
+
+void UpstreamExchange::on_timeout() {
+  // libuv runs due timers before it polls for I/O, so after a long turn (a large
+  // batch of replies to validate) the answer may be in the socket, unread, when the
+  // timer fires. Look first: asking again would only repeat a query already answered.
+  if (udp_ != nullptr && read_waiting_reply()) return;  // `this` is gone
+  upstream_.finish(*this, TransportStatus::timeout);
+}
+
+bool UpstreamExchange::read_waiting_reply() {
+  int fd = -1;
+  if (uv_fileno(reinterpret_cast<const uv_handle_t *>(&udp_->handle), &fd) != 0) return false;
+  // The socket is connected, so the kernel has kept only the server's datagrams; a
+  // spoofer's that still got through is ignored as in the read callback. Bounded: at
+  // most a handful of reads.
+  for (int read = 0; read < 8; ++read) {
+    ssize_t size = ::recv(fd, upstream_.receive_buffer_.get(), kReceiveBufferSize, MSG_DONTWAIT | MSG_TRUNC);
+    if (size < 0) return false;  // nothing (EAGAIN), or an error the timeout covers anyway
+    if (static_cast<size_t>(size) > kReceiveBufferSize) {
+      ++upstream_.stats_.mismatches_ignored;
+      continue;
+    }
+    if (on_candidate(upstream_.receive_buffer_.get(), static_cast<size_t>(size))) return true;
+  }
+  return false;
 }
 
 // Transport promises never to call `done` from inside send(): an immediate failure is
@@ -121,14 +153,15 @@ void UpstreamExchange::close_sockets() {
   }
 }
 
-void UpstreamExchange::on_candidate(const uint8_t *data, size_t size) {
+bool UpstreamExchange::on_candidate(const uint8_t *data, size_t size) {
   std::string_view wire(reinterpret_cast<const char *>(data), size);
   if (!response_matches_query(wire, query_.id, query_.question)) {
     // RFC 5452 9.1: not ours (or forged); keep waiting for the real answer.
     ++upstream_.stats_.mismatches_ignored;
-    return;
+    return false;
   }
   upstream_.finish(*this, TransportStatus::reply, std::string(wire));  // `this` is gone now
+  return true;
 }
 
 bool UpstreamExchange::start_udp() {

@@ -230,6 +230,35 @@ TEST_F(UpstreamTest, TheTimeoutCountsFromTheSendEvenLateInALongTurn) {
   EXPECT_GE(waited, std::chrono::milliseconds(100));
 }
 
+// The answer arrives during a long turn and waits in the socket; the loop then runs
+// the (expired) timer before it polls for I/O. The exchange must take the waiting
+// answer, not report a timeout that would make the engine ask again. Forged datagrams
+// waiting before it are still ignored.
+TEST_F(UpstreamTest, AnAnswerWaitingUnreadWhenTheTimerFiresIsTaken) {
+  UdpTcpUpstream upstream(loop, random, clock, network);
+  UdpAuthority authority;
+  Outcome outcome;
+  auto query = make_query(authority.address(), 0x400, "www.example.", 50);
+  upstream.send(query, outcome.callback());
+  std::string received = authority.receive(loop);
+  ASSERT_EQ(received, query.wire);
+  // Work in the I/O phase: the datagrams are sent during it, so this turn's poll did
+  // not see them, and the next turn starts with the timers.
+  bool worked = false;
+  loop.post([&] {
+    authority.reply(answer(received, 0x401));  // a wrong ID first
+    authority.reply(answer(received));
+    std::this_thread::sleep_for(std::chrono::milliseconds(80));
+    worked = true;
+  });
+  ASSERT_TRUE(loop.run_until([&] { return outcome.calls > 0; }, kWaitMs));
+  EXPECT_TRUE(worked);
+  EXPECT_EQ(outcome.result->status, TransportStatus::reply);
+  EXPECT_EQ(outcome.result->wire, answer(received));
+  EXPECT_EQ(upstream.stats().timeouts, 0u);
+  EXPECT_EQ(upstream.stats().mismatches_ignored, 1u);
+}
+
 TEST_F(UpstreamTest, IgnoresAWrongIdThenAcceptsTheRightOne) {
   UdpTcpUpstream upstream(loop, random, clock, network);
   UdpAuthority authority;
