@@ -227,7 +227,8 @@ TEST_F(UpstreamTest, TheTimeoutCountsFromTheSendEvenLateInALongTurn) {
   ASSERT_TRUE(loop.run_until([&] { return outcome.calls > 0; }, kWaitMs));
   const auto waited = std::chrono::steady_clock::now() - sent;
   EXPECT_EQ(outcome.result->status, TransportStatus::timeout);
-  EXPECT_GE(waited, std::chrono::milliseconds(100));
+  // libuv's clock counts whole milliseconds, so the timer may end up to 1 ms early.
+  EXPECT_GE(waited, std::chrono::milliseconds(99));
 }
 
 // The answer arrives during a long turn and waits in the socket; the loop then runs
