@@ -190,20 +190,26 @@ public:
                                                             EC_GROUP_get0_order(table->curve_.get()),
                                                             EC_GROUP_get0_cofactor(table->curve_.get())) != 1)
       return nullptr;
-      // Deprecated in OpenSSL 3 with the rest of the low-level EC API, and the only way
-      // to give a point other than G a precomputed table.
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+    // Deprecated in OpenSSL 3 with the rest of the low-level EC API, and the only way
+    // to give a point other than G a precomputed table.
     if (EC_GROUP_precompute_mult(table->key_as_generator_.get(), ctx.get()) != 1) return nullptr;
 #pragma GCC diagnostic pop
     return table;
 #endif
   }
 
-  // SEC 1 4.1.4 (FIPS 186-5 6.4.2) on `digest` (the whole hash, whose length is the
-  // order's for P-256 with SHA-256) and `signature` (r | s, RFC 6605 4).
-  bool verify(const unsigned char *digest, size_t digest_length, std::string_view signature) const {
-    if (signature.size() != 2 * coordinate_octets_) return false;
+  // SEC 1 4.1.4 (FIPS 186-5 6.4.2): `signature` (r | s, RFC 6605 4) over the SHA-256
+  // of `signed_data` (ECDSAP256SHA256, RFC 6605 2: the hash is as long as the order).
+  bool verify(std::string_view signed_data, std::string_view signature) const {
+    static const EvpMd kSha256(EVP_MD_fetch(nullptr, "SHA256", nullptr));
+    unsigned char digest[32];
+    unsigned int digest_length = 0;
+    if (signature.size() != 2 * coordinate_octets_ || !kSha256 ||
+        EVP_Digest(signed_data.data(), signed_data.size(), digest, &digest_length, kSha256.get(), nullptr) != 1 ||
+        digest_length != sizeof digest)
+      return false;
     thread_local BnCtx ctx(BN_CTX_new());
     if (!ctx) return false;
     BN_CTX_start(ctx.get());
@@ -334,14 +340,6 @@ private:
   bool builder_started_ = false;
 };
 
-// SHA-256 of `data` into `out` (32 octets), with the digest fetched once.
-bool sha256(std::string_view data, unsigned char *out) {
-  static const EvpMd kSha256(EVP_MD_fetch(nullptr, "SHA256", nullptr));
-  unsigned int length = 0;
-  return kSha256 && EVP_Digest(data.data(), data.size(), out, &length, kSha256.get(), nullptr) == 1 &&
-         length == 32;
-}
-
 // Importing a public key is a large part of one verification with OpenSSL 3: for
 // ECDSA, EVP_PKEY_fromdata builds the curve group afresh each time (about a third of
 // a P-256 verification, measured with perf on a cold run), and a zone signs most of
@@ -412,9 +410,8 @@ bool verify_ecdsa(uint8_t algorithm, const char *group, size_t coordinate_octets
     if (!slot->fixed_base && ++slot->verifications % kHotKeyVerifications == 0)
       slot->fixed_base = FixedBaseTables::instance().request(key);
     if (const FixedBaseEcdsa *table = slot->fixed_base ? slot->fixed_base->ready_table() : nullptr) {
-      unsigned char digest[32];
       g_fixed_base_verifications.fetch_add(1, std::memory_order_relaxed);
-      return sha256(data, digest) && table->verify(digest, sizeof digest, signature);
+      return table->verify(data, signature);
     }
   }
   crypto_detail::EcdsaDer der;
@@ -573,8 +570,7 @@ std::function<bool(std::string_view, std::string_view)> p256_fixed_base_verifier
   std::shared_ptr<const FixedBaseEcdsa> table = FixedBaseEcdsa::build(NID_X9_62_prime256v1, 32, public_key);
   if (!table) return nullptr;
   return [table](std::string_view signed_data, std::string_view signature) {
-    unsigned char digest[32];
-    return sha256(signed_data, digest) && table->verify(digest, sizeof digest, signature);
+    return table->verify(signed_data, signature);
   };
 }
 
