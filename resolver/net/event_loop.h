@@ -123,8 +123,6 @@ private:
   TurnPrepareBox *prepare_ = nullptr;
   TurnCheckBox *check_ = nullptr;
   bool armed_ = false;
-  friend struct TurnPrepareBox;
-  friend struct TurnCheckBox;
 };
 
 // Watches process signals (SIGTERM and SIGINT for the daemon's shutdown) on one loop.

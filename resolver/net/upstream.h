@@ -3,10 +3,10 @@
 // One query's path over UDP: send() opens a fresh socket, binds it to an outgoing
 // interface (or the wildcard) on a source port drawn from the RandomSource, connects
 // it to the server so the kernel discards datagrams from any other address or port,
-// sends the packet and starts a timer of query.timeout_ms. The packet leaves at the end
-// of the loop's turn (EndOfTurn), with the others of that turn: a burst of queries
-// wakes a sleeping authority once instead of once per query (and kDatagramsPerBurst
-// queued leave at once). The timer and the RTT count from the send. Each datagram that arrives
+// and queues the packet. Queued packets leave together at the end of the loop's turn
+// (EndOfTurn), or at once when kDatagramsPerBurst are waiting: a burst of queries wakes
+// a sleeping authority once instead of once per query. The timer (query.timeout_ms)
+// and the RTT count from the send. Each datagram that arrives
 // is checked (RFC 5452 9.1: ID, and the question: name case-insensitively, type,
 // class; QR set); one that fails is counted and ignored while we keep waiting, so a
 // spoofed packet cannot end the exchange early. The first acceptable datagram, the
