@@ -4,6 +4,7 @@
 
 #include "dnssec/trust_anchor_signal.h"
 #include "resolver/base/log.h"
+#include "resolver/wire/response_match.h"
 
 namespace rsv {
 
@@ -379,6 +380,18 @@ void Engine::on_transport_result(uint64_t request_id, const IteratorAction &acti
   switch (result.status) {
     case TransportStatus::reply: {
       ++request.replies;
+      // RFC 5452 9.1: a reply counts only if it carries the query's ID and repeats its
+      // question (name without regard to case, type, class). The Transport promises
+      // this; it is checked again here, where the query is known, so that no transport
+      // can hand the iterator a reply to another question, whatever it holds.
+      if (!response_matches_query(result.wire, query.id, query.question)) {
+        ++stats_.upstream_malformed;
+        if (env_.trace)
+          env_.trace->no_reply(query.server, "unusable reply: ID or question differs from the query");
+        RSV_LOG(debug, "reply from %s does not match the query", query.server.to_string().c_str());
+        top.on_failure();
+        break;
+      }
       ParseError error = ParseError::none;
       auto reply = parse_message(reinterpret_cast<const uint8_t *>(result.wire.data()), result.wire.size(), &error);
       bool questionless_error = reply && reply->questions.empty() &&

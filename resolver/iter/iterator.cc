@@ -48,6 +48,19 @@ void remove_repeats(std::vector<ResourceRecord> &records) {
   records = std::move(unique);
 }
 
+// RFC 2181 5.2: records of one RRset with different TTLs are treated as if all had
+// the lowest of them (Unbound's parser does the same), so a client never gets one
+// RRset with several TTLs. RRSIGs keep their own. Quadratic, like remove_repeats, over
+// at most MessageLimits::max_records records.
+void unify_rrset_ttls(std::vector<ResourceRecord> &records) {
+  for (auto &rr : records) {
+    if (rr.type == rrtype::RRSIG) continue;
+    for (const auto &other : records)
+      if (other.type == rr.type && other.rclass == rr.rclass && other.ttl < rr.ttl && other.owner == rr.owner)
+        rr.ttl = other.ttl;
+  }
+}
+
 uint32_t min_ttl(const std::vector<ResourceRecord> &records) {
   uint32_t ttl = UINT32_MAX;
   for (const auto &rr : records) ttl = std::min(ttl, rr.ttl);
@@ -398,7 +411,10 @@ bool Iterator::handle_edns_failure(const Message &reply) {
     return true;
   }
   questionless_errors_ = 0;
-  env_.infra.set_edns(last_server_, EdnsSupport::unsupported);
+  // Unbound (outside_network.c): "no EDNS" is recorded only once the plain query is
+  // answered (NOERROR, NXDOMAIN, YXDOMAIN); a server that fails it too objected to the
+  // question (a minimised one, say), not to EDNS, and must keep EDNS and DNSSEC.
+  edns_fallback_server_ = last_server_;
   retry_same_ = IteratorAction{IteratorAction::Kind::send, last_server_, last_question_, false, last_tcp_, false};
   transition(IteratorState::select_server, "EDNS not supported, retrying without");
   return true;
@@ -434,6 +450,11 @@ void Iterator::handle_reply(Message reply) {
   }
   questionless_errors_ = 0;
   if (reply.edns && last_edns_) env_.infra.set_edns(last_server_, EdnsSupport::supported);
+  if (edns_fallback_server_ && *edns_fallback_server_ == last_server_ && !last_edns_) {
+    if (reply.rcode == rcode::NOERROR || reply.rcode == rcode::NXDOMAIN || reply.rcode == rcode::YXDOMAIN)
+      env_.infra.set_edns(last_server_, EdnsSupport::unsupported);
+    edns_fallback_server_.reset();
+  }
 
   const bool minimised = last_query_minimised();
   // What the reply is, decided once, before scrubbing and before anything is believed.
@@ -502,7 +523,11 @@ void Iterator::handle_lame(const Message &reply, const Classification &verdict, 
                      reply.rcode == rcode::NOTIMP || reply.rcode == rcode::FORMERR;
   if (minimised && upset) {
     minimise_ = false;
-    retry_same_ = IteratorAction{IteratorAction::Kind::send, last_server_, next_question(), false, last_tcp_, last_edns_};
+    // With EDNS again unless the server is known not to support it (an unconfirmed
+    // EDNS fallback above proved nothing).
+    const bool edns = env_.infra.get(last_server_).edns != EdnsSupport::unsupported;
+    retry_same_ =
+        IteratorAction{IteratorAction::Kind::send, last_server_, next_question(), false, last_tcp_, edns};
     transition(IteratorState::select_server, "error to a minimised query, asking the full name");
     return;
   }
@@ -535,6 +560,7 @@ void Iterator::follow_reply(const Message &reply, const Classification &verdict)
   // counts down in the cache and in every answer built from it.
   for (auto *records : {&chain.records, &chain.cacheable})
     for (auto &rr : *records) rr.ttl = env_.rrsets.policy().clamp(rr.ttl);
+  unify_rrset_ttls(chain.records);
   if (chain.records.empty()) {
     finish_negative(verdict.reply_class == ReplyClass::nxdomain ? rcode::NXDOMAIN : rcode::NOERROR, reply);
     return;

@@ -166,6 +166,9 @@ private:
   // only when the same server sends it twice in a row (a spoof is matched by ID and
   // port only).
   unsigned questionless_errors_ = 0;
+  // RFC 6891 7: the server asked again without EDNS after FORMERR/NOTIMP; it is
+  // recorded as not supporting EDNS only if that plain query is answered.
+  std::optional<SocketAddress> edns_fallback_server_;
 
   // What was last sent, for retries on the same server (TCP after TC, no EDNS after FORMERR).
   SocketAddress last_server_;

@@ -25,8 +25,8 @@ inline constexpr uint16_t IN = 1, CH = 3, ANY = 255;
 }
 
 namespace rcode {
-inline constexpr uint8_t NOERROR = 0, FORMERR = 1, SERVFAIL = 2, NXDOMAIN = 3, NOTIMP = 4,
-                         REFUSED = 5, BADVERS = 16;  // BADVERS is extended (needs OPT)
+inline constexpr uint8_t NOERROR = 0, FORMERR = 1, SERVFAIL = 2, NXDOMAIN = 3, NOTIMP = 4, REFUSED = 5,
+                         YXDOMAIN = 6, BADVERS = 16;  // BADVERS is extended (needs OPT)
 }
 
 namespace opcode {
