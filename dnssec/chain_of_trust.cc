@@ -508,10 +508,11 @@ void ChainOfTrust::on_dnskey(Task &task, const Resolution &result) {
   }
   uint32_t ttl = keys->ttl;
   ValidationOutcome outcome;
-  const AnswerSource *source = result.source_of(zone, rrtype::DNSKEY);
-  if (source && source->security == Security::secure && !for_anchor) {
-    outcome = ValidationOutcome::secure();  // validated earlier, kept with its status
-  } else if (for_anchor && anchor->ds.empty()) {
+  // The set is proven from the DS (or the anchor) every time, even when the cache holds
+  // it as secure: a DNSKEY RRset validated as a client's answer was checked with any
+  // key of the zone, the ZSK included, and RFC 4035 5.2 makes only a key the DS names
+  // authenticate the zone's keys. Trusting that status would let a ZSK alone add keys.
+  if (for_anchor && anchor->ds.empty()) {
     outcome =
         verify_dnskey_with_anchor_keys(*keys, keys->signatures, anchor->dnskey, zone, now, budget_, &ttl);
   } else {
@@ -527,6 +528,9 @@ void ChainOfTrust::on_dnskey(Task &task, const Resolution &result) {
   secure.status = ZoneKeys::Status::secure;
   secure.dnskeys = *keys;
   secure.dnskeys.signatures.clear();
+  secure.proven_by_anchor_keys = for_anchor && anchor->ds.empty();
+  secure.dnskey_proof =
+      secure.proven_by_anchor_keys ? anchor->dnskey : (for_anchor ? anchor->ds : task.validated_ds);
   if (env_.rrsets) {
     RRset stored = *keys;
     stored.ttl = std::min(stored.ttl, ttl);

@@ -6,6 +6,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "cache/cache_key.h"
 #include "cache/clock.h"
@@ -19,6 +20,12 @@ struct ZoneKeys {
   enum class Status : uint8_t { secure, insecure, bogus, not_a_cut };
   Status status = Status::bogus;
   RRset dnskeys;              // secure: the validated DNSKEY set
+  // secure: what proved `dnskeys` (RFC 4035 5.2): the zone's validated DS records, or,
+  // for a trust anchor given as keys, the anchor's DNSKEY records
+  // (`proven_by_anchor_keys`). A DNSKEY set at the apex in an answer is judged with
+  // these, never with the zone's own keys, or a ZSK alone could vouch for new keys.
+  std::vector<ResourceRecord> dnskey_proof;
+  bool proven_by_anchor_keys = false;
   ValidationOutcome outcome;  // insecure / bogus: why
   int64_t expires_at = 0;
 };
@@ -40,6 +47,8 @@ public:
     if (ttl_seconds == 0) return;
     keys.expires_at = clock_.now_seconds() + ttl_seconds;
     size_t heap = keys.dnskeys.wire_size_estimate() + keys.outcome.reason.size();
+    for (const ResourceRecord &rr : keys.dnskey_proof)
+      heap += sizeof rr + rr.owner.wire().size() + rr.rdata.size();
     entries_.insert(zone.lowered().wire(), std::move(keys), heap);
   }
 

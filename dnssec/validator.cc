@@ -250,8 +250,19 @@ Validator::Judgement Validator::judge(Item &item) {
   }
   uint32_t ttl = 0;
   std::optional<Name> wildcard;
-  auto outcome = verify_rrset(set, set.signatures, keys->dnskeys.records(), zone, env_.clock.now_seconds(),
-                              budget_, &ttl, &wildcard);
+  const int64_t now = env_.clock.now_seconds();
+  ValidationOutcome outcome;
+  if (set.type == rrtype::DNSKEY && set.owner == zone) {
+    // RFC 4035 5.2: the zone's DNSKEY RRset is proven the way the chain of trust proved
+    // it, by a key the DS (or the anchor) names; with the zone's keys, a set signed by
+    // the ZSK alone, keys of a holder of the ZSK added, would pass and be cached secure.
+    outcome = keys->proven_by_anchor_keys
+                  ? verify_dnskey_with_anchor_keys(set, set.signatures, keys->dnskey_proof, zone, now,
+                                                   budget_, &ttl)
+                  : verify_dnskey_with_ds(set, set.signatures, keys->dnskey_proof, zone, now, budget_, &ttl);
+  } else {
+    outcome = verify_rrset(set, set.signatures, keys->dnskeys.records(), zone, now, budget_, &ttl, &wildcard);
+  }
   if (outcome.is_secure()) {
     item.validated_ttl = ttl;
     item.wildcard = wildcard;

@@ -16,6 +16,9 @@ struct Engine::Frame {
   // The iterator's result is validated before it is handed on: the client's own
   // question (unless CD) and the root priming question (RFC 8109).
   bool validate = false;
+  // Asked by the validator (a DS or DNSKEY set for the chain of trust), not by an
+  // iterator or a client.
+  bool for_validator = false;
 
   const Question &question() const { return iterator ? iterator->question() : validator->question(); }
   void on_subquery_result(const Resolution &result) {
@@ -214,7 +217,7 @@ void Engine::drive(Request &request) {
     if (frame.validator) {
       ValidatorAction action = frame.validator->next();
       if (action.kind == ValidatorAction::Kind::subquery) {
-        if (!push_subquery(request, action.question, false, "the validator needs it"))
+        if (!push_subquery(request, action.question, false, "the validator needs it", true))
           frame.validator->on_subquery_result(subquery_refused(request, action.question));
         continue;
       }
@@ -263,18 +266,24 @@ void Engine::drive(Request &request) {
   }
 }
 
-bool Engine::push_subquery(Request &request, const Question &sub, bool validate, const char *why) {
+bool Engine::push_subquery(Request &request, const Question &sub, bool validate, const char *why,
+                           bool for_validator) {
   const auto &budgets = env_.config.resolver.budgets;
-  // A question already being resolved below on this stack would loop (glueless NS
-  // names that depend on each other); the validator's own question is not a loop.
+  // A question already being resolved below on this stack for the same party would
+  // loop (glueless NS names that depend on each other; a chain of trust that needs the
+  // keys it is fetching); the validator's own question is not a loop. A client's
+  // ". DNSKEY" that waits for the root's priming, whose validation then needs the
+  // root's keys, is two jobs, not one: the keys are fetched for the chain of trust,
+  // which proves them from the anchor, and the client's answer after that.
   bool loops = std::any_of(request.stack.begin(), request.stack.end(), [&](const Frame &f) {
-    return f.iterator && f.iterator->question().name == sub.name && f.iterator->question().qtype == sub.qtype;
+    return f.iterator && f.for_validator == for_validator && f.iterator->question().name == sub.name &&
+           f.iterator->question().qtype == sub.qtype;
   });
   if (loops || request.stack.size() > budgets.max_subquery_depth) return false;
   RSV_LOG(trace, "sub-query %s %s for %s", sub.name.to_text().c_str(), type_to_text(sub.qtype).c_str(),
           request.stack.back().question().name.to_text().c_str());
-  request.stack.push_back(
-      Frame{std::make_unique<Iterator>(iterator_env_, sub, request.validated_cache_only), nullptr, validate});
+  request.stack.push_back(Frame{std::make_unique<Iterator>(iterator_env_, sub, request.validated_cache_only),
+                                nullptr, validate, for_validator});
   if (env_.trace) env_.trace->subquery_started(sub, request.stack.size() - 1, why);
   return true;
 }

@@ -107,7 +107,8 @@ private:
 
   void drive(Request &request);
   void dispatch(Request &request, const IteratorAction &action);
-  bool push_subquery(Request &request, const Question &question, bool validate, const char *why);
+  bool push_subquery(Request &request, const Question &question, bool validate, const char *why,
+                     bool for_validator = false);
   bool ask_elsewhere(Request &request, const Validator &validator);
   Resolution subquery_refused(const Request &request, const Question &question) const;
   // Hands a finished frame's result to the frame below; false when it was the last.
