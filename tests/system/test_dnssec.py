@@ -294,6 +294,20 @@ def test_bogus_ede_fresh_then_cached(make_validating_resolver, dnssec_kind, case
     check_ede(again, ede_from_cache(e, dnssec_kind), f"{case} cached reply")
 
 
+@pytest.mark.parametrize("qname,qtype", [(".", "DNSKEY"), (".", "NS"), ("ecdsa256.sec", "DNSKEY")])
+def test_apex_question_first_on_a_fresh_resolver(make_validating_resolver, qname, qtype):
+    """`dig . DNSKEY` as a fresh resolver's very first question: secure (AD), and
+    the resolver stays healthy (a secure name after it). The client's question waits
+    for the root's priming, whose validation needs the very keys it asks for."""
+    r = make_validating_resolver()
+    first = ask(r, qname, qtype, do=True, timeout=8.0)
+    assert dns.rcode.to_text(first.rcode()) == "NOERROR", show(first)
+    assert first.flags & dns.flags.AD, show(first)
+    assert any(rrset.rdtype == dns.rdatatype.from_text(qtype) for rrset in first.answer), show(first)
+    after = ask(r, "www.ecdsa256.sec", "A", do=True)
+    assert dns.rcode.to_text(after.rcode()) == "NOERROR" and after.flags & dns.flags.AD, show(after)
+
+
 @pytest.mark.parametrize("case", BOGUS)
 def test_cd_returns_unvalidated_data(validating_resolver, signed_hierarchy, case):
     """CD=1 on a bogus case: what the zone says (rcode and data), AD clear,
