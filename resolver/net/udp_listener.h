@@ -1,8 +1,9 @@
 // Client queries over UDP.
 //
-// Datagrams arrive in batches: the socket reads with recvmmsg (libuv's
-// UV_UDP_RECVMMSG), up to kBatch datagrams a system call, each in its own 64 KiB
-// slice of the listener's receive buffer. For each, a QueryContext on the stack points
+// Datagrams arrive in batches: the socket reads with recvmmsg, up to kBatch datagrams
+// a system call, each in its own 64 KiB slice of the listener's receive buffer, until
+// a call returns fewer than kBatch (the socket is then empty, and epoll, not another
+// call, says when it is not). For each, a QueryContext on the stack points
 // at it, at the client's address and at one of the listener's kBatch reply buffers, and
 // QueryHandler::handle runs. A reply written at once joins the batch's replies, which
 // leave together in one sendmmsg when the batch has been handled (or when kBatch are
@@ -43,6 +44,7 @@
 namespace rsv {
 
 struct UdpListenerBox;
+struct UdpReadBox;
 
 // Kernel buffer sizes asked for, in bytes; 0 leaves the system default. As Unbound
 // does, SO_RCVBUFFORCE / SO_SNDBUFFORCE are tried first (they may exceed
@@ -133,6 +135,9 @@ public:
 
 private:
   void open(EventLoop &loop, const SocketAddress &address, UdpSocketBuffers buffers);
+  // Reads what the socket holds (recvmmsg, kBatch a call, a few calls at most),
+  // handles each datagram and sends the replies.
+  void read_datagrams();
   void on_datagram(const uint8_t *data, size_t size, const void *client_sockaddr);
   // Sends the replies of the batch so far, in one sendmmsg when nothing is queued.
   void flush_replies();
@@ -146,6 +151,7 @@ private:
   QueryHandler &handler_;
   UdpLimits limits_;
   UdpListenerBox *box_ = nullptr;
+  UdpReadBox *reader_ = nullptr;
   SocketAddress local_address_;
   UdpSocketBuffers granted_;
   UdpListenerStats stats_;
