@@ -23,6 +23,32 @@ inline std::vector<ResourceRecord> zone_records(const std::string &text, const s
   return records(text, origin);
 }
 
+// Whether `query` asks for `name` (presentation form) and `type`.
+inline bool asks(const Message &query, const char *name, uint16_t type) {
+  const Question *q = query.question();
+  return q && q->qtype == type && q->name == *Name::from_text(name);
+}
+
+// An authoritative reply to `query` with nothing in it yet: its ID and question, and
+// EDNS with the query's DO bit when the query had EDNS. Forge hooks fill it in.
+inline Message empty_reply(const Message &query, uint8_t code) {
+  Message reply;
+  reply.id = query.id;
+  reply.qr = true;
+  reply.aa = true;
+  reply.rcode = code;
+  reply.questions = query.questions;
+  if (query.edns) {
+    reply.edns = Edns{};
+    reply.edns->dnssec_ok = query.edns->dnssec_ok;
+  }
+  return reply;
+}
+
+inline void append(std::vector<ResourceRecord> &section, const std::vector<ResourceRecord> &records) {
+  section.insert(section.end(), records.begin(), records.end());
+}
+
 // Root hints naming one server at `address`.
 inline DelegationPoint single_root_hint(const char *server_name, const char *address) {
   DelegationPoint hints;

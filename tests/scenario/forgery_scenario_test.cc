@@ -24,30 +24,6 @@ const SignedHierarchy &standard() {
   return kStandard;
 }
 
-bool asks(const Message &query, const char *name, uint16_t type) {
-  const Question *q = query.question();
-  return q && q->qtype == type && q->name == *Name::from_text(name);
-}
-
-// An authoritative reply to `query` with nothing in it yet.
-Message empty_reply(const Message &query, uint8_t code) {
-  Message reply;
-  reply.id = query.id;
-  reply.qr = true;
-  reply.aa = true;
-  reply.rcode = code;
-  reply.questions = query.questions;
-  if (query.edns) {
-    reply.edns = Edns{};
-    reply.edns->dnssec_ok = query.edns->dnssec_ok;
-  }
-  return reply;
-}
-
-void append(std::vector<ResourceRecord> &section, const std::vector<ResourceRecord> &records) {
-  section.insert(section.end(), records.begin(), records.end());
-}
-
 const SignedZone &zone(const char *origin) {
   return standard().records(*Name::from_text(origin));
 }
