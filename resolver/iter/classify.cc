@@ -71,11 +71,18 @@ Classification classify_reply(const Message &reply, const Question &asked, const
   const ChainEnd end = follow(reply, asked);
 
   // What the authority section says of the zone.
+  // RFC 2308 3: a negative answer's SOA is that of the zone holding the name. A server
+  // may put another zone's SOA first (a parent's it also serves, say): the zone's own
+  // SOA counts wherever it stands, and only when none is there does another make the
+  // reply lame.
+  auto is_zone_soa = [&](const ResourceRecord &rr) {
+    return rr.owner.is_subdomain_of(zone) && end.name.is_subdomain_of(rr.owner);
+  };
   const ResourceRecord *soa = nullptr;
   bool zone_ns = false, foreign_zone_ns = false, stray_ns = false;
   Name child;
   for (const auto &rr : reply.authority) {
-    if (rr.type == rrtype::SOA && !soa) soa = &rr;
+    if (rr.type == rrtype::SOA && (!soa || (!is_zone_soa(*soa) && is_zone_soa(rr)))) soa = &rr;
     if (rr.type != rrtype::NS) continue;
     if (rr.owner == zone) {
       // The zone's own NS set: the server speaks for it, unless it names servers the
@@ -90,8 +97,7 @@ Classification classify_reply(const Message &reply, const Question &asked, const
       stray_ns = true;  // upward or sideways (RFC 1034 5.3.3: lame)
     }
   }
-  // RFC 2308 3: a negative answer's SOA is that of the zone holding the name.
-  const bool zone_soa = soa && soa->owner.is_subdomain_of(zone) && end.name.is_subdomain_of(soa->owner);
+  const bool zone_soa = soa && is_zone_soa(*soa);
 
   if (reply.rcode == rcode::NXDOMAIN) {
     if (forwarding || reply.aa || zone_soa) return Classification{ReplyClass::nxdomain, {}, {}};

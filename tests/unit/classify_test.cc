@@ -111,6 +111,27 @@ TEST(Classify, NodataWithTheZonesSoaWithOrWithoutAa) {
   EXPECT_NE(c.why.find("SOA of com."), std::string::npos) << c.why;
 }
 
+TEST(Classify, TheZonesSoaCountsWhereverItStandsInTheAuthoritySection) {
+  // A server of both com. and example.com. may put the parent's SOA first; without AA
+  // the zone's own SOA, second, is what makes the negative reply the zone's.
+  constexpr const char *kParentSoa = "com. SOA a.gtld. h.gtld. 1 3600 600 86400 300\n";
+  Reply nodata(rcode::NOERROR, false);
+  nodata.authority(kParentSoa).authority(kSoa);
+  EXPECT_EQ(classify(nodata, "www.example.com.", rrtype::AAAA, "example.com.").reply_class,
+            ReplyClass::nodata);
+  Reply nxdomain(rcode::NXDOMAIN, false);
+  nxdomain.authority(kParentSoa).authority(kSoa);
+  EXPECT_EQ(classify(nxdomain, "nope.example.com.", rrtype::A, "example.com.").reply_class,
+            ReplyClass::nxdomain);
+  // Only foreign SOAs, in any order: still lame, and the reason names the first.
+  Reply foreign(rcode::NXDOMAIN, false);
+  foreign.authority(kParentSoa)
+      .authority("example.net. SOA ns.example.net. h.example.net. 1 3600 600 86400 300\n");
+  auto c = classify(foreign, "nope.example.com.", rrtype::A, "example.com.");
+  EXPECT_EQ(c.reply_class, ReplyClass::lame);
+  EXPECT_NE(c.why.find("SOA of com."), std::string::npos) << c.why;
+}
+
 TEST(Classify, AnEmptyReplyIsNodataOnlyWithAa) {
   Reply authoritative(rcode::NOERROR, true);
   EXPECT_EQ(classify(authoritative, "www.example.com.", rrtype::A, "example.com.").reply_class, ReplyClass::nodata);
