@@ -10,12 +10,14 @@
 #include <string>
 #include <vector>
 
+#include <gtest/gtest.h>
+
 #include "cache/clock.h"
 #include "resolver/engine/transport.h"
 #include "resolver/iter/delegation.h"
 #include "resolver/wire/ldns_convert.h"
-#include "tests/unit/test_records.h"
 #include "resolver/wire/message.h"
+#include "tests/unit/test_records.h"
 
 namespace rsv::testing {
 
@@ -223,6 +225,14 @@ private:
     const FakeServer &server = it->second;
     ParseError error;
     auto parsed = parse_message(reinterpret_cast<const uint8_t *>(query.wire.data()), query.wire.size(), &error);
+    if (!parsed) {
+      // The resolver wrote this query: one that does not parse is a fault of the code
+      // under test, reported as such (and lost, as a server would lose it).
+      ADD_FAILURE() << "the resolver sent a query that does not parse to " << query.server.to_string();
+      clock_.advance_ms(query.timeout_ms);
+      result.status = TransportStatus::timeout;
+      return result;
+    }
     if (server.drop && server.drop(*parsed)) {
       clock_.advance_ms(query.timeout_ms);
       result.status = TransportStatus::timeout;
