@@ -36,6 +36,7 @@ DNSPERF_THREADS=${BENCH_DNSPERF_THREADS:-1}
 # cached
 HOT_COUNT=${BENCH_HOT_NAMES:-1000}
 HIT_SECONDS=${BENCH_HIT_SECONDS:-10}
+HIT_ROUNDS=${BENCH_HIT_ROUNDS:-3}  # each server measured this many times, interleaved
 HIT_OUTSTANDING=${BENCH_HIT_OUTSTANDING:-200}
 THREAD_COUNTS=${BENCH_THREAD_COUNTS:-"1 2"}
 # 1: with one thread, the server (echo, unbound, ours) runs on CPU 0 and dnsperf on
@@ -156,42 +157,41 @@ CACHED_UNBOUND=127.79.0.2
 CACHED_ECHO=127.79.0.3
 
 # Runs the hit phase against a server already answering; appends a result line
-#   threads side qps lost sent completed noerror cpu_us
-hit_phase() {  # threads side address pid dir
-  local threads=$1 side=$2 address=$3 pid=$4 dir=$5 before after result
-  log "cached, $threads thread(s): $side, ${HIT_SECONDS}s of hits"
+#   threads side round qps lost sent completed noerror cpu_us dnsperf_cores
+hit_phase() {  # threads side address pid dir round
+  local threads=$1 side=$2 address=$3 pid=$4 dir=$5 round=$6 before after result
+  log "cached, $threads thread(s), round $round of $HIT_ROUNDS: $side, ${HIT_SECONDS}s of hits"
   before=$(cpu_ticks "$pid")
   result=$(OUTSTANDING=$HIT_OUTSTANDING LATENCIES=0 measure "$address" "$WORK/cached/hot.queries" \
-    "$WORK/$dir/hit" -l "$HIT_SECONDS")
+    "$WORK/$dir/hit-$round" -l "$HIT_SECONDS")
   after=$(cpu_ticks "$pid")
   local qps sent completed noerror lost client_cores
   read -r qps _ _ sent completed noerror lost <<<"$result"
-  client_cores=$(awk '{ if ($3 > 0) printf "%.2f", ($1 + $2) / $3; else print "nan" }' "$WORK/$dir/hit.time")
-  echo "$threads $side $qps $lost $sent $completed $noerror $(cpu_us_per_query $((after - before)) "$completed")" \
-    "$client_cores" >>"$WORK/cached/results"
+  client_cores=$(awk '{ if ($3 > 0) printf "%.2f", ($1 + $2) / $3; else print "nan" }' "$WORK/$dir/hit-$round.time")
+  echo "$threads $side $round $qps $lost $sent $completed $noerror" \
+    "$(cpu_us_per_query $((after - before)) "$completed") $client_cores" >>"$WORK/cached/results"
 }
 
-cached_side() {  # threads side address
-  local threads=$1 side=$2 address=$3 dir="cached/$2-$1t" pid
+# Starts one server for the cached part (the resolvers warmed with every hot name);
+# sets STARTED_PID.
+start_cached_side() {  # threads side address
+  local threads=$1 side=$2 address=$3 dir="cached/$2-$1t"
   mkdir -p "$WORK/$dir"
   if [[ $side == echo ]]; then
     local -a argv=(${SERVER_CPUS:+taskset -c "$SERVER_CPUS"} "$ECHO_SERVER" "$address@53" "$threads")
     echo "${argv[*]}" >"$WORK/$dir/command"
     "${argv[@]}" >"$WORK/$dir/stdout" 2>&1 &
-    pid=$!
-    STARTED_PIDS+=("$pid")
-    wait_until_answering "$address" "n1.bench. A" "echo server" "$pid" || exit 1
+    STARTED_PID=$!
+    STARTED_PIDS+=("$STARTED_PID")
+    wait_until_answering "$address" "n1.bench. A" "echo server" "$STARTED_PID" || exit 1
   else
     RESOLVER_THREADS=$threads start_side "$side" "$address" "$dir" ". NS"
-    pid=$STARTED_PID
     log "cached, $threads thread(s): $side, warming $HOT_COUNT names"
     local warm noerror
     warm=$(OUTSTANDING=100 LATENCIES=0 measure "$address" "$WORK/cached/hot.queries" "$WORK/$dir/warm" -n 1)
     read -r _ _ _ _ _ noerror _ <<<"$warm"
     ((noerror == HOT_COUNT)) || log "warning: $side answered $noerror of $HOT_COUNT warm-up queries with NOERROR"
   fi
-  hit_phase "$threads" "$side" "$address" "$pid" "$dir"
-  stop_started "$pid"
 }
 
 cached_part() {
@@ -201,49 +201,84 @@ cached_part() {
   awk -v n="$HOT_COUNT" 'BEGIN { for (i = 1; i <= n; i++) printf "n%d.bench. A\n", i }' >"$WORK/cached/hot.queries"
 
   : >"$WORK/cached/results"
-  local threads side address
+  local threads side round
+  local -A server_address=([echo]=$CACHED_ECHO [unbound]=$CACHED_UNBOUND [ours]=$CACHED_OURS) server_pid=()
   for threads in $THREAD_COUNTS; do
     SERVER_CPUS="" CLIENT_CPUS=""
     if [[ $PIN == 1 && $threads == 1 ]]; then
       SERVER_CPUS=0 CLIENT_CPUS=1
     fi
+    # All three serve at once (idle but for the one measured), so that the rounds can
+    # interleave: echo, unbound, ours, echo, ... A drift in what the machine can do
+    # (another tenant, the CPU's clock) then weighs on the three alike, and each
+    # round's ratios compare runs seconds apart.
     for side in echo unbound ours; do
-      case $side in
-        echo) address=$CACHED_ECHO ;;
-        unbound) address=$CACHED_UNBOUND ;;
-        ours) address=$CACHED_OURS ;;
-      esac
-      ROOT_HINTS=$WORK/cached/root.hints TRUST_ANCHOR="" cached_side "$threads" "$side" "$address"
+      ROOT_HINTS=$WORK/cached/root.hints TRUST_ANCHOR="" start_cached_side "$threads" "$side" "${server_address[$side]}"
+      server_pid[$side]=$STARTED_PID
     done
+    for ((round = 1; round <= HIT_ROUNDS; round++)); do
+      for side in echo unbound ours; do
+        hit_phase "$threads" "$side" "${server_address[$side]}" "${server_pid[$side]}" "cached/$side-${threads}t" "$round"
+      done
+    done
+    for side in echo unbound ours; do stop_started "${server_pid[$side]}"; done
   done
   SERVER_CPUS="" CLIENT_CPUS=""
   stop_started_since "$first_pid"
   print_cached
 }
 
+# A figure over the rounds: the median of rates and times per query (one slow round,
+# another tenant's burst, does not move it), the sum of counts.
 cached_field() {  # threads side index (1: qps 2: lost 3: sent 4: completed 5: noerror 6: cpu_us 7: dnsperf cores)
-  awk -v t="$1" -v s="$2" -v i="$3" '$1 == t && $2 == s { print $(i + 2) }' "$WORK/cached/results"
+  awk -v t="$1" -v s="$2" -v i="$3" '$1 == t && $2 == s { print $(i + 3) }' "$WORK/cached/results" |
+    if [[ $3 == 1 || $3 == 6 || $3 == 7 ]]; then median; else awk '{ sum += $1 } END { print sum + 0 }'; fi
+}
+
+median() {  # numbers on standard input, one per line -> their median (n/a: none)
+  sort -g | awk '{ v[NR] = $1 } END {
+    if (NR == 0) print "n/a"
+    else if (NR % 2) print v[(NR + 1) / 2]
+    else printf "%.4f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2
+  }'
+}
+
+# Each round's a / b (the two runs seconds apart), in round order.
+round_ratios() {  # threads side-a side-b index
+  awk -v t="$1" -v a="$2" -v b="$3" -v i="$4" '
+    $1 == t && $2 == a { x[$3] = $(i + 3) }
+    $1 == t && $2 == b { y[$3] = $(i + 3) }
+    END { for (r = 1; r in x; r++) printf "%s\n", (r in y && y[r] > 0) ? sprintf("%.2f", x[r] / y[r]) : "n/a" }
+  ' "$WORK/cached/results"
+}
+
+# The goal's figure: the median of the rounds' ratios.
+round_ratio() {  # threads side-a side-b index
+  local value
+  value=$(round_ratios "$@" | grep -v n/a | median)
+  [[ $value == n/a ]] && { echo n/a; return; }
+  awk -v v="$value" 'BEGIN { printf "%.2f", v }'
 }
 
 print_cached() {
   echo
-  echo "== cached: cache hits, $HOT_COUNT hot names (unsigned, validation off), ${HIT_SECONDS}s per server," \
-       "dnsperf -c $CLIENTS -T $DNSPERF_THREADS -q $HIT_OUTSTANDING$([[ $PIN == 1 ]] && echo ", 1 thread pinned: server CPU 0, dnsperf CPU 1")"
+  echo "== cached: cache hits, $HOT_COUNT hot names (unsigned, validation off), $HIT_ROUNDS rounds of ${HIT_SECONDS}s" \
+       "per server (interleaved: echo, unbound, ours, echo, ...), dnsperf -c $CLIENTS -T $DNSPERF_THREADS" \
+       "-q $HIT_OUTSTANDING$([[ $PIN == 1 ]] && echo ", 1 thread pinned: server CPU 0, dnsperf CPU 1")"
   print_machine
+  echo "qps and CPU us/q: the median over the rounds; /echo and /unbound: the median of the rounds' ratios; lost: summed"
   printf '%-7s %-15s %10s %8s %9s %20s %10s %10s %9s\n' threads server qps "/echo" "goal" "lost (goal 0)" \
     "CPU us/q" "/unbound" "goal"
-  local threads side label echo_qps qps cpu unbound_cpu q_ratio c_ratio
+  local threads side label qps cpu q_ratio c_ratio
   for threads in $THREAD_COUNTS; do
-    echo_qps=$(cached_field "$threads" echo 1)
-    unbound_cpu=$(cached_field "$threads" unbound 6)
     for side in echo unbound ours; do
       qps=$(cached_field "$threads" "$side" 1)
       cpu=$(cached_field "$threads" "$side" 6)
-      q_ratio=$(ratio "$qps" "$echo_qps")
+      q_ratio=$(round_ratio "$threads" "$side" echo 1)
       label=$side
       [[ $side == ours ]] && label=$OURS_LABEL
       if [[ $side == ours ]]; then
-        c_ratio=$(ratio "$cpu" "$unbound_cpu")
+        c_ratio=$(round_ratio "$threads" ours unbound 6)
         printf '%-7s %-15s %10.0f %8s %9s %20s %10s %10s %9s\n' "$threads" "$label" "$qps" "$q_ratio" \
           ">=0.9 $(verdict "$q_ratio" ge 0.9 | sed 's/NOT met/NO/')" \
           "$(lost_text "$(cached_field "$threads" "$side" 2)" "$(cached_field "$threads" "$side" 3)")" \
@@ -255,18 +290,25 @@ print_cached() {
     done
   done
   echo "goals (ours):"
+  local lost
   for threads in $THREAD_COUNTS; do
-    q_ratio=$(ratio "$(cached_field "$threads" ours 1)" "$(cached_field "$threads" echo 1)")
-    c_ratio=$(ratio "$(cached_field "$threads" ours 6)" "$(cached_field "$threads" unbound 6)")
-    local lost
+    q_ratio=$(round_ratio "$threads" ours echo 1)
+    c_ratio=$(round_ratio "$threads" ours unbound 6)
     lost=$(cached_field "$threads" ours 2)
     printf '  %s thread(s): qps / echo %s (>= 0.9: %s); CPU per query / unbound %s (<= 0.6: %s); lost %s (0: %s)\n' \
       "$threads" "$q_ratio" "$(verdict "$q_ratio" ge 0.9)" "$c_ratio" "$(verdict "$c_ratio" le 0.6)" \
       "$lost" "$(verdict "$lost" le 0)"
   done
+  echo "each round (in order), to show the spread:"
+  for threads in $THREAD_COUNTS; do
+    printf '  %s thread(s): qps echo %s; ours / echo %s; unbound / echo %s; CPU ours / unbound %s; CPU echo / unbound %s\n' \
+      "$threads" "$(awk -v t="$threads" '$1 == t && $2 == "echo" { printf "%s%.0f", sep, $4; sep = " " }' "$WORK/cached/results")" \
+      "$(round_ratios "$threads" ours echo 1 | paste -sd' ')" "$(round_ratios "$threads" unbound echo 1 | paste -sd' ')" \
+      "$(round_ratios "$threads" ours unbound 6 | paste -sd' ')" "$(round_ratios "$threads" echo unbound 6 | paste -sd' ')"
+  done
   # The echo server's CPU per query is what the kernel takes to receive and send one
   # datagram: no resolver can go below it, and the 0.6 goal may lie below it.
-  echo "the floor: the echo server's CPU per query / unbound's, and each resolver's CPU per query above the echo server's:"
+  echo "the floor: the echo server's CPU per query / unbound's, and each resolver's CPU per query above the echo server's (medians):"
   local e_cpu u_cpu o_cpu
   for threads in $THREAD_COUNTS; do
     e_cpu=$(cached_field "$threads" echo 6)
@@ -278,7 +320,7 @@ print_cached() {
       "$(ratio "$(awk -v a="$o_cpu" -v b="$e_cpu" 'BEGIN { printf "%.2f", a - b }')" \
         "$(awk -v a="$u_cpu" -v b="$e_cpu" 'BEGIN { printf "%.2f", a - b }')")"
   done
-  echo "answers (sent / completed / NOERROR), and the cores dnsperf used (its CPU time / run time):"
+  echo "answers over all rounds (sent / completed / NOERROR), and the cores dnsperf used (its CPU time / run time, median):"
   for threads in $THREAD_COUNTS; do
     for side in echo unbound ours; do
       printf '  %s thread(s) %-8s %10s / %10s / %10s   dnsperf %s cores\n' "$threads" "$side" \
@@ -289,7 +331,7 @@ print_cached() {
   local files=()
   for threads in $THREAD_COUNTS; do
     for side in echo unbound ours; do
-      files+=("$WORK/cached/$side-${threads}t/command" "$WORK/cached/$side-${threads}t/hit.command")
+      files+=("$WORK/cached/$side-${threads}t/command" "$WORK/cached/$side-${threads}t/hit-1.command")
     done
   done
   print_commands "${files[@]}"
