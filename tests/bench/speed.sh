@@ -7,8 +7,9 @@
 #
 # Parts (tests/bench/README.md says how to read each table):
 #   cached  dnsperf cycling over hot names against an echo server (echo_server.cc, the
-#           most any resolver could answer here), unbound and ours, with 1 and 2
-#           threads: qps, qps / echo, lost queries, resolver CPU time per answer.
+#           most any resolver could answer here), unbound and ours, with 1 thread
+#           (placed by the scheduler, and pinned) and 2, in interleaved rounds:
+#           qps, qps / echo, lost queries, resolver CPU time per answer.
 #   cold    two signed zones under a signed root, both resolvers validating: N
 #           existing names of an NSEC zone, N random names under the wildcard of an
 #           NSEC3 zone, each asked once at dnsperf -q 500 after one warm-up query:
@@ -35,13 +36,14 @@ CLIENTS=${BENCH_CLIENTS:-16}
 DNSPERF_THREADS=${BENCH_DNSPERF_THREADS:-1}
 # cached
 HOT_COUNT=${BENCH_HOT_NAMES:-1000}
-HIT_SECONDS=${BENCH_HIT_SECONDS:-10}
-HIT_ROUNDS=${BENCH_HIT_ROUNDS:-3}  # each server measured this many times, interleaved
+HIT_SECONDS=${BENCH_HIT_SECONDS:-6}
+HIT_ROUNDS=${BENCH_HIT_ROUNDS:-5}  # each server measured this many times, interleaved
 HIT_OUTSTANDING=${BENCH_HIT_OUTSTANDING:-200}
-THREAD_COUNTS=${BENCH_THREAD_COUNTS:-"1 2"}
-# 1: with one thread, the server (echo, unbound, ours) runs on CPU 0 and dnsperf on
-# CPU 1 (taskset), so neither is moved around by the scheduler; 0: no pinning.
-PIN=${BENCH_PIN:-0}
+# The arrangements measured: N, N server threads where the scheduler puts them; 1p,
+# one server thread pinned to CPU 0 and dnsperf to CPU 1 (taskset), "one resolver
+# thread on one core and dnsperf on the other" taken literally. The two 1-thread
+# arrangements differ in what limits them (see tests/bench/README.md), so both count.
+THREAD_COUNTS=${BENCH_THREAD_COUNTS:-"1 1p 2"}
 # cold
 COLD_NAMES=${BENCH_COLD_NAMES:-50000}
 COLD_OUTSTANDING=${BENCH_COLD_OUTSTANDING:-500}
@@ -74,7 +76,11 @@ START_LOAD=$(cut -d' ' -f1-3 /proc/loadavg)
 [[ $(id -u) == 0 ]] || { log "needs root (everything listens on port 53 of 127.79.x)"; exit 2; }
 require_tools nsd nsd-control unbound dnsperf dig ldns-keygen ldns-signzone ldns-key2ds
 [[ $OURS_CMD == unbound || -x $BUILD_DIR/resolverd ]] || { log "no $BUILD_DIR/resolverd: build it first"; exit 2; }
-if [[ $PIN == 1 ]]; then require_tools taskset; fi
+for arrangement in $THREAD_COUNTS; do
+  [[ $arrangement =~ ^[1-9][0-9]*p?$ ]] || { log "BENCH_THREAD_COUNTS: $arrangement is neither N nor 1p"; exit 2; }
+  [[ $arrangement == *p && $arrangement != 1p ]] && { log "BENCH_THREAD_COUNTS: only one thread is pinned (1p)"; exit 2; }
+  [[ $arrangement == 1p ]] && require_tools taskset
+done
 bench_init speed
 DNSPERF_EXTRA="-c $CLIENTS -T $DNSPERF_THREADS"
 
@@ -174,8 +180,8 @@ hit_phase() {  # threads side address pid dir round
 
 # Starts one server for the cached part (the resolvers warmed with every hot name);
 # sets STARTED_PID.
-start_cached_side() {  # threads side address
-  local threads=$1 side=$2 address=$3 dir="cached/$2-$1t"
+start_cached_side() {  # arrangement side address
+  local threads=${1%p} side=$2 address=$3 dir="cached/$2-$1t"
   mkdir -p "$WORK/$dir"
   if [[ $side == echo ]]; then
     local -a argv=(${SERVER_CPUS:+taskset -c "$SERVER_CPUS"} "$ECHO_SERVER" "$address@53" "$threads")
@@ -205,7 +211,7 @@ cached_part() {
   local -A server_address=([echo]=$CACHED_ECHO [unbound]=$CACHED_UNBOUND [ours]=$CACHED_OURS) server_pid=()
   for threads in $THREAD_COUNTS; do
     SERVER_CPUS="" CLIENT_CPUS=""
-    if [[ $PIN == 1 && $threads == 1 ]]; then
+    if [[ $threads == 1p ]]; then
       SERVER_CPUS=0 CLIENT_CPUS=1
     fi
     # All three serve at once (idle but for the one measured), so that the rounds can
@@ -232,7 +238,11 @@ cached_part() {
 # another tenant's burst, does not move it), the sum of counts.
 cached_field() {  # threads side index (1: qps 2: lost 3: sent 4: completed 5: noerror 6: cpu_us 7: dnsperf cores)
   awk -v t="$1" -v s="$2" -v i="$3" '$1 == t && $2 == s { print $(i + 3) }' "$WORK/cached/results" |
-    if [[ $3 == 1 || $3 == 6 || $3 == 7 ]]; then median; else awk '{ sum += $1 } END { print sum + 0 }'; fi
+    if [[ $3 == 1 || $3 == 6 || $3 == 7 ]]; then
+      median | awk -v i="$3" '{ if ($1 == "n/a") print; else printf (i == 1 ? "%.0f\n" : "%.2f\n"), $1 }'
+    else
+      awk '{ sum += $1 } END { print sum + 0 }'
+    fi
 }
 
 median() {  # numbers on standard input, one per line -> their median (n/a: none)
@@ -264,7 +274,8 @@ print_cached() {
   echo
   echo "== cached: cache hits, $HOT_COUNT hot names (unsigned, validation off), $HIT_ROUNDS rounds of ${HIT_SECONDS}s" \
        "per server (interleaved: echo, unbound, ours, echo, ...), dnsperf -c $CLIENTS -T $DNSPERF_THREADS" \
-       "-q $HIT_OUTSTANDING$([[ $PIN == 1 ]] && echo ", 1 thread pinned: server CPU 0, dnsperf CPU 1")"
+       "-q $HIT_OUTSTANDING"
+  echo "threads: N server threads placed by the scheduler; 1p: one, pinned to CPU 0, and dnsperf pinned to CPU 1"
   print_machine
   echo "qps and CPU us/q: the median over the rounds; /echo and /unbound: the median of the rounds' ratios; lost: summed"
   printf '%-7s %-15s %10s %8s %9s %20s %10s %10s %9s\n' threads server qps "/echo" "goal" "lost (goal 0)" \
