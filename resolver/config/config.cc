@@ -22,6 +22,28 @@
 namespace rsv {
 namespace {
 
+// Octets of the control character that starts at text[at] (valid UTF-8), or 0 when
+// none does. YAML 1.2 5.1 allows none of the C0 controls but tab, line feed and
+// carriage return, nor DEL or the C1 controls (U+0080..U+009F); and yaml-cpp, a
+// YAML 1.1 reader, takes NEL, LS and PS (U+0085, U+2028, U+2029) for line breaks,
+// folding one inside a quoted value into a space when it reads the dumped file, so
+// --check-config would print another setting than the one in force. None of them
+// belongs in a path, a name or a number. `carriage_return` says whether CR passes
+// (in the file's text it ends lines; in a value it is a control like the others).
+size_t control_character_octets(std::string_view text, size_t at, bool carriage_return) {
+  const auto c = static_cast<unsigned char>(text[at]);
+  if (c == '\t' || c == '\n' || (c == '\r' && carriage_return)) return 0;
+  if (c < 0x20 || c == 0x7F) return 1;
+  const auto next = [&](size_t k) {
+    return at + k < text.size() ? static_cast<unsigned char>(text[at + k]) : 0;
+  };
+  if (c == 0xC2 && next(1) >= 0x80 && next(1) <= 0x9F) return 2;                       // C1, NEL among them
+  if (c == 0xE2 && next(1) == 0x80 && (next(2) == 0xA8 || next(2) == 0xA9)) return 3;  // LS, PS
+  return 0;
+}
+
+std::optional<size_t> first_invalid_utf8_line(std::string_view text);  // below
+
 // One value in the document: its node, the dotted key that holds it and where it is.
 struct Item {
   YAML::Node node;
@@ -142,14 +164,19 @@ private:
   std::string scalar(const Item &item) const {
     if (!item.node.IsScalar()) fail(item, std::string("expected a single value, got ") + describe(item.node));
     // The file's text holds no raw control character (first_control_character_line),
-    // but a double-quoted scalar can still spell one as an escape ("\0", "\x01", "\e"),
-    // which yaml-cpp decodes: the value in force is checked too. Tab and line feed
-    // (a block scalar's lines) are text.
+    // but a double-quoted scalar can still spell one as an escape ("\0", "\x01", "\e",
+    // "\L"), which yaml-cpp decodes: the value in force is checked too. Tab and line
+    // feed (a block scalar's lines) are text. yaml-cpp decodes "\N" and "\_" to one
+    // octet (0x85, 0xA0), not to UTF-8, which its emitter would write back as U+FFFD.
     const std::string &value = item.node.Scalar();
-    for (const char ch : value) {
-      const auto c = static_cast<unsigned char>(ch);
-      if ((c < 0x20 && c != '\t' && c != '\n') || c == 0x7F)
-        fail(item, "a control character in the value (an escape such as \\0 or \\x01 in a quoted string)");
+    if (first_invalid_utf8_line(value))
+      fail(item,
+           "the value is not UTF-8 (the escapes \\N and \\_ in a quoted string give a lone octet; "
+           "\\u00A0 spells a no-break space)");
+    for (size_t at = 0; at < value.size(); ++at) {
+      if (control_character_octets(value, at, false) != 0)
+        fail(item,
+             "a control character in the value (an escape such as \\0, \\x01 or \\N in a quoted string)");
     }
     return value;
   }
@@ -836,14 +863,14 @@ std::optional<size_t> first_invalid_utf8_line(std::string_view text) {
 // YAML 1.2 5.1: of the ASCII control characters only tab, line feed and carriage
 // return may appear. yaml-cpp reads the others into a scalar (a NUL in a chroot path
 // would cut it short for the kernel) and writes them back as something else, so
-// --check-config would print another setting than the one in force. Returns the
+// --check-config would print another setting than the one in force; the C1 controls
+// and Unicode's line breaks likewise (control_character_octets). Returns the
 // 1-based line of the first one.
 std::optional<size_t> first_control_character_line(std::string_view text) {
   size_t line = 1;
-  for (const char ch : text) {
-    const auto c = static_cast<unsigned char>(ch);
-    if (c == '\n') ++line;
-    if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7F) return line;
+  for (size_t at = 0; at < text.size(); ++at) {
+    if (text[at] == '\n') ++line;
+    if (control_character_octets(text, at, true) != 0) return line;
   }
   return std::nullopt;
 }

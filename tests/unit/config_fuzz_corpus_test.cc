@@ -297,6 +297,77 @@ TEST(ConfigFuzzCorpus, ControlCharactersSpelledAsEscapesAreRejected) {
   EXPECT_NO_THROW(parse_config_text("chroot: \"/srv/a\\tb\"\n", "t.yaml"));
 }
 
+// Found by tests/fuzz/config_fuzz.cc in CI (reproducer, minimised:
+// tests/fuzz/corpus/config_fuzz/regress-nel-escape, 'chroot: "/srv/a\Nb"'): yaml-cpp
+// decodes YAML's escape \N (NEL) to the lone octet 0x85, not to UTF-8, and the value
+// check let it through; dump_config wrote U+FFFD in its place, so the dumped
+// configuration named another chroot. \_ (no-break space) decodes to a lone 0xA0
+// alike. Refused with them: the C1 controls (NEL among them) and Unicode's line and
+// paragraph separators, which yaml-cpp, reading YAML 1.1, would fold into a space
+// when written raw; spelled as escapes and written raw alike.
+TEST(ConfigFuzzCorpus, UnicodeControlsAndLineBreaksAreRejected) {
+  for (const char *escape : {"\\N", "\\_"}) {
+    const std::string text = std::string("threads: 1\nchroot: \"/srv/a") + escape + "b\"\n";
+    try {
+      parse_config_text(text, "t.yaml");
+      ADD_FAILURE() << "accepted " << text;
+    } catch (const ConfigError &e) {
+      EXPECT_NE(std::string(e.what()).find("t.yaml:2: key 'chroot': the value is not UTF-8"),
+                std::string::npos)
+          << e.what();
+    }
+    const std::vector<uint8_t> bytes(text.begin(), text.end());
+    EXPECT_EQ(fuzz::check_config_text(bytes.data(), bytes.size()), "") << text;
+  }
+  for (const char *escape :
+       {"\\L", "\\P", "\\x85", "\\x80", "\\x9f", "\\u0085", "\\u2028", "\\u2029", "\\U00000085", "\\r"}) {
+    const std::string text = std::string("threads: 1\nchroot: \"/srv/a") + escape + "b\"\n";
+    try {
+      parse_config_text(text, "t.yaml");
+      ADD_FAILURE() << "accepted " << text;
+    } catch (const ConfigError &e) {
+      EXPECT_NE(std::string(e.what()).find("t.yaml:2: key 'chroot': a control character in the value"),
+                std::string::npos)
+          << e.what();
+    }
+    const std::vector<uint8_t> bytes(text.begin(), text.end());
+    EXPECT_EQ(fuzz::check_config_text(bytes.data(), bytes.size()), "") << text;
+  }
+  for (const char *raw : {"\xC2\x85", "\xC2\x80", "\xC2\x9F", "\xE2\x80\xA8", "\xE2\x80\xA9"}) {
+    for (const std::string quote : {"", "\""}) {
+      const std::string text = "threads: 1\nchroot: " + quote + "/srv/a" + raw + "b" + quote + "\n";
+      try {
+        parse_config_text(text, "t.yaml");
+        ADD_FAILURE() << "accepted " << ::testing::PrintToString(text);
+      } catch (const ConfigError &e) {
+        EXPECT_NE(std::string(e.what()).find("t.yaml:2: a control character"), std::string::npos) << e.what();
+      }
+    }
+  }
+  // Their neighbours are text, and survive the round trip: U+00A0 (escaped as \u00A0
+  // and raw), U+00A1, U+2027 and U+202A.
+  for (const char *value : {"\"/srv/a\\u00A0b\"",
+                            "/srv/a\xC2\xA0"
+                            "b",
+                            "/srv/a\xC2\xA1"
+                            "b",
+                            "/srv/a\xE2\x80\xA7"
+                            "b",
+                            "/srv/a\xE2\x80\xAA"
+                            "b"}) {
+    const std::string text = std::string("threads: 1\nchroot: ") + value + "\n";
+    bool accepted = false;
+    const std::vector<uint8_t> bytes(text.begin(), text.end());
+    EXPECT_EQ(fuzz::check_config_text(bytes.data(), bytes.size(), &accepted), "") << text;
+    EXPECT_TRUE(accepted) << ::testing::PrintToString(text);
+  }
+  const auto corpus = testing::fuzz_corpus("config_fuzz");
+  const auto seed = std::find_if(corpus.begin(), corpus.end(),
+                                 [](const auto &s) { return s.name == "regress-nel-escape"; });
+  ASSERT_NE(seed, corpus.end());
+  EXPECT_THROW(parse_config_text(seed->bytes, "t.yaml"), ConfigError);
+}
+
 // Found by tests/fuzz/config_fuzz.cc in its 1-hour run (reproducer
 // tests/fuzz/corpus/config_fuzz/regress-overlong-utf8: "chroot: " then E0 83 9A):
 // the UTF-8 check looked at lead octets only, so an overlong form was accepted, and
@@ -330,12 +401,13 @@ TEST(ConfigFuzzCorpus, Utf8ThatYamlCppWouldRewriteIsRejected) {
     const std::vector<uint8_t> bytes(text.begin(), text.end());
     EXPECT_EQ(fuzz::check_config_text(bytes.data(), bytes.size()), "");
   }
-  // The smallest and largest code points of each length, those next to the
-  // surrogates and the noncharacters, and U+FFFD itself are accepted and survive the
-  // round trip.
-  for (const char *octets : {"\xC2\x80", "\xDF\xBF", "\xE0\xA0\x80", "\xED\x9F\xBF", "\xEE\x80\x80",
-                             "\xEF\xB7\x8F", "\xEF\xB7\xB0", "\xEF\xBF\xBD", "\xF0\x90\x80\x80",
-                             "\xF0\x9F\x98\x80", "\xF4\x8F\xBF\xBD"}) {
+  // The smallest and largest code points of each length (of two octets, the first
+  // after the C1 controls, which are refused: UnicodeControlsAndLineBreaksAreRejected),
+  // those next to the surrogates and the noncharacters, and U+FFFD itself are
+  // accepted and survive the round trip.
+  for (const char *octets :
+       {"\xC2\xA0", "\xDF\xBF", "\xE0\xA0\x80", "\xED\x9F\xBF", "\xEE\x80\x80", "\xEF\xB7\x8F",
+        "\xEF\xB7\xB0", "\xEF\xBF\xBD", "\xF0\x90\x80\x80", "\xF0\x9F\x98\x80", "\xF4\x8F\xBF\xBD"}) {
     const std::string text = "chroot: \"/srv/" + std::string(octets) + "\"\n";
     EXPECT_NO_THROW(parse_config_text(text, "t.yaml")) << ::testing::PrintToString(std::string(octets));
     bool accepted = false;
