@@ -22,24 +22,24 @@
 namespace rsv {
 namespace {
 
-// Octets of the control character that starts at text[at] (valid UTF-8), or 0 when
-// none does. YAML 1.2 5.1 allows none of the C0 controls but tab, line feed and
-// carriage return, nor DEL or the C1 controls (U+0080..U+009F); and yaml-cpp, a
-// YAML 1.1 reader, takes NEL, LS and PS (U+0085, U+2028, U+2029) for line breaks,
-// folding one inside a quoted value into a space when it reads the dumped file, so
-// --check-config would print another setting than the one in force. None of them
-// belongs in a path, a name or a number. `carriage_return` says whether CR passes
-// (in the file's text it ends lines; in a value it is a control like the others).
-size_t control_character_octets(std::string_view text, size_t at, bool carriage_return) {
+// Whether a control character starts at text[at] (valid UTF-8). YAML 1.2 5.1 allows
+// none of the C0 controls but tab, line feed and carriage return, nor DEL or the C1
+// controls (U+0080..U+009F); and yaml-cpp, a YAML 1.1 reader, takes NEL, LS and PS
+// (U+0085, U+2028, U+2029) for line breaks, folding one inside a quoted value into a
+// space when it reads the dumped file, so --check-config would print another setting
+// than the one in force. None of them belongs in a path, a name or a number.
+// `carriage_return` says whether CR passes (in the file's text it ends lines; in a
+// value it is a control like the others).
+bool is_control_character_at(std::string_view text, size_t at, bool carriage_return) {
   const auto c = static_cast<unsigned char>(text[at]);
-  if (c == '\t' || c == '\n' || (c == '\r' && carriage_return)) return 0;
-  if (c < 0x20 || c == 0x7F) return 1;
+  if (c == '\t' || c == '\n' || (c == '\r' && carriage_return)) return false;
+  if (c < 0x20 || c == 0x7F) return true;
   const auto next = [&](size_t k) {
     return at + k < text.size() ? static_cast<unsigned char>(text[at + k]) : 0;
   };
-  if (c == 0xC2 && next(1) >= 0x80 && next(1) <= 0x9F) return 2;                       // C1, NEL among them
-  if (c == 0xE2 && next(1) == 0x80 && (next(2) == 0xA8 || next(2) == 0xA9)) return 3;  // LS, PS
-  return 0;
+  if (c == 0xC2) return next(1) >= 0x80 && next(1) <= 0x9F;                       // C1, NEL among them
+  if (c == 0xE2) return next(1) == 0x80 && (next(2) == 0xA8 || next(2) == 0xA9);  // LS, PS
+  return false;
 }
 
 std::optional<size_t> first_invalid_utf8_line(std::string_view text);  // below
@@ -174,9 +174,9 @@ private:
            "the value is not UTF-8 (the escapes \\N and \\_ in a quoted string give a lone octet; "
            "\\u00A0 spells a no-break space)");
     for (size_t at = 0; at < value.size(); ++at) {
-      if (control_character_octets(value, at, false) != 0)
+      if (is_control_character_at(value, at, false))
         fail(item,
-             "a control character in the value (an escape such as \\0, \\x01 or \\N in a quoted string)");
+             "a control character in the value (an escape such as \\0, \\x01 or \\L in a quoted string)");
     }
     return value;
   }
@@ -864,13 +864,13 @@ std::optional<size_t> first_invalid_utf8_line(std::string_view text) {
 // return may appear. yaml-cpp reads the others into a scalar (a NUL in a chroot path
 // would cut it short for the kernel) and writes them back as something else, so
 // --check-config would print another setting than the one in force; the C1 controls
-// and Unicode's line breaks likewise (control_character_octets). Returns the
+// and Unicode's line breaks likewise (is_control_character_at). Returns the
 // 1-based line of the first one.
 std::optional<size_t> first_control_character_line(std::string_view text) {
   size_t line = 1;
   for (size_t at = 0; at < text.size(); ++at) {
     if (text[at] == '\n') ++line;
-    if (control_character_octets(text, at, true) != 0) return line;
+    if (is_control_character_at(text, at, true)) return line;
   }
   return std::nullopt;
 }
