@@ -545,10 +545,15 @@ private:
         {"use-caps-for-id", [&](const Item &i) { n.use_caps_for_id = read_bool(i); }},
         {"so-rcvbuf", [&](const Item &i) { n.so_rcvbuf = read_buffer_size(i); }},
         {"so-sndbuf", [&](const Item &i) { n.so_sndbuf = read_buffer_size(i); }},
+        {"udp-coalesce-usecs", [&](const Item &i) { n.udp_coalesce_usecs = read_uint(i, 0, 1000); }},
         {"listen-tls",
-         [&](const Item &i) { n.listen_tls = read_list(i, [&](const Item &e) { return read_address(e, 853); }); }},
+         [&](const Item &i) {
+           n.listen_tls = read_list(i, [&](const Item &e) { return read_address(e, 853); });
+         }},
         {"listen-https",
-         [&](const Item &i) { n.listen_https = read_list(i, [&](const Item &e) { return read_address(e, 443); }); }},
+         [&](const Item &i) {
+           n.listen_https = read_list(i, [&](const Item &e) { return read_address(e, 443); });
+         }},
     };
   }
 
@@ -764,6 +769,7 @@ void emit_network(YAML::Emitter &out, const NetworkConfig &n) {
   out << YAML::Key << "use-caps-for-id" << YAML::Value << n.use_caps_for_id;
   out << YAML::Key << "so-rcvbuf" << YAML::Value << format_size(n.so_rcvbuf);
   out << YAML::Key << "so-sndbuf" << YAML::Value << format_size(n.so_sndbuf);
+  out << YAML::Key << "udp-coalesce-usecs" << YAML::Value << n.udp_coalesce_usecs;
   emit_string_list(out, "listen-tls", texts(n.listen_tls, [](const SocketAddress &a) { return a.to_string(); }));
   emit_string_list(out, "listen-https", texts(n.listen_https, [](const SocketAddress &a) { return a.to_string(); }));
   out << YAML::EndMap;

@@ -1,8 +1,11 @@
 #include "resolver/net/event_loop.h"
 
+#include <sys/prctl.h>
+
 #include <algorithm>
 #include <csignal>
 #include <cstdio>
+#include <ctime>
 #include <stdexcept>
 #include <utility>
 
@@ -79,7 +82,34 @@ EventLoop::~EventLoop() {
   }
 }
 
-void EventLoop::run() { uv_run(loop_, UV_RUN_DEFAULT); }
+void EventLoop::run() {
+  // One turn at a time, so that the coalescing pause falls between turns: after the
+  // turn's check handles (EndOfTurn has sent its deferred replies) and before the
+  // next poll.
+  stopped_ = false;
+  while (!stopped_) {
+    uv_run(loop_, UV_RUN_ONCE);
+    end_turn();
+  }
+}
+
+void EventLoop::end_turn() {
+  const size_t datagrams = turn_datagrams_;
+  turn_datagrams_ = 0;
+  if (stopped_) return;
+  const uint32_t pause_us = coalescing_.after_turn(datagrams, uv_now(loop_));
+  if (pause_us == 0) return;
+  if (!timer_slack_set_) {
+    // The kernel may stretch a sleep by the thread's timer slack, 50 us by default:
+    // as long as a typical window. 1 us keeps the pause the length asked for.
+    ::prctl(PR_SET_TIMERSLACK, 1000UL, 0UL, 0UL, 0UL);
+    timer_slack_set_ = true;
+  }
+  ++coalescing_pauses_;
+  const timespec pause{0, static_cast<long>(pause_us) * 1000L};
+  // A signal only shortens the pause.
+  ::clock_nanosleep(CLOCK_MONOTONIC, 0, &pause, nullptr);
+}
 
 bool EventLoop::run_until(const std::function<bool()> &done, uint32_t timeout_ms) {
   uv_update_time(loop_);
@@ -93,6 +123,7 @@ bool EventLoop::run_until(const std::function<bool()> &done, uint32_t timeout_ms
     if (now >= deadline) return false;
     tick.start(std::min<uint64_t>(10, deadline - now), [] {});
     uv_run(loop_, UV_RUN_ONCE);
+    end_turn();
   }
   return true;
 }
@@ -124,7 +155,10 @@ void EventLoop::on_wake_up() {
     ready.swap(tasks_);
   }
   for (auto &task : ready) task();
-  if (stop_requested_.exchange(false)) uv_stop(loop_);
+  if (stop_requested_.exchange(false)) {
+    stopped_ = true;
+    uv_stop(loop_);
+  }
 }
 
 // ---------------------------------------------------------------------------------

@@ -25,6 +25,9 @@
 #include <mutex>
 #include <vector>
 
+#include "resolver/base/counter.h"
+#include "resolver/net/receive_coalescing.h"
+
 struct uv_loop_s;  // libuv's loop; only resolver/net/*.cc see its definition
 
 namespace rsv {
@@ -49,6 +52,7 @@ public:
   void run();
   // Runs until `done()` is true (checked at least every 10 ms) or `timeout_ms` passed;
   // returns whether `done()` became true. For tests and for draining at shutdown.
+  // Turns are as in run(), coalescing pauses included.
   bool run_until(const std::function<bool()> &done, uint32_t timeout_ms);
   // Makes run() return. Callable from any thread, also before run() started.
   void stop();
@@ -65,14 +69,32 @@ public:
 
   uv_loop_s *uv_loop() const { return loop_; }
 
+  // Receive coalescing (resolver/net/receive_coalescing.h): after a turn that read a
+  // few client datagrams while they arrive fast, the loop sleeps up to `window_us`
+  // before it polls again, so the next turn finds them together. 0: off. Set on the
+  // loop's thread (or before run()).
+  void set_coalescing_window(uint32_t window_us) { coalescing_.set_window(window_us); }
+  uint32_t coalescing_window() const { return coalescing_.window(); }
+  // The UDP listeners report each read's datagrams (loop thread only).
+  void note_datagrams_read(size_t datagrams) { turn_datagrams_ += datagrams; }
+  // Pauses taken so far; readable from any thread.
+  uint64_t coalescing_pauses() const { return coalescing_pauses_.get(); }
+
 private:
   void on_wake_up();
+  // Between two turns: the coalescing pause, when the turn that ended calls for one.
+  void end_turn();
 
   uv_loop_s *loop_ = nullptr;
   LoopAsyncBox *wake_up_ = nullptr;
   std::mutex tasks_mutex_;
   std::vector<std::function<void()>> tasks_;
   std::atomic<bool> stop_requested_{false};
+  bool stopped_ = false;  // loop thread only: run() returns after this turn
+  ReceiveCoalescing coalescing_;
+  size_t turn_datagrams_ = 0;
+  bool timer_slack_set_ = false;
+  Counter coalescing_pauses_;
 
   friend struct LoopAsyncBox;
 };

@@ -92,15 +92,15 @@ private:
   UdpListener &listener_;
 };
 
-UdpListener::UdpListener(PassKey, QueryHandler &handler, const UdpLimits &limits)
-    : handler_(handler), limits_(limits) {}
+UdpListener::UdpListener(PassKey, EventLoop &loop, QueryHandler &handler, const UdpLimits &limits)
+    : loop_(loop), handler_(handler), limits_(limits) {}
 
 UdpListener::~UdpListener() { close(); }
 
 std::shared_ptr<UdpListener> UdpListener::create(EventLoop &loop, const SocketAddress &address,
                                                  QueryHandler &handler, const UdpLimits &limits,
                                                  UdpSocketBuffers buffers) {
-  auto listener = std::make_shared<UdpListener>(PassKey{}, handler, limits);
+  auto listener = std::make_shared<UdpListener>(PassKey{}, loop, handler, limits);
   listener->open(loop, address, buffers);
   return listener;
 }
@@ -176,6 +176,7 @@ void UdpListener::open(EventLoop &loop, const SocketAddress &address, UdpSocketB
 void UdpListener::read_datagrams() {
   // The handler may drop the last outside reference to this listener, or close it.
   auto keep_alive = shared_from_this();
+  size_t datagrams_read = 0;
   mmsghdr messages[kBatch]{};
   iovec parts[kBatch];
   for (size_t round = 0; round < kReadRounds && box_ != nullptr; ++round) {
@@ -194,6 +195,7 @@ void UdpListener::read_datagrams() {
       if (errno != EAGAIN && errno != EWOULDBLOCK) ++stats_.receive_errors;
       break;
     }
+    datagrams_read += static_cast<size_t>(received);
     for (int i = 0; i < received && box_ != nullptr; ++i) {
       ++stats_.datagrams_received;
       const mmsghdr &message = messages[i];
@@ -208,6 +210,8 @@ void UdpListener::read_datagrams() {
     // most often find it empty, one system call for nothing; epoll says when it is not.
     if (static_cast<size_t>(received) < kBatch) break;
   }
+  // The loop decides from the turn's count whether to pause before its next poll.
+  loop_.note_datagrams_read(datagrams_read);
   // The batch's replies leave together (on_datagram sent each full batch already).
   flush_replies();
 }

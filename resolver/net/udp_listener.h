@@ -16,6 +16,10 @@
 // (UdpLimits): beyond it, replies are dropped and counted, as the network would drop
 // them anyway and the client will retry.
 //
+// Each read tells the EventLoop how many datagrams it took: a turn that found only a
+// few may make the loop pause before its next poll (receive coalescing, see
+// EventLoop::set_coalescing_window), so that the next read finds more.
+//
 // Each worker thread binds its own UdpListener on the same address and port; the
 // socket has SO_REUSEPORT so the kernel spreads datagrams over the threads.
 //
@@ -135,7 +139,7 @@ private:
   struct PassKey {};
 
 public:
-  UdpListener(PassKey, QueryHandler &handler, const UdpLimits &limits);
+  UdpListener(PassKey, EventLoop &loop, QueryHandler &handler, const UdpLimits &limits);
 
 private:
   void open(EventLoop &loop, const SocketAddress &address, UdpSocketBuffers buffers);
@@ -152,6 +156,7 @@ private:
   template <typename ReplyAt, typename ClientAt>
   void send_replies(size_t count, ReplyAt reply_at, ClientAt client_at);
 
+  EventLoop &loop_;  // told each read's datagram count (receive coalescing)
   QueryHandler &handler_;
   UdpLimits limits_;
   UdpListenerBox *box_ = nullptr;

@@ -216,6 +216,9 @@ std::vector<MetricFamily> collect_metrics(const MetricsSources &sources) {
   // --- client sockets ---
   c.counter("udp_kernel_drops_total", "Queries the kernel dropped on a full listening socket (SO_MEMINFO).",
             [](const Worker &w) { return w.listener_totals().udp_kernel_drops; });
+  c.counter("udp_coalescing_pauses_total",
+            "Pauses of network.udp-coalesce-usecs taken after a loop turn that read a few datagrams.",
+            [](const Worker &w) { return w.coalescing_pauses(); });
   c.counter("udp_reply_queue_full_total", "UDP replies dropped because the socket and its queue were full.",
             [](const Worker &w) { return w.listener_totals().udp_queue_full; });
   c.labelled("tcp_connections_total", "Client TCP connections, by what became of them.", MetricType::counter,

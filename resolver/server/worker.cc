@@ -66,6 +66,7 @@ Worker::Worker(Caches &caches, std::shared_ptr<Generation> generation, unsigned 
       query_log_(log_queries_ ? generation->config.http.recent_queries : 0) {
   scheduler_ = std::make_unique<LoopScheduler>(loop_);
   const Config &config = generation->config;
+  loop_.set_coalescing_window(config.network.udp_coalesce_usecs);
   current_ = make_pipeline(std::move(generation));
   TcpLimits limits = TcpLimits::from(config.network);
   UdpSocketBuffers buffers{config.network.so_rcvbuf, config.network.so_sndbuf};
@@ -145,6 +146,7 @@ void Worker::switch_to(std::shared_ptr<Generation> generation) {
   // http.recent-queries takes effect at once (an empty ring of the new size).
   if (log_queries_ && generation->config.http.recent_queries != current_->generation->config.http.recent_queries)
     query_log_.resize_recent(generation->config.http.recent_queries);
+  loop_.set_coalescing_window(generation->config.network.udp_coalesce_usecs);
   auto next = make_pipeline(std::move(generation));
   current_->retired_at_ms = loop_.now_ms();
   retiring_.push_back(std::move(current_));
@@ -206,37 +208,39 @@ std::string Worker::stats_line() const {
   const EngineStats &engine = counters_.engine;
   const UpstreamStats &up = counters_.upstream;
   char line[3072];
-  std::snprintf(line, sizeof line,
-                "worker %u counters: udp-received=%" PRIu64 " udp-replied=%" PRIu64 " udp-queued=%" PRIu64
-                " udp-not-answered=%" PRIu64 " udp-send-errors=%" PRIu64 " udp-kernel-drops=%" PRIu64
-                " tcp-connections=%" PRIu64 " tcp-refused=%" PRIu64 " tcp-queries=%" PRIu64 " tcp-replies=%" PRIu64
-                " queries=%" PRIu64 " cache-hits=%" PRIu64 " refused=%" PRIu64 " formerr=%" PRIu64
-                " dropped=%" PRIu64 " shed-over-capacity=%" PRIu64 " wait-limit-dropped=%" PRIu64
-                " crowd-dropped=%" PRIu64 " discarded-late=%" PRIu64 " jostled=%" PRIu64 " bogus-retries=%" PRIu64
-                " engine-requests=%" PRIu64 " coalesced=%" PRIu64 " upstream-queries=%" PRIu64
-                " upstream-failures=%" PRIu64 " upstream-malformed=%" PRIu64 " budget-exhausted=%" PRIu64
-                " caps-mismatches=%" PRIu64 " aggressive-nsec=%" PRIu64 " transport-udp=%" PRIu64
-                " transport-tcp=%" PRIu64 " transport-replies=%" PRIu64 " transport-timeouts=%" PRIu64
-                " transport-network-errors=%" PRIu64 " transport-mismatches-ignored=%" PRIu64
-                " stale-on-failure=%" PRIu64 " stale-on-client-timeout=%" PRIu64 " stale-in-recheck=%" PRIu64
-                " stale-over-capacity=%" PRIu64 " prefetches=%" PRIu64 " prefetches-skipped=%" PRIu64
-                " forward-tls-queries=%" PRIu64 " forward-https-queries=%" PRIu64
-                " forward-encrypted-connections=%" PRIu64 " forward-encrypted-connection-failures=%" PRIu64
-                " forward-encrypted-replies=%" PRIu64 " forward-encrypted-retries=%" PRIu64,
-                index_, l.udp_received, l.udp_replied, l.udp_queued, l.udp_dropped, l.udp_send_errors,
-                l.udp_kernel_drops, l.tcp_accepted, l.tcp_refused, l.tcp_queries, l.tcp_replies, server.queries.get(),
-                server.cache_hits.get(), server.refused.get(), server.formerr.get(), server.dropped.get(),
-                server.overload_dropped.get(), server.wait_limit_dropped.get(), server.crowd_dropped.get(),
-                server.discarded_late.get(), engine.jostled.get(), engine.bogus_retries.get(), engine.requests.get(),
-                engine.coalesced.get(), engine.upstream_queries.get(), engine.upstream_timeouts.get(),
-                engine.upstream_malformed.get(), engine.budget_exhausted.get(), engine.caps_mismatches.get(),
-                engine.aggressive_nsec_answers.get(), up.udp_queries.get(), up.tcp_queries.get(), up.replies.get(),
-                up.timeouts.get(), up.network_errors.get(), up.mismatches_ignored.get(), server.stale_on_failure.get(),
-                server.stale_on_client_timeout.get(), server.stale_in_recheck.get(), server.stale_over_capacity.get(),
-                server.prefetches.get(), server.prefetches_skipped.get(),
-                counters_.encrypted.tls_queries.get(), counters_.encrypted.https_queries.get(),
-                counters_.encrypted.connections_opened.get(), counters_.encrypted.connection_failures.get(),
-                counters_.encrypted.replies.get(), counters_.encrypted.retries.get());
+  std::snprintf(
+      line, sizeof line,
+      "worker %u counters: udp-received=%" PRIu64 " udp-replied=%" PRIu64 " udp-queued=%" PRIu64
+      " udp-not-answered=%" PRIu64 " udp-send-errors=%" PRIu64 " udp-kernel-drops=%" PRIu64
+      " udp-coalescing-pauses=%" PRIu64 " tcp-connections=%" PRIu64 " tcp-refused=%" PRIu64
+      " tcp-queries=%" PRIu64 " tcp-replies=%" PRIu64 " queries=%" PRIu64 " cache-hits=%" PRIu64
+      " refused=%" PRIu64 " formerr=%" PRIu64 " dropped=%" PRIu64 " shed-over-capacity=%" PRIu64
+      " wait-limit-dropped=%" PRIu64 " crowd-dropped=%" PRIu64 " discarded-late=%" PRIu64 " jostled=%" PRIu64
+      " bogus-retries=%" PRIu64 " engine-requests=%" PRIu64 " coalesced=%" PRIu64 " upstream-queries=%" PRIu64
+      " upstream-failures=%" PRIu64 " upstream-malformed=%" PRIu64 " budget-exhausted=%" PRIu64
+      " caps-mismatches=%" PRIu64 " aggressive-nsec=%" PRIu64 " transport-udp=%" PRIu64
+      " transport-tcp=%" PRIu64 " transport-replies=%" PRIu64 " transport-timeouts=%" PRIu64
+      " transport-network-errors=%" PRIu64 " transport-mismatches-ignored=%" PRIu64
+      " stale-on-failure=%" PRIu64 " stale-on-client-timeout=%" PRIu64 " stale-in-recheck=%" PRIu64
+      " stale-over-capacity=%" PRIu64 " prefetches=%" PRIu64 " prefetches-skipped=%" PRIu64
+      " forward-tls-queries=%" PRIu64 " forward-https-queries=%" PRIu64
+      " forward-encrypted-connections=%" PRIu64 " forward-encrypted-connection-failures=%" PRIu64
+      " forward-encrypted-replies=%" PRIu64 " forward-encrypted-retries=%" PRIu64,
+      index_, l.udp_received, l.udp_replied, l.udp_queued, l.udp_dropped, l.udp_send_errors,
+      l.udp_kernel_drops, coalescing_pauses(), l.tcp_accepted, l.tcp_refused, l.tcp_queries, l.tcp_replies,
+      server.queries.get(), server.cache_hits.get(), server.refused.get(), server.formerr.get(),
+      server.dropped.get(), server.overload_dropped.get(), server.wait_limit_dropped.get(),
+      server.crowd_dropped.get(), server.discarded_late.get(), engine.jostled.get(),
+      engine.bogus_retries.get(), engine.requests.get(), engine.coalesced.get(),
+      engine.upstream_queries.get(), engine.upstream_timeouts.get(), engine.upstream_malformed.get(),
+      engine.budget_exhausted.get(), engine.caps_mismatches.get(), engine.aggressive_nsec_answers.get(),
+      up.udp_queries.get(), up.tcp_queries.get(), up.replies.get(), up.timeouts.get(),
+      up.network_errors.get(), up.mismatches_ignored.get(), server.stale_on_failure.get(),
+      server.stale_on_client_timeout.get(), server.stale_in_recheck.get(), server.stale_over_capacity.get(),
+      server.prefetches.get(), server.prefetches_skipped.get(), counters_.encrypted.tls_queries.get(),
+      counters_.encrypted.https_queries.get(), counters_.encrypted.connections_opened.get(),
+      counters_.encrypted.connection_failures.get(), counters_.encrypted.replies.get(),
+      counters_.encrypted.retries.get());
   return line;
 }
 

@@ -82,6 +82,8 @@ public:
   // HTTP listener to show it.
   const QueryLog &query_log() const { return query_log_; }
   ListenerTotals listener_totals() const;
+  // Receive-coalescing pauses this worker's loop has taken (network.udp-coalesce-usecs).
+  uint64_t coalescing_pauses() const { return loop_.coalescing_pauses(); }
   uint64_t generation_number() const { return generation_number_.load(std::memory_order_relaxed); }
   unsigned index() const { return index_; }
 

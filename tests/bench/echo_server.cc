@@ -1,6 +1,6 @@
 // echo_server: the fastest "resolver" this machine can have, for tests/bench/speed.sh.
 //
-//   echo_server ADDRESS@PORT [THREADS]      e.g. echo_server 127.79.0.3@53 2
+//   echo_server ADDRESS@PORT [THREADS [COALESCE_USECS]]   e.g. echo_server 127.79.0.3@53 2 100
 //
 // Each UDP query is turned around as it came: the same ID, flags with QR set
 // (RFC 1035 4.1.1), the question section, and nothing else (no answer, no EDNS). A
@@ -10,10 +10,16 @@
 // query waiting (up to kBatch), one sendmmsg sends the replies. With THREADS > 1 each
 // thread has its own socket on the same address (SO_REUSEPORT), and the kernel
 // spreads clients over them, as resolverd and unbound do with several threads.
+// COALESCE_USECS (default 0, off) pauses as resolverd's network.udp-coalesce-usecs
+// does, by the same policy (resolver/net/receive_coalescing.h: after a read of 2 to
+// 15 datagrams while they arrive fast), so that the ceiling has the same wakes per
+// query as a resolver that coalesces.
 // Runs until killed. Loopback benchmarking only: it answers anyone who asks.
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <array>
@@ -27,11 +33,20 @@
 #include <utility>
 #include <vector>
 
+#include "resolver/net/receive_coalescing.h"
+
 namespace {
 
 constexpr size_t kBatch = 64;
 constexpr size_t kMaxMessage = 4096;  // a longer query is cut: only its header and question count
 constexpr size_t kHeader = 12;
+
+// The loop's clock as resolverd's has it (libuv's uv_now: milliseconds).
+uint64_t now_ms() {
+  timespec now{};
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  return static_cast<uint64_t>(now.tv_sec) * 1000 + static_cast<uint64_t>(now.tv_nsec) / 1000000;
+}
 
 // Length of header + question of a query, or 0 when it holds no complete single
 // question (then the reply is a bare header with FORMERR, RFC 1035 4.1.1).
@@ -124,7 +139,11 @@ Socket open_socket(const Listener &listener, const char *text) {
   return bound;
 }
 
-void serve(int fd) {
+void serve(int fd, long coalesce_usecs) {
+  // As resolverd: the sleep is the length asked for, not stretched by 50 us of slack.
+  if (coalesce_usecs > 0) prctl(PR_SET_TIMERSLACK, 1000UL, 0UL, 0UL, 0UL);
+  rsv::ReceiveCoalescing coalescing;
+  coalescing.set_window(static_cast<uint32_t>(coalesce_usecs));
   std::vector<std::array<uint8_t, kMaxMessage>> buffers(kBatch);
   std::array<sockaddr_storage, kBatch> peers{};
   std::array<iovec, kBatch> vectors{};
@@ -162,6 +181,11 @@ void serve(int fd) {
       }
       sent += static_cast<unsigned>(n);
     }
+    if (const uint32_t pause_us = coalescing.after_turn(static_cast<size_t>(received), now_ms());
+        pause_us > 0) {
+      const timespec pause{0, static_cast<long>(pause_us) * 1000L};
+      clock_nanosleep(CLOCK_MONOTONIC, 0, &pause, nullptr);
+    }
   }
 }
 
@@ -169,9 +193,11 @@ void serve(int fd) {
 
 int main(int argc, char **argv) {
   Listener listener;
-  const long threads = argc == 3 ? std::strtol(argv[2], nullptr, 10) : 1;
-  if (argc < 2 || argc > 3 || !parse_address(argv[1], listener) || threads < 1 || threads > 64) {
-    std::fprintf(stderr, "usage: echo_server ADDRESS@PORT [THREADS 1..64]\n");
+  const long threads = argc >= 3 ? std::strtol(argv[2], nullptr, 10) : 1;
+  const long coalesce_usecs = argc == 4 ? std::strtol(argv[3], nullptr, 10) : 0;
+  if (argc < 2 || argc > 4 || !parse_address(argv[1], listener) || threads < 1 || threads > 64 ||
+      coalesce_usecs < 0 || coalesce_usecs > 1000) {
+    std::fprintf(stderr, "usage: echo_server ADDRESS@PORT [THREADS 1..64 [COALESCE_USECS 0..1000]]\n");
     return 2;
   }
   // Every socket is bound before any thread serves, so a failure shows at start.
@@ -181,7 +207,7 @@ int main(int argc, char **argv) {
     if (sockets.back().fd() < 0) return 1;
   }
   std::vector<std::thread> workers;
-  for (const Socket &listening : sockets) workers.emplace_back(serve, listening.fd());
+  for (const Socket &listening : sockets) workers.emplace_back(serve, listening.fd(), coalesce_usecs);
   for (auto &worker : workers) worker.join();
   return 0;
 }

@@ -15,6 +15,7 @@
 #   OURS_CMD          command line for "ours" ({config}, {listen}); the word "unbound"
 #                     runs a second unbound in our place
 #   OURS_EXTRA        more YAML for our configuration
+#   OURS_NETWORK      more keys of our network: map (e.g. "udp-coalesce-usecs: 0")
 #   HTTP              1: ours serves HTTP on ADDRESS@8053 (recent-queries: $BENCH_RECENT_QUERIES)
 #   OUTSTANDING       dnsperf -q of measure()
 #   DNSPERF_EXTRA     more dnsperf options for measure() (e.g. "-c 4 -T 1"), word-split
@@ -229,7 +230,7 @@ listen: [$address@53]
 access-control: [127.0.0.0/8 allow]
 threads: ${RESOLVER_THREADS:-1}
 log-level: warning
-network: {do-ip6: false, do-not-query-localhost: false}
+network: {do-ip6: false, do-not-query-localhost: false${OURS_NETWORK:+, $OURS_NETWORK}}
 resolver: {root-hints: ${ROOT_HINTS:-$WORK/root.hints}, qname-minimisation: true}
 cache: {size: ${CACHE_MB}M, snapshot: ""}
 dnssec: $dnssec

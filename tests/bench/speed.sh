@@ -39,6 +39,20 @@ HOT_COUNT=${BENCH_HOT_NAMES:-1000}
 HIT_SECONDS=${BENCH_HIT_SECONDS:-6}
 HIT_ROUNDS=${BENCH_HIT_ROUNDS:-5}  # each server measured this many times, interleaved
 HIT_OUTSTANDING=${BENCH_HIT_OUTSTANDING:-200}
+# Offered load (dnsperf -Q, queries per second); empty: as fast as the server answers.
+# At a set rate the qps columns show only that the server kept up, and "lat ms" what
+# a query waited at that load (receive coalescing's cost, say).
+HIT_RATE=${BENCH_HIT_RATE:-}
+[[ -z $HIT_RATE || $HIT_RATE =~ ^[1-9][0-9]*$ ]] || { echo "speed: BENCH_HIT_RATE must be a rate" >&2; exit 2; }
+# Receive coalescing (network.udp-coalesce-usecs, resolverd's default 100): ours and
+# the echo server pause alike, so the ceiling keeps the same wakes per query as ours;
+# 0 measures both without (unbound has no such setting and runs as it is).
+COALESCE_USECS=${BENCH_COALESCE_USECS:-100}
+[[ $COALESCE_USECS =~ ^[0-9]+$ ]] && ((COALESCE_USECS <= 1000)) || {
+  echo "speed: BENCH_COALESCE_USECS must be 0..1000" >&2
+  exit 2
+}
+OURS_NETWORK="udp-coalesce-usecs: $COALESCE_USECS"
 # The arrangements measured: N, N server threads where the scheduler puts them; 1p,
 # one server thread pinned to CPU 0 and dnsperf to CPU 1 (taskset), "one resolver
 # thread on one core and dnsperf on the other" taken literally. The two 1-thread
@@ -163,19 +177,19 @@ CACHED_UNBOUND=127.79.0.2
 CACHED_ECHO=127.79.0.3
 
 # Runs the hit phase against a server already answering; appends a result line
-#   threads side round qps lost sent completed noerror cpu_us dnsperf_cores
+#   threads side round qps lost sent completed noerror cpu_us dnsperf_cores latency_ms
 hit_phase() {  # threads side address pid dir round
   local threads=$1 side=$2 address=$3 pid=$4 dir=$5 round=$6 before after result
   log "cached, $threads thread(s), round $round of $HIT_ROUNDS: $side, ${HIT_SECONDS}s of hits"
   before=$(cpu_ticks "$pid")
   result=$(OUTSTANDING=$HIT_OUTSTANDING LATENCIES=0 measure "$address" "$WORK/cached/hot.queries" \
-    "$WORK/$dir/hit-$round" -l "$HIT_SECONDS")
+    "$WORK/$dir/hit-$round" -l "$HIT_SECONDS" ${HIT_RATE:+-Q "$HIT_RATE"})
   after=$(cpu_ticks "$pid")
-  local qps sent completed noerror lost client_cores
-  read -r qps _ _ sent completed noerror lost <<<"$result"
+  local qps latency sent completed noerror lost client_cores
+  read -r qps latency _ sent completed noerror lost <<<"$result"
   client_cores=$(awk '{ if ($3 > 0) printf "%.2f", ($1 + $2) / $3; else print "nan" }' "$WORK/$dir/hit-$round.time")
   echo "$threads $side $round $qps $lost $sent $completed $noerror" \
-    "$(cpu_us_per_query $((after - before)) "$completed") $client_cores" >>"$WORK/cached/results"
+    "$(cpu_us_per_query $((after - before)) "$completed") $client_cores $latency" >>"$WORK/cached/results"
 }
 
 # Starts one server for the cached part (the resolvers warmed with every hot name);
@@ -184,7 +198,7 @@ start_cached_side() {  # arrangement side address
   local threads=${1%p} side=$2 address=$3 dir="cached/$2-$1t"
   mkdir -p "$WORK/$dir"
   if [[ $side == echo ]]; then
-    local -a argv=(${SERVER_CPUS:+taskset -c "$SERVER_CPUS"} "$ECHO_SERVER" "$address@53" "$threads")
+    local -a argv=(${SERVER_CPUS:+taskset -c "$SERVER_CPUS"} "$ECHO_SERVER" "$address@53" "$threads" "$COALESCE_USECS")
     echo "${argv[*]}" >"$WORK/$dir/command"
     "${argv[@]}" >"$WORK/$dir/stdout" 2>&1 &
     STARTED_PID=$!
@@ -236,10 +250,10 @@ cached_part() {
 
 # A figure over the rounds: the median of rates and times per query (one slow round,
 # another tenant's burst, does not move it), the sum of counts.
-cached_field() {  # threads side index (1: qps 2: lost 3: sent 4: completed 5: noerror 6: cpu_us 7: dnsperf cores)
+cached_field() {  # threads side index (1: qps 2: lost 3: sent 4: completed 5: noerror 6: cpu_us 7: dnsperf cores 8: latency ms)
   awk -v t="$1" -v s="$2" -v i="$3" '$1 == t && $2 == s { print $(i + 3) }' "$WORK/cached/results" |
-    if [[ $3 == 1 || $3 == 6 || $3 == 7 ]]; then
-      median | awk -v i="$3" '{ if ($1 == "n/a") print; else printf (i == 1 ? "%.0f\n" : "%.2f\n"), $1 }'
+    if [[ $3 == 1 || $3 == 6 || $3 == 7 || $3 == 8 ]]; then
+      median | awk -v i="$3" '{ if ($1 == "n/a") print; else printf (i == 1 ? "%.0f\n" : i == 8 ? "%.3f\n" : "%.2f\n"), $1 }'
     else
       awk '{ sum += $1 } END { print sum + 0 }'
     fi
@@ -274,29 +288,36 @@ print_cached() {
   echo
   echo "== cached: cache hits, $HOT_COUNT hot names (unsigned, validation off), $HIT_ROUNDS rounds of ${HIT_SECONDS}s" \
        "per server (interleaved: echo, unbound, ours, echo, ...), dnsperf -c $CLIENTS -T $DNSPERF_THREADS" \
-       "-q $HIT_OUTSTANDING"
+       "-q $HIT_OUTSTANDING${HIT_RATE:+ -Q $HIT_RATE (offered load: the qps only show that it was kept up)}"
   echo "threads: N server threads placed by the scheduler; 1p: one, pinned to CPU 0, and dnsperf pinned to CPU 1"
+  if ((COALESCE_USECS > 0)); then
+    echo "receive coalescing: ours (network.udp-coalesce-usecs) and echo pause ${COALESCE_USECS} us after a read of 2..15 queries; unbound has none"
+  else
+    echo "receive coalescing: off in ours and echo (BENCH_COALESCE_USECS=0)"
+  fi
   print_machine
-  echo "qps and CPU us/q: the median over the rounds; /echo and /unbound: the median of the rounds' ratios; lost: summed"
-  printf '%-7s %-15s %10s %8s %9s %20s %10s %10s %9s\n' threads server qps "/echo" "goal" "lost (goal 0)" \
-    "CPU us/q" "/unbound" "goal"
-  local threads side label qps cpu q_ratio c_ratio
+  echo "qps, CPU us/q and lat ms (dnsperf's average latency): the median over the rounds; /echo and /unbound: the median of the rounds' ratios; lost: summed"
+  printf '%-7s %-15s %10s %8s %9s %20s %10s %10s %9s %8s\n' threads server qps "/echo" "goal" "lost (goal 0)" \
+    "CPU us/q" "/unbound" "goal" "lat ms"
+  local threads side label qps cpu latency q_ratio c_ratio
   for threads in $THREAD_COUNTS; do
     for side in echo unbound ours; do
       qps=$(cached_field "$threads" "$side" 1)
       cpu=$(cached_field "$threads" "$side" 6)
+      latency=$(cached_field "$threads" "$side" 8)
       q_ratio=$(round_ratio "$threads" "$side" echo 1)
       label=$side
       [[ $side == ours ]] && label=$OURS_LABEL
       if [[ $side == ours ]]; then
         c_ratio=$(round_ratio "$threads" ours unbound 6)
-        printf '%-7s %-15s %10.0f %8s %9s %20s %10s %10s %9s\n' "$threads" "$label" "$qps" "$q_ratio" \
+        printf '%-7s %-15s %10.0f %8s %9s %20s %10s %10s %9s %8s\n' "$threads" "$label" "$qps" "$q_ratio" \
           ">=0.9 $(verdict "$q_ratio" ge 0.9 | sed 's/NOT met/NO/')" \
           "$(lost_text "$(cached_field "$threads" "$side" 2)" "$(cached_field "$threads" "$side" 3)")" \
-          "$cpu" "$c_ratio" "<=0.6 $(verdict "$c_ratio" le 0.6 | sed 's/NOT met/NO/')"
+          "$cpu" "$c_ratio" "<=0.6 $(verdict "$c_ratio" le 0.6 | sed 's/NOT met/NO/')" "$latency"
       else
-        printf '%-7s %-15s %10.0f %8s %9s %20s %10s %10s %9s\n' "$threads" "$label" "$qps" "$q_ratio" "" \
-          "$(lost_text "$(cached_field "$threads" "$side" 2)" "$(cached_field "$threads" "$side" 3)")" "$cpu" "" ""
+        printf '%-7s %-15s %10.0f %8s %9s %20s %10s %10s %9s %8s\n' "$threads" "$label" "$qps" "$q_ratio" "" \
+          "$(lost_text "$(cached_field "$threads" "$side" 2)" "$(cached_field "$threads" "$side" 3)")" "$cpu" "" "" \
+          "$latency"
       fi
     done
   done
@@ -318,7 +339,8 @@ print_cached() {
       "$(round_ratios "$threads" ours unbound 6 | paste -sd' ')" "$(round_ratios "$threads" echo unbound 6 | paste -sd' ')"
   done
   # The echo server's CPU per query is what the kernel takes to receive and send one
-  # datagram: no resolver can go below it, and the 0.6 goal may lie below it.
+  # datagram, with the same wakes per query as ours (both coalesce alike, or neither):
+  # what is left above it is the resolver's own work.
   echo "the floor: the echo server's CPU per query / unbound's, and each resolver's CPU per query above the echo server's (medians):"
   local e_cpu u_cpu o_cpu
   for threads in $THREAD_COUNTS; do

@@ -58,6 +58,7 @@ network:
   use-caps-for-id: yes
   so-rcvbuf: 4m
   so-sndbuf: 256k
+  udp-coalesce-usecs: 40
 resolver:
   root-hints: /etc/resolverd/root.hints
   qname-minimisation: false
@@ -145,6 +146,7 @@ TEST(Config, ReadsEveryKey) {
   EXPECT_TRUE(c.network.use_caps_for_id);
   EXPECT_EQ(c.network.so_rcvbuf, 4ull << 20);
   EXPECT_EQ(c.network.so_sndbuf, 256ull << 10);
+  EXPECT_EQ(c.network.udp_coalesce_usecs, 40u);
 
   EXPECT_EQ(c.resolver.root_hints, "/etc/resolverd/root.hints");
   EXPECT_FALSE(uses_default_root_hints(c.resolver));
@@ -388,6 +390,19 @@ TEST(Config, SocketBufferSizes) {
   EXPECT_NE(dumped.find("so-sndbuf: 0"), std::string::npos) << dumped;
 }
 
+TEST(Config, UdpCoalescingWindow) {
+  EXPECT_EQ(default_config().network.udp_coalesce_usecs, 100u);
+  EXPECT_EQ(parse("network: {udp-coalesce-usecs: 0}\n").network.udp_coalesce_usecs, 0u);  // off
+  EXPECT_EQ(parse("network: {udp-coalesce-usecs: 1000}\n").network.udp_coalesce_usecs, 1000u);
+  // More than a millisecond would hold clients up for longer than a LAN round trip.
+  EXPECT_EQ(error_of("network:\n  udp-coalesce-usecs: 1001\n"),
+            "t.yaml:2: key 'network.udp-coalesce-usecs': must be between 0 and 1000");
+  EXPECT_EQ(error_of("network: {udp-coalesce-usecs: 50us}\n"),
+            "t.yaml:1: key 'network.udp-coalesce-usecs': expected a whole number, got '50us'");
+  EXPECT_NE(dump_config(parse("network: {udp-coalesce-usecs: 0}\n")).find("udp-coalesce-usecs: 0"),
+            std::string::npos);
+}
+
 TEST(Config, TrustAnchorMaintenanceKeys) {
   Config defaults = parse("");
   EXPECT_FALSE(defaults.dnssec.rfc5011);
@@ -483,6 +498,7 @@ TEST(Config, DumpShowsEveryKey) {
                           "use-caps-for-id:",
                           "so-rcvbuf:",
                           "so-sndbuf:",
+                          "udp-coalesce-usecs:",
                           "resolver:",
                           "root-hints:",
                           "qname-minimisation:",
@@ -558,7 +574,8 @@ TEST_F(ConfigFile, LoadsAFileAndNamesItInErrors) {
                   ":4: unknown key 'network.bogus' (expected one of: do-ip4 do-ip6 "
                   "outgoing-interface edns-buffer-size do-not-query-localhost "
                   "tcp-idle-timeout max-tcp-connections max-tcp-queries-per-connection "
-                  "upstream-timeout use-caps-for-id so-rcvbuf so-sndbuf listen-tls listen-https)");
+                  "upstream-timeout use-caps-for-id so-rcvbuf so-sndbuf udp-coalesce-usecs listen-tls "
+                  "listen-https)");
   }
   EXPECT_THROW(load_config(dir_ + "/absent.yaml"), ConfigError);
 }

@@ -183,6 +183,32 @@ TEST(EventLoop, StopFromAnotherThreadEndsRun) {
   SUCCEED();
 }
 
+TEST(EventLoop, StopEndsRunWhileCoalescing) {
+  EventLoop loop;
+  loop.set_coalescing_window(1000);
+  TestHandler handler;
+  auto listener = UdpListener::create(loop, loopback(), handler);
+  UdpClient client;
+  // Turns that read a few datagrams, each followed by a pause, until stop() lands.
+  std::atomic<bool> sending{true};
+  std::thread sender([&] {
+    while (sending) {
+      for (int i = 0; i < 10; ++i)
+        client.send_to(listener->local_address(), make_query(static_cast<uint16_t>(i)));
+      std::this_thread::sleep_for(std::chrono::microseconds(300));
+    }
+  });
+  std::thread stopper([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    loop.stop();
+  });
+  loop.run();  // returns only because of stop()
+  sending = false;
+  stopper.join();
+  sender.join();
+  EXPECT_GT(loop.coalescing_pauses(), 0u);
+}
+
 TEST(EventLoop, TimerFiresOnceAndStopCancels) {
   EventLoop loop;
   Timer fires(loop), cancelled(loop);
@@ -336,6 +362,58 @@ TEST(UdpListener, AnswersABurstInBatches) {
   EXPECT_GE(listener->stats().send_batches, (kClients * kEach + UdpListener::kBatch - 1) / UdpListener::kBatch);
   EXPECT_LE(listener->stats().send_batches, static_cast<uint64_t>(kClients * kEach) / 4)
       << "replies to datagrams that arrived together leave together";
+}
+
+// Receive coalescing on a real socket (the policy itself: receive_coalescing_test.cc).
+// A sender thread sends bursts of 10 queries about every 300 us (tens a millisecond,
+// far above ReceiveCoalescing's threshold for a 1000 us window) while the loop runs
+// for `run_ms`; returns the pauses taken, and their lower bound on the time spent.
+struct CoalescedRun {
+  uint64_t pauses = 0;
+  uint64_t elapsed_us = 0;
+  uint64_t replies = 0;
+};
+
+CoalescedRun run_with_bursts(uint32_t window_us, uint32_t run_ms) {
+  EventLoop loop;
+  loop.set_coalescing_window(window_us);
+  TestHandler handler;
+  auto listener = UdpListener::create(loop, loopback(), handler);
+  UdpClient client;
+  std::atomic<bool> sending{true};
+  std::thread sender([&] {
+    uint16_t id = 0;
+    while (sending) {
+      for (int i = 0; i < 10; ++i) client.send_to(listener->local_address(), make_query(id++));
+      std::this_thread::sleep_for(std::chrono::microseconds(300));
+    }
+  });
+  const auto start = std::chrono::steady_clock::now();
+  loop.run_until([] { return false; }, run_ms);
+  CoalescedRun run;
+  run.elapsed_us = static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start)
+          .count());
+  sending = false;
+  sender.join();
+  run.pauses = loop.coalescing_pauses();
+  run.replies = listener->stats().replies_sent;
+  return run;
+}
+
+TEST(UdpListener, CoalescingPausesTheLoopUnderLoad) {
+  const CoalescedRun run = run_with_bursts(1000, 200);
+  EXPECT_GT(run.replies, 0u);
+  EXPECT_GT(run.pauses, 0u);
+  // Each pause is a real sleep of the window (never shorter: this cannot fail on a slow
+  // machine), and every query is still answered, after at most one window's wait.
+  EXPECT_LE(run.pauses * 1000, run.elapsed_us);
+}
+
+TEST(UdpListener, CoalescingOffNeverPauses) {
+  const CoalescedRun run = run_with_bursts(0, 100);
+  EXPECT_GT(run.replies, 0u);
+  EXPECT_EQ(run.pauses, 0u);
 }
 
 // A deferred reply in the middle of a batch does not take a batch slot; the replies

@@ -126,6 +126,8 @@ TEST(Worker, MetricsShowWhatTheWorkerCounted) {
   EXPECT_EQ(json["answers_by_qtype_total"]["A"].get<int>(), replies);
   EXPECT_EQ(json["answer_latency_seconds"]["count"].get<int>(), replies);
   EXPECT_EQ(json["threads"].get<int>(), 1);
+  EXPECT_EQ(json["udp_coalescing_pauses_total"].get<double>(),
+            static_cast<double>(h.worker->coalescing_pauses()));
   EXPECT_TRUE(json["cache_bytes"].contains("messages"));
 
   const std::string text = to_prometheus(families);
