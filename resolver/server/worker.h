@@ -84,6 +84,8 @@ public:
   ListenerTotals listener_totals() const;
   // Receive-coalescing pauses this worker's loop has taken (network.udp-coalesce-usecs).
   uint64_t coalescing_pauses() const { return loop_.coalescing_pauses(); }
+  // The window in force; read it on the worker's thread, or while its loop is not running.
+  uint32_t coalescing_window() const { return loop_.coalescing_window(); }
   uint64_t generation_number() const { return generation_number_.load(std::memory_order_relaxed); }
   unsigned index() const { return index_; }
 

@@ -186,6 +186,23 @@ struct FakeAuthority {
   }
 };
 
+// network.udp-coalesce-usecs is the loop's from the start, and a reload changes it.
+TEST(Worker, AReloadAppliesTheCoalescingWindow) {
+  WorkerHarness h;
+  EXPECT_EQ(h.worker->coalescing_window(), h.config.network.udp_coalesce_usecs);
+  EXPECT_EQ(h.worker->coalescing_window(), 100u);
+  std::thread loop([&] { h.worker->run(); });
+  Config next = h.config;
+  next.network.udp_coalesce_usecs = 0;
+  h.worker->adopt(std::make_shared<Generation>(next, RootHints{}, std::vector<TrustAnchor>{}, *h.caches, 2));
+  for (int i = 0; i < 300 && h.worker->generation_number() != 2; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  h.worker->request_stop();
+  loop.join();  // the window is read once the loop has stopped
+  EXPECT_EQ(h.worker->generation_number(), 2u);
+  EXPECT_EQ(h.worker->coalescing_window(), 0u);
+}
+
 // A reload (Worker::adopt) while a question is being resolved: the question finishes
 // with the pipeline it began in, and the next one uses the new configuration.
 TEST(Worker, AReloadLetsQuestionsUnderWayFinish) {
