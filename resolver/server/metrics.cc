@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstdio>
 #include <ctime>
+#include <deque>
 #include <functional>
 #include <map>
 
@@ -31,6 +32,8 @@ public:
     MetricFamily &f = family(name, help, type);
     for (const auto &[value, read] : series) f.samples.push_back({{{label, value}}, static_cast<double>(sum(read)), {}});
   }
+  // The reference stays valid while later families are added (a deque never moves
+  // its elements on push_back): some families are filled together.
   MetricFamily &family(const std::string &name, const std::string &help, MetricType type) {
     families.push_back(MetricFamily{kPrefix + name, help, type, {}});
     return families.back();
@@ -41,7 +44,7 @@ public:
     return total;
   }
 
-  std::vector<MetricFamily> families;
+  std::deque<MetricFamily> families;
 
 private:
   const std::vector<const Worker *> &workers_;
@@ -282,7 +285,7 @@ std::vector<MetricFamily> collect_metrics(const MetricsSources &sources) {
       .samples.push_back({{}, static_cast<double>(static_cast<int64_t>(::time(nullptr)) - sources.started_at), {}});
   c.family("build_info", "Always 1; the version is a label.", MetricType::gauge)
       .samples.push_back({{{"version", sources.version}}, 1, {}});
-  return std::move(c.families);
+  return {std::make_move_iterator(c.families.begin()), std::make_move_iterator(c.families.end())};
 }
 
 std::string to_prometheus(const std::vector<MetricFamily> &families) {

@@ -2,8 +2,14 @@
 // samples, escaped label values, cumulative histogram buckets), JSON and flat text.
 #include "resolver/server/metrics.h"
 
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
 #include <gtest/gtest.h>
 
+#include "resolver/policy/policy.h"
 #include "resolver/server/caches.h"
 
 namespace rsv {
@@ -78,6 +84,36 @@ TEST(Metrics, EveryFamilyHasHelpTypeAndTheDaemonFigures) {
                              "cache_misses_total", "upstream_queries_total", "upstream_timeouts_total",
                              "retries_total", "budget_exhausted_total", "clients_waiting", "queries_shed_total"})
     EXPECT_TRUE(json.contains(family)) << family;
+}
+
+// Families that are filled while later ones are added (a blocklist's names and skipped
+// lines, the caches' bytes and entries) keep their samples: before, the collector held
+// references into a vector that the next family reallocated, and blocklist_names came
+// out empty (found by test_policy.py once the metrics had one family more).
+TEST(Metrics, FamiliesFilledTogetherKeepTheirSamples) {
+  std::string dir = (std::filesystem::temp_directory_path() / "metrics_test_XXXXXX").string();
+  ASSERT_NE(mkdtemp(dir.data()), nullptr);
+  const std::string hosts = dir + "/hosts.txt", domains = dir + "/domains.txt";
+  std::ofstream(hosts) << "0.0.0.0 ads.example.com\n0.0.0.0 tracker.example.net\nnot a line\n";
+  std::ofstream(domains) << "www.example.org\n";
+  PolicyConfig policy_config;
+  policy_config.blocklists.push_back({hosts, ListFormat::hosts, BlockAction::nxdomain, "hosts"});
+  policy_config.blocklists.push_back({domains, ListFormat::domains, BlockAction::nodata, "domains"});
+  CacheConfig cache_config;
+  cache_config.size_bytes = 1 << 20;
+  Caches caches(cache_config);
+  MetricsSources sources;
+  sources.caches = &caches;
+  sources.policy = Policy::build(policy_config, 1);
+  sources.version = "test";
+  const nlohmann::json json = to_json(collect_metrics(sources));
+  std::filesystem::remove_all(dir);
+  EXPECT_EQ(json["blocklist_names"], (nlohmann::json{{"hosts", 2}, {"domains", 1}})) << json.dump();
+  EXPECT_EQ(json["blocklist_lines_skipped"], (nlohmann::json{{"hosts", 1}, {"domains", 0}})) << json.dump();
+  for (const char *cache : {"messages", "rrsets", "keys", "aggressive-nsec", "non-cuts", "infra"}) {
+    EXPECT_TRUE(json["cache_bytes"].contains(cache)) << cache;
+    EXPECT_TRUE(json["cache_entries"].contains(cache)) << cache;
+  }
 }
 
 TEST(Caches, FlushByNameSubtreeAndAll) {
