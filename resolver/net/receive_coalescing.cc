@@ -3,10 +3,8 @@
 namespace rsv {
 
 uint32_t ReceiveCoalescing::after_turn(size_t datagrams, uint64_t now_ms) {
-  if (!started_) {
-    started_ = true;
-    interval_start_ms_ = now_ms;
-  }
+  // The first interval runs from 0 on the loop's clock, so the first turn closes it
+  // with a rate of about 0: nothing is known of the rate yet.
   if (now_ms < interval_start_ms_) {
     // A clock that went back (it should not): start the interval again.
     interval_start_ms_ = now_ms;

@@ -48,7 +48,6 @@ public:
 
 private:
   uint32_t window_us_ = 0;
-  bool started_ = false;
   uint64_t interval_start_ms_ = 0;
   uint64_t interval_datagrams_ = 0;
   uint64_t rate_per_ms_ = 0;

@@ -291,7 +291,7 @@ print_cached() {
        "-q $HIT_OUTSTANDING${HIT_RATE:+ -Q $HIT_RATE (offered load: the qps only show that it was kept up)}"
   echo "threads: N server threads placed by the scheduler; 1p: one, pinned to CPU 0, and dnsperf pinned to CPU 1"
   if ((COALESCE_USECS > 0)); then
-    echo "receive coalescing: ours (network.udp-coalesce-usecs) and echo pause ${COALESCE_USECS} us after a read of 2..15 queries; unbound has none"
+    echo "receive coalescing: ours (network.udp-coalesce-usecs) and echo pause ${COALESCE_USECS} us after a read of 2..15 queries while they arrive at 4 or more a window; unbound has none"
   else
     echo "receive coalescing: off in ours and echo (BENCH_COALESCE_USECS=0)"
   fi
